@@ -1,0 +1,7 @@
+module github.com/throughline/throughline
+
+go 1.25.0
+
+require golang.org/x/text v0.41.0
+
+require github.com/cespare/xxhash/v2 v2.3.0 // indirect

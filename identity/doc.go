@@ -1,0 +1,49 @@
+// Package identity joins the identifiers one person leaves behind into one
+// profile.
+//
+// A dealer sees a customer as a cookie on the website, a device ID in the
+// app, an email typed into a test-drive form, a phone that called a tracked
+// number, a CRM number once the contract is signed. Each sighting that puts
+// several identifiers together (a form sent from a browser, a login in the
+// app, a call matched to a session) is an [Observation]. A [Graph] keeps every
+// observation as evidence and maintains the partition of identifiers into
+// profiles: two identifiers belong to one profile when a chain of
+// observations joins them.
+//
+// # Canonical keys
+//
+// Raw values are normalized before they are joined, so "Ivan.Petrov@Gmail.com"
+// and "ivanpetrov@gmail.com", or "8 (916) 123-45-67" and "+79161234567", are one
+// identifier. Each [Kind] has a [Normalizer]; the built-in ones are
+// [NormalizeEmail], [PhoneNormalizer], [NormalizeCookie], [NormalizeDevice] and
+// [NormalizeCRM]. Hosts register their own kinds (a loyalty card, a Telegram
+// ID) through [Options.Kinds]. A value that does not normalize is never joined
+// to anything; the error names the kind and the reason and wraps [ErrEmpty],
+// [ErrMalformed] or [ErrRefused].
+//
+// # Profiles and their IDs
+//
+// A [ProfileID] is derived from one member of the profile, its anchor: the
+// member of the lowest-ranked kind (CRM number, then email, phone, device,
+// cookie), ties broken by a keyed hash of the value. The anchor depends only
+// on the set of members, so the same observations in any order give the same
+// profiles with the same IDs. When profiles merge, the merged profile keeps
+// the ID of the better anchor and the other IDs retire; a retired ID still
+// resolves through [Graph.Current]. Every mutating call returns a [Change]
+// naming created and retired IDs, so a journey store can follow merges.
+//
+// # Memory
+//
+// Identifiers are interned: the graph runs on 32-bit node numbers behind an
+// open-addressing index keyed by a 64-bit hash (xxhash) of kind and value,
+// with values packed in chunked byte arenas. A graph holds about 60 bytes per
+// identifier plus the identifier's own bytes, and about 25 bytes per
+// observation of evidence.
+//
+// # Concurrency
+//
+// A Graph is safe for concurrent use: reads ([Graph.Resolve], [Graph.Keys])
+// proceed in parallel and writes ([Graph.Observe]) are serialized.
+// Normalization runs outside the lock; [Graph.Prepare] exposes it so a bulk
+// loader can normalize on every core and apply in order.
+package identity

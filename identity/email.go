@@ -1,0 +1,248 @@
+package identity
+
+import (
+	"strings"
+	"unicode"
+
+	"golang.org/x/text/cases"
+	"golang.org/x/text/language"
+	"golang.org/x/text/unicode/norm"
+)
+
+// NormalizeEmail returns the canonical key of an email address.
+//
+// The rules, in order:
+//   - a "mailto:" prefix, all white space (also inside the value, as people
+//     paste addresses with spaces) and invisible format characters are removed;
+//   - the value is put in Unicode NFKC and lower case, so full-width and
+//     upper-case spellings agree;
+//   - the shape is checked: one "@", a local part of at most 64 bytes without
+//     empty dot-separated atoms, a domain of at least two labels with a
+//     non-numeric top level; quoted local parts and IP-literal domains are
+//     refused, since no consumer address in dealer data has them;
+//   - internationalised domain labels are written in punycode ("xn--"), the
+//     form ad platforms and DNS use, so "почта.рф" and "xn--80a1acny.xn--p1ai"
+//     give one key;
+//   - gmail.com and googlemail.com: dots and a "+tag" in the local part are
+//     dropped and the domain becomes gmail.com (Gmail ignores both);
+//   - Yandex (yandex.ru, ya.ru, yandex.com, .by, .kz, .ua) is one mailbox
+//     behind six domains: the domain becomes yandex.ru, dots in the login
+//     become hyphens (Yandex treats them as one character) and a "+tag" is
+//     dropped;
+//   - every other domain keeps dots and tags: a custom domain may route
+//     "a.b" and "ab" to different people, and merging two people is worse than
+//     missing a match.
+func NormalizeEmail(raw string) (string, error) {
+	s, reason := emailCanonicalText(raw)
+	if reason != "" {
+		return "", parseErr(Email, raw, ErrMalformed, reason)
+	}
+	if s == "" {
+		return "", parseErr(Email, raw, ErrEmpty, "empty")
+	}
+	at := strings.LastIndexByte(s, '@')
+	if at < 0 {
+		return "", parseErr(Email, raw, ErrMalformed, "no @")
+	}
+	local, domain := s[:at], s[at+1:]
+	if strings.IndexByte(local, '@') >= 0 {
+		return "", parseErr(Email, raw, ErrMalformed, "more than one @")
+	}
+	if reason := checkLocal(local); reason != "" {
+		return "", parseErr(Email, raw, ErrMalformed, reason)
+	}
+	domain, reason = canonicalDomain(domain)
+	if reason != "" {
+		return "", parseErr(Email, raw, ErrMalformed, reason)
+	}
+	switch domain {
+	case "gmail.com", "googlemail.com":
+		local = cutTag(local)
+		local = strings.ReplaceAll(local, ".", "")
+		domain = "gmail.com"
+	case "yandex.ru", "ya.ru", "yandex.com", "yandex.by", "yandex.kz", "yandex.ua":
+		local = cutTag(local)
+		local = strings.ReplaceAll(local, ".", "-")
+		domain = "yandex.ru"
+	}
+	if local == "" {
+		return "", parseErr(Email, raw, ErrMalformed, "empty local part")
+	}
+	return local + "@" + domain, nil
+}
+
+func cutTag(local string) string {
+	if i := strings.IndexByte(local, '+'); i >= 0 {
+		return local[:i]
+	}
+	return local
+}
+
+// emailCanonicalText removes white space and applies NFKC and lower case. It
+// returns a reason when a character can never appear in an address.
+func emailCanonicalText(raw string) (string, string) {
+	if isASCII(raw) {
+		b := make([]byte, 0, len(raw))
+		for i := 0; i < len(raw); i++ {
+			c := raw[i]
+			switch {
+			case asciiSpace(c):
+				continue
+			case c < 0x20 || c == 0x7f:
+				return "", "control character"
+			case c >= 'A' && c <= 'Z':
+				c += 'a' - 'A'
+			}
+			b = append(b, c)
+		}
+		s := string(b)
+		if strings.HasPrefix(s, "mailto:") {
+			s = s[len("mailto:"):]
+		}
+		return s, ""
+	}
+	var b strings.Builder
+	for _, r := range raw {
+		switch {
+		case unicode.IsSpace(r), r == '\u200b', r == '\u200c', r == '\u200d', r == '\ufeff', r == '\u00ad', r == '\u2060':
+			continue
+		case r == utf8RuneError, unicode.IsControl(r):
+			return "", "control or invalid character"
+		}
+		b.WriteRune(r)
+	}
+	s := norm.NFKC.String(b.String())
+	s = cases.Lower(language.Und).String(s)
+	s = norm.NFKC.String(s)
+	s = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".").Replace(s)
+	if strings.HasPrefix(s, "mailto:") {
+		s = s[len("mailto:"):]
+	}
+	return s, ""
+}
+
+const utf8RuneError = '\uFFFD'
+
+func checkLocal(local string) string {
+	if local == "" {
+		return "empty local part"
+	}
+	if len(local) > 64 {
+		return "local part longer than 64 bytes"
+	}
+	if local[0] == '.' || local[len(local)-1] == '.' || strings.Contains(local, "..") {
+		return "empty atom in local part"
+	}
+	for _, r := range local {
+		if r < 0x80 {
+			if !atext(byte(r)) && r != '.' {
+				return "character " + quoteRune(r) + " in local part"
+			}
+			continue
+		}
+		if !(unicode.IsLetter(r) || unicode.IsMark(r) || unicode.IsDigit(r)) {
+			return "character " + quoteRune(r) + " in local part"
+		}
+	}
+	return ""
+}
+
+// atext reports the RFC 5322 atom characters.
+func atext(c byte) bool {
+	switch {
+	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
+		return true
+	}
+	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
+}
+
+func quoteRune(r rune) string { return "'" + string(r) + "'" }
+
+// canonicalDomain validates a lower-cased domain and writes every label in
+// its ASCII (punycode) form.
+func canonicalDomain(d string) (string, string) {
+	d = strings.TrimSuffix(d, ".")
+	if d == "" {
+		return "", "empty domain"
+	}
+	if len(d) > 253*4 {
+		return "", "domain too long"
+	}
+	labels := strings.Split(d, ".")
+	if len(labels) < 2 {
+		return "", "domain has no dot"
+	}
+	for i, l := range labels {
+		a, reason := canonicalLabel(l)
+		if reason != "" {
+			return "", reason
+		}
+		labels[i] = a
+	}
+	tld := labels[len(labels)-1]
+	if strings.Trim(tld, "0123456789") == "" {
+		return "", "numeric top-level domain"
+	}
+	out := strings.Join(labels, ".")
+	if len(out) > 253 {
+		return "", "domain longer than 253 bytes"
+	}
+	return out, ""
+}
+
+func canonicalLabel(l string) (string, string) {
+	if l == "" {
+		return "", "empty domain label"
+	}
+	if isASCII(l) {
+		if !strings.HasPrefix(l, acePrefix) {
+			if reason := checkASCIILabel(l); reason != "" {
+				return "", reason
+			}
+			return l, ""
+		}
+		u, err := punyDecode(l[len(acePrefix):])
+		if err != nil || u == "" {
+			return "", "bad punycode label"
+		}
+		// Bring the decoded label to the same form a Unicode spelling takes.
+		u = norm.NFKC.String(cases.Lower(language.Und).String(u))
+		if isASCII(u) {
+			return "", "punycode label of plain ASCII"
+		}
+		l = u
+	}
+	for _, r := range l {
+		if !(unicode.IsLetter(r) || unicode.IsDigit(r) || unicode.IsMark(r) || r == '-') {
+			return "", "character " + quoteRune(r) + " in domain"
+		}
+	}
+	if l[0] == '-' || l[len(l)-1] == '-' {
+		return "", "domain label starts or ends with a hyphen"
+	}
+	enc, err := punyEncode(l)
+	if err != nil {
+		return "", "label cannot be encoded"
+	}
+	out := acePrefix + enc
+	if len(out) > 63 {
+		return "", "domain label longer than 63 bytes"
+	}
+	return out, ""
+}
+
+func checkASCIILabel(l string) string {
+	if len(l) > 63 {
+		return "domain label longer than 63 bytes"
+	}
+	for i := 0; i < len(l); i++ {
+		c := l[i]
+		if !(c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c == '-') {
+			return "character " + quoteRune(rune(c)) + " in domain"
+		}
+	}
+	if l[0] == '-' || l[len(l)-1] == '-' {
+		return "domain label starts or ends with a hyphen"
+	}
+	return ""
+}

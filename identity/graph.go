@@ -1,0 +1,396 @@
+package identity
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+
+	"github.com/cespare/xxhash/v2"
+)
+
+// Options configure a [Graph]. The zero value (or nil) gives the built-in
+// kinds with Russian phone numbering.
+type Options struct {
+	// Kinds adds host kinds, or replaces a built-in kind's spec when it
+	// names one. At most 255 kinds in all.
+	Kinds []KindSpec
+	// PhoneRegion is the default region of the built-in phone normalizer
+	// (see [PhoneNormalizer]); "" means RU.
+	PhoneRegion string
+}
+
+// A Graph keeps observations and the partition of identifiers into profiles.
+// It is safe for concurrent use.
+type Graph struct {
+	kinds  []kindEntry // by kind number; immutable after New
+	kindIx map[Kind]uint8
+
+	mu      sync.RWMutex
+	nodes   nodes
+	index   index
+	ev      evidence
+	sources sourceTable
+	roots   int // number of profiles
+}
+
+type kindEntry struct {
+	KindSpec
+	salt uint64 // mixed into value hashes so equal values of two kinds differ
+}
+
+// New returns an empty graph.
+func New(opts *Options) (*Graph, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	phone := PhoneNormalizer{Region: opts.PhoneRegion}
+	if err := phone.Check(); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
+	specs := BuiltinKinds(opts.PhoneRegion)
+	for _, s := range opts.Kinds {
+		if !validKindName(s.Kind) {
+			return nil, fmt.Errorf("%w: kind name %q (want 1-32 of a-z 0-9 _)", ErrBadOptions, s.Kind)
+		}
+		if s.Normalizer == nil {
+			return nil, fmt.Errorf("%w: kind %q has no normalizer", ErrBadOptions, s.Kind)
+		}
+		if i := slices.IndexFunc(specs, func(b KindSpec) bool { return b.Kind == s.Kind }); i >= 0 {
+			specs[i] = s
+		} else {
+			specs = append(specs, s)
+		}
+	}
+	if len(specs) > 255 {
+		return nil, fmt.Errorf("%w: %d kinds, at most 255", ErrBadOptions, len(specs))
+	}
+	g := &Graph{kindIx: make(map[Kind]uint8, len(specs))}
+	for i, s := range specs {
+		g.kinds = append(g.kinds, kindEntry{KindSpec: s, salt: xxhash.Sum64String("throughline/kind/" + string(s.Kind))})
+		g.kindIx[s.Kind] = uint8(i)
+	}
+	g.index.init(1024)
+	return g, nil
+}
+
+// Kinds returns the specs of the graph's kinds.
+func (g *Graph) Kinds() []KindSpec {
+	out := make([]KindSpec, len(g.kinds))
+	for i, k := range g.kinds {
+		out[i] = k.KindSpec
+	}
+	return out
+}
+
+// Normalize returns the canonical form of a raw identifier under the graph's
+// kinds. It takes no lock.
+func (g *Graph) Normalize(kind Kind, raw string) (ID, error) {
+	k, ok := g.kindIx[kind]
+	if !ok {
+		return ID{}, &ParseError{Kind: kind, Input: raw, Reason: "unknown kind", Err: ErrUnknownKind}
+	}
+	v, err := g.kinds[k].normalize(raw)
+	if err != nil {
+		return ID{}, err
+	}
+	return ID{kind, v}, nil
+}
+
+// hashID is the index hash of a canonical value of kind k.
+func (g *Graph) hashID(k uint8, v string) uint64 {
+	return mix64(xxhash.Sum64String(v) ^ g.kinds[k].salt)
+}
+
+// mix64 is the SplitMix64 finalizer: it spreads the kind salt into all bits.
+func mix64(x uint64) uint64 {
+	x ^= x >> 30
+	x *= 0xbf58476d1ce4e5b9
+	x ^= x >> 27
+	x *= 0x94d049bb133111eb
+	x ^= x >> 31
+	return x
+}
+
+// Prepare normalizes and hashes an observation's identifiers without taking
+// the graph's lock, so bulk loaders can prepare on every core and apply in
+// order with [Graph.ObservePrepared]. Identifiers that do not normalize are
+// left out; err joins a *ParseError for each. Duplicates are dropped.
+func (g *Graph) Prepare(o Observation) (Prepared, error) {
+	p := Prepared{g: g, time: o.Time.UnixNano(), source: o.Source, trust: o.Trust}
+	if o.Time.IsZero() {
+		p.time = 0
+	}
+	p.ids = make([]preparedID, 0, len(o.IDs))
+	var errs []error
+	for _, id := range o.IDs {
+		k, ok := g.kindIx[id.Kind]
+		if !ok {
+			errs = append(errs, &ParseError{Kind: id.Kind, Input: id.Value, Reason: "unknown kind", Err: ErrUnknownKind})
+			continue
+		}
+		v, err := g.kinds[k].normalize(id.Value)
+		if err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		h := g.hashID(k, v)
+		dup := false
+		for _, q := range p.ids {
+			if q.hash == h && q.kind == k && q.value == v {
+				dup = true
+				break
+			}
+		}
+		if !dup {
+			p.ids = append(p.ids, preparedID{kind: k, value: v, hash: h})
+		}
+	}
+	return p, errors.Join(errs...)
+}
+
+// Observe records an observation and joins its identifiers into one profile.
+//
+// Identifiers that do not normalize are skipped, never joined: Observe applies
+// the rest and returns an error joining a *ParseError for each skipped one,
+// alongside a Change that describes what was applied. When no identifier is
+// left the error wraps [ErrNoIdentifiers] and nothing changes.
+func (g *Graph) Observe(o Observation) (Change, error) {
+	p, perr := g.Prepare(o)
+	c, err := g.ObservePrepared(p)
+	return c, errors.Join(perr, err)
+}
+
+// ObservePrepared applies an observation prepared by [Graph.Prepare].
+func (g *Graph) ObservePrepared(p Prepared) (Change, error) {
+	if p.g != g {
+		return Change{}, errForeignPrepared
+	}
+	if len(p.ids) == 0 {
+		return Change{}, ErrNoIdentifiers
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+
+	var ch Change
+	var stack [8]uint32
+	members := stack[:0]
+	var rootStack [8]uint32
+	oldRoots := rootStack[:0]
+	for _, id := range p.ids {
+		n, found := g.index.lookup(&g.nodes, id.hash, id.kind, id.value)
+		if !found {
+			n = g.nodes.add(id.hash, id.kind, id.value)
+			g.index.insert(&g.nodes, n)
+			g.roots++
+			ch.Added++
+		} else if r := g.nodes.find(n); !slices.Contains(oldRoots, r) {
+			oldRoots = append(oldRoots, r)
+		}
+		members = append(members, n)
+	}
+	ch.Created = len(oldRoots) == 0
+	// The IDs the touched profiles had before; some retire below.
+	var before [8]ProfileID
+	oldIDs := before[:0]
+	for _, r := range oldRoots {
+		oldIDs = append(oldIDs, g.profileIDOf(r))
+	}
+	root := g.nodes.find(members[0])
+	for _, n := range members[1:] {
+		root = g.union(root, g.nodes.find(n))
+	}
+	ch.Profile = g.profileIDOf(root)
+	for _, id := range oldIDs {
+		if id != ch.Profile {
+			ch.Retired = append(ch.Retired, id)
+		}
+	}
+	g.ev.add(p.time, g.sources.intern(p.source), p.trust, members)
+	return ch, nil
+}
+
+// union links two roots; the root of the better anchor survives.
+func (g *Graph) union(a, b uint32) uint32 {
+	if a == b {
+		return a
+	}
+	if g.anchorLess(b, a) {
+		a, b = b, a
+	}
+	g.nodes.parent[b] = a
+	g.nodes.next[a], g.nodes.next[b] = g.nodes.next[b], g.nodes.next[a]
+	g.roots--
+	return a
+}
+
+// anchorLess orders nodes as anchors: kind rank, then hash, then kind and
+// value (a total order, so the anchor of a set never depends on arrival).
+func (g *Graph) anchorLess(a, b uint32) bool {
+	ka, kb := g.nodes.kind[a], g.nodes.kind[b]
+	if c := cmp.Compare(g.kinds[ka].Rank, g.kinds[kb].Rank); c != 0 {
+		return c < 0
+	}
+	ha, hb := g.nodes.hash[a], g.nodes.hash[b]
+	if ha != hb {
+		return ha < hb
+	}
+	if c := cmp.Compare(g.kinds[ka].Kind, g.kinds[kb].Kind); c != 0 {
+		return c < 0
+	}
+	return string(g.nodes.value(a)) < string(g.nodes.value(b))
+}
+
+// profileIDOf derives the ID of the profile anchored at root.
+func (g *Graph) profileIDOf(root uint32) ProfileID {
+	var d xxhash.Digest
+	d.ResetWithSeed(0x7468726f756768) // "through"
+	d.WriteString(string(g.kinds[g.nodes.kind[root]].Kind))
+	d.Write([]byte{0})
+	d.Write(g.nodes.value(root))
+	return profileIDFrom(g.nodes.hash[root], d.Sum64())
+}
+
+// Resolve returns the profile that holds the identifier. It returns a
+// *ParseError when raw does not normalize and [ErrNotFound] when no profile
+// holds it.
+func (g *Graph) Resolve(kind Kind, raw string) (ProfileID, error) {
+	k, ok := g.kindIx[kind]
+	if !ok {
+		return ProfileID{}, &ParseError{Kind: kind, Input: raw, Reason: "unknown kind", Err: ErrUnknownKind}
+	}
+	v, err := g.kinds[k].normalize(raw)
+	if err != nil {
+		return ProfileID{}, err
+	}
+	return g.lookup(k, v)
+}
+
+// ResolveID is Resolve for an identifier already in canonical form (from
+// [ParseID], [Graph.Normalize] or [Graph.Keys]); it skips normalization.
+func (g *Graph) ResolveID(id ID) (ProfileID, error) {
+	k, ok := g.kindIx[id.Kind]
+	if !ok {
+		return ProfileID{}, &ParseError{Kind: id.Kind, Input: id.Value, Reason: "unknown kind", Err: ErrUnknownKind}
+	}
+	return g.lookup(k, id.Value)
+}
+
+func (g *Graph) lookup(k uint8, v string) (ProfileID, error) {
+	h := g.hashID(k, v)
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	n, found := g.index.lookup(&g.nodes, h, k, v)
+	if !found {
+		return ProfileID{}, ErrNotFound
+	}
+	return g.profileIDOf(g.nodes.root(n)), nil
+}
+
+// Current returns the ID that p names now: p itself while it names a
+// profile, the profile it was merged into after it retired. It reports false
+// for an ID the graph never issued.
+func (g *Graph) Current(p ProfileID) (ProfileID, bool) {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	n, ok := g.anchorOf(p)
+	if !ok {
+		return ProfileID{}, false
+	}
+	return g.profileIDOf(g.nodes.root(n)), true
+}
+
+// anchorOf finds the node a profile ID was derived from.
+func (g *Graph) anchorOf(p ProfileID) (uint32, bool) {
+	for n := range g.index.candidates(&g.nodes, p.hi, versionMask) {
+		if g.profileIDOf(n) == p {
+			return n, true
+		}
+	}
+	return 0, false
+}
+
+// Keys returns the identifiers of the profile p names (following p if it
+// retired), sorted by kind rank and value. The sequence is a snapshot taken
+// when it starts; it is empty for an unknown ID.
+func (g *Graph) Keys(p ProfileID) iter.Seq[ID] {
+	return func(yield func(ID) bool) {
+		for _, id := range g.keys(p) {
+			if !yield(id) {
+				return
+			}
+		}
+	}
+}
+
+func (g *Graph) keys(p ProfileID) []ID {
+	g.mu.RLock()
+	n, ok := g.anchorOf(p)
+	if !ok {
+		g.mu.RUnlock()
+		return nil
+	}
+	r := g.nodes.root(n)
+	var ids []ID
+	for m := r; ; {
+		ids = append(ids, ID{g.kinds[g.nodes.kind[m]].Kind, string(g.nodes.value(m))})
+		m = g.nodes.next[m]
+		if m == r {
+			break
+		}
+	}
+	g.mu.RUnlock()
+	rank := func(k Kind) int { return g.kinds[g.kindIx[k]].Rank }
+	slices.SortFunc(ids, func(a, b ID) int {
+		return cmp.Or(cmp.Compare(rank(a.Kind), rank(b.Kind)), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Value, b.Value))
+	})
+	return ids
+}
+
+// Profiles returns the IDs of all profiles in ascending order. The sequence is
+// a snapshot taken when it starts.
+func (g *Graph) Profiles() iter.Seq[ProfileID] {
+	return func(yield func(ProfileID) bool) {
+		g.mu.RLock()
+		ids := make([]ProfileID, 0, g.roots)
+		for n := range g.nodes.parent {
+			if g.nodes.parent[n] == uint32(n) {
+				ids = append(ids, g.profileIDOf(uint32(n)))
+			}
+		}
+		g.mu.RUnlock()
+		slices.SortFunc(ids, ProfileID.Compare)
+		for _, id := range ids {
+			if !yield(id) {
+				return
+			}
+		}
+	}
+}
+
+// Stats describe a graph's size.
+type Stats struct {
+	Identifiers  int
+	Profiles     int
+	Observations int
+	// IndexBytes is the memory held for identifiers: the index, the
+	// union-find arrays and the value arenas (allocated capacity).
+	IndexBytes int
+	// EvidenceBytes is the memory held for observations.
+	EvidenceBytes int
+}
+
+// Stats returns the graph's current size.
+func (g *Graph) Stats() Stats {
+	g.mu.RLock()
+	defer g.mu.RUnlock()
+	return Stats{
+		Identifiers:   len(g.nodes.parent),
+		Profiles:      g.roots,
+		Observations:  g.ev.len(),
+		IndexBytes:    g.nodes.bytes() + g.index.bytes(),
+		EvidenceBytes: g.ev.bytes() + g.sources.bytes(),
+	}
+}

@@ -1,0 +1,89 @@
+package identity
+
+import (
+	"errors"
+	"time"
+)
+
+// An Observation is one sighting of identifiers together: a form sent from a
+// browser (email, phone, cookie), an app login (CRM number, device), a call
+// matched to a web session (phone, cookie). Observations are the graph's
+// evidence: every one is kept, so a merge can be explained and undone.
+type Observation struct {
+	Time   time.Time
+	Source string // where it came from: "web_form", "call", "crm_import"
+	Trust  Trust  // how far the source can be believed
+	IDs    []ID   // raw values; the graph normalizes them
+}
+
+// Trust grades evidence. The zero value, TrustDefault, lets the graph's
+// policy pick the level from the source.
+type Trust uint8
+
+const (
+	TrustDefault  Trust = iota
+	TrustInferred       // matched by inference: a call-tracking match
+	TrustAsserted       // claimed by the person: a form, a personal-link click
+	TrustVerified       // proven: a login, a payment
+)
+
+func (t Trust) String() string {
+	switch t {
+	case TrustDefault:
+		return "default"
+	case TrustInferred:
+		return "inferred"
+	case TrustAsserted:
+		return "asserted"
+	case TrustVerified:
+		return "verified"
+	}
+	return "Trust(" + string(rune('0'+t)) + ")"
+}
+
+// ParseTrust parses the names String returns.
+func ParseTrust(s string) (Trust, error) {
+	for t := TrustDefault; t <= TrustVerified; t++ {
+		if t.String() == s {
+			return t, nil
+		}
+	}
+	return 0, &ParseError{Kind: "trust", Input: s, Reason: "want inferred, asserted or verified", Err: ErrMalformed}
+}
+
+// A Change reports what one mutating call did to the partition, so that
+// stores keyed by profile (journeys, segment memberships) can follow.
+type Change struct {
+	// Profile is the profile the observation's identifiers belong to now.
+	Profile ProfileID
+	// Created is true when none of the identifiers was known before.
+	Created bool
+	// Retired lists IDs that no longer name a profile: the profiles they
+	// named are now part of Profile, and each still resolves to it through
+	// [Graph.Current]. A profile also retires its ID when a better anchor
+	// joins it (a CRM number joining a profile known by its cookie).
+	Retired []ProfileID
+	// Added counts identifiers new to the graph.
+	Added int
+}
+
+// A Prepared observation has been normalized and hashed by [Graph.Prepare],
+// outside the graph's lock; [Graph.ObservePrepared] applies it.
+type Prepared struct {
+	g      *Graph
+	time   int64
+	source string
+	trust  Trust
+	ids    []preparedID
+}
+
+type preparedID struct {
+	kind  uint8
+	value string
+	hash  uint64
+}
+
+// Len reports how many identifiers survived normalization.
+func (p Prepared) Len() int { return len(p.ids) }
+
+var errForeignPrepared = errors.New("identity: Prepared by another graph")
