@@ -44,19 +44,29 @@ func NormalizeCookie(raw string) (string, error) {
 
 // gaClientID extracts <random>.<timestamp> from GA<n>.<depth>.<random>.<timestamp>.
 func gaClientID(s string) (string, bool) {
-	if len(s) < 4 || (s[0] != 'G' && s[0] != 'g') || (s[1] != 'A' && s[1] != 'a') {
+	if len(s) < 9 || (s[0] != 'G' && s[0] != 'g') || (s[1] != 'A' && s[1] != 'a') {
 		return "", false
 	}
-	parts := strings.Split(s[2:], ".")
-	if len(parts) != 4 {
-		return "", false
-	}
-	for _, p := range parts {
-		if !allDigits(p) {
+	// Four dot-separated digit runs after "GA"; the client ID is the last two.
+	dots, third := 0, 0
+	for i := 2; i < len(s); i++ {
+		switch c := s[i]; {
+		case c == '.':
+			if s[i-1] == '.' || i == 2 {
+				return "", false
+			}
+			dots++
+			if dots == 2 {
+				third = i + 1
+			}
+		case c < '0' || c > '9':
 			return "", false
 		}
 	}
-	return parts[2] + "." + parts[3], true
+	if dots != 3 || s[len(s)-1] == '.' {
+		return "", false
+	}
+	return s[third:], true
 }
 
 func allDigits(s string) bool {

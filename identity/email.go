@@ -51,6 +51,7 @@ func NormalizeEmail(raw string) (string, error) {
 	if reason := checkLocal(local); reason != "" {
 		return "", parseErr(Email, raw, ErrMalformed, reason)
 	}
+	origLocal, origDomain := local, domain
 	domain, reason = canonicalDomain(domain)
 	if reason != "" {
 		return "", parseErr(Email, raw, ErrMalformed, reason)
@@ -58,17 +59,36 @@ func NormalizeEmail(raw string) (string, error) {
 	switch domain {
 	case "gmail.com", "googlemail.com":
 		local = cutTag(local)
-		local = strings.ReplaceAll(local, ".", "")
+		if strings.IndexByte(local, '.') >= 0 {
+			local = strings.ReplaceAll(local, ".", "")
+		}
 		domain = "gmail.com"
 	case "yandex.ru", "ya.ru", "yandex.com", "yandex.by", "yandex.kz", "yandex.ua":
 		local = cutTag(local)
-		local = strings.ReplaceAll(local, ".", "-")
+		if strings.IndexByte(local, '.') >= 0 {
+			local = strings.ReplaceAll(local, ".", "-")
+		}
 		domain = "yandex.ru"
 	}
 	if local == "" {
 		return "", parseErr(Email, raw, ErrMalformed, "empty local part")
 	}
+	if local == origLocal && domain == origDomain {
+		return s, nil
+	}
 	return local + "@" + domain, nil
+}
+
+// asciiCanonical reports whether an ASCII value needs no rewriting before
+// the shape checks: no white space, control characters or upper case, and no
+// mailto: prefix. Most stored addresses are like that, and skip a copy.
+func asciiCanonical(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c <= ' ' || c == 0x7f || c >= 'A' && c <= 'Z' {
+			return false
+		}
+	}
+	return !strings.HasPrefix(s, "mailto:")
 }
 
 func cutTag(local string) string {
@@ -82,6 +102,9 @@ func cutTag(local string) string {
 // returns a reason when a character can never appear in an address.
 func emailCanonicalText(raw string) (string, string) {
 	if isASCII(raw) {
+		if asciiCanonical(raw) {
+			return raw, ""
+		}
 		b := make([]byte, 0, len(raw))
 		for i := 0; i < len(raw); i++ {
 			c := raw[i]
@@ -165,6 +188,9 @@ func canonicalDomain(d string) (string, string) {
 	if d == "" {
 		return "", "empty domain"
 	}
+	if ok, reason := plainDomain(d); ok || reason != "" {
+		return d, reason
+	}
 	if len(d) > 253*4 {
 		return "", "domain too long"
 	}
@@ -188,6 +214,51 @@ func canonicalDomain(d string) (string, string) {
 		return "", "domain longer than 253 bytes"
 	}
 	return out, ""
+}
+
+// plainDomain checks an ASCII domain without punycode labels in one pass.
+// It reports ok for a valid one, a reason for an invalid one, and neither
+// when the domain needs the label-by-label path.
+func plainDomain(d string) (ok bool, reason string) {
+	if len(d) > 253 || strings.Contains(d, acePrefix) {
+		return false, ""
+	}
+	labels, labelStart, digitsOnly := 1, 0, true
+	for i := 0; i <= len(d); i++ {
+		if i == len(d) || d[i] == '.' {
+			l := d[labelStart:i]
+			switch {
+			case l == "":
+				return false, "empty domain label"
+			case len(l) > 63:
+				return false, "domain label longer than 63 bytes"
+			case l[0] == '-' || l[len(l)-1] == '-':
+				return false, "domain label starts or ends with a hyphen"
+			}
+			if i < len(d) {
+				labels++
+				labelStart, digitsOnly = i+1, true
+			}
+			continue
+		}
+		c := d[i]
+		switch {
+		case c >= 'a' && c <= 'z', c == '-':
+			digitsOnly = false
+		case c >= '0' && c <= '9':
+		case c >= 0x80:
+			return false, ""
+		default:
+			return false, "character " + quoteRune(rune(c)) + " in domain"
+		}
+	}
+	switch {
+	case labels < 2:
+		return false, "domain has no dot"
+	case digitsOnly:
+		return false, "numeric top-level domain"
+	}
+	return true, ""
 }
 
 func canonicalLabel(l string) (string, string) {

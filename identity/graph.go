@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"iter"
 	"slices"
-	"sync"
 
 	"github.com/cespare/xxhash/v2"
 )
@@ -28,7 +27,7 @@ type Graph struct {
 	kinds  []kindEntry // by kind number; immutable after New
 	kindIx map[Kind]uint8
 
-	mu      sync.RWMutex
+	mu      shardedRW
 	nodes   nodes
 	index   index
 	ev      evidence
@@ -73,6 +72,7 @@ func New(opts *Options) (*Graph, error) {
 		g.kindIx[s.Kind] = uint8(i)
 	}
 	g.index.init(1024)
+	g.mu.init()
 	return g, nil
 }
 
@@ -99,9 +99,11 @@ func (g *Graph) Normalize(kind Kind, raw string) (ID, error) {
 	return ID{kind, v}, nil
 }
 
-// hashID is the index hash of a canonical value of kind k.
+// hashID is the index hash of a canonical value of kind k. Bits 12..15 hold
+// the UUID version 8, so the hash is also the first half of the ProfileID the
+// value anchors; 60 bits of hash remain.
 func (g *Graph) hashID(k uint8, v string) uint64 {
-	return mix64(xxhash.Sum64String(v) ^ g.kinds[k].salt)
+	return mix64(xxhash.Sum64String(v)^g.kinds[k].salt)&^(0xf<<12) | 0x8<<12
 }
 
 // mix64 is the SplitMix64 finalizer: it spreads the kind salt into all bits.
@@ -171,8 +173,8 @@ func (g *Graph) ObservePrepared(p Prepared) (Change, error) {
 	if len(p.ids) == 0 {
 		return Change{}, ErrNoIdentifiers
 	}
-	g.mu.Lock()
-	defer g.mu.Unlock()
+	g.mu.lock()
+	defer g.mu.unlock()
 
 	var ch Change
 	var stack [8]uint32
@@ -182,7 +184,7 @@ func (g *Graph) ObservePrepared(p Prepared) (Change, error) {
 	for _, id := range p.ids {
 		n, found := g.index.lookup(&g.nodes, id.hash, id.kind, id.value)
 		if !found {
-			n = g.nodes.add(id.hash, id.kind, id.value)
+			n = g.nodes.add(id.hash, idLo(g.kinds[id.kind].Kind, id.value), id.kind, id.value)
 			g.index.insert(&g.nodes, n)
 			g.roots++
 			ch.Added++
@@ -220,8 +222,9 @@ func (g *Graph) union(a, b uint32) uint32 {
 	if g.anchorLess(b, a) {
 		a, b = b, a
 	}
-	g.nodes.parent[b] = a
-	g.nodes.next[a], g.nodes.next[b] = g.nodes.next[b], g.nodes.next[a]
+	ra, rb := g.nodes.at(a), g.nodes.at(b)
+	rb.parent = a
+	ra.next, rb.next = rb.next, ra.next
 	g.roots--
 	return a
 }
@@ -229,28 +232,26 @@ func (g *Graph) union(a, b uint32) uint32 {
 // anchorLess orders nodes as anchors: kind rank, then hash, then kind and
 // value (a total order, so the anchor of a set never depends on arrival).
 func (g *Graph) anchorLess(a, b uint32) bool {
-	ka, kb := g.nodes.kind[a], g.nodes.kind[b]
-	if c := cmp.Compare(g.kinds[ka].Rank, g.kinds[kb].Rank); c != 0 {
+	ra, rb := g.nodes.at(a), g.nodes.at(b)
+	if c := cmp.Compare(g.kinds[ra.kind].Rank, g.kinds[rb.kind].Rank); c != 0 {
 		return c < 0
 	}
-	ha, hb := g.nodes.hash[a], g.nodes.hash[b]
-	if ha != hb {
-		return ha < hb
+	if ra.hi != rb.hi {
+		return ra.hi < rb.hi
 	}
-	if c := cmp.Compare(g.kinds[ka].Kind, g.kinds[kb].Kind); c != 0 {
+	if ra.lo != rb.lo {
+		return ra.lo < rb.lo
+	}
+	if c := cmp.Compare(g.kinds[ra.kind].Kind, g.kinds[rb.kind].Kind); c != 0 {
 		return c < 0
 	}
 	return string(g.nodes.value(a)) < string(g.nodes.value(b))
 }
 
-// profileIDOf derives the ID of the profile anchored at root.
+// profileIDOf returns the ID of the profile anchored at root.
 func (g *Graph) profileIDOf(root uint32) ProfileID {
-	var d xxhash.Digest
-	d.ResetWithSeed(0x7468726f756768) // "through"
-	d.WriteString(string(g.kinds[g.nodes.kind[root]].Kind))
-	d.Write([]byte{0})
-	d.Write(g.nodes.value(root))
-	return profileIDFrom(g.nodes.hash[root], d.Sum64())
+	r := g.nodes.at(root)
+	return ProfileID{hi: r.hi, lo: r.lo}
 }
 
 // Resolve returns the profile that holds the identifier. It returns a
@@ -280,8 +281,8 @@ func (g *Graph) ResolveID(id ID) (ProfileID, error) {
 
 func (g *Graph) lookup(k uint8, v string) (ProfileID, error) {
 	h := g.hashID(k, v)
-	g.mu.RLock()
-	defer g.mu.RUnlock()
+	l := g.mu.rlock()
+	defer g.mu.runlock(l)
 	n, found := g.index.lookup(&g.nodes, h, k, v)
 	if !found {
 		return ProfileID{}, ErrNotFound
@@ -293,8 +294,8 @@ func (g *Graph) lookup(k uint8, v string) (ProfileID, error) {
 // profile, the profile it was merged into after it retired. It reports false
 // for an ID the graph never issued.
 func (g *Graph) Current(p ProfileID) (ProfileID, bool) {
-	g.mu.RLock()
-	defer g.mu.RUnlock()
+	l := g.mu.rlock()
+	defer g.mu.runlock(l)
 	n, ok := g.anchorOf(p)
 	if !ok {
 		return ProfileID{}, false
@@ -304,7 +305,7 @@ func (g *Graph) Current(p ProfileID) (ProfileID, bool) {
 
 // anchorOf finds the node a profile ID was derived from.
 func (g *Graph) anchorOf(p ProfileID) (uint32, bool) {
-	for n := range g.index.candidates(&g.nodes, p.hi, versionMask) {
+	for n := range g.index.candidates(&g.nodes, p.hi) {
 		if g.profileIDOf(n) == p {
 			return n, true
 		}
@@ -326,22 +327,22 @@ func (g *Graph) Keys(p ProfileID) iter.Seq[ID] {
 }
 
 func (g *Graph) keys(p ProfileID) []ID {
-	g.mu.RLock()
+	l := g.mu.rlock()
 	n, ok := g.anchorOf(p)
 	if !ok {
-		g.mu.RUnlock()
+		g.mu.runlock(l)
 		return nil
 	}
 	r := g.nodes.root(n)
 	var ids []ID
 	for m := r; ; {
-		ids = append(ids, ID{g.kinds[g.nodes.kind[m]].Kind, string(g.nodes.value(m))})
-		m = g.nodes.next[m]
+		ids = append(ids, ID{g.kinds[g.nodes.at(m).kind].Kind, string(g.nodes.value(m))})
+		m = g.nodes.at(m).next
 		if m == r {
 			break
 		}
 	}
-	g.mu.RUnlock()
+	g.mu.runlock(l)
 	rank := func(k Kind) int { return g.kinds[g.kindIx[k]].Rank }
 	slices.SortFunc(ids, func(a, b ID) int {
 		return cmp.Or(cmp.Compare(rank(a.Kind), rank(b.Kind)), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Value, b.Value))
@@ -353,14 +354,14 @@ func (g *Graph) keys(p ProfileID) []ID {
 // a snapshot taken when it starts.
 func (g *Graph) Profiles() iter.Seq[ProfileID] {
 	return func(yield func(ProfileID) bool) {
-		g.mu.RLock()
+		l := g.mu.rlock()
 		ids := make([]ProfileID, 0, g.roots)
-		for n := range g.nodes.parent {
-			if g.nodes.parent[n] == uint32(n) {
-				ids = append(ids, g.profileIDOf(uint32(n)))
+		for n := range uint32(g.nodes.len()) {
+			if g.nodes.at(n).parent == n {
+				ids = append(ids, g.profileIDOf(n))
 			}
 		}
-		g.mu.RUnlock()
+		g.mu.runlock(l)
 		slices.SortFunc(ids, ProfileID.Compare)
 		for _, id := range ids {
 			if !yield(id) {
@@ -384,10 +385,10 @@ type Stats struct {
 
 // Stats returns the graph's current size.
 func (g *Graph) Stats() Stats {
-	g.mu.RLock()
-	defer g.mu.RUnlock()
+	l := g.mu.rlock()
+	defer g.mu.runlock(l)
 	return Stats{
-		Identifiers:   len(g.nodes.parent),
+		Identifiers:   g.nodes.len(),
 		Profiles:      g.roots,
 		Observations:  g.ev.len(),
 		IndexBytes:    g.nodes.bytes() + g.index.bytes(),

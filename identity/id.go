@@ -73,6 +73,9 @@ func (s KindSpec) normalize(raw string) (string, error) {
 	if v == "" {
 		return "", &ParseError{Kind: s.Kind, Input: raw, Reason: "normalized to nothing", Err: ErrEmpty}
 	}
+	if len(v) > maxValueLen {
+		return "", &ParseError{Kind: s.Kind, Input: raw, Reason: "longer than 4096 bytes", Err: ErrMalformed}
+	}
 	return v, nil
 }
 

@@ -2,10 +2,10 @@ package identity
 
 import (
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"unicode"
+	"unsafe"
 )
 
 // PhoneNormalizer normalizes telephone numbers to E.164 ("+79161234567").
@@ -97,7 +97,9 @@ func (p PhoneNormalizer) Normalize(raw string) (string, error) {
 	if len(s) > 4 && strings.EqualFold(s[:4], "tel:") {
 		s = trimSpace(s[4:])
 	}
-	s = cutExtension(s)
+	if needsExtensionCut(s) {
+		s = cutExtension(s)
+	}
 	var buf [maxPhoneDigits + 8]byte
 	n, plus := 0, false
 	for _, r := range s {
@@ -123,7 +125,9 @@ func (p PhoneNormalizer) Normalize(raw string) (string, error) {
 	if n == 0 {
 		return "", parseErr(Phone, raw, ErrMalformed, "no digits")
 	}
-	num := string(buf[:n])
+	// num aliases buf: everything derived from it is used here and copied
+	// into the one string returned, which saves an allocation per number.
+	num := unsafe.String(&buf[0], n)
 	var cc, nsn, stripRegion string
 	switch {
 	case plus:
@@ -212,12 +216,31 @@ func splitCallingCode(num string) (string, string) {
 		return "", ""
 	}
 	for i := 1; i <= 3 && i <= len(num); i++ {
-		c, _ := strconv.ParseUint(num[:i], 10, 16)
-		if _, ok := callingCodes[uint16(c)]; ok {
+		if ccInfo(num[:i]).lengths != 0 {
 			return num[:i], num[i:]
 		}
 	}
 	return "", ""
+}
+
+// ccTable is callingCodes as an array, for lookups on the hot path.
+var ccTable = func() *[1000]callingCode {
+	var t [1000]callingCode
+	for cc, c := range callingCodes {
+		t[cc] = c
+	}
+	return &t
+}()
+
+func ccInfo(cc string) callingCode {
+	n := 0
+	for i := 0; i < len(cc); i++ {
+		n = n*10 + int(cc[i]-'0')
+	}
+	if n >= len(ccTable) {
+		return callingCode{}
+	}
+	return ccTable[n]
 }
 
 type callingCode struct {
@@ -235,8 +258,7 @@ const (
 )
 
 func lengthVerdict(cc string, n int) lengthResult {
-	c, _ := strconv.ParseUint(cc, 10, 16)
-	info := callingCodes[uint16(c)]
+	info := ccInfo(cc)
 	if info.lengths == 0 {
 		return lengthInvalid
 	}
@@ -311,8 +333,7 @@ func nationalPrefixes(cc, region string) []string {
 	if plan, ok := diallingPlans[region]; ok && plan.cc == cc {
 		return plan.national
 	}
-	c, _ := strconv.ParseUint(cc, 10, 16)
-	if np := callingCodes[uint16(c)].national; np != "" {
+	if np := ccInfo(cc).national; np != "" {
 		return []string{np}
 	}
 	return nil
@@ -321,6 +342,17 @@ func nationalPrefixes(cc, region string) []string {
 // extensionMarks start an extension; matched case-insensitively after the
 // number has begun.
 var extensionMarks = []string{"добавочный", "доб.", "доб", "extension", "extn", "ext.", "ext", ";ext=", "x", "#", "д."}
+
+// needsExtensionCut reports whether s has a character that can start an
+// extension mark; plain numbers skip the search.
+func needsExtensionCut(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c >= 0x80 || c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c == '#' || c == ';' {
+			return true
+		}
+	}
+	return false
+}
 
 func cutExtension(s string) string {
 	for i := 1; i < len(s); i++ {

@@ -3,6 +3,8 @@ package identity
 import (
 	"encoding/hex"
 	"fmt"
+
+	"github.com/cespare/xxhash/v2"
 )
 
 // A ProfileID names a profile. It is derived from the profile's anchor
@@ -93,16 +95,14 @@ func ParseProfileID(s string) (ProfileID, error) {
 	return p, nil
 }
 
-// versionMask covers the UUID version nibble in the first 64 bits.
-const versionMask = 0xf << 12
-
-// profileIDFrom builds the ID of an anchor with index hash h and second hash
-// h2. The first 64 bits are the index hash but for the version nibble, so an
-// ID leads back to its anchor through the index (which places nodes by the
-// hash's high bits); version and variant bits make it a valid UUIDv8.
-func profileIDFrom(h, h2 uint64) ProfileID {
-	return ProfileID{
-		hi: h&^versionMask | 0x8<<12,
-		lo: h2&^(0x3<<62) | 0x2<<62,
-	}
+// idLo returns the low half of the ID a value anchors (the high half is the
+// index hash, which carries the UUID version nibble, see Graph.hashID): an
+// independent seeded hash of kind and value, with the RFC 4122 variant bits.
+func idLo(kind Kind, value string) uint64 {
+	var d xxhash.Digest
+	d.ResetWithSeed(0x7468726f756768) // "through"
+	d.WriteString(string(kind))
+	d.Write([]byte{0})
+	d.WriteString(value)
+	return d.Sum64()&^(0x3<<62) | 0x2<<62
 }

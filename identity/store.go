@@ -3,71 +3,107 @@ package identity
 import (
 	"iter"
 	"math/bits"
+	"unsafe"
 )
 
-// nodes holds one entry per distinct identifier, in structure-of-arrays
-// form: a few bytes per identifier in flat slices keeps a graph of millions
-// of identifiers small and free of per-node pointers the GC would scan.
+// nodes holds one 64-byte record (a cache line) per distinct identifier, in
+// chunks of 2^16 records. A record holds all a lookup needs: hash, kind,
+// parent and the value itself when it fits in 32 bytes (most cookies, phones
+// and emails do; longer values go to the chunk's byte arena). A resolve thus
+// reads the index slot, the record and the root's record: three cache lines.
+// Chunks grow without copying, so memory never doubles while the graph grows,
+// and the GC sees no per-node pointers.
 type nodes struct {
-	hash   []uint64 // index hash of (kind, value)
-	kind   []uint8
-	parent []uint32 // union-find parent; a root is its own parent
-	next   []uint32 // circular list of a profile's members, spliced on union
-	// Values live in arenas of valChunk nodes each; end[i] is where node i's
-	// value ends in its arena (it starts where node i-1's ends, or at 0).
-	arena [][]byte
-	end   []uint32
+	chunks []*chunk
+	n      uint32
 }
 
-const valChunkBits = 16
+type chunk struct {
+	rec   [chunkSize]node
+	arena []byte
+}
 
-func (ns *nodes) add(h uint64, k uint8, v string) uint32 {
-	n := uint32(len(ns.parent))
-	c := int(n >> valChunkBits)
-	if c == len(ns.arena) {
-		ns.arena = append(ns.arena, make([]byte, 0, 1<<valChunkBits*8))
+const (
+	chunkBits = 16
+	chunkSize = 1 << chunkBits
+	// maxValueLen bounds a canonical value; longer values are refused by
+	// KindSpec.normalize, so a value length always fits the record.
+	maxValueLen = 4096
+)
+
+type node struct {
+	hi, lo uint64 // the ProfileID this node gives when it anchors; hi is also the index hash
+	parent uint32 // union-find parent; a root is its own parent
+	next   uint32 // circular list of a profile's members, spliced on union
+	off    uint32 // value offset in the chunk arena, when vlen > inlineLen
+	vlen   uint16
+	kind   uint8
+	flags  uint8
+	inline [inlineLen]byte
+}
+
+const inlineLen = 32
+
+func (ns *nodes) len() int { return int(ns.n) }
+
+func (ns *nodes) at(n uint32) *node { return &ns.chunks[n>>chunkBits].rec[n&(chunkSize-1)] }
+
+func (ns *nodes) add(hi, lo uint64, k uint8, v string) uint32 {
+	n := ns.n
+	c := int(n >> chunkBits)
+	if c == len(ns.chunks) {
+		ns.chunks = append(ns.chunks, &chunk{})
 	}
-	ns.arena[c] = append(ns.arena[c], v...)
-	ns.end = append(ns.end, uint32(len(ns.arena[c])))
-	ns.hash = append(ns.hash, h)
-	ns.kind = append(ns.kind, k)
-	ns.parent = append(ns.parent, n)
-	ns.next = append(ns.next, n)
+	ch := ns.chunks[c]
+	r := &ch.rec[n&(chunkSize-1)]
+	*r = node{hi: hi, lo: lo, parent: n, next: n, vlen: uint16(len(v)), kind: k}
+	if len(v) <= inlineLen {
+		copy(r.inline[:], v)
+	} else {
+		r.off = uint32(len(ch.arena))
+		ch.arena = append(ch.arena, v...)
+	}
+	ns.n++
 	return n
 }
 
 func (ns *nodes) value(n uint32) []byte {
-	a := ns.arena[n>>valChunkBits]
-	start := uint32(0)
-	if n&(1<<valChunkBits-1) != 0 {
-		start = ns.end[n-1]
+	ch := ns.chunks[n>>chunkBits]
+	r := &ch.rec[n&(chunkSize-1)]
+	if r.vlen <= inlineLen {
+		return r.inline[:r.vlen]
 	}
-	return a[start:ns.end[n]]
+	return ch.arena[r.off : r.off+uint32(r.vlen)]
 }
 
 // find returns n's root, halving the path on the way (writers only).
 func (ns *nodes) find(n uint32) uint32 {
-	p := ns.parent
-	for p[n] != n {
-		p[n] = p[p[n]]
-		n = p[n]
+	for {
+		r := ns.at(n)
+		if r.parent == n {
+			return n
+		}
+		gp := ns.at(r.parent).parent
+		r.parent = gp
+		n = gp
 	}
-	return n
 }
 
 // root returns n's root without writing: safe under a read lock.
 func (ns *nodes) root(n uint32) uint32 {
-	p := ns.parent
-	for p[n] != n {
-		n = p[n]
+	for {
+		p := ns.at(n).parent
+		if p == n {
+			return n
+		}
+		n = p
 	}
-	return n
 }
 
 func (ns *nodes) bytes() int {
-	b := cap(ns.hash)*8 + cap(ns.kind) + cap(ns.parent)*4 + cap(ns.next)*4 + cap(ns.end)*4
-	for _, a := range ns.arena {
-		b += cap(a)
+	b := cap(ns.chunks) * 8
+	for _, c := range ns.chunks {
+		b += int(unsafe.Sizeof(c.rec)) + cap(c.arena)
 	}
 	return b
 }
@@ -97,7 +133,7 @@ func (ix *index) lookup(ns *nodes, h uint64, k uint8, v string) (uint32, bool) {
 			return 0, false
 		}
 		n := s - 1
-		if ns.hash[n] == h && ns.kind[n] == k && string(ns.value(n)) == v {
+		if r := ns.at(n); r.hi == h && r.kind == k && int(r.vlen) == len(v) && string(ns.value(n)) == v {
 			return n, true
 		}
 	}
@@ -107,7 +143,7 @@ func (ix *index) insert(ns *nodes, n uint32) {
 	if (ix.count+1)*4 > len(ix.slots)*3 {
 		ix.grow(ns)
 	}
-	ix.place(ns.hash[n], n)
+	ix.place(ns.at(n).hi, n)
 	ix.count++
 }
 
@@ -126,16 +162,14 @@ func (ix *index) grow(ns *nodes) {
 	ix.init(len(old) * 2)
 	for _, s := range old {
 		if s != 0 {
-			ix.place(ns.hash[s-1], s-1)
+			ix.place(ns.at(s-1).hi, s-1)
 			ix.count++
 		}
 	}
 }
 
-// candidates yields the nodes whose hash equals h outside the ignored bits.
-// The ignored bits must lie below the slot bits (true for the UUID version
-// nibble while the table has fewer than 2^48 slots).
-func (ix *index) candidates(ns *nodes, h, ignore uint64) iter.Seq[uint32] {
+// candidates yields the nodes whose hash is h.
+func (ix *index) candidates(ns *nodes, h uint64) iter.Seq[uint32] {
 	return func(yield func(uint32) bool) {
 		mask := uint64(len(ix.slots) - 1)
 		for i := h >> ix.shift; ; i = (i + 1) & mask {
@@ -143,7 +177,7 @@ func (ix *index) candidates(ns *nodes, h, ignore uint64) iter.Seq[uint32] {
 			if s == 0 {
 				return
 			}
-			if ns.hash[s-1]&^ignore == h&^ignore && !yield(s-1) {
+			if ns.at(s-1).hi == h && !yield(s-1) {
 				return
 			}
 		}
@@ -152,31 +186,59 @@ func (ix *index) candidates(ns *nodes, h, ignore uint64) iter.Seq[uint32] {
 
 func (ix *index) bytes() int { return cap(ix.slots) * 4 }
 
-// evidence stores observations compactly: per observation its time, source,
-// trust and the span of its member nodes in one flat slice.
+// evidence stores observations compactly, in chunks of 2^14: per
+// observation its time, source, trust and the span of its member nodes in the
+// chunk's flat member slice. Chunks, unlike one growing slice, never copy
+// what they hold as the journal of evidence grows.
 type evidence struct {
-	time   []int64
-	source []uint32
-	trust  []uint8
-	start  []uint64 // members of observation i: members[start[i]:start[i+1]]
+	chunks []*evChunk
+	n      int
+}
+
+const (
+	evChunkBits = 14
+	evChunkSize = 1 << evChunkBits
+)
+
+type evChunk struct {
+	time   [evChunkSize]int64
+	source [evChunkSize]uint32
+	end    [evChunkSize]uint32 // members of observation i end at member[end[i]]
+	trust  [evChunkSize]uint8
 	member []uint32
 }
 
 func (e *evidence) add(t int64, src uint32, tr Trust, members []uint32) {
-	if len(e.start) == 0 {
-		e.start = append(e.start, 0)
+	c, i := e.n>>evChunkBits, e.n&(evChunkSize-1)
+	if c == len(e.chunks) {
+		e.chunks = append(e.chunks, &evChunk{member: make([]uint32, 0, evChunkSize*3)})
 	}
-	e.time = append(e.time, t)
-	e.source = append(e.source, src)
-	e.trust = append(e.trust, uint8(tr))
-	e.member = append(e.member, members...)
-	e.start = append(e.start, uint64(len(e.member)))
+	ch := e.chunks[c]
+	ch.time[i], ch.source[i], ch.trust[i] = t, src, uint8(tr)
+	ch.member = append(ch.member, members...)
+	ch.end[i] = uint32(len(ch.member))
+	e.n++
 }
 
-func (e *evidence) len() int { return len(e.time) }
+// at returns observation i.
+func (e *evidence) at(i int) (t int64, src uint32, tr Trust, members []uint32) {
+	ch := e.chunks[i>>evChunkBits]
+	j := i & (evChunkSize - 1)
+	start := uint32(0)
+	if j > 0 {
+		start = ch.end[j-1]
+	}
+	return ch.time[j], ch.source[j], Trust(ch.trust[j]), ch.member[start:ch.end[j]]
+}
+
+func (e *evidence) len() int { return e.n }
 
 func (e *evidence) bytes() int {
-	return cap(e.time)*8 + cap(e.source)*4 + cap(e.trust) + cap(e.start)*8 + cap(e.member)*4
+	b := cap(e.chunks) * 8
+	for _, c := range e.chunks {
+		b += int(unsafe.Sizeof(*c)) - int(unsafe.Sizeof(c.member)) + cap(c.member)*4
+	}
+	return b
 }
 
 // sourceTable interns source names.
@@ -205,3 +267,7 @@ func (s *sourceTable) bytes() int {
 	}
 	return b
 }
+
+// The record must stay one cache line.
+var _ [64 - unsafe.Sizeof(node{})]struct{}
+var _ [unsafe.Sizeof(node{}) - 64]struct{}

@@ -1,0 +1,194 @@
+package identity
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync/atomic"
+	"testing"
+	"time"
+)
+
+// benchPeople returns n observations of 3 identifiers (email, phone, cookie)
+// in raw spellings, about three per person, as a web form sends them.
+func benchObservations(n int) []Observation {
+	rng := rand.New(rand.NewPCG(11, 12))
+	people := n / 3
+	out := make([]Observation, n)
+	for i := range out {
+		p := rng.IntN(people)
+		phone := 9000000000 + p
+		email := fmt.Sprintf("Person.%d@Example.com", p)
+		if p%3 == 0 {
+			email = fmt.Sprintf("Person.%d+cars@Gmail.com", p)
+		}
+		cookie := fmt.Sprintf("GA1.2.%d.%d", 100000000+rng.IntN(900000000), 1700000000+i)
+		out[i] = Observation{
+			Time:   time.Unix(int64(1700000000+i), 0),
+			Source: "web_form",
+			IDs: []ID{
+				{Email, email},
+				{Phone, fmt.Sprintf("8 (%03d) %03d-%02d-%02d", phone/10000000%1000, phone/10000%1000, phone/100%100, phone%100)},
+				{Cookie, cookie},
+			},
+		}
+	}
+	return out
+}
+
+// BenchmarkObserve: one observation of three raw identifiers, normalization
+// included. "hot": 10^4 people whose records stay in cache; "1e6": a graph
+// growing to about 10^6 identifiers, where each lookup misses the cache.
+func BenchmarkObserve(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		n    int
+	}{{"hot", 1 << 15}, {"1e6", 1 << 21}} {
+		b.Run(c.name, func(b *testing.B) {
+			os := benchObservations(c.n)
+			g := mustGraph(b, nil)
+			i := 0
+			for b.Loop() {
+				if _, err := g.Observe(os[i&(len(os)-1)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+			b.ReportMetric(float64(g.Stats().Identifiers), "identifiers")
+		})
+	}
+}
+
+// BenchmarkNormalize measures each built-in normalizer on a typical value.
+func BenchmarkNormalize(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		f    func(string) (string, error)
+		in   string
+	}{
+		{"email", NormalizeEmail, "Ivan.Petrov+cars@Gmail.com"},
+		{"email_cyrillic", NormalizeEmail, "Анна@Почта.РФ"},
+		{"phone", NormalizePhone, "8 (916) 123-45-67"},
+		{"cookie", NormalizeCookie, "GA1.2.512900830.1700083068"},
+		{"device", NormalizeDevice, "6F9619FF-8B86-D011-B42D-00CF4FC964FF"},
+	} {
+		b.Run(c.name, func(b *testing.B) {
+			for b.Loop() {
+				if _, err := c.f(c.in); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
+}
+
+func resolveGraph(b *testing.B, n int) (*Graph, []ID) {
+	b.Helper()
+	g := mustGraph(b, nil)
+	ids := make([]ID, 0, n)
+	for i := 0; i < n; i += 2 {
+		e := ID{Email, fmt.Sprintf("person%d@example.com", i)}
+		c := ID{Cookie, fmt.Sprintf("%d.%d", 100000000+i, 1700000000+i)}
+		if _, err := g.Observe(Observation{Source: "bench", IDs: []ID{e, c}}); err != nil {
+			b.Fatal(err)
+		}
+		ids = append(ids, e, c)
+	}
+	rand.New(rand.NewPCG(1, 1)).Shuffle(len(ids), func(i, j int) { ids[i], ids[j] = ids[j], ids[i] })
+	return g, ids
+}
+
+// graphSizes are the sizes resolve benchmarks run at: a graph whose records
+// stay in cache, and one of 10^6 identifiers queried at random, where each of
+// the three cache lines a lookup reads (index slot, record, root record) is a
+// miss.
+var graphSizes = []struct {
+	name string
+	n    int
+}{{"hot", 10_000}, {"1e6", 1_000_000}}
+
+// BenchmarkResolve: one lookup of a raw identifier, normalization included.
+func BenchmarkResolve(b *testing.B) {
+	for _, size := range graphSizes {
+		b.Run(size.name, func(b *testing.B) {
+			g, ids := resolveGraph(b, size.n)
+			i := 0
+			for b.Loop() {
+				id := ids[i%len(ids)]
+				if _, err := g.Resolve(id.Kind, id.Value); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkResolveID: the same lookup of a canonical identifier.
+func BenchmarkResolveID(b *testing.B) {
+	for _, size := range graphSizes {
+		b.Run(size.name, func(b *testing.B) {
+			g, ids := resolveGraph(b, size.n)
+			i := 0
+			for b.Loop() {
+				if _, err := g.ResolveID(ids[i%len(ids)]); err != nil {
+					b.Fatal(err)
+				}
+				i++
+			}
+		})
+	}
+}
+
+// BenchmarkResolveParallel: lookups from every core at once.
+func BenchmarkResolveParallel(b *testing.B) {
+	for _, size := range graphSizes {
+		b.Run(size.name, func(b *testing.B) {
+			g, ids := resolveGraph(b, size.n)
+			var seed atomic.Int64
+			b.ResetTimer()
+			b.RunParallel(func(pb *testing.PB) {
+				i := int(seed.Add(7919))
+				for pb.Next() {
+					id := ids[i%len(ids)]
+					if _, err := g.Resolve(id.Kind, id.Value); err != nil {
+						b.Error(err)
+						return
+					}
+					i++
+				}
+			})
+		})
+	}
+}
+
+// BenchmarkBytesPerIdentifier builds a graph of 10^6 identifiers and reports
+// the memory it holds per identifier, evidence aside, both as the graph
+// counts it and as the Go heap grew.
+func BenchmarkBytesPerIdentifier(b *testing.B) {
+	os := benchObservations(1_000_000)
+	var st Stats
+	var heap uint64
+	for b.Loop() {
+		var m0, m1 runtime.MemStats
+		runtime.GC()
+		runtime.ReadMemStats(&m0)
+		g := mustGraph(b, nil)
+		for _, o := range os {
+			if st = g.Stats(); st.Identifiers >= 1_000_000 {
+				break
+			}
+			if _, err := g.Observe(o); err != nil {
+				b.Fatal(err)
+			}
+		}
+		runtime.GC()
+		runtime.ReadMemStats(&m1)
+		heap = m1.HeapAlloc - m0.HeapAlloc
+		st = g.Stats()
+		runtime.KeepAlive(g)
+	}
+	b.ReportMetric(float64(st.IndexBytes)/float64(st.Identifiers), "bytes/id")
+	b.ReportMetric(float64(heap-uint64(st.EvidenceBytes))/float64(st.Identifiers), "heap-bytes/id")
+	b.ReportMetric(float64(st.EvidenceBytes)/float64(st.Observations), "evidence-bytes/obs")
+}
