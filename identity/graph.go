@@ -175,7 +175,32 @@ func (g *Graph) ObservePrepared(p Prepared) (Change, error) {
 	}
 	g.mu.lock()
 	defer g.mu.unlock()
+	return g.apply(p), nil
+}
 
+// ObserveBatch applies prepared observations in order under one acquisition
+// of the lock, for bulk loads. changes[i] reports ps[i]; an observation with
+// no identifiers is skipped (its Change is zero) and reported in err.
+func (g *Graph) ObserveBatch(ps []Prepared) (changes []Change, err error) {
+	changes = make([]Change, len(ps))
+	var errs []error
+	g.mu.lock()
+	defer g.mu.unlock()
+	for i, p := range ps {
+		switch {
+		case p.g != g:
+			errs = append(errs, fmt.Errorf("observation %d: %w", i, errForeignPrepared))
+		case len(p.ids) == 0:
+			errs = append(errs, fmt.Errorf("observation %d: %w", i, ErrNoIdentifiers))
+		default:
+			changes[i] = g.apply(p)
+		}
+	}
+	return changes, errors.Join(errs...)
+}
+
+// apply joins a prepared observation's identifiers; the write lock is held.
+func (g *Graph) apply(p Prepared) Change {
 	var ch Change
 	var stack [8]uint32
 	members := stack[:0]
@@ -211,7 +236,7 @@ func (g *Graph) ObservePrepared(p Prepared) (Change, error) {
 		}
 	}
 	g.ev.add(p.time, g.sources.intern(p.source), p.trust, members)
-	return ch, nil
+	return ch
 }
 
 // union links two roots; the root of the better anchor survives.

@@ -451,3 +451,36 @@ func TestConcurrentUse(t *testing.T) {
 		t.Fatalf("%d identifiers, want %d", g.Stats().Identifiers, len(ref))
 	}
 }
+
+func TestObserveBatch(t *testing.T) {
+	rng := rand.New(rand.NewPCG(9, 10))
+	os := randomObservations(rng, 2000, 1500)
+	one, batch := mustGraph(t, nil), mustGraph(t, nil)
+	var want []Change
+	for _, o := range os {
+		c, err := one.Observe(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, c)
+	}
+	ps := make([]Prepared, 0, len(os)+1)
+	for _, o := range os {
+		p, err := batch.Prepare(o)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ps = append(ps, p)
+	}
+	empty, _ := batch.Prepare(obs("email:bad"))
+	ps = append(ps, empty)
+	got, err := batch.ObserveBatch(ps)
+	if !errors.Is(err, ErrNoIdentifiers) {
+		t.Fatalf("empty observation not reported: %v", err)
+	}
+	for i := range want {
+		if got[i].Profile != want[i].Profile || got[i].Created != want[i].Created || !slices.Equal(got[i].Retired, want[i].Retired) {
+			t.Fatalf("change %d: %+v, want %+v", i, got[i], want[i])
+		}
+	}
+}

@@ -1,0 +1,139 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite the golden answer")
+
+const (
+	sampleObs     = "../../testdata/observations.jsonl"
+	sampleQueries = "../../testdata/queries.tsv"
+	goldenAnswer  = "../../testdata/resolve_answer.tsv"
+)
+
+func runResolve(t *testing.T, obs, queries string) (string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	if err := run(obs, queries, "RU", true, &out, &errb); err != nil {
+		t.Fatalf("run: %v\n%s", err, errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+func TestSampleAnswer(t *testing.T) {
+	out, stderr := runResolve(t, sampleObs, sampleQueries)
+	if *update {
+		if err := os.WriteFile(goldenAnswer, []byte(out), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(goldenAnswer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if out != string(want) {
+		t.Fatalf("answer differs from %s (run with -update after a deliberate change)", goldenAnswer)
+	}
+	queries, _ := os.ReadFile(sampleQueries)
+	qlines := strings.Split(strings.TrimSuffix(string(queries), "\n"), "\n")
+	alines := strings.Split(strings.TrimSuffix(out, "\n"), "\n")
+	if len(qlines) != len(alines) {
+		t.Fatalf("%d queries, %d answers", len(qlines), len(alines))
+	}
+	for i, a := range alines {
+		f := strings.Split(a, "\t")
+		kind, value, _ := strings.Cut(qlines[i], "\t")
+		if len(f) != 3 || f[0] != kind || f[1] != value {
+			t.Fatalf("answer %d %q does not echo query %q", i, a, qlines[i])
+		}
+	}
+	// The hand-written tail of the sample: one person across four spellings.
+	for _, q := range []string{"email\tIVAN.PETROV@gmail.com\t", "phone\t89161234567\t", "crm\tCRM-7\t"} {
+		if !strings.Contains(out, q) {
+			t.Fatalf("no answer for %q", q)
+		}
+	}
+	profile := func(prefix string) string {
+		for _, a := range alines {
+			if strings.HasPrefix(a, prefix) {
+				return strings.Split(a, "\t")[2]
+			}
+		}
+		return "missing"
+	}
+	ivan := profile("email\tIVAN.PETROV@gmail.com\t")
+	if ivan == "" || profile("phone\t89161234567\t") != ivan || profile("cookie\t998877665.1700083999\t") != ivan || profile("crm\tCRM-7\t") != ivan {
+		t.Fatal("Ivan's identifiers are not one profile")
+	}
+	if profile("device\t00000000") != "" || profile("telegram\t") != "" || profile("no tab") != "" {
+		t.Fatal("refused, unknown or malformed queries must answer an empty profile")
+	}
+	for _, want := range []string{
+		"line 1101: identity: bad observation",
+		"line 1102: identity: bad observation: time",
+		"2 lines skipped (malformed), 1 observations without a valid identifier",
+		"identifiers skipped: device: refused 1, email: malformed 2, phone: malformed 1, telegram: unknown kind 1",
+		"302 profiles",
+	} {
+		if !strings.Contains(stderr, want) {
+			t.Errorf("stderr lacks %q:\n%s", want, stderr)
+		}
+	}
+}
+
+// TestShuffledInput: with no merge rules, the answer does not depend on the
+// order of the observations.
+func TestShuffledInput(t *testing.T) {
+	data, err := os.ReadFile(sampleObs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(string(data), "\n"), "\n")
+	rand.New(rand.NewPCG(1, 2)).Shuffle(len(lines), func(i, j int) { lines[i], lines[j] = lines[j], lines[i] })
+	path := filepath.Join(t.TempDir(), "shuffled.jsonl")
+	if err := os.WriteFile(path, []byte(strings.Join(lines, "\n")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	a, _ := runResolve(t, sampleObs, sampleQueries)
+	b, _ := runResolve(t, path, sampleQueries)
+	if a != b {
+		t.Fatal("shuffled observations give another answer")
+	}
+}
+
+// TestLongLinesAndCRLF: lines longer than the read buffer and Windows line
+// ends are read whole.
+func TestLongLinesAndCRLF(t *testing.T) {
+	long := `{"time":"2026-06-01T10:43:01Z","source":"` + strings.Repeat("x", 3<<20) + `","ids":[{"kind":"email","value":"long@mail.ru"},{"kind":"cookie","value":"c1"}]}`
+	dir := t.TempDir()
+	obs := filepath.Join(dir, "obs.jsonl")
+	q := filepath.Join(dir, "q.tsv")
+	os.WriteFile(obs, []byte(long+"\r\n"+`{"time":"2026-06-01T10:44:01Z","ids":[{"kind":"cookie","value":"c1"},{"kind":"phone","value":"89161234567"}]}`+"\r\n"), 0o644)
+	os.WriteFile(q, []byte("phone\t+79161234567\r\nemail\tlong@mail.ru\n"), 0o644)
+	out, stderr := runResolve(t, obs, q)
+	lines := strings.Split(strings.TrimSpace(out), "\n")
+	if len(lines) != 2 {
+		t.Fatalf("answer %q\n%s", out, stderr)
+	}
+	p1, p2 := strings.Split(lines[0], "\t")[2], strings.Split(lines[1], "\t")[2]
+	if p1 == "" || p1 != p2 {
+		t.Fatalf("answer %q\n%s", out, stderr)
+	}
+}
+
+func TestMissingFile(t *testing.T) {
+	var out, errb bytes.Buffer
+	if err := run(filepath.Join(t.TempDir(), "none.jsonl"), "", "RU", true, &out, &errb); err == nil {
+		t.Fatal("a missing file must be an error")
+	}
+	if err := run(sampleObs, "", "XX", true, &out, &errb); err == nil {
+		t.Fatal("an unknown phone region must be an error")
+	}
+}
