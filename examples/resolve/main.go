@@ -146,8 +146,8 @@ type loadStats struct {
 type batch struct {
 	seq       int
 	firstLine int
-	data      []byte   // the lines, back to back
-	ends      []int    // end offset of each line in data
+	data      []byte // the lines, back to back
+	ends      []int  // end offset of each line in data
 	prepared  []identity.Prepared
 	badLines  []string // "line N: error"
 	skipped   map[string]int
