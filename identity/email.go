@@ -3,6 +3,7 @@ package identity
 import (
 	"strings"
 	"unicode"
+	"unsafe"
 
 	"golang.org/x/text/cases"
 	"golang.org/x/text/language"
@@ -33,6 +34,16 @@ import (
 //     "a.b" and "ab" to different people, and merging two people is worse than
 //     missing a match.
 func NormalizeEmail(raw string) (string, error) {
+	if len(raw) <= 256 {
+		if v, ok := fastASCIIEmail(raw); ok {
+			return v, nil
+		}
+	}
+	return normalizeEmailGeneral(raw)
+}
+
+// normalizeEmailGeneral is the full path, for any input.
+func normalizeEmailGeneral(raw string) (string, error) {
 	s, reason := emailCanonicalText(raw)
 	if reason != "" {
 		return "", parseErr(Email, raw, ErrMalformed, reason)
@@ -89,6 +100,98 @@ func asciiCanonical(s string) bool {
 		}
 	}
 	return !strings.HasPrefix(s, "mailto:")
+}
+
+// fastASCIIEmail normalizes the common case in one pass over a stack buffer
+// and at most one allocation: an ASCII address without punycode labels. It
+// reports false for anything else, which the general path then handles (and
+// rejects when malformed), so both paths agree by construction.
+func fastASCIIEmail(raw string) (string, bool) {
+	var buf [256]byte
+	b := buf[:0]
+	changed := false
+	for i := 0; i < len(raw); i++ {
+		c := raw[i]
+		switch {
+		case asciiSpace(c):
+			changed = true
+			continue
+		case c < 0x20 || c >= 0x7f:
+			return "", false
+		case c >= 'A' && c <= 'Z':
+			c += 'a' - 'A'
+			changed = true
+		}
+		b = append(b, c)
+	}
+	if len(b) >= 7 && string(b[:7]) == "mailto:" {
+		b = b[7:]
+		changed = true
+	}
+	at := -1
+	for i, c := range b {
+		if c == '@' {
+			if at >= 0 {
+				return "", false
+			}
+			at = i
+		}
+	}
+	if at <= 0 {
+		return "", false
+	}
+	local, domain := unsafe.String(&b[0], at), ""
+	if at+1 < len(b) {
+		domain = unsafe.String(&b[at+1], len(b)-at-1)
+	}
+	if checkLocal(local) != "" || strings.HasSuffix(domain, ".") {
+		return "", false
+	}
+	if ok, _ := plainDomain(domain); !ok {
+		return "", false
+	}
+	var out []byte
+	var obuf [256 + 16]byte
+	switch domain {
+	case "gmail.com", "googlemail.com":
+		out = rewriteLocal(obuf[:0], local, 0, "gmail.com")
+	case "yandex.ru", "ya.ru", "yandex.com", "yandex.by", "yandex.kz", "yandex.ua":
+		out = rewriteLocal(obuf[:0], local, '-', "yandex.ru")
+	default:
+		if !changed {
+			return raw, true
+		}
+		return string(b), true
+	}
+	if out == nil {
+		return "", false
+	}
+	if string(out) == raw {
+		return raw, true
+	}
+	return string(out), true
+}
+
+// rewriteLocal writes local without its +tag, with dots dropped (dot 0) or
+// replaced, and "@domain". It returns nil when nothing of the local part is
+// left.
+func rewriteLocal(dst []byte, local string, dot byte, domain string) []byte {
+	local = cutTag(local)
+	for i := 0; i < len(local); i++ {
+		c := local[i]
+		if c == '.' {
+			if dot == 0 {
+				continue
+			}
+			c = dot
+		}
+		dst = append(dst, c)
+	}
+	if len(dst) == 0 {
+		return nil
+	}
+	dst = append(dst, '@')
+	return append(dst, domain...)
 }
 
 func cutTag(local string) string {

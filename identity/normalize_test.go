@@ -378,3 +378,20 @@ func FuzzPunycode(f *testing.F) {
 		}
 	})
 }
+
+// FuzzEmailFastPath: the one-pass ASCII path agrees with the general one.
+func FuzzEmailFastPath(f *testing.F) {
+	for _, s := range []string{"Ivan.Petrov+cars@Gmail.com", "a.b@ya.ru", "mailto:X@Y.Z", "+@gmail.com", "a@b.c.", " a b @ c.d "} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		fast, ok := fastASCIIEmail(raw)
+		if !ok {
+			return
+		}
+		slow, err := normalizeEmailGeneral(raw)
+		if err != nil || slow != fast {
+			t.Fatalf("%q: fast %q, general %q, %v", raw, fast, slow, err)
+		}
+	})
+}

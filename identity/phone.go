@@ -72,7 +72,23 @@ func (p PhoneNormalizer) plan() (dialling, string, bool) {
 
 // mainRegion is the region whose rules libphonenumber applies to a number
 // with an explicit calling code, among the regions the normalizer knows.
-var mainRegion = map[string]string{"7": "RU", "375": "BY", "380": "UA", "1": "US", "49": "DE", "44": "GB"}
+func mainRegion(cc string) string {
+	switch cc {
+	case "7":
+		return "RU"
+	case "375":
+		return "BY"
+	case "380":
+		return "UA"
+	case "1":
+		return "US"
+	case "49":
+		return "DE"
+	case "44":
+		return "GB"
+	}
+	return ""
+}
 
 // Check reports whether the normalizer's region is supported.
 func (p PhoneNormalizer) Check() error {
@@ -135,13 +151,13 @@ func (p PhoneNormalizer) Normalize(raw string) (string, error) {
 		if cc == "" {
 			return "", parseErr(Phone, raw, ErrMalformed, "unknown country code")
 		}
-		stripRegion = mainRegion[cc]
+		stripRegion = mainRegion(cc)
 	case plan.intl != "" && strings.HasPrefix(num, plan.intl) && len(num) > len(plan.intl) && num[len(plan.intl)] != '0':
 		cc, nsn = splitCallingCode(num[len(plan.intl):])
 		if cc == "" {
 			return "", parseErr(Phone, raw, ErrMalformed, "unknown country code after international prefix")
 		}
-		stripRegion = mainRegion[cc]
+		stripRegion = mainRegion(cc)
 	case plan.cc == "":
 		return "", parseErr(Phone, raw, ErrMalformed, "no country code")
 	default:
@@ -153,7 +169,7 @@ func (p PhoneNormalizer) Normalize(raw string) (string, error) {
 		if strings.HasPrefix(num, plan.cc) {
 			pot := stripNationalPrefix(num[len(plan.cc):], cc, region)
 			if (!viable(region, cc, num) && viable(region, cc, pot)) || lengthVerdict(cc, len(num)) == lengthTooLong {
-				nsn, stripRegion = pot, mainRegion[cc]
+				nsn, stripRegion = pot, mainRegion(cc)
 			}
 		}
 	}
