@@ -18,16 +18,17 @@ func ExampleGraph_Observe() {
 			{Kind: identity.Cookie, Value: "GA1.2.512900830.1700083068"},
 		},
 	})
-	call, _ := g.Observe(identity.Observation{
+	// A second form from the same browser, with a phone: one person.
+	again, _ := g.Observe(identity.Observation{
 		Time:   time.Date(2026, 6, 3, 15, 0, 0, 0, time.UTC),
-		Source: "call",
+		Source: "web_form",
 		IDs: []identity.ID{
 			{Kind: identity.Phone, Value: "8 (916) 123-45-67"},
 			{Kind: identity.Cookie, Value: "512900830.1700083068"}, // the same client ID, bare
 		},
 	})
-	fmt.Println(form.Created, call.Created, call.Profile == form.Profile, call.Added)
-	// Output: true false true 1
+	fmt.Println(len(form.Created), len(again.Created), again.Profile == form.Profile, again.Added)
+	// Output: 1 0 true 1
 }
 
 func ExampleGraph_Resolve() {

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"cmp"
+	"crypto/rand"
 	"errors"
 	"fmt"
 	"iter"
@@ -19,6 +20,13 @@ type Options struct {
 	// PhoneRegion is the default region of the built-in phone normalizer
 	// (see [PhoneNormalizer]); "" means RU.
 	PhoneRegion string
+	// Policy holds the merge rules; the zero value is the default policy.
+	Policy Policy
+	// EraseKey keys the hashes that tombstones of forgotten identifiers keep
+	// (HMAC-SHA-256). nil means a random key, made once and kept in the
+	// graph's snapshots, so tombstones cannot be tested against a list of
+	// phone numbers by anyone without the graph.
+	EraseKey []byte
 }
 
 // A Graph keeps observations and the partition of identifiers into profiles.
@@ -27,12 +35,25 @@ type Graph struct {
 	kinds  []kindEntry // by kind number; immutable after New
 	kindIx map[Kind]uint8
 
-	mu      shardedRW
-	nodes   nodes
-	index   index
-	ev      evidence
-	sources sourceTable
-	roots   int // number of profiles
+	policy   policy
+	eraseKey []byte
+
+	mu          shardedRW
+	nodes       nodes
+	index       index
+	ev          evidence
+	inc         incidences
+	sources     sourceTable
+	profiles    int // number of live profiles (anchors)
+	quarantined []quarantineRec
+	tombstones  map[[16]byte]struct{}
+	scratch     clusterer
+	tracker     tracker
+}
+
+type quarantineRec struct {
+	node   uint32
+	reason string
 }
 
 type kindEntry struct {
@@ -73,6 +94,16 @@ func New(opts *Options) (*Graph, error) {
 	}
 	g.index.init(1024)
 	g.mu.init()
+	if err := g.setPolicy(opts.Policy); err != nil {
+		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
+	g.eraseKey = opts.EraseKey
+	if g.eraseKey == nil {
+		g.eraseKey = make([]byte, 32)
+		if _, err := rand.Read(g.eraseKey); err != nil {
+			return nil, err
+		}
+	}
 	return g, nil
 }
 
@@ -199,59 +230,216 @@ func (g *Graph) ObserveBatch(ps []Prepared) (changes []Change, err error) {
 	return changes, errors.Join(errs...)
 }
 
-// apply joins a prepared observation's identifiers; the write lock is held.
+// apply records a prepared observation and updates the profiles it touches;
+// the write lock is held.
 func (g *Graph) apply(p Prepared) Change {
-	var ch Change
+	t := &g.tracker
+	t.reset()
 	var stack [8]uint32
 	members := stack[:0]
-	var rootStack [8]uint32
-	oldRoots := rootStack[:0]
+	added := 0
 	for _, id := range p.ids {
 		n, found := g.index.lookup(&g.nodes, id.hash, id.kind, id.value)
 		if !found {
+			if g.tombstoned(id.kind, id.value) {
+				t.forgotten++
+				continue
+			}
 			n = g.nodes.add(id.hash, idLo(g.kinds[id.kind].Kind, id.value), id.kind, id.value)
 			g.index.insert(&g.nodes, n)
-			g.roots++
-			ch.Added++
-		} else if r := g.nodes.find(n); !slices.Contains(oldRoots, r) {
-			oldRoots = append(oldRoots, r)
+			added++
+			t.fresh(n)
+			if !g.policy.Disabled {
+				if reason, junk := g.isJunk(id.kind, id.value); junk {
+					g.quarantine(n, flagJunk, reason)
+				}
+			}
+		} else {
+			t.touch(g, n)
+			g.nodes.at(n).flags &^= flagDead
 		}
 		members = append(members, n)
 	}
-	ch.Created = len(oldRoots) == 0
-	// The IDs the touched profiles had before; some retire below.
-	var before [8]ProfileID
-	oldIDs := before[:0]
-	for _, r := range oldRoots {
-		oldIDs = append(oldIDs, g.profileIDOf(r))
+	if len(members) == 0 {
+		return Change{}
 	}
-	root := g.nodes.find(members[0])
-	for _, n := range members[1:] {
-		root = g.union(root, g.nodes.find(n))
+	trust, oflags := g.policy.sourceRule(p.source, p.trust)
+	obs := g.ev.add(p.time, g.sources.intern(p.source), trust, oflags, members)
+	for _, m := range members {
+		g.inc.push(&g.nodes.at(m).adj, obs)
 	}
-	ch.Profile = g.profileIDOf(root)
-	for _, id := range oldIDs {
-		if id != ch.Profile {
-			ch.Retired = append(ch.Retired, id)
+	// Hubs: an identifier now seen with too many people stops linking, and
+	// the component it held together is taken apart.
+	if !g.policy.Disabled {
+		for _, m := range members {
+			if g.nodes.at(m).linking() {
+				if reason, hub := g.hubCheck(m); hub {
+					t.touchComponent(g, m)
+					g.quarantine(m, flagHub, reason)
+					for _, root := range g.rebuild(m) {
+						g.cluster(root)
+					}
+				}
+			}
 		}
 	}
-	g.ev.add(p.time, g.sources.intern(p.source), p.trust, members)
+	// Join the linking members' components.
+	var root uint32
+	first := true
+	var anchors [8]uint32
+	distinct := anchors[:0]
+	for _, m := range members {
+		r := g.nodes.at(m)
+		if !r.linking() {
+			continue
+		}
+		if a := g.nodes.findProfile(m); !slices.Contains(distinct, a) {
+			distinct = append(distinct, a)
+		}
+		if first {
+			root, first = g.nodes.find(m), false
+			continue
+		}
+		root = g.unionCC(root, g.nodes.find(m))
+	}
+	switch {
+	case first:
+		// Nothing links: every member is junk or quarantined.
+	case g.policy.Disabled:
+		// Profiles are the components: link the profiles' anchors, the
+		// better anchor on top, in O(1) however large they are.
+		best := distinct[0]
+		for _, a := range distinct[1:] {
+			if g.anchorLess(a, best) {
+				best = a
+			}
+		}
+		for _, a := range distinct {
+			g.nodes.at(a).anchor = best
+		}
+	case added == 0 && len(distinct) == 1:
+		// Evidence inside one profile only strengthens it.
+	default:
+		t.touchComponent(g, root)
+		g.cluster(root)
+	}
+	ch := t.change(g)
+	ch.Observation = ObservationID(obs)
+	ch.Added = added
+	ch.Profile = g.profileIDOf(g.nodes.profile(members[0]))
+	for _, m := range members {
+		if g.nodes.at(m).linking() {
+			ch.Profile = g.profileIDOf(g.nodes.profile(m))
+			break
+		}
+	}
 	return ch
 }
 
-// union links two roots; the root of the better anchor survives.
-func (g *Graph) union(a, b uint32) uint32 {
+// unionCC joins two components (roots); the root with the lower hash
+// survives, a random-priority link that keeps trees shallow.
+func (g *Graph) unionCC(a, b uint32) uint32 {
 	if a == b {
 		return a
 	}
-	if g.anchorLess(b, a) {
-		a, b = b, a
-	}
 	ra, rb := g.nodes.at(a), g.nodes.at(b)
+	if rb.hi < ra.hi || (rb.hi == ra.hi && b < a) {
+		a, b, ra, rb = b, a, rb, ra
+	}
 	rb.parent = a
 	ra.next, rb.next = rb.next, ra.next
-	g.roots--
 	return a
+}
+
+// rebuild takes apart the component holding n and joins its members again
+// through their live linking evidence; it returns the new components' roots.
+func (g *Graph) rebuild(n uint32) []uint32 {
+	members := g.ring(g.nodes.find(n), nil)
+	for _, m := range members {
+		r := g.nodes.at(m)
+		r.parent, r.next, r.anchor = m, m, m
+	}
+	for _, m := range members {
+		if !g.nodes.at(m).linking() {
+			continue
+		}
+		g.inc.each(g.nodes.at(m).adj, func(o uint32) {
+			rec := g.ev.at(o)
+			if rec.flags&obsRetracted != 0 {
+				return
+			}
+			for _, x := range rec.members {
+				if x != m && x != erasedMember && g.nodes.at(x).linking() {
+					g.unionCC(g.nodes.find(m), g.nodes.find(x))
+				}
+			}
+		})
+	}
+	var roots []uint32
+	for _, m := range members {
+		if r := g.nodes.find(m); !slices.Contains(roots, r) {
+			roots = append(roots, r)
+		}
+	}
+	return roots
+}
+
+// hubCheck counts the distinct hard identifiers a linking node has been seen
+// with: a soft identifier over MaxPeoplePerSoft, or a hard one over
+// MaxPerKind of one kind, is a hub.
+func (g *Graph) hubCheck(n uint32) (string, bool) {
+	soft := g.kinds[g.nodes.at(n).kind].Class == Soft
+	limit := g.policy.maxPerKind
+	if soft {
+		limit = g.policy.maxSoft
+	}
+	seen := g.scratch.hubSeen[:0]
+	over := false
+	g.inc.each(g.nodes.at(n).adj, func(o uint32) {
+		if over {
+			return
+		}
+		rec := g.ev.at(o)
+		if rec.flags&obsRetracted != 0 {
+			return
+		}
+		for _, x := range rec.members {
+			if x == n || x == erasedMember {
+				continue
+			}
+			xr := g.nodes.at(x)
+			if g.kinds[xr.kind].Class != Hard || xr.flags&(flagJunk|flagErased) != 0 || slices.Contains(seen, x) {
+				continue
+			}
+			seen = append(seen, x)
+			if soft {
+				over = len(seen) > limit
+			} else {
+				same := 0
+				for _, y := range seen {
+					if g.nodes.at(y).kind == xr.kind {
+						same++
+					}
+				}
+				over = same > limit
+			}
+		}
+	})
+	g.scratch.hubSeen = seen
+	if !over {
+		return "", false
+	}
+	if soft {
+		return fmt.Sprintf("seen with more than %d people's identifiers", limit), true
+	}
+	return fmt.Sprintf("seen with more than %d identifiers of one kind", limit), true
+}
+
+// quarantine marks a node as not linking and records why.
+func (g *Graph) quarantine(n uint32, flag uint8, reason string) {
+	g.nodes.at(n).flags |= flag
+	g.quarantined = append(g.quarantined, quarantineRec{node: n, reason: reason})
+	g.tracker.quarantined = append(g.tracker.quarantined, n)
 }
 
 // anchorLess orders nodes as anchors: kind rank, then hash, then kind and
@@ -309,10 +497,10 @@ func (g *Graph) lookup(k uint8, v string) (ProfileID, error) {
 	l := g.mu.rlock()
 	defer g.mu.runlock(l)
 	n, found := g.index.lookup(&g.nodes, h, k, v)
-	if !found {
+	if !found || g.nodes.at(n).flags&(flagDead|flagErased) != 0 {
 		return ProfileID{}, ErrNotFound
 	}
-	return g.profileIDOf(g.nodes.root(n)), nil
+	return g.profileIDOf(g.nodes.profile(n)), nil
 }
 
 // Current returns the ID that p names now: p itself while it names a
@@ -325,13 +513,14 @@ func (g *Graph) Current(p ProfileID) (ProfileID, bool) {
 	if !ok {
 		return ProfileID{}, false
 	}
-	return g.profileIDOf(g.nodes.root(n)), true
+	now := g.liveProfileOf(n)
+	return now, !now.IsZero()
 }
 
 // anchorOf finds the node a profile ID was derived from.
 func (g *Graph) anchorOf(p ProfileID) (uint32, bool) {
 	for n := range g.index.candidates(&g.nodes, p.hi) {
-		if g.profileIDOf(n) == p {
+		if g.profileIDOf(n) == p && g.nodes.at(n).flags&flagErased == 0 {
 			return n, true
 		}
 	}
@@ -358,12 +547,18 @@ func (g *Graph) keys(p ProfileID) []ID {
 		g.mu.runlock(l)
 		return nil
 	}
-	r := g.nodes.root(n)
+	if g.nodes.at(n).flags&(flagDead|flagErased) != 0 {
+		g.mu.runlock(l)
+		return nil
+	}
+	a := g.nodes.profile(n)
 	var ids []ID
-	for m := r; ; {
-		ids = append(ids, ID{g.kinds[g.nodes.at(m).kind].Kind, string(g.nodes.value(m))})
+	for m := a; ; {
+		if r := g.nodes.at(m); g.nodes.profile(m) == a && r.flags&(flagDead|flagErased) == 0 {
+			ids = append(ids, g.idOf(m))
+		}
 		m = g.nodes.at(m).next
-		if m == r {
+		if m == a {
 			break
 		}
 	}
@@ -380,9 +575,9 @@ func (g *Graph) keys(p ProfileID) []ID {
 func (g *Graph) Profiles() iter.Seq[ProfileID] {
 	return func(yield func(ProfileID) bool) {
 		l := g.mu.rlock()
-		ids := make([]ProfileID, 0, g.roots)
+		ids := make([]ProfileID, 0, g.profiles)
 		for n := range uint32(g.nodes.len()) {
-			if g.nodes.at(n).parent == n {
+			if r := g.nodes.at(n); r.anchor == n && r.flags&(flagDead|flagErased) == 0 {
 				ids = append(ids, g.profileIDOf(n))
 			}
 		}
@@ -401,6 +596,7 @@ type Stats struct {
 	Identifiers  int
 	Profiles     int
 	Observations int
+	Quarantined  int
 	// IndexBytes is the memory held for identifiers: the index, the
 	// union-find arrays and the value arenas (allocated capacity).
 	IndexBytes int
@@ -414,9 +610,10 @@ func (g *Graph) Stats() Stats {
 	defer g.mu.runlock(l)
 	return Stats{
 		Identifiers:   g.nodes.len(),
-		Profiles:      g.roots,
+		Profiles:      g.profiles,
+		Quarantined:   len(g.quarantined),
 		Observations:  g.ev.len(),
 		IndexBytes:    g.nodes.bytes() + g.index.bytes(),
-		EvidenceBytes: g.ev.bytes() + g.sources.bytes(),
+		EvidenceBytes: g.ev.bytes() + g.inc.bytes() + g.sources.bytes(),
 	}
 }

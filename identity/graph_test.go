@@ -11,6 +11,9 @@ import (
 	"time"
 )
 
+// noRules turns the merge rules off: profiles are connected components.
+var noRules = &Options{Policy: Policy{Disabled: true}}
+
 func mustGraph(t testing.TB, opts *Options) *Graph {
 	t.Helper()
 	g, err := New(opts)
@@ -35,7 +38,7 @@ func TestObserveResolve(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !ch.Created || ch.Added != 3 || len(ch.Retired) != 0 || ch.Profile.IsZero() {
+	if len(ch.Created) != 1 || ch.Created[0] != ch.Profile || ch.Added != 3 || len(ch.Retired) != 0 || ch.Profile.IsZero() {
 		t.Fatalf("first change = %+v", ch)
 	}
 	for _, q := range []struct {
@@ -78,14 +81,14 @@ func TestMergeRetiresIDs(t *testing.T) {
 	}
 	// Seen again: no change.
 	again, err := g.Observe(obs("cookie:c1"))
-	if err != nil || again.Created || again.Added != 0 || len(again.Retired) != 0 || again.Profile != a.Profile {
+	if err != nil || len(again.Created) != 0 || again.Added != 0 || len(again.Retired) != 0 || again.Profile != a.Profile {
 		t.Fatalf("repeat = %+v, %v", again, err)
 	}
 	m, err := g.Observe(obs("cookie:c1", "cookie:c2"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m.Created || m.Added != 0 || len(m.Retired) != 1 {
+	if len(m.Created) != 0 || m.Added != 0 || len(m.Retired) != 1 {
 		t.Fatalf("merge = %+v", m)
 	}
 	// The email anchors (rank 20 beats phone's 30), so a's ID survives.
@@ -113,7 +116,7 @@ func TestBetterAnchorRetiresID(t *testing.T) {
 	g := mustGraph(t, nil)
 	c, _ := g.Observe(obs("cookie:c1"))
 	crm, _ := g.Observe(obs("cookie:c1", "crm:CRM-7"))
-	if crm.Created || crm.Profile == c.Profile || !slices.Equal(crm.Retired, []ProfileID{c.Profile}) {
+	if len(crm.Created) != 0 || crm.Profile == c.Profile || !slices.Equal(crm.Retired, []ProfileID{c.Profile}) {
 		t.Fatalf("change = %+v (cookie profile %v)", crm, c.Profile)
 	}
 }
@@ -312,7 +315,7 @@ func TestPartitionIsConnectedComponents(t *testing.T) {
 		n = 10_000
 	}
 	os := randomObservations(rng, n, n*6/10)
-	g := mustGraph(t, nil)
+	g := mustGraph(t, noRules)
 	for _, o := range os {
 		if _, err := g.Observe(o); err != nil {
 			t.Fatal(err)
@@ -348,7 +351,7 @@ func TestOrderIndependence(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	os := randomObservations(rng, 20_000, 12_000)
 	answer := func(os []Observation) map[ID]ProfileID {
-		g := mustGraph(t, nil)
+		g := mustGraph(t, noRules)
 		for _, o := range os {
 			if _, err := g.Observe(o); err != nil {
 				t.Fatal(err)
@@ -386,8 +389,14 @@ func TestOrderIndependence(t *testing.T) {
 // TestChangesTrackProfiles replays Changes into a map of live profile IDs
 // and checks it always matches the graph.
 func TestChangesTrackProfiles(t *testing.T) {
+	for _, opts := range []*Options{noRules, nil} {
+		testChangesTrackProfiles(t, opts)
+	}
+}
+
+func testChangesTrackProfiles(t *testing.T, opts *Options) {
 	rng := rand.New(rand.NewPCG(5, 6))
-	g := mustGraph(t, nil)
+	g := mustGraph(t, opts)
 	live := map[ProfileID]bool{}
 	for _, o := range randomObservations(rng, 3000, 2500) {
 		ch, err := g.Observe(o)
@@ -400,10 +409,28 @@ func TestChangesTrackProfiles(t *testing.T) {
 			}
 			delete(live, r)
 		}
-		if ch.Created && live[ch.Profile] {
-			t.Fatalf("created %v already live", ch.Profile)
+		for _, p := range ch.Created {
+			if live[p] {
+				t.Fatalf("created %v already live", p)
+			}
+			live[p] = true
 		}
 		live[ch.Profile] = true
+		for _, m := range ch.Merges {
+			live[m.Into] = true
+		}
+		for _, s := range ch.Splits {
+			for _, p := range s.Into {
+				live[p] = true
+			}
+		}
+		for _, q := range ch.Quarantined {
+			p, err := g.ResolveID(q)
+			if err != nil {
+				t.Fatal(err)
+			}
+			live[p] = true
+		}
 	}
 	got := slices.Collect(g.Profiles())
 	if len(got) != len(live) {
@@ -417,7 +444,7 @@ func TestChangesTrackProfiles(t *testing.T) {
 }
 
 func TestConcurrentUse(t *testing.T) {
-	g := mustGraph(t, nil)
+	g := mustGraph(t, noRules)
 	rng := rand.New(rand.NewPCG(7, 8))
 	os := randomObservations(rng, 5000, 4000)
 	var wg sync.WaitGroup
@@ -456,6 +483,7 @@ func TestObserveBatch(t *testing.T) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	os := randomObservations(rng, 2000, 1500)
 	one, batch := mustGraph(t, nil), mustGraph(t, nil)
+	one.eraseKey, batch.eraseKey = nil, nil
 	var want []Change
 	for _, o := range os {
 		c, err := one.Observe(o)
@@ -479,7 +507,7 @@ func TestObserveBatch(t *testing.T) {
 		t.Fatalf("empty observation not reported: %v", err)
 	}
 	for i := range want {
-		if got[i].Profile != want[i].Profile || got[i].Created != want[i].Created || !slices.Equal(got[i].Retired, want[i].Retired) {
+		if got[i].Profile != want[i].Profile || !slices.Equal(got[i].Created, want[i].Created) || !slices.Equal(got[i].Retired, want[i].Retired) {
 			t.Fatalf("change %d: %+v, want %+v", i, got[i], want[i])
 		}
 	}

@@ -54,17 +54,29 @@ func ParseTrust(s string) (Trust, error) {
 // A Change reports what one mutating call did to the partition, so that
 // stores keyed by profile (journeys, segment memberships) can follow.
 type Change struct {
-	// Profile is the profile the observation's identifiers belong to now.
+	// Observation is the stored observation (Observe only).
+	Observation ObservationID
+	// Profile is the profile the observation's identifiers belong to now
+	// (the first linking one's, when rules keep them apart).
 	Profile ProfileID
-	// Created is true when none of the identifiers was known before.
-	Created bool
-	// Retired lists IDs that no longer name a profile: the profiles they
-	// named are now part of Profile, and each still resolves to it through
-	// [Graph.Current]. A profile also retires its ID when a better anchor
-	// joins it (a CRM number joining a profile known by its cookie).
+	// Created lists new profiles made only of identifiers new to the graph:
+	// a person seen for the first time.
+	Created []ProfileID
+	// Retired lists IDs that no longer name a profile. Each still resolves
+	// through [Graph.Current] to the profile its anchor is in now. A profile
+	// also retires its ID when a better anchor joins it (a CRM number joining
+	// a profile known by its cookie).
 	Retired []ProfileID
-	// Added counts identifiers new to the graph.
-	Added int
+	// Merges and Splits say where the identifiers of changed profiles went.
+	Merges []Merge
+	Splits []Split
+	// Quarantined lists identifiers that stopped linking in this call: junk
+	// values and newly found hubs.
+	Quarantined []ID
+	// Added counts identifiers new to the graph; Forgotten counts
+	// identifiers dropped because they were erased (see [Graph.Forget]).
+	Added     int
+	Forgotten int
 }
 
 // A Prepared observation has been normalized and hashed by [Graph.Prepare],

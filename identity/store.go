@@ -33,8 +33,10 @@ const (
 
 type node struct {
 	hi, lo uint64 // the ProfileID this node gives when it anchors; hi is also the index hash
-	parent uint32 // union-find parent; a root is its own parent
-	next   uint32 // circular list of a profile's members, spliced on union
+	parent uint32 // union-find parent within the node's component
+	next   uint32 // circular list of the component's members, spliced on union
+	anchor uint32 // the anchor of the node's profile (itself when it anchors)
+	adj    uint32 // head of the node's incidence list (observations), +1; 0 is none
 	off    uint32 // value offset in the chunk arena, when vlen > inlineLen
 	vlen   uint16
 	kind   uint8
@@ -42,7 +44,18 @@ type node struct {
 	inline [inlineLen]byte
 }
 
-const inlineLen = 32
+const inlineLen = 24
+
+// Node flags.
+const (
+	flagJunk   = 1 << iota // on a junk list: never links
+	flagHub                // seen with too many people: quarantined, never links
+	flagErased             // forgotten: value wiped, never matches
+	flagDead               // no live evidence left (retracted): does not resolve
+)
+
+// linking reports whether a node may join others.
+func (r *node) linking() bool { return r.flags&(flagJunk|flagHub|flagErased) == 0 }
 
 func (ns *nodes) len() int { return int(ns.n) }
 
@@ -56,7 +69,7 @@ func (ns *nodes) add(hi, lo uint64, k uint8, v string) uint32 {
 	}
 	ch := ns.chunks[c]
 	r := &ch.rec[n&(chunkSize-1)]
-	*r = node{hi: hi, lo: lo, parent: n, next: n, vlen: uint16(len(v)), kind: k}
+	*r = node{hi: hi, lo: lo, parent: n, next: n, anchor: n, vlen: uint16(len(v)), kind: k}
 	if len(v) <= inlineLen {
 		copy(r.inline[:], v)
 	} else {
@@ -86,6 +99,33 @@ func (ns *nodes) find(n uint32) uint32 {
 		gp := ns.at(r.parent).parent
 		r.parent = gp
 		n = gp
+	}
+}
+
+// profile returns the anchor of n's profile. Anchor pointers form a second
+// forest: clustering points every member straight at its anchor, and with
+// rules disabled whole profiles are linked under a better anchor in O(1).
+// It does not write: safe under a read lock.
+func (ns *nodes) profile(n uint32) uint32 {
+	for {
+		a := ns.at(n).anchor
+		if a == n {
+			return n
+		}
+		n = a
+	}
+}
+
+// findProfile is profile with path halving (writers only).
+func (ns *nodes) findProfile(n uint32) uint32 {
+	for {
+		r := ns.at(n)
+		if r.anchor == n {
+			return n
+		}
+		ga := ns.at(r.anchor).anchor
+		r.anchor = ga
+		n = ga
 	}
 }
 
@@ -205,31 +245,87 @@ type evChunk struct {
 	source [evChunkSize]uint32
 	end    [evChunkSize]uint32 // members of observation i end at member[end[i]]
 	trust  [evChunkSize]uint8
+	flags  [evChunkSize]uint8
 	member []uint32
 }
 
-func (e *evidence) add(t int64, src uint32, tr Trust, members []uint32) {
+// Observation flags.
+const (
+	obsAttachOnly = 1 << iota // may attach soft IDs, never merge profiles that hold hard IDs
+	obsRetracted              // withdrawn: no longer evidence
+)
+
+// erasedMember replaces a forgotten node in an observation's member list.
+const erasedMember = ^uint32(0)
+
+func (e *evidence) add(t int64, src uint32, tr Trust, flags uint8, members []uint32) uint32 {
 	c, i := e.n>>evChunkBits, e.n&(evChunkSize-1)
 	if c == len(e.chunks) {
 		e.chunks = append(e.chunks, &evChunk{member: make([]uint32, 0, evChunkSize*3)})
 	}
 	ch := e.chunks[c]
-	ch.time[i], ch.source[i], ch.trust[i] = t, src, uint8(tr)
+	ch.time[i], ch.source[i], ch.trust[i], ch.flags[i] = t, src, uint8(tr), flags
 	ch.member = append(ch.member, members...)
 	ch.end[i] = uint32(len(ch.member))
 	e.n++
+	return uint32(e.n - 1)
+}
+
+// obsRec is one observation as stored.
+type obsRec struct {
+	time    int64
+	source  uint32
+	trust   Trust
+	flags   uint8
+	members []uint32 // aliases the store: do not keep past the lock
 }
 
 // at returns observation i.
-func (e *evidence) at(i int) (t int64, src uint32, tr Trust, members []uint32) {
+func (e *evidence) at(i uint32) obsRec {
 	ch := e.chunks[i>>evChunkBits]
 	j := i & (evChunkSize - 1)
 	start := uint32(0)
 	if j > 0 {
 		start = ch.end[j-1]
 	}
-	return ch.time[j], ch.source[j], Trust(ch.trust[j]), ch.member[start:ch.end[j]]
+	return obsRec{ch.time[j], ch.source[j], Trust(ch.trust[j]), ch.flags[j], ch.member[start:ch.end[j]]}
 }
+
+func (e *evidence) setFlag(i uint32, f uint8) {
+	e.chunks[i>>evChunkBits].flags[i&(evChunkSize-1)] |= f
+}
+
+// incidences link each node to the observations it appears in: singly
+// linked lists threaded through chunked entries, newest first.
+type incidences struct {
+	chunks [][]incidence
+	n      uint32
+}
+
+type incidence struct{ obs, next uint32 } // next is an entry index +1; 0 ends the list
+
+const incChunk = 1 << 16
+
+func (in *incidences) push(head *uint32, obs uint32) {
+	c := in.n / incChunk
+	if int(c) == len(in.chunks) {
+		in.chunks = append(in.chunks, make([]incidence, incChunk))
+	}
+	in.chunks[c][in.n%incChunk] = incidence{obs: obs, next: *head}
+	in.n++
+	*head = in.n
+}
+
+// each calls fn for every observation on the list starting at head.
+func (in *incidences) each(head uint32, fn func(obs uint32)) {
+	for e := head; e != 0; {
+		ent := in.chunks[(e-1)/incChunk][(e-1)%incChunk]
+		fn(ent.obs)
+		e = ent.next
+	}
+}
+
+func (in *incidences) bytes() int { return len(in.chunks) * incChunk * 8 }
 
 func (e *evidence) len() int { return e.n }
 
@@ -271,3 +367,57 @@ func (s *sourceTable) bytes() int {
 // The record must stay one cache line.
 var _ [64 - unsafe.Sizeof(node{})]struct{}
 var _ [unsafe.Sizeof(node{}) - 64]struct{}
+
+// remove takes node n out of the index (backward-shift deletion, which keeps
+// linear probing correct without tombstone slots).
+func (ix *index) remove(ns *nodes, n uint32) {
+	mask := uint64(len(ix.slots) - 1)
+	i := ns.at(n).hi >> ix.shift
+	for ix.slots[i] != n+1 {
+		if ix.slots[i] == 0 {
+			return
+		}
+		i = (i + 1) & mask
+	}
+	for j := i; ; {
+		j = (j + 1) & mask
+		s := ix.slots[j]
+		if s == 0 {
+			break
+		}
+		home := ns.at(s-1).hi >> ix.shift
+		// Move s back to i unless its home lies cyclically in (i, j].
+		if (j > i && (home <= i || home > j)) || (j < i && home <= i && home > j) {
+			ix.slots[i] = s
+			i = j
+		}
+	}
+	ix.slots[i] = 0
+	ix.count--
+}
+
+// wipe erases a node's value and hashes, for Forget.
+func (ns *nodes) wipe(n uint32) {
+	ch := ns.chunks[n>>chunkBits]
+	r := &ch.rec[n&(chunkSize-1)]
+	if r.vlen > inlineLen {
+		clear(ch.arena[r.off : r.off+uint32(r.vlen)])
+	}
+	r.inline = [inlineLen]byte{}
+	r.hi, r.lo, r.vlen = 0, 0, 0
+}
+
+// erase replaces node n in observation o's members.
+func (e *evidence) erase(o, n uint32) {
+	ch := e.chunks[o>>evChunkBits]
+	j := o & (evChunkSize - 1)
+	start := uint32(0)
+	if j > 0 {
+		start = ch.end[j-1]
+	}
+	for i := start; i < ch.end[j]; i++ {
+		if ch.member[i] == n {
+			ch.member[i] = erasedMember
+		}
+	}
+}

@@ -1,0 +1,367 @@
+package identity
+
+import (
+	"cmp"
+	"slices"
+)
+
+// Clustering turns one component (identifiers joined by linking evidence)
+// into profiles. It is a pure function of the component's evidence, computed
+// afresh whenever evidence that could change it arrives, so the profiles
+// depend on which observations exist, never on their order.
+//
+// The steps: hard identifiers seen together in evidence that may merge form
+// clusters; soft identifiers seen together in such evidence form groups; a
+// group that two clusters both hold may bridge them (policy.decide); every
+// group then attaches to the cluster with the most evidence; soft limits
+// drop the weakest; each profile's anchor is its best member.
+
+// clusterer holds scratch space reused across calls (under the write lock).
+type clusterer struct {
+	members []uint32
+	local   map[uint32]int32
+	seenObs map[uint32]struct{}
+	obs     []uint32
+	huf     []int32 // hard union-find over local indices
+	suf     []int32 // soft union-find over local indices
+	votes   map[[2]int32]*vote
+	final   []int32 // local index -> profile representative (local index)
+	refuse  *[]Refusal
+	hubSeen []uint32
+}
+
+type vote struct {
+	weight   int
+	capable  bool // some of the evidence may merge
+	verified bool
+}
+
+func ufFind(p []int32, i int32) int32 {
+	for p[i] != i {
+		p[i] = p[p[i]]
+		i = p[i]
+	}
+	return i
+}
+
+func weightOf(t Trust) int {
+	switch t {
+	case TrustVerified:
+		return 4
+	case TrustAsserted:
+		return 2
+	}
+	return 1
+}
+
+// ring collects a component's members.
+func (g *Graph) ring(root uint32, dst []uint32) []uint32 {
+	dst = dst[:0]
+	for m := root; ; {
+		dst = append(dst, m)
+		m = g.nodes.at(m).next
+		if m == root {
+			return dst
+		}
+	}
+}
+
+// cluster recomputes the profiles of the component containing root and
+// writes every member's anchor.
+func (g *Graph) cluster(root uint32) {
+	c := &g.scratch
+	c.members = g.ring(root, c.members)
+	if g.policy.Disabled {
+		best := c.members[0]
+		for _, m := range c.members[1:] {
+			if g.anchorLess(m, best) {
+				best = m
+			}
+		}
+		for _, m := range c.members {
+			g.nodes.at(m).anchor = best
+		}
+		return
+	}
+	if c.local == nil {
+		c.local = map[uint32]int32{}
+		c.seenObs = map[uint32]struct{}{}
+		c.votes = map[[2]int32]*vote{}
+	}
+	clear(c.local)
+	clear(c.seenObs)
+	clear(c.votes)
+	c.obs = c.obs[:0]
+	n := int32(len(c.members))
+	c.huf = slices.Grow(c.huf[:0], int(n))[:n]
+	c.suf = slices.Grow(c.suf[:0], int(n))[:n]
+	for i, m := range c.members {
+		c.local[m] = int32(i)
+		c.huf[i], c.suf[i] = int32(i), int32(i)
+	}
+	for _, m := range c.members {
+		g.inc.each(g.nodes.at(m).adj, func(o uint32) {
+			if _, ok := c.seenObs[o]; !ok {
+				c.seenObs[o] = struct{}{}
+				c.obs = append(c.obs, o)
+			}
+		})
+	}
+	slices.Sort(c.obs) // a fixed order for what follows; results do not depend on it
+	hard := func(i int32) bool { return g.kinds[g.nodes.at(c.members[i]).kind].Class == Hard }
+	var lm []int32
+	// 1. Hard clusters and soft groups from evidence that may merge.
+	for _, o := range c.obs {
+		rec := g.ev.at(o)
+		if rec.flags&obsRetracted != 0 {
+			continue
+		}
+		lm = c.localMembers(rec.members, lm)
+		if rec.flags&obsAttachOnly != 0 || len(lm) < 2 {
+			continue
+		}
+		var fh, fs int32 = -1, -1
+		for _, i := range lm {
+			if hard(i) {
+				if fh < 0 {
+					fh = i
+				} else {
+					c.huf[ufFind(c.huf, i)] = ufFind(c.huf, fh)
+				}
+			} else {
+				if fs < 0 {
+					fs = i
+				} else {
+					c.suf[ufFind(c.suf, i)] = ufFind(c.suf, fs)
+				}
+			}
+		}
+	}
+	// 2. Votes of each soft group for each hard cluster.
+	nodeVote := make(map[[2]int32]int) // (soft node, cluster) -> weight, for soft limits
+	for _, o := range c.obs {
+		rec := g.ev.at(o)
+		if rec.flags&obsRetracted != 0 {
+			continue
+		}
+		lm = c.localMembers(rec.members, lm)
+		w := weightOf(rec.trust)
+		capable := rec.flags&obsAttachOnly == 0
+		for _, s := range lm {
+			if hard(s) {
+				continue
+			}
+			gs := ufFind(c.suf, s)
+			for _, h := range lm {
+				if !hard(h) {
+					continue
+				}
+				ch := ufFind(c.huf, h)
+				v := c.votes[[2]int32{gs, ch}]
+				if v == nil {
+					v = &vote{}
+					c.votes[[2]int32{gs, ch}] = v
+				}
+				v.weight += w
+				v.capable = v.capable || capable
+				v.verified = v.verified || (capable && rec.trust == TrustVerified)
+				nodeVote[[2]int32{s, ch}] += w
+			}
+		}
+	}
+	// 3. Bridges: pairs of clusters that groups hold with mergeable evidence.
+	type pair struct {
+		a, b     int32
+		support  int
+		verified bool
+	}
+	var pairs []pair
+	byGroup := map[int32][]int32{}
+	for k, v := range c.votes {
+		if v.capable {
+			byGroup[k[0]] = append(byGroup[k[0]], k[1])
+		}
+	}
+	pairIx := map[[2]int32]int{}
+	for gs, cls := range byGroup {
+		if len(cls) < 2 {
+			continue
+		}
+		slices.Sort(cls)
+		for i := range cls {
+			for j := i + 1; j < len(cls); j++ {
+				k := [2]int32{cls[i], cls[j]}
+				ix, ok := pairIx[k]
+				if !ok {
+					ix = len(pairs)
+					pairIx[k] = ix
+					pairs = append(pairs, pair{a: cls[i], b: cls[j]})
+				}
+				pairs[ix].support++
+				pairs[ix].verified = pairs[ix].verified || c.votes[[2]int32{gs, cls[i]}].verified || c.votes[[2]int32{gs, cls[j]}].verified
+			}
+		}
+	}
+	// Canonical order: strongest first, then by the clusters' best members.
+	best := make(map[int32]uint32) // cluster -> its best member node
+	for i := range n {
+		if hard(i) {
+			r := ufFind(c.huf, i)
+			if b, ok := best[r]; !ok || g.anchorLess(c.members[i], b) {
+				best[r] = c.members[i]
+			}
+		}
+	}
+	less := func(a, b int32) int {
+		if a == b {
+			return 0
+		}
+		if g.anchorLess(best[a], best[b]) {
+			return -1
+		}
+		return 1
+	}
+	slices.SortFunc(pairs, func(x, y pair) int {
+		return cmp.Or(cmp.Compare(y.support, x.support), less(x.a, y.a), less(x.b, y.b))
+	})
+	// A union-find over clusters records accepted bridges; kinds per merged
+	// cluster decide clashes.
+	kinds := map[int32]map[uint8]bool{}
+	for i := range n {
+		if hard(i) {
+			r := ufFind(c.huf, i)
+			if kinds[r] == nil {
+				kinds[r] = map[uint8]bool{}
+			}
+			kinds[r][g.nodes.at(c.members[i]).kind] = true
+		}
+	}
+	for _, p := range pairs {
+		a, b := ufFind(c.huf, p.a), ufFind(c.huf, p.b)
+		if a == b {
+			continue
+		}
+		var clash []Kind
+		for k := range kinds[a] {
+			if kinds[b][k] {
+				clash = append(clash, g.kinds[k].Kind)
+			}
+		}
+		slices.Sort(clash)
+		br := Bridge{Clash: clash, Support: p.support, Verified: p.verified}
+		if g.policy.decide(br) {
+			c.huf[b] = a
+			for k := range kinds[b] {
+				kinds[a][k] = true
+			}
+			continue
+		}
+		if c.refuse != nil {
+			*c.refuse = append(*c.refuse, Refusal{Reason: RefusedBridge, A: g.idOf(best[p.a]), B: g.idOf(best[p.b]), Bridge: br})
+		}
+	}
+	// 4. Attach every soft group to the cluster with the most evidence.
+	groupTo := map[int32]int32{}
+	groupW := map[int32]int{}
+	agg := map[[2]int32]int{}
+	for k, v := range c.votes {
+		agg[[2]int32{k[0], ufFind(c.huf, k[1])}] += v.weight
+	}
+	for k, w := range agg {
+		gs, cl := k[0], k[1]
+		cur, ok := groupTo[gs]
+		if !ok || w > groupW[gs] || (w == groupW[gs] && less(cl, cur) < 0) {
+			groupTo[gs], groupW[gs] = cl, w
+		}
+	}
+	c.final = slices.Grow(c.final[:0], int(n))[:n]
+	for i := range n {
+		if hard(i) {
+			c.final[i] = ufFind(c.huf, i)
+			continue
+		}
+		gs := ufFind(c.suf, i)
+		if cl, ok := groupTo[gs]; ok {
+			c.final[i] = cl
+			if c.refuse != nil {
+				for k, w := range agg {
+					if k[0] == gs && k[1] != cl {
+						*c.refuse = append(*c.refuse, Refusal{Reason: RefusedAttach, A: g.idOf(c.members[i]), B: g.idOf(best[k[1]]), Weight: w})
+					}
+				}
+			}
+		} else {
+			c.final[i] = n + gs // a soft-only group: its own profile
+		}
+	}
+	// 5. Soft limits: keep the soft identifiers of a kind with the most
+	// evidence for their profile.
+	g.applySoftLimits(c, hard, nodeVote)
+	// 6. Anchors.
+	anchor := map[int32]uint32{}
+	for i, m := range c.members {
+		f := c.final[i]
+		if a, ok := anchor[f]; !ok || g.anchorLess(m, a) {
+			anchor[f] = m
+		}
+	}
+	for i, m := range c.members {
+		g.nodes.at(m).anchor = anchor[c.final[i]]
+	}
+}
+
+// localMembers returns the observation's members that belong to the
+// component being clustered (linking members only ever do).
+func (c *clusterer) localMembers(ms []uint32, dst []int32) []int32 {
+	dst = dst[:0]
+	for _, m := range ms {
+		if i, ok := c.local[m]; ok && !slices.Contains(dst, i) {
+			dst = append(dst, i)
+		}
+	}
+	return dst
+}
+
+func (g *Graph) applySoftLimits(c *clusterer, hard func(int32) bool, nodeVote map[[2]int32]int) {
+	type entry struct {
+		i int32
+		w int
+	}
+	buckets := map[[2]int32][]entry{} // (profile, kind) -> soft members
+	for i := range int32(len(c.members)) {
+		if hard(i) {
+			continue
+		}
+		k := int32(g.nodes.at(c.members[i]).kind)
+		if g.policy.softLimit[k] == 0 {
+			continue
+		}
+		f := c.final[i]
+		buckets[[2]int32{f, k}] = append(buckets[[2]int32{f, k}], entry{i, nodeVote[[2]int32{i, f}]})
+	}
+	for key, es := range buckets {
+		limit := g.policy.softLimit[key[1]]
+		if len(es) <= limit {
+			continue
+		}
+		slices.SortFunc(es, func(a, b entry) int {
+			if a.w != b.w {
+				return cmp.Compare(b.w, a.w)
+			}
+			if g.anchorLess(c.members[a.i], c.members[b.i]) {
+				return -1
+			}
+			return 1
+		})
+		for _, e := range es[limit:] {
+			if c.refuse != nil {
+				*c.refuse = append(*c.refuse, Refusal{Reason: RefusedLimit, A: g.idOf(c.members[e.i]), Weight: e.w})
+			}
+			c.final[e.i] = 2*int32(len(c.members)) + e.i // on its own
+		}
+	}
+}
+
+func (g *Graph) idOf(n uint32) ID {
+	return ID{g.kinds[g.nodes.at(n).kind].Kind, string(g.nodes.value(n))}
+}

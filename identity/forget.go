@@ -1,0 +1,225 @@
+package identity
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"fmt"
+	"slices"
+)
+
+// ErrRetracted is returned when retracting an observation twice.
+var ErrRetracted = errors.New("identity: observation already retracted")
+
+// Retract withdraws an observation: it stops being evidence, and the
+// profiles it held together are rebuilt from what remains (only the affected
+// component is recomputed). Identifiers left with no evidence stop resolving.
+// With dryRun the returned Change says what would happen and nothing changes.
+func (g *Graph) Retract(id ObservationID, dryRun bool) (Change, error) {
+	g.mu.lock()
+	defer g.mu.unlock()
+	if int(id) >= g.ev.len() {
+		return Change{}, fmt.Errorf("%w: observation %d", ErrNotFound, id)
+	}
+	rec := g.ev.at(uint32(id))
+	if rec.flags&obsRetracted != 0 {
+		return Change{}, fmt.Errorf("%w: %d", ErrRetracted, id)
+	}
+	members := slices.Clone(rec.members)
+	g.ev.setFlag(uint32(id), obsRetracted)
+	// Hubs whose count falls back under the limit link again, so the region
+	// to recompute includes their neighbours' components.
+	var unhub []uint32
+	var seeds []uint32
+	for _, m := range members {
+		if m == erasedMember {
+			continue
+		}
+		seeds = append(seeds, m)
+		if r := g.nodes.at(m); r.flags&flagHub != 0 {
+			r.flags &^= flagHub
+			if _, hub := g.hubCheck(m); !hub {
+				unhub = append(unhub, m)
+				g.eachLiveNeighbour(m, func(x uint32) { seeds = append(seeds, x) })
+			}
+			r.flags |= flagHub
+		}
+	}
+	var undo *regionUndo
+	if dryRun {
+		undo = g.saveRegion(seeds)
+		undo.obs, undo.obsFlag = uint32(id), rec.flags
+	}
+	t := &g.tracker
+	t.reset()
+	for _, s := range seeds {
+		t.touchComponent(g, g.nodes.find(s))
+	}
+	for _, m := range members {
+		if m == erasedMember {
+			continue
+		}
+		live := false
+		g.inc.each(g.nodes.at(m).adj, func(o uint32) { live = live || g.ev.at(o).flags&obsRetracted == 0 })
+		if !live {
+			g.nodes.at(m).flags |= flagDead
+		}
+	}
+	for _, m := range unhub {
+		g.nodes.at(m).flags &^= flagHub
+	}
+	g.recompute(seeds, unhub)
+	ch := t.change(g)
+	if undo != nil {
+		g.restoreRegion(undo)
+	}
+	return ch, nil
+}
+
+// Forget erases an identifier (a person's request under GDPR or 152-FZ):
+// it leaves every observation, its value is wiped from memory, the profiles
+// it held together are rebuilt, and a tombstone (a keyed hash, not the
+// value) makes the graph drop it from any later or replayed observation.
+// With dryRun the returned Change says what would happen and nothing changes.
+func (g *Graph) Forget(kind Kind, raw string, dryRun bool) (Change, error) {
+	c, err := g.Normalize(kind, raw)
+	if err != nil {
+		return Change{}, err
+	}
+	g.mu.lock()
+	defer g.mu.unlock()
+	k := g.kindIx[c.Kind]
+	h := g.hashID(k, c.Value)
+	n, found := g.index.lookup(&g.nodes, h, k, c.Value)
+	if !found || g.nodes.at(n).flags&flagErased != 0 {
+		return Change{}, fmt.Errorf("%w: %s", ErrNotFound, c)
+	}
+	seeds := []uint32{n}
+	var undo *regionUndo
+	if dryRun {
+		undo = g.saveRegion(seeds)
+	}
+	t := &g.tracker
+	t.reset()
+	t.touchComponent(g, g.nodes.find(n))
+	g.nodes.at(n).flags |= flagErased
+	g.recompute(seeds, nil)
+	ch := t.change(g)
+	if undo != nil {
+		g.restoreRegion(undo)
+		return ch, nil
+	}
+	// Wipe the value and its hashes, and take it out of the evidence.
+	g.inc.each(g.nodes.at(n).adj, func(o uint32) { g.ev.erase(o, n) })
+	g.index.remove(&g.nodes, n)
+	g.nodes.wipe(n)
+	if g.tombstones == nil {
+		g.tombstones = map[[16]byte]struct{}{}
+	}
+	g.tombstones[g.tombstone(k, c.Value)] = struct{}{}
+	return ch, nil
+}
+
+// recompute rebuilds the components of the seeds, joins nodes that link
+// again (unhub) with their neighbours, and reclusters what results.
+func (g *Graph) recompute(seeds, unhub []uint32) {
+	var roots []uint32
+	done := map[uint32]bool{}
+	for _, s := range seeds {
+		if done[g.nodes.find(s)] {
+			continue
+		}
+		for _, r := range g.rebuild(s) {
+			done[r] = true
+		}
+	}
+	for _, m := range unhub {
+		g.eachLiveNeighbour(m, func(x uint32) {
+			if g.nodes.at(x).linking() {
+				g.unionCC(g.nodes.find(m), g.nodes.find(x))
+			}
+		})
+	}
+	for _, s := range seeds {
+		if r := g.nodes.find(s); !slices.Contains(roots, r) {
+			roots = append(roots, r)
+		}
+	}
+	for _, r := range roots {
+		g.cluster(r)
+	}
+}
+
+func (g *Graph) eachLiveNeighbour(n uint32, fn func(uint32)) {
+	g.inc.each(g.nodes.at(n).adj, func(o uint32) {
+		rec := g.ev.at(o)
+		if rec.flags&obsRetracted != 0 {
+			return
+		}
+		for _, x := range rec.members {
+			if x != n && x != erasedMember && g.nodes.at(x).flags&flagErased == 0 {
+				fn(x)
+			}
+		}
+	})
+}
+
+// tombstone is the keyed hash a forgotten identifier leaves behind.
+func (g *Graph) tombstone(k uint8, v string) [16]byte {
+	m := hmac.New(sha256.New, g.eraseKey)
+	m.Write([]byte(g.kinds[k].Kind))
+	m.Write([]byte{0})
+	m.Write([]byte(v))
+	var out [16]byte
+	copy(out[:], m.Sum(nil))
+	return out
+}
+
+func (g *Graph) tombstoned(k uint8, v string) bool {
+	if len(g.tombstones) == 0 {
+		return false
+	}
+	_, ok := g.tombstones[g.tombstone(k, v)]
+	return ok
+}
+
+// regionUndo saves the records of every node a recompute may write, so a
+// dry run can put them back.
+type regionUndo struct {
+	nodes    []uint32
+	recs     []node
+	obs      uint32
+	obsFlag  uint8
+	profiles int
+	quarLen  int
+}
+
+func (g *Graph) saveRegion(seeds []uint32) *regionUndo {
+	u := &regionUndo{obs: ^uint32(0), profiles: g.profiles, quarLen: len(g.quarantined)}
+	seen := map[uint32]bool{}
+	for _, s := range seeds {
+		root := g.nodes.find(s)
+		if seen[root] {
+			continue
+		}
+		for _, m := range g.ring(root, nil) {
+			seen[m] = true
+			u.nodes = append(u.nodes, m)
+			u.recs = append(u.recs, *g.nodes.at(m))
+		}
+		seen[root] = true
+	}
+	return u
+}
+
+func (g *Graph) restoreRegion(u *regionUndo) {
+	for i, n := range u.nodes {
+		*g.nodes.at(n) = u.recs[i]
+	}
+	if u.obs != ^uint32(0) {
+		ch := g.ev.chunks[u.obs>>evChunkBits]
+		ch.flags[u.obs&(evChunkSize-1)] = u.obsFlag
+	}
+	g.profiles = u.profiles
+	g.quarantined = g.quarantined[:u.quarLen]
+}

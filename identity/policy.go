@@ -1,0 +1,288 @@
+package identity
+
+import (
+	"strings"
+)
+
+// A Policy holds the merge rules. The zero value is the default policy: the
+// source table below, the built-in junk list, hub detection, per-kind limits
+// and the default bridge decision.
+//
+// The rules exist because a plain union of everything seen together glues a
+// dealer's base into one blob: a showroom tablet used for surveys, a family
+// computer, a test@test.com typed by staff, a call matched to the wrong
+// visitor. They separate two questions:
+//
+//   - What may link at all? Junk values (a built-in list plus Policy.Junk) and
+//     hubs (identifiers seen with too many distinct people) never link; they
+//     are quarantined, stay queryable through [Graph.Status], and the profiles
+//     a hub glued are split again when it is found out.
+//   - What may merge two people? Hard identifiers (email, phone, CRM number)
+//     typed or verified together in one observation merge. A soft identifier
+//     (cookie, device) that two profiles both hold bridges them only when the
+//     evidence on both sides may merge (not inferred, not a link click) and
+//     the bridge decision agrees: by default, when the two profiles hold no
+//     conflicting hard identifiers of a kind, or when independent soft
+//     identifiers repeat the bridge (two people who share one computer clash
+//     on email and phone and share one device; one person with two phones
+//     clashes on phone alone and shows the second phone from several
+//     browsers). Otherwise the soft identifier attaches to the profile with
+//     the strongest evidence and the refusal can be read through
+//     [Graph.WhyNot].
+//
+// Order: with all evidence in, the profiles depend only on the set of
+// observations, not their order. Along the way they may not: a device looks
+// shared only once its second person appears; until then it joins the first,
+// and the observation that reveals it reports the split in its [Change].
+type Policy struct {
+	// Disabled turns every rule off: profiles are the connected components
+	// of the observations (junk and hubs link like anything else).
+	Disabled bool
+	// Sources maps source names to their trust and capability; nil means
+	// DefaultSources. Unknown sources get TrustAsserted.
+	Sources map[string]SourceRule
+	// Junk lists the host's own values that name no customer: its
+	// dealerships' phones and emails, its call-tracking pool numbers. They are
+	// normalized by their kind; values that do not normalize are an error.
+	Junk []ID
+	// NoBuiltinJunk turns off the built-in junk list (placeholders, repeated
+	// and sequential digits, toll-free numbers).
+	NoBuiltinJunk bool
+	// MaxPeoplePerSoft quarantines a soft identifier seen with more distinct
+	// hard identifiers than this: 0 means 12, room for a family of four who
+	// each left an email and a phone, or two, on the home computer; a
+	// showroom tablet used for surveys exceeds it within days.
+	MaxPeoplePerSoft int
+	// MaxPerKind quarantines a hard identifier seen with more distinct hard
+	// identifiers of one kind than this: 0 means 4 (a person has a few
+	// phones; the dealer's own number typed into every form has hundreds).
+	MaxPerKind int
+	// SoftLimit caps the soft identifiers of one kind a profile holds; the
+	// weakest beyond it stay on their own. nil means cookie 64 (Bloomreach's
+	// limit, room for years of cookie churn) and device 16 (a family's ten
+	// devices with room to spare).
+	SoftLimit map[Kind]int
+	// Decide replaces the default bridge decision.
+	Decide func(Bridge) bool
+}
+
+// A SourceRule says how far evidence from a source can be believed.
+type SourceRule struct {
+	Trust Trust
+	// AttachOnly evidence may attach a soft identifier to a profile but never
+	// merges two profiles that both hold hard identifiers: a personal link
+	// can be forwarded, a call matched to the wrong session.
+	AttachOnly bool
+}
+
+// DefaultSources is the default table of source names, used when
+// Policy.Sources is nil; an observation's own Trust overrides the trust.
+//
+//	web_form     asserted      the person typed it
+//	csi_survey   asserted      a satisfaction survey
+//	chat         asserted
+//	app_login    verified      a login proves the account
+//	payment      verified      a pay-by-link payment
+//	crm_import   verified      the dealer's own record
+//	email_click  asserted, attach only   a personal link can be forwarded
+//	sms_click    asserted, attach only
+//	call         inferred, attach only   a call-tracking match of a pool number
+func DefaultSources() map[string]SourceRule {
+	return map[string]SourceRule{
+		"web_form":    {Trust: TrustAsserted},
+		"csi_survey":  {Trust: TrustAsserted},
+		"chat":        {Trust: TrustAsserted},
+		"app_login":   {Trust: TrustVerified},
+		"payment":     {Trust: TrustVerified},
+		"crm_import":  {Trust: TrustVerified},
+		"email_click": {Trust: TrustAsserted, AttachOnly: true},
+		"sms_click":   {Trust: TrustAsserted, AttachOnly: true},
+		"call":        {Trust: TrustInferred, AttachOnly: true},
+	}
+}
+
+// A Bridge is a candidate merge of two profiles through soft identifiers
+// they share, as the bridge decision sees it.
+type Bridge struct {
+	// Clash lists the hard kinds of which both profiles hold values and no
+	// value is shared: two different phones, two different emails.
+	Clash []Kind
+	// Support counts the independent soft identifiers (or groups of soft
+	// identifiers seen together) that link the two profiles with evidence
+	// that may merge.
+	Support int
+	// Verified reports that some of that evidence is verified.
+	Verified bool
+}
+
+// DefaultDecide is the default bridge decision: no clash, or one clash kind
+// repeated by two independent soft identifiers, or two clash kinds repeated
+// by three; verified evidence counts as one more.
+func DefaultDecide(b Bridge) bool {
+	support := b.Support
+	if b.Verified {
+		support++
+	}
+	return support >= 1+len(b.Clash)
+}
+
+// policy is a Policy resolved against a graph's kinds.
+type policy struct {
+	Policy
+	sources    map[string]SourceRule
+	junkVals   map[ID]bool
+	maxSoft    int
+	maxPerKind int
+	softLimit  []int // by kind number; 0 is no limit
+	decide     func(Bridge) bool
+}
+
+func (g *Graph) setPolicy(p Policy) error {
+	rp := policy{Policy: p, sources: p.Sources, junkVals: map[ID]bool{}, maxSoft: p.MaxPeoplePerSoft, maxPerKind: p.MaxPerKind, decide: p.Decide}
+	if rp.sources == nil {
+		rp.sources = DefaultSources()
+	}
+	if rp.maxSoft <= 0 {
+		rp.maxSoft = 12
+	}
+	if rp.maxPerKind <= 0 {
+		rp.maxPerKind = 4
+	}
+	if rp.decide == nil {
+		rp.decide = DefaultDecide
+	}
+	limits := p.SoftLimit
+	if limits == nil {
+		limits = map[Kind]int{Cookie: 64, Device: 16}
+	}
+	rp.softLimit = make([]int, len(g.kinds))
+	for k, n := range limits {
+		i, ok := g.kindIx[k]
+		if !ok {
+			return &ParseError{Kind: k, Reason: "SoftLimit names an unknown kind", Err: ErrBadOptions}
+		}
+		rp.softLimit[i] = n
+	}
+	for _, id := range p.Junk {
+		c, err := g.Normalize(id.Kind, id.Value)
+		if err != nil {
+			return err
+		}
+		rp.junkVals[c] = true
+	}
+	g.policy = rp
+	return nil
+}
+
+// sourceRule returns the trust and flags evidence from a source carries.
+func (p *policy) sourceRule(source string, override Trust) (Trust, uint8) {
+	r, ok := p.sources[source]
+	if !ok {
+		r = SourceRule{Trust: TrustAsserted}
+	}
+	t := r.Trust
+	if override != TrustDefault {
+		t = override
+	}
+	var f uint8
+	if r.AttachOnly || t == TrustInferred {
+		f |= obsAttachOnly
+	}
+	return t, f
+}
+
+// isJunk reports whether a canonical value is junk, and why.
+func (g *Graph) isJunk(k uint8, v string) (string, bool) {
+	p := &g.policy
+	kind := g.kinds[k].Kind
+	if p.junkVals[ID{kind, v}] {
+		return "on the host's junk list", true
+	}
+	if p.NoBuiltinJunk {
+		return "", false
+	}
+	if jd, ok := g.kinds[k].Normalizer.(JunkDetector); ok {
+		if reason, junk := jd.Junk(v); junk {
+			return reason, true
+		}
+	}
+	switch kind {
+	case Email:
+		return junkEmail(v)
+	case Phone:
+		return junkPhone(v)
+	case Cookie, Device, CRM:
+		return junkToken(v)
+	}
+	return "", false
+}
+
+var placeholderLocals = map[string]bool{
+	"test": true, "tests": true, "testing": true, "null": true, "none": true, "nomail": true, "noemail": true,
+	"no-email": true, "no_email": true, "no": true, "na": true, "n-a": true, "example": true, "asdf": true,
+	"qwerty": true, "123": true, "1234": true, "12345": true, "123456": true, "0": true, "1": true, "a": true,
+	"x": true, "xxx": true, "email": true, "mail": true, "noreply": true, "no-reply": true, "unknown": true,
+	"нет": true, "тест": true,
+}
+
+var placeholderDomains = map[string]bool{
+	"test.com": true, "test.ru": true, "test.test": true, "example.com": true, "example.org": true,
+	"example.net": true, "example.ru": true, "domain.com": true, "email.com": true, "mail.test": true,
+	"localhost.localdomain": true, "nomail.ru": true, "noemail.ru": true, "no.email": true,
+}
+
+// junkEmail flags placeholders people and staff type into forms.
+func junkEmail(v string) (string, bool) {
+	at := strings.LastIndexByte(v, '@')
+	local, domain := v[:at], v[at+1:]
+	switch {
+	case placeholderDomains[domain]:
+		return "placeholder domain", true
+	case strings.HasPrefix(domain, "test."):
+		return "placeholder domain", true
+	case placeholderLocals[local] && (strings.HasPrefix(domain, local+".") || local == "test" || local == "null" || local == "none" || local == "noemail" || local == "no-email" || local == "nomail" || local == "noreply" || local == "no-reply" || local == "тест" || local == "нет" || local == "unknown"):
+		return "placeholder address", true
+	case len(local) >= 4 && strings.Count(local, local[:1]) == len(local):
+		return "repeated characters", true
+	}
+	return "", false
+}
+
+// junkPhone flags repeated and sequential digits in the national number.
+func junkPhone(e164 string) (string, bool) {
+	cc, nsn := splitCallingCode(strings.TrimPrefix(e164, "+"))
+	_ = cc
+	if len(nsn) < 6 {
+		return "", false
+	}
+	// All digits after the first the same: 79999999999, +7 900 000 00 00.
+	if strings.Count(nsn[1:], nsn[1:2]) == len(nsn)-1 {
+		return "repeated digits", true
+	}
+	// Ascending or descending runs: 1234567890, 9876543210.
+	up, down := true, true
+	for i := 1; i < len(nsn); i++ {
+		d := int(nsn[i]) - int(nsn[i-1])
+		up = up && (d == 1 || d == -9)
+		down = down && (d == -1 || d == 9)
+	}
+	if up || down {
+		return "sequential digits", true
+	}
+	return "", false
+}
+
+var placeholderTokens = map[string]bool{
+	"undefined": true, "null": true, "nil": true, "none": true, "0": true, "-1": true, "anonymous": true,
+	"unknown": true, "test": true, "n/a": true, "na": true, "-": true, "false": true, "true": true, "[object object]": true,
+}
+
+func junkToken(v string) (string, bool) {
+	if placeholderTokens[strings.ToLower(v)] {
+		return "placeholder value", true
+	}
+	if len(v) >= 4 && strings.Trim(v, "0-") == "" {
+		return "all zeros", true
+	}
+	return "", false
+}
