@@ -169,18 +169,19 @@ func (g *Graph) cluster(root uint32) {
 			}
 		}
 	}
-	// 3. Bridges: pairs of clusters that groups hold with mergeable evidence.
+	// 3. Bridges: pairs of clusters that some soft group holds both of.
 	type pair struct {
-		a, b     int32
-		support  int
-		verified bool
+		a, b           int32
+		support        int
+		capableSupport int
+		verified       bool
 	}
 	var pairs []pair
 	byGroup := map[int32][]int32{}
-	for k, v := range c.votes {
-		if v.capable {
-			byGroup[k[0]] = append(byGroup[k[0]], k[1])
-		}
+	groupsOf := map[int32][]int32{} // cluster -> groups that vote for it
+	for k := range c.votes {
+		byGroup[k[0]] = append(byGroup[k[0]], k[1])
+		groupsOf[k[1]] = append(groupsOf[k[1]], k[0])
 	}
 	pairIx := map[[2]int32]int{}
 	for gs, cls := range byGroup {
@@ -197,10 +198,33 @@ func (g *Graph) cluster(root uint32) {
 					pairIx[k] = ix
 					pairs = append(pairs, pair{a: cls[i], b: cls[j]})
 				}
+				va, vb := c.votes[[2]int32{gs, cls[i]}], c.votes[[2]int32{gs, cls[j]}]
 				pairs[ix].support++
-				pairs[ix].verified = pairs[ix].verified || c.votes[[2]int32{gs, cls[i]}].verified || c.votes[[2]int32{gs, cls[j]}].verified
+				if va.capable && vb.capable {
+					pairs[ix].capableSupport++
+				}
+				pairs[ix].verified = pairs[ix].verified || va.verified || vb.verified
 			}
 		}
+	}
+	// dependent reports that (merged) cluster y owns no soft group against
+	// x: every group that holds y holds x with at least as much evidence.
+	dependent := func(y, x int32) bool {
+		wy, wx := map[int32]int{}, map[int32]int{}
+		for k, v := range c.votes {
+			switch ufFind(c.huf, k[1]) {
+			case y:
+				wy[k[0]] += v.weight
+			case x:
+				wx[k[0]] += v.weight
+			}
+		}
+		for gs, w := range wy {
+			if wx[gs] < w {
+				return false
+			}
+		}
+		return len(wy) > 0
 	}
 	// Canonical order: strongest first, then by the clusters' best members.
 	best := make(map[int32]uint32) // cluster -> its best member node
@@ -220,6 +244,11 @@ func (g *Graph) cluster(root uint32) {
 			return -1
 		}
 		return 1
+	}
+	for i := range pairs { // endpoints in canonical order, not local-index order
+		if less(pairs[i].b, pairs[i].a) < 0 {
+			pairs[i].a, pairs[i].b = pairs[i].b, pairs[i].a
+		}
 	}
 	slices.SortFunc(pairs, func(x, y pair) int {
 		return cmp.Or(cmp.Compare(y.support, x.support), less(x.a, y.a), less(x.b, y.b))
@@ -248,7 +277,8 @@ func (g *Graph) cluster(root uint32) {
 			}
 		}
 		slices.Sort(clash)
-		br := Bridge{Clash: clash, Support: p.support, Verified: p.verified}
+		br := Bridge{Clash: clash, Support: p.support, CapableSupport: p.capableSupport, Verified: p.verified,
+			Dependent: dependent(a, b) || dependent(b, a)}
 		if g.policy.decide(br) {
 			c.huf[b] = a
 			for k := range kinds[b] {
@@ -260,12 +290,42 @@ func (g *Graph) cluster(root uint32) {
 			*c.refuse = append(*c.refuse, Refusal{Reason: RefusedBridge, A: g.idOf(best[p.a]), B: g.idOf(best[p.b]), Bridge: br})
 		}
 	}
+	// Merged clusters: their best member over all their members, so ties
+	// below do not depend on which sub-cluster's root survived.
+	for i := range n {
+		if hard(i) {
+			r := ufFind(c.huf, i)
+			if b, ok := best[r]; !ok || g.anchorLess(c.members[i], b) {
+				best[r] = c.members[i]
+			}
+		}
+	}
 	// 4. Attach every soft group to the cluster with the most evidence.
 	groupTo := map[int32]int32{}
 	groupW := map[int32]int{}
 	agg := map[[2]int32]int{}
+	capableTo := map[int32][]int32{} // group -> final clusters it holds by mergeable evidence
 	for k, v := range c.votes {
-		agg[[2]int32{k[0], ufFind(c.huf, k[1])}] += v.weight
+		cl := ufFind(c.huf, k[1])
+		agg[[2]int32{k[0], cl}] += v.weight
+		if v.capable && !slices.Contains(capableTo[k[0]], cl) {
+			capableTo[k[0]] = append(capableTo[k[0]], cl)
+		}
+	}
+	// A group that people who stay apart each typed their own identifiers
+	// into (the family computer) is shared: it stays on its own rather than
+	// be given to one of them.
+	for gs, cls := range capableTo {
+		if len(cls) > 1 {
+			for k := range agg {
+				if k[0] == gs {
+					delete(agg, k)
+				}
+			}
+			if c.refuse != nil {
+				*c.refuse = append(*c.refuse, Refusal{Reason: RefusedShared, A: g.idOf(c.members[gs]), B: g.idOf(best[cls[0]])})
+			}
+		}
 	}
 	for k, w := range agg {
 		gs, cl := k[0], k[1]

@@ -31,9 +31,10 @@ const (
 	RefusedLimit                               // a profile's soft limit left the identifier out
 	RefusedNoEvidence                          // no chain of observations joins them
 	RefusedErased                              // an identifier on the path was forgotten
+	RefusedShared                              // a soft identifier several people typed into is kept apart
 )
 
-var refusalNames = [...]string{"", "junk", "hub", "bridge refused", "attached elsewhere", "soft limit", "no evidence", "erased"}
+var refusalNames = [...]string{"", "junk", "hub", "bridge refused", "attached elsewhere", "soft limit", "no evidence", "erased", "shared"}
 
 func (r RefusalReason) String() string {
 	if int(r) < len(refusalNames) {
@@ -62,7 +63,7 @@ func (r Refusal) String() string {
 	}
 	switch r.Reason {
 	case RefusedBridge:
-		fmt.Fprintf(&b, " (clash %v, support %d, verified %v)", r.Bridge.Clash, r.Bridge.Support, r.Bridge.Verified)
+		fmt.Fprintf(&b, " (clash %v, support %d, mergeable %d, dependent %v, verified %v)", r.Bridge.Clash, r.Bridge.Support, r.Bridge.CapableSupport, r.Bridge.Dependent, r.Bridge.Verified)
 	case RefusedAttach, RefusedLimit:
 		fmt.Fprintf(&b, " (weight %d)", r.Weight)
 	case RefusedJunk, RefusedHub:

@@ -317,9 +317,11 @@ func (g *Graph) apply(p Prepared) Change {
 		for _, a := range distinct {
 			g.nodes.at(a).anchor = best
 		}
-	case added == 0 && len(distinct) == 1:
-		// Evidence inside one profile only strengthens it.
 	default:
+		// Any evidence can change the profiles of its component, even inside
+		// one profile (more evidence on a browser can make a second phone's
+		// cluster independent), so the component is recomputed: it is a
+		// person or a household, a few dozen identifiers.
 		t.touchComponent(g, root)
 		g.cluster(root)
 	}

@@ -76,7 +76,8 @@ type SourceRule struct {
 }
 
 // DefaultSources is the default table of source names, used when
-// Policy.Sources is nil; an observation's own Trust overrides the trust.
+// Policy.Sources is nil. An observation's own Trust overrides its source's
+// rule: the trust it names applies, and only inferred evidence is attach-only.
 //
 //	web_form     asserted      the person typed it
 //	csi_survey   asserted      a satisfaction survey
@@ -108,22 +109,35 @@ type Bridge struct {
 	// value is shared: two different phones, two different emails.
 	Clash []Kind
 	// Support counts the independent soft identifiers (or groups of soft
-	// identifiers seen together) that link the two profiles with evidence
-	// that may merge.
-	Support int
-	// Verified reports that some of that evidence is verified.
+	// identifiers seen together) that both profiles hold, by any evidence;
+	// CapableSupport those that both hold by evidence that may merge.
+	Support, CapableSupport int
+	// Dependent reports that one profile owns no soft identifier: on every
+	// one it holds, another profile has at least as much evidence. That is
+	// how a person's second phone looks (typed from the person's own
+	// browsers); a spouse, a forwarded link's reader or a caller matched to
+	// the wrong session has a browser of their own.
+	Dependent bool
+	// Verified reports that some of the evidence is verified.
 	Verified bool
 }
 
-// DefaultDecide is the default bridge decision: no clash, or one clash kind
-// repeated by two independent soft identifiers, or two clash kinds repeated
-// by three; verified evidence counts as one more.
+// DefaultDecide is the default bridge decision. Without a clash, one soft
+// identifier both profiles hold by mergeable evidence suffices (an email and
+// a phone typed into two forms in one browser), or dependence. With one
+// clashing kind (two phones) one profile must depend on the other: a second
+// phone typed from the person's own browsers merges, a spouse who also
+// fills forms from a browser of their own does not, however many computers
+// the two share. Two clashing kinds (two emails and two phones) also need
+// the bridge repeated through two soft identifiers.
 func DefaultDecide(b Bridge) bool {
-	support := b.Support
-	if b.Verified {
-		support++
+	switch len(b.Clash) {
+	case 0:
+		return b.CapableSupport >= 1 || b.Dependent
+	case 1:
+		return b.Dependent
 	}
-	return support >= 1+len(b.Clash)
+	return b.Dependent && b.Support >= 2
 }
 
 // policy is a Policy resolved against a graph's kinds.
@@ -180,12 +194,14 @@ func (p *policy) sourceRule(source string, override Trust) (Trust, uint8) {
 	if !ok {
 		r = SourceRule{Trust: TrustAsserted}
 	}
-	t := r.Trust
+	t, attachOnly := r.Trust, r.AttachOnly
 	if override != TrustDefault {
-		t = override
+		// An explicit trust replaces the source's: a call whose caller the
+		// operator verified may merge.
+		t, attachOnly = override, false
 	}
 	var f uint8
-	if r.AttachOnly || t == TrustInferred {
+	if attachOnly || t == TrustInferred {
 		f |= obsAttachOnly
 	}
 	return t, f

@@ -21,6 +21,7 @@ import (
 	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/throughline/throughline/identity"
@@ -32,7 +33,53 @@ type Config struct {
 	Seed   uint64    // the same seed gives the same population
 	Start  time.Time // first possible observation; zero means 2026-01-01 UTC
 	Days   int       // length of the period observations fall in; 0 means 365
+	Traps  Traps     // the zero value: none, every person cleanly separable
 }
+
+// Traps are the ways real dealer data joins people who are not one person,
+// or hides that two identifiers are one person's. Rates are probabilities.
+type Traps struct {
+	// Families share a home computer: Households is the share of people who
+	// live with one to three others; FamilyComputer the chance a member
+	// leaves a form or a click from the shared computer.
+	Households, FamilyComputer float64
+	// ShowroomSurveys is the chance a buyer answers the satisfaction survey on
+	// the dealership's tablet (one tablet per dealership, Dealerships of them).
+	ShowroomSurveys float64
+	Dealerships     int
+	// Junk is the chance a form carries a placeholder typed by staff (test
+	// addresses, the dealership's own phone or email, 8-800 numbers).
+	Junk float64
+	// MisattributedCalls is the chance a tracked call is matched to another
+	// visitor's session; ForwardedLinks the chance a personal link is opened
+	// by someone else (the spouse, or a friend it was forwarded to).
+	MisattributedCalls, ForwardedLinks float64
+	// CookieChurn is the mean number of extra browsers (cleared cookies, new
+	// phones) a person comes back from.
+	CookieChurn float64
+	// SecondPhone and SecondEmail are the shares of people with two.
+	SecondPhone, SecondEmail float64
+}
+
+// Realistic are trap rates of the size dealer data shows: a third of
+// people live in households that share a computer, one buyer in two answers
+// the survey in the showroom, one form in 40 carries a placeholder, one call
+// in 20 is matched to the wrong visitor and one personal link in 20 is opened
+// by someone else.
+func Realistic() Traps {
+	return Traps{
+		Households: 0.35, FamilyComputer: 0.5,
+		ShowroomSurveys: 0.5, Dealerships: 12,
+		Junk:               0.025,
+		MisattributedCalls: 0.05, ForwardedLinks: 0.05,
+		CookieChurn: 1.5,
+		SecondPhone: 0.12, SecondEmail: 0.1,
+	}
+}
+
+// Owner is the person number the truth gives identifiers that belong to
+// nobody: junk values and showroom tablets.
+const Nobody = -1
 
 func (c Config) withDefaults() Config {
 	if c.People == 0 {
@@ -105,7 +152,7 @@ func (g *Generator) Identifiers() iter.Seq2[identity.ID, int32] {
 		for pid := range g.cfg.People {
 			p := g.person(uint32(pid))
 			for _, id := range p.ids {
-				if !yield(id.plain(), int32(pid)) {
+				if id.emit && !yield(id.plain(), id.owner) {
 					return
 				}
 			}
@@ -138,6 +185,8 @@ const (
 type pid struct {
 	kind  idKind
 	value string // base value: email "local@domain", phone 10 digits, cookie client ID
+	owner int32  // the person it belongs to in the truth, or Nobody
+	emit  bool   // this person lists it in Identifiers (each identifier once)
 }
 
 func (id pid) plain() identity.ID {
@@ -145,6 +194,9 @@ func (id pid) plain() identity.ID {
 	case kEmail:
 		return identity.ID{Kind: identity.Email, Value: id.value}
 	case kPhone:
+		if strings.HasPrefix(id.value, "+") || strings.HasPrefix(id.value, "8") || strings.HasPrefix(id.value, "0") {
+			return identity.ID{Kind: identity.Phone, Value: id.value}
+		}
 		return identity.ID{Kind: identity.Phone, Value: "+7" + id.value}
 	case kCookie, kMetrica:
 		return identity.ID{Kind: identity.Cookie, Value: id.value}
@@ -175,6 +227,13 @@ var (
 		name   string
 		weight int
 	}{{"gmail.com", 22}, {"yandex.ru", 22}, {"mail.ru", 20}, {"bk.ru", 5}, {"list.ru", 5}, {"inbox.ru", 4}, {"rambler.ru", 5}, {"ya.ru", 3}, {"outlook.com", 4}, {"icloud.com", 5}, {"avtotrade-group.ru", 5}}
+	// junkValues are what staff type when a customer gives nothing: test
+	// addresses, the dealer's own email and main line, placeholders.
+	junkValues = []pid{
+		{kind: kEmail, value: "test@test.ru"}, {kind: kEmail, value: "noemail@avtotrade-group.ru"},
+		{kind: kEmail, value: "info@avtotrade-group.ru"}, {kind: kPhone, value: "+74957770000"},
+		{kind: kPhone, value: "88005553535"}, {kind: kPhone, value: "79999999999"}, {kind: kPhone, value: "0000000000"},
+	}
 )
 
 func pickDomain(r *rand.Rand) string {
@@ -188,18 +247,28 @@ func pickDomain(r *rand.Rand) string {
 	return domains[0].name
 }
 
-// person builds person n's identifiers and observation plan.
-func (g *Generator) person(n uint32) *person {
+// base is what a person owns, with no reference to anyone else.
+type base struct {
+	first, last string
+	s           uint32
+	phones      []uint8
+	emails      []uint8
+	cookies     []uint8
+	device, crm int // index or -1
+	ids         []pid
+	r           *rand.Rand
+}
+
+func (g *Generator) base(n uint32) *base {
 	seed := g.cfg.Seed*0x9e3779b97f4a7c15 + uint64(n)
 	r := rand.New(rand.NewPCG(seed, 0x5eed))
-	p := &person{num: n, seed: seed}
-	s := scramble(n ^ uint32(g.cfg.Seed))
+	tr := g.cfg.Traps
+	b := &base{r: r, s: scramble(n ^ uint32(g.cfg.Seed)), device: -1, crm: -1}
 	add := func(k idKind, v string) uint8 {
-		p.ids = append(p.ids, pid{k, v})
-		return uint8(len(p.ids) - 1)
+		b.ids = append(b.ids, pid{kind: k, value: v, owner: int32(n), emit: true})
+		return uint8(len(b.ids) - 1)
 	}
-	first, last := firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
-	// Phones: unique 10-digit mobile numbers (9xx); 3% in Kazakhstan (7xx).
+	b.first, b.last = firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
 	// (n·a + b) mod 10^9 is a bijection for a coprime to 10^9, so people
 	// below 5·10^8 never share a number.
 	phoneOf := func(k uint32) string {
@@ -210,11 +279,16 @@ func (g *Generator) person(n uint32) *person {
 		x := (uint64(n) + uint64(k)*500_000_000 + g.cfg.Seed) % 1_000_000_000
 		return prefix + fmt.Sprintf("%09d", (x*999_999_937+123_456_789)%1_000_000_000)
 	}
-	phone := add(kPhone, phoneOf(0))
-	var email = uint8(255)
+	b.phones = append(b.phones, add(kPhone, phoneOf(0)))
+	if r.Float64() < tr.SecondPhone {
+		b.phones = append(b.phones, add(kPhone, phoneOf(1)))
+	}
 	if r.IntN(100) < 65 {
-		styles := []string{first + "." + last, first[:1] + last, last + "_" + first, first + last}
-		email = add(kEmail, styles[r.IntN(len(styles))]+strconv.FormatUint(uint64(s), 10)+"@"+pickDomain(r))
+		styles := []string{b.first + "." + b.last, b.first[:1] + b.last, b.last + "_" + b.first, b.first + b.last}
+		b.emails = append(b.emails, add(kEmail, styles[r.IntN(len(styles))]+strconv.FormatUint(uint64(b.s), 10)+"@"+pickDomain(r)))
+		if r.Float64() < tr.SecondEmail {
+			b.emails = append(b.emails, add(kEmail, b.last+"."+b.first+strconv.FormatUint(uint64(b.s)+7, 10)+"@"+pickDomain(r)))
+		}
 	}
 	ncookies := 1
 	if x := r.IntN(100); x >= 95 {
@@ -222,64 +296,170 @@ func (g *Generator) person(n uint32) *person {
 	} else if x >= 75 {
 		ncookies = 2
 	}
-	var cookies []uint8
+	if tr.CookieChurn > 0 {
+		// Exponential number of extra browsers with the given mean.
+		ncookies += min(int(r.ExpFloat64()*tr.CookieChurn), 12)
+	}
 	for k := range ncookies {
 		if r.IntN(100) < 30 {
-			cookies = append(cookies, add(kMetrica, strconv.FormatUint(uint64(1600000000+r.IntN(100000000)), 10)+fmt.Sprintf("%011d", uint64(s)*7+uint64(k))))
+			b.cookies = append(b.cookies, add(kMetrica, strconv.FormatUint(uint64(1600000000+r.IntN(100000000)), 10)+fmt.Sprintf("%011d", uint64(b.s)*16+uint64(k))))
 		} else {
-			cookies = append(cookies, add(kCookie, strconv.FormatUint(uint64(s)*3+uint64(k), 10)+"."+strconv.Itoa(1700000000+r.IntN(60000000))))
+			b.cookies = append(b.cookies, add(kCookie, strconv.FormatUint(uint64(b.s)*16+uint64(k), 10)+"."+strconv.Itoa(1700000000+r.IntN(60000000))))
 		}
+	}
+	if r.IntN(100) < 25 {
+		b.device = int(add(kDevice, deviceID(r)))
+	}
+	if r.IntN(100) < 30 {
+		b.crm = int(add(kCRM, "CRM-"+strconv.FormatUint(uint64(b.s), 10)))
+	}
+	return b
+}
+
+// household returns the members of n's household (n alone if none): people
+// come in blocks of four, and a block is a household of the first two to
+// four with the probability that makes Households the share of people in one.
+func (g *Generator) household(n uint32) []uint32 {
+	tr := g.cfg.Traps
+	if tr.Households <= 0 {
+		return []uint32{n}
+	}
+	block := n &^ 3
+	r := rand.New(rand.NewPCG(g.cfg.Seed^0xfa111e5, uint64(block)))
+	size := 2
+	switch x := r.IntN(100); {
+	case x >= 85:
+		size = 4
+	case x >= 60:
+		size = 3
+	}
+	if r.Float64() >= tr.Households*4/2.55 || int(block)+size > g.cfg.People || n >= block+uint32(size) {
+		return []uint32{n}
+	}
+	m := make([]uint32, size)
+	for i := range m {
+		m[i] = block + uint32(i)
+	}
+	return m
+}
+
+// person builds person n's identifiers and observation plan.
+func (g *Generator) person(n uint32) *person {
+	b := g.base(n)
+	r := b.r
+	tr := g.cfg.Traps
+	p := &person{num: n, seed: g.cfg.Seed*0x9e3779b97f4a7c15 + uint64(n), ids: b.ids}
+	ref := func(id pid) uint8 {
+		for i, x := range p.ids {
+			if x.kind == id.kind && x.value == id.value {
+				return uint8(i)
+			}
+		}
+		p.ids = append(p.ids, id)
+		return uint8(len(p.ids) - 1)
+	}
+	// Someone else's browser: a misattributed call or a forwarded link.
+	otherCookie := func(preferred []uint32) uint8 {
+		q := uint32(r.IntN(g.cfg.People))
+		for _, m := range preferred {
+			if m != n {
+				q = m
+				break
+			}
+		}
+		if q == n {
+			q = (n + 1) % uint32(g.cfg.People)
+		}
+		ob := g.base(q)
+		c := ob.ids[ob.cookies[0]]
+		c.emit = false
+		return ref(c)
 	}
 	start := g.cfg.Start.Unix() + int64(r.IntN(g.cfg.Days))*86400 + int64(r.IntN(86400))
 	span := int64(86400 * (1 + r.IntN(90)))
 	at := func() int64 { return start + r.Int64N(span) }
-	plan := func(t int64, src string, tr identity.Trust, ids ...uint8) {
-		p.obs = append(p.obs, plannedObs{t: t, source: src, trust: tr, ids: ids})
+	plan := func(t int64, src string, ids ...uint8) {
+		if tr.Junk > 0 && src == "web_form" && r.Float64() < tr.Junk {
+			j := junkValues[r.IntN(len(junkValues))]
+			j.owner, j.emit = Nobody, n == 0
+			ids = append(ids, ref(j))
+		}
+		p.obs = append(p.obs, plannedObs{t: t, source: src, ids: ids})
+	}
+	email := -1
+	if len(b.emails) > 0 {
+		email = int(b.emails[0])
+	}
+	phone := b.phones[0]
+	contacts := func() []uint8 {
+		if email >= 0 {
+			return []uint8{uint8(email), phone}
+		}
+		return []uint8{phone}
 	}
 	// The lead: a web form from the first browser.
-	if email != 255 {
-		plan(start, "web_form", 0, cookies[0], email, phone)
-	} else {
-		plan(start, "web_form", 0, cookies[0], phone)
-	}
+	plan(start, "web_form", append([]uint8{b.cookies[0]}, contacts()...)...)
+	home := g.household(n)
 	// Other browsers arrive through personal links and tracked calls.
-	for _, c := range cookies[1:] {
+	for _, c := range b.cookies[1:] {
 		switch x := r.IntN(3); {
-		case x == 0 && email != 255:
-			plan(at(), "email_click", 0, c, email)
+		case x == 0 && email >= 0:
+			plan(at(), "email_click", c, uint8(email))
 		case x == 1:
-			plan(at(), "sms_click", 0, c, phone)
+			plan(at(), "sms_click", c, phone)
 		default:
-			plan(at(), "call", 0, phone, c)
+			plan(at(), "call", phone, c)
 		}
 	}
-	if email != 255 && r.IntN(100) < 10 {
-		e2 := add(kEmail, last+"."+first+strconv.FormatUint(uint64(s)+7, 10)+"@"+pickDomain(r))
-		plan(at(), "csi_survey", 0, e2, phone)
-	}
-	if r.IntN(100) < 10 {
-		p2 := add(kPhone, phoneOf(1))
-		plan(at(), "web_form", 0, cookies[r.IntN(len(cookies))], p2)
-	}
-	if r.IntN(100) < 25 {
-		d := add(kDevice, deviceID(r))
-		plan(at(), "app_login", 0, d, phone)
-	}
-	if r.IntN(100) < 30 {
-		c := add(kCRM, "CRM-"+strconv.FormatUint(uint64(s), 10))
-		if email != 255 {
-			plan(at(), "crm_import", 0, c, phone, email)
+	if len(b.emails) > 1 {
+		if r.IntN(2) == 0 {
+			plan(at(), "csi_survey", b.emails[1], phone)
 		} else {
-			plan(at(), "crm_import", 0, c, phone)
+			plan(at(), "web_form", b.cookies[r.IntN(len(b.cookies))], b.emails[1])
 		}
 	}
-	// Returns: more forms and calls from browsers already known.
+	if len(b.phones) > 1 {
+		plan(at(), "web_form", b.cookies[r.IntN(len(b.cookies))], b.phones[1])
+		if r.IntN(2) == 0 {
+			plan(at(), "call", b.phones[1], b.cookies[r.IntN(len(b.cookies))])
+		}
+	}
+	if b.device >= 0 {
+		plan(at(), "app_login", uint8(b.device), phone)
+	}
+	if b.crm >= 0 {
+		ids := append([]uint8{uint8(b.crm)}, contacts()...)
+		if len(b.phones) > 1 && r.IntN(2) == 0 {
+			ids = append(ids, b.phones[1])
+		}
+		plan(at(), "crm_import", ids...)
+		if tr.ShowroomSurveys > 0 && tr.Dealerships > 0 && r.Float64() < tr.ShowroomSurveys {
+			d := scramble(n^0xdea1e5) % uint32(tr.Dealerships)
+			tablet := pid{kind: kDevice, value: deviceID(rand.New(rand.NewPCG(g.cfg.Seed, uint64(d)+0x7ab))), owner: Nobody, emit: n == d}
+			plan(at(), "csi_survey", ref(tablet), contacts()[0])
+		}
+	}
+	// The family computer.
+	if len(home) > 1 && r.Float64() < tr.FamilyComputer {
+		fc := pid{kind: kCookie, value: strconv.FormatUint(uint64(home[0])*7919+1_000_000_000_000, 10) + ".1690000000", owner: int32(home[0]), emit: n == home[0]}
+		plan(at(), "web_form", append([]uint8{ref(fc)}, contacts()...)...)
+	}
+	// Returns: more forms, calls and clicks from browsers already known.
 	for range r.IntN(3) + r.IntN(2) {
-		c := cookies[r.IntN(len(cookies))]
-		if email != 255 && r.IntN(2) == 0 {
-			plan(at(), "web_form", 0, c, email)
-		} else {
-			plan(at(), "call", 0, phone, c)
+		c := b.cookies[r.IntN(len(b.cookies))]
+		switch x := r.IntN(3); {
+		case x == 0 && email >= 0:
+			plan(at(), "web_form", c, uint8(email))
+		case x == 1 && email >= 0:
+			if tr.ForwardedLinks > 0 && r.Float64() < tr.ForwardedLinks {
+				c = otherCookie(home)
+			}
+			plan(at(), "email_click", c, uint8(email))
+		default:
+			if tr.MisattributedCalls > 0 && r.Float64() < tr.MisattributedCalls {
+				c = otherCookie(nil)
+			}
+			plan(at(), "call", phone, c)
 		}
 	}
 	return p
@@ -308,7 +488,7 @@ func (p *person) render(i int) Observation {
 	}
 	for _, k := range po.ids {
 		o.IDs = append(o.IDs, spell(r, p.ids[k]))
-		o.Person = append(o.Person, int32(p.num))
+		o.Person = append(o.Person, p.ids[k].owner)
 	}
 	return o
 }
@@ -329,6 +509,9 @@ func spell(r *rand.Rand, id pid) identity.ID {
 		return identity.ID{Kind: identity.Email, Value: v}
 	case kPhone:
 		d := id.value
+		if len(d) != 10 || !allDigits(d) {
+			return id.plain()
+		}
 		var v string
 		switch r.IntN(6) {
 		case 0:
@@ -378,4 +561,13 @@ func upperAll(s string) string {
 		}
 	}
 	return string(b)
+}
+
+func allDigits(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
 }

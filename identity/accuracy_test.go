@@ -1,0 +1,87 @@
+package identity_test
+
+import (
+	"math/rand/v2"
+	"slices"
+	"testing"
+
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/population"
+)
+
+// resolvePopulation feeds a generated population in time order and labels
+// every identifier with its profile and its person.
+func resolvePopulation(t testing.TB, cfg population.Config, opts *identity.Options) population.Score {
+	t.Helper()
+	g, err := identity.New(opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := population.New(cfg)
+	for o := range gen.Observations() {
+		g.Observe(o.Observation)
+	}
+	var labeled []population.Labeled
+	for id, person := range gen.Identifiers() {
+		l := population.Labeled{Person: person, Contact: id.Kind == identity.Email || id.Kind == identity.Phone || id.Kind == identity.CRM}
+		if p, err := g.Resolve(id.Kind, id.Value); err == nil {
+			l.Profile = p.String()
+		}
+		labeled = append(labeled, l)
+	}
+	return population.Evaluate(labeled)
+}
+
+func TestAccuracyRealistic(t *testing.T) {
+	cfg := population.Config{People: 20_000, Seed: 3, Traps: population.Realistic()}
+	if testing.Short() {
+		cfg.People = 4000
+	}
+	for _, c := range []struct {
+		name string
+		opts *identity.Options
+	}{{"components", &identity.Options{Policy: identity.Policy{Disabled: true}}}, {"rules", nil}} {
+		s := resolvePopulation(t, cfg, c.opts)
+		t.Logf("%s: all %.4f/%.4f contacts %.4f/%.4f over-merged %d (largest %d) split %d",
+			c.name, s.Precision, s.Recall, s.ContactPrecision, s.ContactRecall, s.OverMerged, s.LargestProfilePeople, s.Split)
+	}
+}
+
+// TestRulesOrderIndependent: with every observation in, the profiles and
+// their IDs do not depend on the order observations arrived in.
+func TestRulesOrderIndependent(t *testing.T) {
+	gen := population.New(population.Config{People: 3000, Seed: 5, Traps: population.Realistic()})
+	var os []identity.Observation
+	for o := range gen.Observations() {
+		os = append(os, o.Observation)
+	}
+	answer := func(os []identity.Observation) map[identity.ID]identity.ProfileID {
+		g, _ := identity.New(nil)
+		for _, o := range os {
+			g.Observe(o)
+		}
+		out := map[identity.ID]identity.ProfileID{}
+		for p := range g.Profiles() {
+			for id := range g.Keys(p) {
+				out[id] = p
+			}
+		}
+		return out
+	}
+	want := answer(os)
+	rng := rand.New(rand.NewPCG(1, 2))
+	for round := range 2 {
+		shuffled := slices.Clone(os)
+		rng.Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
+		got := answer(shuffled)
+		diff := 0
+		for id, p := range want {
+			if got[id] != p {
+				diff++
+			}
+		}
+		if diff > 0 || len(got) != len(want) {
+			t.Fatalf("round %d: %d of %d identifiers in other profiles", round, diff, len(want))
+		}
+	}
+}

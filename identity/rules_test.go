@@ -1,0 +1,354 @@
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+)
+
+// at builds an observation from a source and "kind:value" strings.
+func at(day int, source string, ids ...string) Observation {
+	o := obs(ids...)
+	o.Time = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC).AddDate(0, 0, day)
+	o.Source = source
+	return o
+}
+
+func mustObserve(t *testing.T, g *Graph, o Observation) Change {
+	t.Helper()
+	ch, err := g.Observe(o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ch
+}
+
+func profileOf(t *testing.T, g *Graph, s string) ProfileID {
+	t.Helper()
+	k, v, _ := strings.Cut(s, ":")
+	p, err := g.Resolve(Kind(k), v)
+	if err != nil {
+		t.Fatalf("Resolve(%s): %v", s, err)
+	}
+	return p
+}
+
+func together(t *testing.T, g *Graph, a, b string) bool {
+	return profileOf(t, g, a) == profileOf(t, g, b)
+}
+
+func TestJunkNeverLinks(t *testing.T) {
+	g := mustGraph(t, &Options{Policy: Policy{Junk: []ID{{Phone, "+7 495 777-00-00"}}}})
+	mustObserve(t, g, at(0, "web_form", "email:anna@mail.ru", "cookie:c1"))
+	mustObserve(t, g, at(0, "web_form", "email:test@test.ru", "phone:89161234567", "cookie:c2"))
+	ch := mustObserve(t, g, at(1, "web_form", "email:test@test.ru", "phone:89167654321", "cookie:c3"))
+	if len(ch.Quarantined) != 0 {
+		t.Fatalf("test@test.ru reported twice: %v", ch.Quarantined)
+	}
+	mustObserve(t, g, at(2, "web_form", "email:boris@mail.ru", "phone:+7 (495) 777-00-00"))
+	mustObserve(t, g, at(2, "web_form", "email:vera@mail.ru", "phone:84957770000"))
+	mustObserve(t, g, at(3, "web_form", "email:gleb@mail.ru", "phone:8 800 555 35 35"))
+	mustObserve(t, g, at(3, "web_form", "email:dina@mail.ru", "phone:8 800 555 35 35"))
+	mustObserve(t, g, at(3, "web_form", "email:egor@mail.ru", "phone:79999999999"))
+	mustObserve(t, g, at(3, "web_form", "email:fima@mail.ru", "phone:79999999999"))
+	for _, pair := range [][2]string{
+		{"phone:+79161234567", "phone:+79167654321"},
+		{"email:boris@mail.ru", "email:vera@mail.ru"},
+		{"email:gleb@mail.ru", "email:dina@mail.ru"},
+		{"email:egor@mail.ru", "email:fima@mail.ru"},
+	} {
+		if together(t, g, pair[0], pair[1]) {
+			t.Errorf("%s and %s joined through junk", pair[0], pair[1])
+		}
+	}
+	if !together(t, g, "phone:+79161234567", "cookie:c2") {
+		t.Error("junk must not cut the real identifiers of an observation apart")
+	}
+	st, err := g.Status(Email, "test@test.ru")
+	if err != nil || !st.Quarantined || !st.Junk || st.Reason == "" || st.Observations != 2 {
+		t.Fatalf("Status = %+v, %v", st, err)
+	}
+	var q []string
+	for id, reason := range g.Quarantined() {
+		q = append(q, id.String()+" ("+reason+")")
+	}
+	if len(q) != 4 {
+		t.Fatalf("Quarantined = %v", q)
+	}
+	rs, err := g.WhyNot(ID{Email, "boris@mail.ru"}, ID{Email, "vera@mail.ru"})
+	if err != nil || len(rs) == 0 || rs[0].Reason != RefusedJunk {
+		t.Fatalf("WhyNot = %v, %v", rs, err)
+	}
+}
+
+func TestHubIsQuarantinedAndSplit(t *testing.T) {
+	g := mustGraph(t, nil)
+	var last Change
+	for i := range 14 {
+		// Survey answers on the showroom tablet, one customer each; the
+		// 13th customer makes it a hub.
+		ch := mustObserve(t, g, at(i, "csi_survey", "device:showroom-tablet-1", fmt.Sprintf("phone:+7916000%04d", i)))
+		if i == 12 {
+			last = ch
+		}
+	}
+	if len(last.Quarantined) != 1 || last.Quarantined[0].Value != "showroom-tablet-1" {
+		t.Fatalf("tablet not quarantined: %+v", last)
+	}
+	if len(last.Splits) != 1 || len(last.Splits[0].Into) != 13 {
+		t.Fatalf("the profile the tablet glued must split in 13: %+v", last.Splits)
+	}
+	for i := 1; i < 14; i++ {
+		if together(t, g, "phone:+79160000000", fmt.Sprintf("phone:+7916000%04d", i)) {
+			t.Fatalf("customers 0 and %d still joined", i)
+		}
+	}
+	st, _ := g.Status(Device, "showroom-tablet-1")
+	if !st.Hub || st.Reason == "" {
+		t.Fatalf("Status = %+v", st)
+	}
+}
+
+func TestInferredAndClicksAttachButDoNotMerge(t *testing.T) {
+	g := mustGraph(t, nil)
+	// Anna and her husband Boris, each with a browser of their own.
+	mustObserve(t, g, at(0, "web_form", "cookie:anna-laptop", "email:anna@mail.ru", "phone:+79160000001"))
+	mustObserve(t, g, at(0, "web_form", "cookie:boris-phone", "email:boris@mail.ru", "phone:+79160000002"))
+	// Anna forwards a personal link to Boris, who opens it on his phone.
+	mustObserve(t, g, at(3, "email_click", "cookie:boris-phone", "email:anna@mail.ru"))
+	// A call from Anna's phone is matched to Boris's session.
+	mustObserve(t, g, at(4, "call", "phone:+79160000001", "cookie:boris-phone"))
+	if together(t, g, "email:anna@mail.ru", "email:boris@mail.ru") {
+		t.Fatal("a forwarded link or a misattributed call merged two people")
+	}
+	if !together(t, g, "cookie:boris-phone", "email:boris@mail.ru") {
+		t.Fatal("Boris's browser must stay his")
+	}
+	// A click from a new browser attaches it.
+	mustObserve(t, g, at(5, "sms_click", "cookie:anna-work", "phone:+79160000001"))
+	if !together(t, g, "cookie:anna-work", "email:anna@mail.ru") {
+		t.Fatal("a click must attach a new browser")
+	}
+	rs, err := g.WhyNot(ID{Email, "anna@mail.ru"}, ID{Email, "boris@mail.ru"})
+	if err != nil || len(rs) == 0 {
+		t.Fatalf("WhyNot = %v, %v", rs, err)
+	}
+	// A verified call (the operator checked the caller) may merge.
+	o := at(6, "call", "phone:+79160000003", "email:anna@mail.ru")
+	o.Trust = TrustVerified
+	mustObserve(t, g, o)
+	if !together(t, g, "phone:+79160000003", "email:anna@mail.ru") {
+		t.Fatal("a trust override must apply")
+	}
+}
+
+func TestFamilyComputerAndSecondPhone(t *testing.T) {
+	g := mustGraph(t, nil)
+	mustObserve(t, g, at(0, "web_form", "cookie:anna-laptop", "email:anna@mail.ru", "phone:+79160000001"))
+	mustObserve(t, g, at(0, "web_form", "cookie:boris-phone", "email:boris@mail.ru", "phone:+79160000002"))
+	// Both fill forms on the family computer.
+	mustObserve(t, g, at(1, "web_form", "cookie:family-pc", "email:anna@mail.ru", "phone:+79160000001"))
+	mustObserve(t, g, at(2, "web_form", "cookie:family-pc", "phone:+79160000002"))
+	if together(t, g, "email:anna@mail.ru", "email:boris@mail.ru") {
+		t.Fatal("a shared computer merged two people")
+	}
+	if together(t, g, "cookie:family-pc", "email:anna@mail.ru") || together(t, g, "cookie:family-pc", "email:boris@mail.ru") {
+		t.Fatal("the shared computer must stay apart from both")
+	}
+	rs, _ := g.WhyNot(ID{Email, "anna@mail.ru"}, ID{Email, "boris@mail.ru"})
+	if !slices.ContainsFunc(rs, func(r Refusal) bool { return r.Reason == RefusedBridge && len(r.Bridge.Clash) > 0 }) {
+		t.Fatalf("WhyNot does not name the refused bridge: %v", rs)
+	}
+	// Anna types her second phone on her own laptop: one person.
+	mustObserve(t, g, at(3, "web_form", "cookie:anna-laptop", "phone:+79160000009"))
+	if !together(t, g, "phone:+79160000009", "email:anna@mail.ru") {
+		t.Fatal("a second phone typed from the person's own browser must merge")
+	}
+}
+
+func TestExplain(t *testing.T) {
+	g := mustGraph(t, nil)
+	mustObserve(t, g, at(0, "web_form", "cookie:c1", "email:anna@mail.ru"))
+	mustObserve(t, g, at(1, "web_form", "cookie:c1", "phone:+79160000001"))
+	mustObserve(t, g, at(2, "crm_import", "phone:+79160000001", "crm:CRM-1"))
+	steps, err := g.Explain(ID{Email, "Anna@Mail.ru"}, ID{CRM, "CRM-1"})
+	if err != nil || len(steps) != 3 {
+		t.Fatalf("Explain = %v, %v", steps, err)
+	}
+	want := []string{"email:anna@mail.ru", "cookie:c1", "phone:+79160000001", "crm:CRM-1"}
+	for i, s := range steps {
+		if s.From.String() != want[i] || s.To.String() != want[i+1] {
+			t.Fatalf("step %d = %s", i, s)
+		}
+	}
+	if steps[2].Source != "crm_import" || steps[2].Trust != TrustVerified || !steps[2].Time.Equal(time.Date(2026, 6, 3, 10, 0, 0, 0, time.UTC)) {
+		t.Fatalf("step = %+v", steps[2])
+	}
+	mustObserve(t, g, at(3, "web_form", "email:boris@mail.ru"))
+	if _, err := g.Explain(ID{Email, "anna@mail.ru"}, ID{Email, "boris@mail.ru"}); !errors.Is(err, ErrNotJoined) {
+		t.Fatalf("Explain across profiles: %v", err)
+	}
+	if _, err := g.Explain(ID{Email, "anna@mail.ru"}, ID{Email, "nobody@mail.ru"}); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("Explain of an unknown identifier: %v", err)
+	}
+	rs, err := g.WhyNot(ID{Email, "anna@mail.ru"}, ID{Email, "boris@mail.ru"})
+	if err != nil || len(rs) != 1 || rs[0].Reason != RefusedNoEvidence {
+		t.Fatalf("WhyNot = %v, %v", rs, err)
+	}
+	if rs, _ := g.WhyNot(ID{Email, "anna@mail.ru"}, ID{CRM, "CRM-1"}); rs != nil {
+		t.Fatalf("WhyNot of one profile = %v", rs)
+	}
+}
+
+// snapshot answers every identifier's profile, to compare graphs.
+func snapshotProfiles(g *Graph) map[ID]ProfileID {
+	out := map[ID]ProfileID{}
+	for p := range g.Profiles() {
+		for id := range g.Keys(p) {
+			out[id] = p
+		}
+	}
+	return out
+}
+
+func TestRetract(t *testing.T) {
+	g := mustGraph(t, nil)
+	mustObserve(t, g, at(0, "web_form", "cookie:c1", "email:anna@mail.ru"))
+	bridge := mustObserve(t, g, at(1, "web_form", "email:anna@mail.ru", "phone:+79160000001"))
+	mustObserve(t, g, at(2, "web_form", "phone:+79160000001", "cookie:c2"))
+	before := snapshotProfiles(g)
+	dry, err := g.Retract(bridge.Observation, true)
+	if err != nil || len(dry.Splits) != 1 || len(dry.Splits[0].Into) != 2 {
+		t.Fatalf("dry run = %+v, %v", dry, err)
+	}
+	if after := snapshotProfiles(g); !mapsEqual(before, after) || g.Stats().Profiles != 1 {
+		t.Fatal("a dry run changed the graph")
+	}
+	ch, err := g.Retract(bridge.Observation, false)
+	if err != nil || !slices.EqualFunc(ch.Splits, dry.Splits, func(a, b Split) bool { return a.From == b.From && slices.Equal(a.Into, b.Into) }) {
+		t.Fatalf("retract = %+v, %v (dry run said %+v)", ch, err, dry)
+	}
+	if together(t, g, "email:anna@mail.ru", "phone:+79160000001") || g.Stats().Profiles != 2 {
+		t.Fatal("retracting the bridge must split the profile")
+	}
+	if _, err := g.Retract(bridge.Observation, false); !errors.Is(err, ErrRetracted) {
+		t.Fatalf("retract twice: %v", err)
+	}
+	if _, err := g.Retract(999, false); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("retract unknown: %v", err)
+	}
+	// An identifier whose only evidence is retracted stops resolving.
+	only := mustObserve(t, g, at(3, "web_form", "email:lonely@mail.ru"))
+	if _, err := g.Retract(only.Observation, false); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := g.Resolve(Email, "lonely@mail.ru"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("retracted identifier resolves: %v", err)
+	}
+	if g.Stats().Profiles != 2 {
+		t.Fatalf("profiles = %d", g.Stats().Profiles)
+	}
+}
+
+func mapsEqual(a, b map[ID]ProfileID) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+func TestForget(t *testing.T) {
+	g := mustGraph(t, nil)
+	replay := []Observation{
+		at(0, "web_form", "cookie:c1", "email:anna@mail.ru"),
+		at(1, "web_form", "email:anna@mail.ru", "phone:+79160000001"),
+		at(2, "web_form", "phone:+79160000001", "cookie:c2"),
+	}
+	for _, o := range replay {
+		mustObserve(t, g, o)
+	}
+	before := snapshotProfiles(g)
+	dry, err := g.Forget(Phone, "8 916 000-00-01", true)
+	if err != nil || len(dry.Splits) != 1 {
+		t.Fatalf("dry run = %+v, %v", dry, err)
+	}
+	if !mapsEqual(before, snapshotProfiles(g)) {
+		t.Fatal("a dry run changed the graph")
+	}
+	ch, err := g.Forget(Phone, "+79160000001", false)
+	if err != nil || len(ch.Splits) != 1 {
+		t.Fatalf("Forget = %+v, %v", ch, err)
+	}
+	// The bridging phone is gone: the cookies are apart.
+	if together(t, g, "cookie:c1", "cookie:c2") {
+		t.Fatal("forgetting the bridge must split the profile")
+	}
+	if _, err := g.Resolve(Phone, "+79160000001"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("forgotten phone resolves: %v", err)
+	}
+	// Nothing of the value stays in memory: not in records, not in evidence.
+	for n := range uint32(g.nodes.len()) {
+		if strings.Contains(string(g.nodes.value(n)), "79160000001") {
+			t.Fatal("the value survives in a record")
+		}
+	}
+	for o := range uint32(g.ev.len()) {
+		for _, m := range g.ev.at(o).members {
+			if m != erasedMember && g.nodes.at(m).flags&flagErased != 0 {
+				t.Fatal("an erased node survives in the evidence")
+			}
+		}
+	}
+	// Replaying the same observations cannot bring it back.
+	for _, o := range replay {
+		ch, err := g.Observe(o)
+		if err != nil && !errors.Is(err, ErrNoIdentifiers) {
+			t.Fatal(err)
+		}
+		if strings.Contains(fmt.Sprint(o.IDs), "79160000001") && ch.Forgotten != 1 {
+			t.Fatalf("replay of %v: Forgotten = %d", o.IDs, ch.Forgotten)
+		}
+	}
+	if _, err := g.Resolve(Phone, "+79160000001"); !errors.Is(err, ErrNotFound) {
+		t.Fatal("a replay relinked a forgotten phone")
+	}
+	if together(t, g, "cookie:c1", "cookie:c2") {
+		t.Fatal("a replay rejoined the profile through the forgotten phone")
+	}
+	if _, err := g.Forget(Phone, "+79160000001", false); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("forget twice: %v", err)
+	}
+}
+
+func TestSoftLimit(t *testing.T) {
+	g := mustGraph(t, &Options{Policy: Policy{SoftLimit: map[Kind]int{Cookie: 3}}})
+	for i := range 5 {
+		o := at(i, "web_form", fmt.Sprintf("cookie:c%d", i), "email:anna@mail.ru")
+		for range i { // later cookies carry more evidence
+			mustObserve(t, g, o)
+		}
+		mustObserve(t, g, o)
+	}
+	p := profileOf(t, g, "email:anna@mail.ru")
+	var cookies []string
+	for id := range g.Keys(p) {
+		if id.Kind == Cookie {
+			cookies = append(cookies, id.Value)
+		}
+	}
+	if !slices.Equal(cookies, []string{"c2", "c3", "c4"}) {
+		t.Fatalf("kept cookies %v", cookies)
+	}
+	rs, _ := g.WhyNot(ID{Cookie, "c0"}, ID{Email, "anna@mail.ru"})
+	if !slices.ContainsFunc(rs, func(r Refusal) bool { return r.Reason == RefusedLimit }) {
+		t.Fatalf("WhyNot = %v", rs)
+	}
+}
