@@ -77,6 +77,17 @@ func (g *Graph) liveProfileOf(n uint32) ProfileID {
 // change compares the touched nodes' profiles before and after.
 func (t *tracker) change(g *Graph) Change {
 	var ch Change
+	ch.Forgotten = t.forgotten
+	same := len(t.quarantined) == 0
+	for _, n := range t.order {
+		if !same {
+			break
+		}
+		same = t.before[n] == g.liveProfileOf(n)
+	}
+	if same {
+		return ch // the common case: evidence added, no profile changed
+	}
 	into := map[ProfileID][]ProfileID{} // new -> old
 	from := map[ProfileID][]ProfileID{} // old -> new
 	oldSet, newSet := map[ProfileID]bool{}, map[ProfileID]bool{}

@@ -288,13 +288,21 @@ func (g *Graph) apply(p Prepared) Change {
 	first := true
 	var anchors [8]uint32
 	distinct := anchors[:0]
+	var freshBuf [8]uint32
+	newLinking := freshBuf[:0]
+	hardOld := false // some known hard member of the observation links
 	for _, m := range members {
 		r := g.nodes.at(m)
 		if !r.linking() {
 			continue
 		}
-		if a := g.nodes.findProfile(m); !slices.Contains(distinct, a) {
-			distinct = append(distinct, a)
+		if _, isNew := t.before[m]; isNew && t.before[m].IsZero() {
+			newLinking = append(newLinking, m)
+		} else {
+			if a := g.nodes.findProfile(m); !slices.Contains(distinct, a) {
+				distinct = append(distinct, a)
+			}
+			hardOld = hardOld || g.kinds[r.kind].Class == Hard
 		}
 		if first {
 			root, first = g.nodes.find(m), false
@@ -302,12 +310,20 @@ func (g *Graph) apply(p Prepared) Change {
 		}
 		root = g.unionCC(root, g.nodes.find(m))
 	}
+	simple := !g.policy.Disabled && len(t.quarantined) == 0 && len(distinct) == 1 &&
+		g.nodes.at(distinct[0]).flags&flagSimple != 0 && g.extendsSimply(distinct[0], newLinking, hardOld, oflags)
+	allNew := !g.policy.Disabled && len(t.quarantined) == 0 && len(distinct) == 0 && len(newLinking) > 0 && g.freshIsOneProfile(newLinking, oflags)
 	switch {
 	case first:
 		// Nothing links: every member is junk or quarantined.
+	case simple:
+		g.extendSimple(distinct[0], newLinking)
+	case allNew:
+		g.newSimple(newLinking)
 	case g.policy.Disabled:
 		// Profiles are the components: link the profiles' anchors, the
 		// better anchor on top, in O(1) however large they are.
+		distinct = append(distinct, newLinking...)
 		best := distinct[0]
 		for _, a := range distinct[1:] {
 			if g.anchorLess(a, best) {

@@ -52,6 +52,10 @@ const (
 	flagHub                // seen with too many people: quarantined, never links
 	flagErased             // forgotten: value wiped, never matches
 	flagDead               // no live evidence left (retracted): does not resolve
+	// flagSimple, on an anchor: its profile is its whole component and has
+	// at most one hard cluster (no bridge made it), so evidence that only
+	// adds to that cluster cannot change it and needs no reclustering.
+	flagSimple
 )
 
 // linking reports whether a node may join others.
