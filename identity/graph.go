@@ -271,8 +271,20 @@ func (g *Graph) apply(p Prepared) Change {
 	// Hubs: an identifier now seen with too many people stops linking, and
 	// the component it held together is taken apart.
 	if !g.policy.Disabled {
+		// Only hard identifiers count towards hubs: an observation with no
+		// hard member besides m cannot make m one.
+		hard := 0
 		for _, m := range members {
-			if g.nodes.at(m).linking() {
+			if r := g.nodes.at(m); g.kinds[r.kind].Class == Hard && r.flags&(flagJunk|flagErased) == 0 {
+				hard++
+			}
+		}
+		for _, m := range members {
+			r := g.nodes.at(m)
+			if own := g.kinds[r.kind].Class == Hard; hard == 0 || (own && hard == 1) {
+				continue
+			}
+			if r.linking() {
 				if reason, hub := g.hubCheck(m); hub {
 					t.touchComponent(g, m)
 					g.quarantine(m, flagHub, reason)

@@ -44,6 +44,7 @@ func main() {
 	queryPath := flag.String("queries", "", "queries TSV file (kind<TAB>value a line)")
 	region := flag.String("phone-region", "RU", "default region for phone numbers")
 	quiet := flag.Bool("quiet", false, "no progress lines")
+	noRules := flag.Bool("no-rules", false, "turn the merge rules off: profiles are the connected components of the observations")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: resolve -observations obs.jsonl [-queries queries.tsv] > answer.tsv")
 		flag.PrintDefaults()
@@ -59,7 +60,8 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(25)
 	}
-	if err := run(*obsPath, *queryPath, *region, *quiet, os.Stdout, os.Stderr); err != nil {
+	opts := &identity.Options{PhoneRegion: *region, Policy: identity.Policy{Disabled: *noRules}}
+	if err := run(*obsPath, *queryPath, opts, *quiet, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "resolve:", err)
 		os.Exit(1)
 	}
@@ -72,9 +74,9 @@ func open(path string) (io.ReadCloser, error) {
 	return os.Open(path)
 }
 
-func run(obsPath, queryPath, region string, quiet bool, stdout, stderr io.Writer) error {
+func run(obsPath, queryPath string, opts *identity.Options, quiet bool, stdout, stderr io.Writer) error {
 	start := time.Now()
-	g, err := identity.New(&identity.Options{PhoneRegion: region})
+	g, err := identity.New(opts)
 	if err != nil {
 		return err
 	}
@@ -130,7 +132,7 @@ func run(obsPath, queryPath, region string, quiet bool, stdout, stderr io.Writer
 		}
 		fmt.Fprintf(stderr, "resolve: identifiers skipped: %s\n", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(stderr, "resolve: %d identifiers in %d profiles; %d queries answered\n", gs.Identifiers, gs.Profiles, queries)
+	fmt.Fprintf(stderr, "resolve: %d identifiers in %d profiles, %d quarantined; %d queries answered\n", gs.Identifiers, gs.Profiles, gs.Quarantined, queries)
 	fmt.Fprintf(stderr, "resolve: wall %.2fs (load %.2fs), peak memory %.0f MB\n",
 		time.Since(start).Seconds(), loaded.Seconds(), float64(peakRSS())/1e6)
 	return nil

@@ -8,6 +8,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/throughline/throughline/identity"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden answer")
@@ -21,7 +23,7 @@ const (
 func runResolve(t *testing.T, obs, queries string) (string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	if err := run(obs, queries, "RU", true, &out, &errb); err != nil {
+	if err := run(obs, queries, &identity.Options{PhoneRegion: "RU"}, true, &out, &errb); err != nil {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}
 	return out.String(), errb.String()
@@ -130,10 +132,10 @@ func TestLongLinesAndCRLF(t *testing.T) {
 
 func TestMissingFile(t *testing.T) {
 	var out, errb bytes.Buffer
-	if err := run(filepath.Join(t.TempDir(), "none.jsonl"), "", "RU", true, &out, &errb); err == nil {
+	if err := run(filepath.Join(t.TempDir(), "none.jsonl"), "", nil, true, &out, &errb); err == nil {
 		t.Fatal("a missing file must be an error")
 	}
-	if err := run(sampleObs, "", "XX", true, &out, &errb); err == nil {
+	if err := run(sampleObs, "", &identity.Options{PhoneRegion: "XX"}, true, &out, &errb); err == nil {
 		t.Fatal("an unknown phone region must be an error")
 	}
 }
