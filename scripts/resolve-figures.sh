@@ -18,8 +18,10 @@ if [ ! -s "$dir/obs-$people.jsonl" ]; then
 fi
 ls -l "$dir/obs-$people.jsonl" | awk '{printf "input: %.0f MB\n", $5/1e6}'
 echo "machine: $(nproc) cores, $(free -g | awk '/Mem:/{print $2}') GiB, $(go version)"
-/usr/bin/time -f "resolve: %e s wall, %M KB peak RSS" "$dir/resolve" -quiet \
+/usr/bin/time -f "resolve (rules): %e s wall, %M KB peak RSS" "$dir/resolve" -quiet \
 	-observations "$dir/obs-$people.jsonl" -queries "$dir/queries-$people.tsv" > "$dir/answer.tsv"
+/usr/bin/time -f "resolve (-no-rules): %e s wall, %M KB peak RSS" "$dir/resolve" -quiet -no-rules \
+	-observations "$dir/obs-$people.jsonl" -queries "$dir/queries-$people.tsv" > "$dir/answer-cc.tsv"
 if python3 -c 'import igraph' 2>/dev/null; then
 	/usr/bin/time -f "igraph: %e s wall, %M KB peak RSS" python3 scripts/igraph_cc.py "$dir/obs-$people.jsonl"
 else
