@@ -18,7 +18,7 @@ func benchObservations(n int) []Observation {
 	for i := range out {
 		p := rng.IntN(people)
 		phone := 9000000000 + p
-		email := fmt.Sprintf("Person.%d@Example.com", p)
+		email := fmt.Sprintf("Person.%d@Mail.ru", p)
 		if p%3 == 0 {
 			email = fmt.Sprintf("Person.%d+cars@Gmail.com", p)
 		}
@@ -39,14 +39,16 @@ func benchObservations(n int) []Observation {
 // BenchmarkObserve: one observation of three raw identifiers, normalization
 // included. "hot": 10^4 people whose records stay in cache; "1e6": a graph
 // growing to about 10^6 identifiers, where each lookup misses the cache.
+// "rules" runs the default policy, "core" the plain union (Policy.Disabled).
 func BenchmarkObserve(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		n    int
-	}{{"hot", 1 << 15}, {"1e6", 1 << 21}} {
+		opts *Options
+	}{{"hot/rules", 1 << 15, nil}, {"hot/core", 1 << 15, noRules}, {"1e6/rules", 1 << 21, nil}, {"1e6/core", 1 << 21, noRules}} {
 		b.Run(c.name, func(b *testing.B) {
 			os := benchObservations(c.n)
-			g := mustGraph(b, nil)
+			g := mustGraph(b, c.opts)
 			i := 0
 			for b.Loop() {
 				if _, err := g.Observe(os[i&(len(os)-1)]); err != nil {

@@ -284,7 +284,7 @@ func (g *Graph) apply(p Prepared) Change {
 			if own := g.kinds[r.kind].Class == Hard; hard == 0 || (own && hard == 1) {
 				continue
 			}
-			if r.linking() {
+			if r.linking() && g.bringsNewHard(m, obs, members) {
 				if reason, hub := g.hubCheck(m); hub {
 					t.touchComponent(g, m)
 					g.quarantine(m, flagHub, reason)
@@ -412,6 +412,32 @@ func (g *Graph) rebuild(n uint32) []uint32 {
 		}
 	}
 	return roots
+}
+
+// bringsNewHard reports whether observation o carries a hard identifier m
+// was never seen with before: only then can m's count of people grow, so
+// only then is the full count (hubCheck) redone. Repeated pairs are found
+// among m's most recent observations, so the common case is cheap.
+func (g *Graph) bringsNewHard(m, o uint32, members []uint32) bool {
+	for _, h := range members {
+		hr := g.nodes.at(h)
+		if h == m || g.kinds[hr.kind].Class != Hard || hr.flags&(flagJunk|flagErased) != 0 {
+			continue
+		}
+		seen := false
+		g.inc.until(g.nodes.at(m).adj, func(p uint32) bool {
+			if p == o {
+				return true
+			}
+			rec := g.ev.at(p)
+			seen = rec.flags&obsRetracted == 0 && slices.Contains(rec.members, h)
+			return !seen
+		})
+		if !seen {
+			return true
+		}
+	}
+	return false
 }
 
 // hubCheck counts the distinct hard identifiers a linking node has been seen

@@ -329,6 +329,18 @@ func (in *incidences) each(head uint32, fn func(obs uint32)) {
 	}
 }
 
+// until calls fn for observations on the list, newest first, until it
+// returns false.
+func (in *incidences) until(head uint32, fn func(obs uint32) bool) {
+	for e := head; e != 0; {
+		ent := in.chunks[(e-1)/incChunk][(e-1)%incChunk]
+		if !fn(ent.obs) {
+			return
+		}
+		e = ent.next
+	}
+}
+
 func (in *incidences) bytes() int { return len(in.chunks) * incChunk * 8 }
 
 func (e *evidence) len() int { return e.n }
