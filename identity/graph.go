@@ -281,8 +281,21 @@ func (g *Graph) apply(p Prepared) Change {
 		}
 		for _, m := range members {
 			r := g.nodes.at(m)
-			if own := g.kinds[r.kind].Class == Hard; hard == 0 || (own && hard == 1) {
+			own := g.kinds[r.kind].Class == Hard
+			if hard == 0 || (own && hard == 1) {
 				continue
+			}
+			others := hard
+			if own {
+				others--
+			}
+			r.hardSeen = uint8(min(int(r.hardSeen)+others, 255))
+			limit := g.policy.maxPerKind
+			if !own {
+				limit = g.policy.maxSoft
+			}
+			if int(r.hardSeen) <= limit {
+				continue // too few sightings to be a hub
 			}
 			if r.linking() && g.bringsNewHard(m, obs, members) {
 				if reason, hub := g.hubCheck(m); hub {

@@ -41,10 +41,14 @@ type node struct {
 	vlen   uint16
 	kind   uint8
 	flags  uint8
-	inline [inlineLen]byte
+	// hardSeen counts, saturating, the hard identifiers seen alongside this
+	// one over all its observations: an upper bound of its distinct hard
+	// neighbours, so hub checks run only once it passes the limit.
+	hardSeen uint8
+	inline   [inlineLen]byte
 }
 
-const inlineLen = 24
+const inlineLen = 23
 
 // Node flags.
 const (
