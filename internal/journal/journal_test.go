@@ -1,0 +1,312 @@
+package journal
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+)
+
+func payload(i int) []byte { return []byte(fmt.Sprintf("record %d %s", i, bytes.Repeat([]byte{'x'}, i%17))) }
+
+func writeLog(t *testing.T, path string, n int) []int64 {
+	t.Helper()
+	l, _, err := Open(path, &Options{Sync: SyncNever}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ends []int64
+	for i := range n {
+		if err := l.Append(byte(i%3), payload(i)); err != nil {
+			t.Fatal(err)
+		}
+		ends = append(ends, l.Size())
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	return ends
+}
+
+func readAll(t *testing.T, path string) ([]Record, Recovery, *Log) {
+	t.Helper()
+	var recs []Record
+	l, rec, err := Open(path, nil, func(r Record) error {
+		r.Payload = bytes.Clone(r.Payload)
+		recs = append(recs, r)
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return recs, rec, l
+}
+
+func TestRoundTripAndAppend(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.log")
+	writeLog(t, path, 50)
+	recs, rec, l := readAll(t, path)
+	if len(recs) != 50 || rec.DroppedBytes != 0 || rec.Records != 50 {
+		t.Fatalf("%d records, %+v", len(recs), rec)
+	}
+	for i, r := range recs {
+		if r.Type != byte(i%3) || !bytes.Equal(r.Payload, payload(i)) {
+			t.Fatalf("record %d = %q", i, r.Payload)
+		}
+	}
+	if err := l.Append(7, []byte("more")); err != nil {
+		t.Fatal(err)
+	}
+	l.Close()
+	if err := l.Append(7, nil); !errors.Is(err, ErrClosed) {
+		t.Fatalf("append after close: %v", err)
+	}
+	recs, _, l = readAll(t, path)
+	l.Close()
+	if len(recs) != 51 || string(recs[50].Payload) != "more" {
+		t.Fatalf("appended record lost: %d", len(recs))
+	}
+}
+
+// TestTruncationAtEveryOffset cuts the log at every byte of its last
+// records: recovery keeps every complete record before the cut, drops the
+// rest, and the log appends cleanly afterwards.
+func TestTruncationAtEveryOffset(t *testing.T) {
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.log")
+	ends := writeLog(t, full, 20)
+	data, _ := os.ReadFile(full)
+	start := ends[16]
+	for cut := start; cut <= int64(len(data)); cut++ {
+		path := filepath.Join(dir, "cut.log")
+		os.WriteFile(path, data[:cut], 0o644)
+		recs, rec, l := readAll(t, path)
+		want := 0
+		for _, e := range ends {
+			if e <= cut {
+				want++
+			}
+		}
+		if len(recs) != want || rec.Good != ends[want-1] || rec.DroppedBytes != cut-ends[want-1] {
+			t.Fatalf("cut at %d: %d records, %+v; want %d", cut, len(recs), rec, want)
+		}
+		if rec.DroppedBytes > 0 && rec.Reason == "" {
+			t.Fatalf("cut at %d: no reason", cut)
+		}
+		if err := l.Append(9, []byte("after")); err != nil {
+			t.Fatal(err)
+		}
+		l.Close()
+		recs, rec, l = readAll(t, path)
+		l.Close()
+		if len(recs) != want+1 || rec.DroppedBytes != 0 || string(recs[want].Payload) != "after" {
+			t.Fatalf("cut at %d: append after recovery: %d records, %+v", cut, len(recs), rec)
+		}
+	}
+}
+
+// TestCorruptionAtEveryOffset flips each byte of the last records: reading
+// stops at the damaged record and keeps all before it.
+func TestCorruptionAtEveryOffset(t *testing.T) {
+	dir := t.TempDir()
+	full := filepath.Join(dir, "full.log")
+	ends := writeLog(t, full, 12)
+	data, _ := os.ReadFile(full)
+	for pos := ends[9]; pos < int64(len(data)); pos++ {
+		bad := bytes.Clone(data)
+		bad[pos] ^= 0x5a
+		path := filepath.Join(dir, "bad.log")
+		os.WriteFile(path, bad, 0o644)
+		recs, rec, l := readAll(t, path)
+		l.Close()
+		// The damaged record is the one containing pos.
+		damaged := 0
+		for damaged < len(ends) && ends[damaged] <= pos {
+			damaged++
+		}
+		if len(recs) != damaged {
+			t.Fatalf("flip at %d: %d records kept, want %d (%+v)", pos, len(recs), damaged, rec)
+		}
+		for i, r := range recs {
+			if !bytes.Equal(r.Payload, payload(i)) {
+				t.Fatalf("flip at %d: record %d altered", pos, i)
+			}
+		}
+	}
+}
+
+func TestTooLarge(t *testing.T) {
+	l, _, err := Open(filepath.Join(t.TempDir(), "j.log"), nil, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	if err := l.Append(1, make([]byte, MaxRecord)); !errors.Is(err, ErrTooLarge) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestReplayErrorStops(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "j.log")
+	writeLog(t, path, 5)
+	boom := errors.New("boom")
+	_, _, err := Open(path, nil, func(r Record) error {
+		if bytes.HasPrefix(r.Payload, []byte("record 3")) {
+			return boom
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) {
+		t.Fatalf("got %v", err)
+	}
+}
+
+func TestSyncInterval(t *testing.T) {
+	now := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
+	path := filepath.Join(t.TempDir(), "j.log")
+	l, _, err := Open(path, &Options{Sync: SyncInterval, Interval: time.Minute, Now: func() time.Time { return now }}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	l.Append(1, []byte("a"))
+	if st, _ := os.Stat(path); st.Size() != 0 {
+		t.Fatal("synced before the interval")
+	}
+	now = now.Add(2 * time.Minute)
+	l.Append(1, []byte("b"))
+	if st, _ := os.Stat(path); st.Size() == 0 {
+		t.Fatal("not synced after the interval")
+	}
+	l.Close()
+}
+
+// TestKilledWriter kills a child process while it appends with SyncAlways:
+// the log then holds a prefix of its records, every one intact.
+func TestKilledWriter(t *testing.T) {
+	if path := os.Getenv("JOURNAL_CHILD"); path != "" {
+		l, _, err := Open(path, &Options{Sync: SyncAlways}, nil)
+		if err != nil {
+			os.Exit(3)
+		}
+		for i := 0; ; i++ {
+			if err := l.Append(1, payload(i)); err != nil {
+				os.Exit(4)
+			}
+		}
+	}
+	if testing.Short() {
+		t.Skip("spawns a process")
+	}
+	path := filepath.Join(t.TempDir(), "j.log")
+	for round := range 3 {
+		cmd := exec.Command(os.Args[0], "-test.run=^TestKilledWriter$")
+		cmd.Env = append(os.Environ(), "JOURNAL_CHILD="+path)
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(time.Duration(150+100*round) * time.Millisecond)
+		cmd.Process.Kill()
+		cmd.Wait()
+		recs, rec, l := readAll(t, path)
+		l.Close()
+		if len(recs) == 0 {
+			t.Fatalf("round %d: nothing written (%+v)", round, rec)
+		}
+		// Each child starts at record 0 after the previous one's records.
+		i := 0
+		for _, r := range recs {
+			if !bytes.Equal(r.Payload, payload(i)) {
+				i = 0
+				if !bytes.Equal(r.Payload, payload(0)) {
+					t.Fatalf("round %d: record %q out of sequence", round, r.Payload)
+				}
+			}
+			i++
+		}
+		t.Logf("round %d: %d records, %s", round, len(recs), rec)
+	}
+}
+
+func TestSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "s.snap")
+	body := []byte("the body of a snapshot")
+	if err := WriteSnapshot(path, "identity", 7, body); err != nil {
+		t.Fatal(err)
+	}
+	gen, got, err := ReadSnapshot(path, "identity")
+	if err != nil || gen != 7 || !bytes.Equal(got, body) {
+		t.Fatalf("ReadSnapshot = %d, %q, %v", gen, got, err)
+	}
+	if _, _, err := ReadSnapshot(path, "journey"); !errors.Is(err, ErrBadSnapshot) {
+		t.Fatalf("wrong kind: %v", err)
+	}
+	data, _ := os.ReadFile(path)
+	for pos := range data {
+		bad := bytes.Clone(data)
+		bad[pos] ^= 1
+		if _, _, err := DecodeSnapshot(bad, "identity"); !errors.Is(err, ErrBadSnapshot) {
+			t.Fatalf("flip at %d accepted", pos)
+		}
+	}
+	for cut := range data {
+		if _, _, err := DecodeSnapshot(data[:cut], "identity"); !errors.Is(err, ErrBadSnapshot) {
+			t.Fatalf("cut at %d accepted", cut)
+		}
+	}
+	if _, err := os.Stat(path + ".tmp"); !os.IsNotExist(err) {
+		t.Fatal("temporary file left behind")
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	f.Add(AppendRecord(AppendRecord(nil, 1, []byte("hello")), 2, nil))
+	f.Add([]byte{5, 0, 0, 0, 1, 2, 3, 4, 5})
+	f.Add([]byte{})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		rd := NewReader(bytes.NewReader(b))
+		var re []byte
+		for rd.Next() {
+			r := rd.Record()
+			re = AppendRecord(re, r.Type, r.Payload)
+		}
+		// What was read re-encodes to exactly the prefix it came from.
+		if !bytes.Equal(re, b[:rd.Offset()]) {
+			t.Fatalf("re-encoded %d bytes differ from the %d read", len(re), rd.Offset())
+		}
+		if rd.Offset() < int64(len(b)) && rd.Stop() == "" {
+			t.Fatal("stopped early without a reason")
+		}
+	})
+}
+
+func FuzzDecodeSnapshot(f *testing.F) {
+	dir := f.TempDir()
+	p := filepath.Join(dir, "s")
+	WriteSnapshot(p, "identity", 1, []byte("body"))
+	b, _ := os.ReadFile(p)
+	f.Add(b)
+	f.Add([]byte("THRUSNAP"))
+	f.Fuzz(func(t *testing.T, b []byte) {
+		gen, body, err := DecodeSnapshot(b, "identity")
+		if err != nil {
+			if !errors.Is(err, ErrBadSnapshot) {
+				t.Fatalf("error %v is not ErrBadSnapshot", err)
+			}
+			return
+		}
+		q := filepath.Join(t.TempDir(), "s")
+		if err := WriteSnapshot(q, "identity", gen, body); err != nil {
+			t.Fatal(err)
+		}
+		again, _ := os.ReadFile(q)
+		if !bytes.Equal(again, b) {
+			t.Fatal("decoded snapshot does not re-encode to itself")
+		}
+	})
+}
+

@@ -1,0 +1,283 @@
+package journal
+
+import (
+	"bufio"
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"hash/crc32"
+	"io"
+	"os"
+	"time"
+)
+
+// MaxRecord bounds a record's length, so a corrupted length field cannot
+// make a reader allocate gigabytes.
+const MaxRecord = 64 << 20
+
+const headerLen = 9
+
+var castagnoli = crc32.MakeTable(crc32.Castagnoli)
+
+// Errors.
+var (
+	// ErrCorrupt reports a record that is damaged, not merely cut short.
+	ErrCorrupt = errors.New("journal: corrupt record")
+	// ErrTooLarge reports an Append over MaxRecord.
+	ErrTooLarge = errors.New("journal: record too large")
+	// ErrClosed reports use of a closed log.
+	ErrClosed = errors.New("journal: log closed")
+)
+
+// Sync is an fsync policy.
+type Sync uint8
+
+const (
+	SyncAlways   Sync = iota // fsync after every append
+	SyncInterval             // fsync when the last one is older than the interval
+	SyncNever                // fsync only on Close
+)
+
+// AppendRecord appends one framed record to b.
+func AppendRecord(b []byte, typ byte, payload []byte) []byte {
+	var h [headerLen]byte
+	binary.LittleEndian.PutUint32(h[0:4], uint32(1+len(payload)))
+	c := crc32.Update(0, castagnoli, []byte{typ})
+	c = crc32.Update(c, castagnoli, payload)
+	binary.LittleEndian.PutUint32(h[4:8], c)
+	h[8] = typ
+	b = append(b, h[:]...)
+	return append(b, payload...)
+}
+
+// A Record is one decoded record.
+type Record struct {
+	Type    byte
+	Payload []byte // valid until the next Next
+	Offset  int64  // where the record starts
+}
+
+// A Reader reads records from a log.
+type Reader struct {
+	r      *bufio.Reader
+	off    int64
+	buf    []byte
+	err    error
+	stop   string
+	rec    Record
+	dropEx bool
+}
+
+// NewReader reads records from r.
+func NewReader(r io.Reader) *Reader { return &Reader{r: bufio.NewReaderSize(r, 1<<16)} }
+
+// Next reads the next record. It returns false at the end of the log or at
+// the first damaged record; Err and Stop then say which.
+func (rd *Reader) Next() bool {
+	if rd.err != nil || rd.stop != "" {
+		return false
+	}
+	var h [headerLen]byte
+	n, err := io.ReadFull(rd.r, h[:])
+	if err == io.EOF {
+		return false
+	}
+	if err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) {
+			rd.stop = fmt.Sprintf("torn header: %d of %d bytes", n, headerLen)
+			return false
+		}
+		rd.err = err
+		return false
+	}
+	length := binary.LittleEndian.Uint32(h[0:4])
+	if length == 0 || length > MaxRecord {
+		rd.stop = fmt.Sprintf("bad length %d", length)
+		return false
+	}
+	if cap(rd.buf) < int(length-1) {
+		rd.buf = make([]byte, length-1)
+	}
+	p := rd.buf[:length-1]
+	if n, err := io.ReadFull(rd.r, p); err != nil {
+		if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
+			rd.stop = fmt.Sprintf("torn payload: %d of %d bytes", n, length-1)
+			return false
+		}
+		rd.err = err
+		return false
+	}
+	c := crc32.Update(0, castagnoli, h[8:9])
+	c = crc32.Update(c, castagnoli, p)
+	if c != binary.LittleEndian.Uint32(h[4:8]) {
+		rd.stop = "checksum mismatch"
+		return false
+	}
+	rd.rec = Record{Type: h[8], Payload: p, Offset: rd.off}
+	rd.off += int64(headerLen) + int64(length) - 1
+	return true
+}
+
+// Record returns the record Next read.
+func (rd *Reader) Record() Record { return rd.rec }
+
+// Offset is the end of the last good record.
+func (rd *Reader) Offset() int64 { return rd.off }
+
+// Err returns an I/O error that stopped reading (not damage).
+func (rd *Reader) Err() error { return rd.err }
+
+// Stop says why reading stopped at damage, or "" at a clean end.
+func (rd *Reader) Stop() string { return rd.stop }
+
+// Recovery reports what opening a log found.
+type Recovery struct {
+	Records      int    // complete records kept
+	Good         int64  // bytes of complete records
+	DroppedBytes int64  // bytes after them, cut off
+	Reason       string // why they were dropped ("" when none were)
+}
+
+func (r Recovery) String() string {
+	if r.DroppedBytes == 0 {
+		return fmt.Sprintf("%d records, clean", r.Records)
+	}
+	return fmt.Sprintf("%d records kept, %d bytes dropped (%s)", r.Records, r.DroppedBytes, r.Reason)
+}
+
+// A Log is a journal file opened for appending. It is not safe for
+// concurrent use: its owner serializes appends (identity does, under its
+// write lock).
+type Log struct {
+	f        *os.File
+	w        *bufio.Writer
+	sync     Sync
+	interval time.Duration
+	lastSync time.Time
+	size     int64
+	buf      []byte
+	closed   bool
+	now      func() time.Time
+}
+
+// Options configure a Log.
+type Options struct {
+	Sync     Sync
+	Interval time.Duration // for SyncInterval; 0 means one second
+	Now      func() time.Time
+}
+
+// Open opens (or creates) the log at path, reads every complete record
+// through fn, truncates a damaged tail, and returns the log ready to append
+// after the last good record. fn's error stops the replay and is returned.
+func Open(path string, opts *Options, fn func(Record) error) (*Log, Recovery, error) {
+	if opts == nil {
+		opts = &Options{}
+	}
+	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	if err != nil {
+		return nil, Recovery{}, err
+	}
+	st, err := f.Stat()
+	if err != nil {
+		f.Close()
+		return nil, Recovery{}, err
+	}
+	rd := NewReader(f)
+	var rec Recovery
+	for rd.Next() {
+		if fn != nil {
+			if err := fn(rd.Record()); err != nil {
+				f.Close()
+				return nil, rec, fmt.Errorf("journal: %s at offset %d: %w", path, rd.Record().Offset, err)
+			}
+		}
+		rec.Records++
+	}
+	if err := rd.Err(); err != nil {
+		f.Close()
+		return nil, rec, err
+	}
+	rec.Good = rd.Offset()
+	rec.DroppedBytes = st.Size() - rec.Good
+	if rec.DroppedBytes > 0 {
+		rec.Reason = rd.Stop()
+		if rec.Reason == "" {
+			rec.Reason = "trailing bytes"
+		}
+		if err := f.Truncate(rec.Good); err != nil {
+			f.Close()
+			return nil, rec, err
+		}
+		if err := f.Sync(); err != nil {
+			f.Close()
+			return nil, rec, err
+		}
+	}
+	if _, err := f.Seek(rec.Good, io.SeekStart); err != nil {
+		f.Close()
+		return nil, rec, err
+	}
+	l := &Log{f: f, w: bufio.NewWriterSize(f, 1<<16), sync: opts.Sync, interval: opts.Interval, size: rec.Good, now: opts.Now}
+	if l.interval == 0 {
+		l.interval = time.Second
+	}
+	if l.now == nil {
+		l.now = time.Now
+	}
+	l.lastSync = l.now()
+	return l, rec, nil
+}
+
+// Append writes one record and syncs it by the log's policy.
+func (l *Log) Append(typ byte, payload []byte) error {
+	if l.closed {
+		return ErrClosed
+	}
+	if 1+len(payload) > MaxRecord {
+		return ErrTooLarge
+	}
+	l.buf = AppendRecord(l.buf[:0], typ, payload)
+	if _, err := l.w.Write(l.buf); err != nil {
+		return err
+	}
+	l.size += int64(len(l.buf))
+	switch l.sync {
+	case SyncAlways:
+		return l.Sync()
+	case SyncInterval:
+		if l.now().Sub(l.lastSync) >= l.interval {
+			return l.Sync()
+		}
+		return nil
+	}
+	return nil
+}
+
+// Sync flushes buffered records and fsyncs the file.
+func (l *Log) Sync() error {
+	if l.closed {
+		return ErrClosed
+	}
+	if err := l.w.Flush(); err != nil {
+		return err
+	}
+	l.lastSync = l.now()
+	return l.f.Sync()
+}
+
+// Size is the log's length in bytes, appended records included.
+func (l *Log) Size() int64 { return l.size }
+
+// Close syncs and closes the log.
+func (l *Log) Close() error {
+	if l.closed {
+		return nil
+	}
+	err := l.Sync()
+	l.closed = true
+	if cerr := l.f.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
