@@ -8,6 +8,7 @@ import (
 	"hash/crc32"
 	"io"
 	"os"
+	"slices"
 	"time"
 )
 
@@ -95,18 +96,25 @@ func (rd *Reader) Next() bool {
 		rd.stop = fmt.Sprintf("bad length %d", length)
 		return false
 	}
-	if cap(rd.buf) < int(length-1) {
-		rd.buf = make([]byte, length-1)
-	}
-	p := rd.buf[:length-1]
-	if n, err := io.ReadFull(rd.r, p); err != nil {
-		if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
-			rd.stop = fmt.Sprintf("torn payload: %d of %d bytes", n, length-1)
+	// Read the payload in growing steps, so a damaged length on a short log
+	// fails at the end of the data instead of allocating MaxRecord first.
+	need := int(length - 1)
+	p := rd.buf[:0]
+	for len(p) < need {
+		step := min(need-len(p), max(len(p), 1<<16))
+		p = slices.Grow(p, step)
+		n, err := io.ReadFull(rd.r, p[len(p):len(p)+step])
+		p = p[:len(p)+n]
+		if err != nil {
+			if errors.Is(err, io.ErrUnexpectedEOF) || err == io.EOF {
+				rd.stop = fmt.Sprintf("torn payload: %d of %d bytes", len(p), need)
+				return false
+			}
+			rd.err = err
 			return false
 		}
-		rd.err = err
-		return false
 	}
+	rd.buf = p
 	c := crc32.Update(0, castagnoli, h[8:9])
 	c = crc32.Update(c, castagnoli, p)
 	if c != binary.LittleEndian.Uint32(h[4:8]) {
