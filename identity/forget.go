@@ -2,6 +2,7 @@ package identity
 
 import (
 	"crypto/hmac"
+	"encoding/binary"
 	"crypto/sha256"
 	"errors"
 	"fmt"
@@ -18,6 +19,15 @@ var ErrRetracted = errors.New("identity: observation already retracted")
 func (g *Graph) Retract(id ObservationID, dryRun bool) (Change, error) {
 	g.mu.lock()
 	defer g.mu.unlock()
+	if !dryRun && int(id) < g.ev.len() && g.ev.at(uint32(id)).flags&obsRetracted == 0 {
+		if err := g.journalWrite(recRetract, binary.AppendUvarint(nil, uint64(id))); err != nil {
+			return Change{}, err
+		}
+	}
+	return g.retract(id, dryRun)
+}
+
+func (g *Graph) retract(id ObservationID, dryRun bool) (Change, error) {
 	if int(id) >= g.ev.len() {
 		return Change{}, fmt.Errorf("%w: observation %d", ErrNotFound, id)
 	}
@@ -94,6 +104,24 @@ func (g *Graph) Forget(kind Kind, raw string, dryRun bool) (Change, error) {
 	if !found || g.nodes.at(n).flags&flagErased != 0 {
 		return Change{}, fmt.Errorf("%w: %s", ErrNotFound, c)
 	}
+	if !dryRun && g.store != nil {
+		ts := g.tombstone(k, c.Value)
+		if err := g.journalWrite(recForget, append(appendString(nil, string(c.Kind)), ts[:]...)); err != nil {
+			return Change{}, err
+		}
+	}
+	ch := g.forgetNode(n, k, c.Value, dryRun)
+	if !dryRun && g.store != nil {
+		// Compact at once: the journal still holds the value in clear.
+		if err := g.snapshotLocked(); err != nil {
+			return ch, fmt.Errorf("identity: forgotten, but compaction failed (the journal still holds the value): %w", err)
+		}
+	}
+	return ch, nil
+}
+
+// forgetNode erases node n (kind k, value v); the write lock is held.
+func (g *Graph) forgetNode(n uint32, k uint8, v string, dryRun bool) Change {
 	seeds := []uint32{n}
 	var undo *regionUndo
 	if dryRun {
@@ -107,7 +135,7 @@ func (g *Graph) Forget(kind Kind, raw string, dryRun bool) (Change, error) {
 	ch := t.change(g)
 	if undo != nil {
 		g.restoreRegion(undo)
-		return ch, nil
+		return ch
 	}
 	// Wipe the value and its hashes, and take it out of the evidence.
 	g.inc.each(g.nodes.at(n).adj, func(o uint32) { g.ev.erase(o, n) })
@@ -116,8 +144,8 @@ func (g *Graph) Forget(kind Kind, raw string, dryRun bool) (Change, error) {
 	if g.tombstones == nil {
 		g.tombstones = map[[16]byte]struct{}{}
 	}
-	g.tombstones[g.tombstone(k, c.Value)] = struct{}{}
-	return ch, nil
+	g.tombstones[g.tombstone(k, v)] = struct{}{}
+	return ch
 }
 
 // recompute rebuilds the components of the seeds, joins nodes that link

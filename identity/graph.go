@@ -3,6 +3,7 @@ package identity
 import (
 	"cmp"
 	"crypto/rand"
+	"time"
 	"errors"
 	"fmt"
 	"iter"
@@ -22,6 +23,10 @@ type Options struct {
 	PhoneRegion string
 	// Policy holds the merge rules; the zero value is the default policy.
 	Policy Policy
+	// Sync and SyncInterval set when a graph made by [Open] writes its
+	// journal to disk; the zero value fsyncs every mutating call.
+	Sync         SyncMode
+	SyncInterval time.Duration
 	// EraseKey keys the hashes that tombstones of forgotten identifiers keep
 	// (HMAC-SHA-256). nil means a random key, made once and kept in the
 	// graph's snapshots, so tombstones cannot be tested against a list of
@@ -49,6 +54,7 @@ type Graph struct {
 	tombstones  map[[16]byte]struct{}
 	scratch     clusterer
 	tracker     tracker
+	store       *store // nil unless made by Open
 }
 
 type quarantineRec struct {
@@ -206,7 +212,35 @@ func (g *Graph) ObservePrepared(p Prepared) (Change, error) {
 	}
 	g.mu.lock()
 	defer g.mu.unlock()
+	if err := g.record(&p); err != nil {
+		return Change{}, err
+	}
 	return g.apply(p), nil
+}
+
+// record drops forgotten identifiers from p and writes what remains to the
+// journal, before it is applied; the write lock is held.
+func (g *Graph) record(p *Prepared) error {
+	forgotten := 0
+	if len(g.tombstones) > 0 {
+		kept := p.ids[:0:0]
+		for _, id := range p.ids {
+			if g.tombstoned(id.kind, id.value) {
+				forgotten++
+				continue
+			}
+			kept = append(kept, id)
+		}
+		if forgotten > 0 {
+			p.ids = kept
+			p.forgotten = forgotten
+		}
+	}
+	if g.store == nil || g.store.replay {
+		return nil
+	}
+	g.store.buf = g.encodeObservation(g.store.buf[:0], *p)
+	return g.journalWrite(recObserve, g.store.buf)
 }
 
 // ObserveBatch applies prepared observations in order under one acquisition
@@ -224,6 +258,9 @@ func (g *Graph) ObserveBatch(ps []Prepared) (changes []Change, err error) {
 		case len(p.ids) == 0:
 			errs = append(errs, fmt.Errorf("observation %d: %w", i, ErrNoIdentifiers))
 		default:
+			if err := g.record(&p); err != nil {
+				return changes, errors.Join(append(errs, err)...)
+			}
 			changes[i] = g.apply(p)
 		}
 	}
@@ -235,6 +272,7 @@ func (g *Graph) ObserveBatch(ps []Prepared) (changes []Change, err error) {
 func (g *Graph) apply(p Prepared) Change {
 	t := &g.tracker
 	t.reset()
+	t.forgotten = p.forgotten
 	var stack [8]uint32
 	members := stack[:0]
 	added := 0
@@ -261,7 +299,7 @@ func (g *Graph) apply(p Prepared) Change {
 		members = append(members, n)
 	}
 	if len(members) == 0 {
-		return Change{}
+		return Change{Forgotten: t.forgotten}
 	}
 	trust, oflags := g.policy.sourceRule(p.source, p.trust)
 	obs := g.ev.add(p.time, g.sources.intern(p.source), trust, oflags, members)

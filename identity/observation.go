@@ -87,6 +87,8 @@ type Prepared struct {
 	source string
 	trust  Trust
 	ids    []preparedID
+	// forgotten counts identifiers dropped because they were erased.
+	forgotten int
 }
 
 type preparedID struct {

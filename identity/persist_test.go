@@ -1,0 +1,279 @@
+package identity
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+)
+
+func openGraph(t *testing.T, dir string) *Graph {
+	t.Helper()
+	g, err := Open(dir, &Options{Sync: SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return g
+}
+
+func familyObservations() []Observation {
+	return []Observation{
+		at(0, "web_form", "cookie:anna-laptop", "email:anna@mail.ru", "phone:+79160000001"),
+		at(0, "web_form", "cookie:boris-phone", "email:boris@mail.ru", "phone:+79160000002"),
+		at(1, "web_form", "cookie:family-pc", "email:anna@mail.ru", "phone:+79160000001"),
+		at(2, "web_form", "cookie:family-pc", "phone:+79160000002"),
+		at(3, "email_click", "cookie:boris-phone", "email:anna@mail.ru"),
+		at(4, "crm_import", "crm:CRM-1", "phone:+79160000001"),
+		at(5, "web_form", "email:test@test.ru", "phone:+79160000003", "cookie:c3"),
+		at(6, "web_form", "cookie:anna-laptop", "phone:+79160000009"),
+	}
+}
+
+func TestOpenReplaysJournal(t *testing.T) {
+	dir := t.TempDir()
+	g := openGraph(t, dir)
+	mem := mustGraph(t, nil)
+	mem.eraseKey = g.eraseKey
+	for _, o := range familyObservations() {
+		mustObserve(t, g, o)
+		mustObserve(t, mem, o)
+	}
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	back := openGraph(t, dir)
+	defer back.Close()
+	if r := back.Recovery(); r.Records != len(familyObservations()) || r.DroppedBytes != 0 || r.Snapshot {
+		t.Fatalf("Recovery = %+v", r)
+	}
+	if !mapsEqual(snapshotProfiles(back), snapshotProfiles(mem)) || back.Stats() != mem.Stats() {
+		t.Fatal("the replayed graph differs from the one kept in memory")
+	}
+}
+
+func TestSnapshotRestoreAndCompaction(t *testing.T) {
+	dir := t.TempDir()
+	g := openGraph(t, dir)
+	obs := familyObservations()
+	for _, o := range obs[:5] {
+		mustObserve(t, g, o)
+	}
+	if err := g.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range obs[5:] {
+		mustObserve(t, g, o)
+	}
+	retracted := mustObserve(t, g, at(7, "web_form", "email:anna@mail.ru", "email:boris@mail.ru"))
+	if _, err := g.Retract(retracted.Observation, false); err != nil {
+		t.Fatal(err)
+	}
+	want := snapshotProfiles(g)
+	wantStats := g.Stats()
+	g.Close()
+	files, _ := filepath.Glob(filepath.Join(dir, "journal-*.log"))
+	if len(files) != 1 || filepath.Base(files[0]) != "journal-1.log" {
+		t.Fatalf("journals after compaction: %v", files)
+	}
+	back := openGraph(t, dir)
+	defer back.Close()
+	if r := back.Recovery(); !r.Snapshot || r.Generation != 1 || r.Records != len(obs)-5+2 {
+		t.Fatalf("Recovery = %+v", r)
+	}
+	if !mapsEqual(snapshotProfiles(back), want) || back.Stats() != wantStats {
+		t.Fatalf("restored graph differs: %+v vs %+v", back.Stats(), wantStats)
+	}
+	// The restored graph keeps working, quarantines included.
+	if st, err := back.Status(Email, "test@test.ru"); err != nil || !st.Junk {
+		t.Fatalf("Status after restore = %+v, %v", st, err)
+	}
+	if _, err := back.Retract(retracted.Observation, false); !errors.Is(err, ErrRetracted) {
+		t.Fatalf("retraction not restored: %v", err)
+	}
+}
+
+// TestForgetLeavesNoTrace: after Forget nothing in the directory holds the
+// erased value, and reopening keeps the tombstone.
+func TestForgetLeavesNoTrace(t *testing.T) {
+	dir := t.TempDir()
+	g := openGraph(t, dir)
+	for _, o := range familyObservations() {
+		mustObserve(t, g, o)
+	}
+	if _, err := g.Forget(Phone, "+79160000001", false); err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		if bytes.Contains(b, []byte("79160000001")) {
+			t.Fatalf("%s still holds the erased phone", e.Name())
+		}
+	}
+	back := openGraph(t, dir)
+	defer back.Close()
+	if _, err := back.Resolve(Phone, "+79160000001"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("erased phone resolves after reopening: %v", err)
+	}
+	ch, _ := back.Observe(at(9, "web_form", "phone:+79160000001", "email:anna@mail.ru"))
+	if ch.Forgotten != 1 {
+		t.Fatalf("tombstone lost on reopening: %+v", ch)
+	}
+}
+
+// TestTornJournal cuts the journal at every byte of its last records:
+// reopening keeps exactly the complete ones and never fails.
+func TestTornJournal(t *testing.T) {
+	dir := t.TempDir()
+	g := openGraph(t, dir)
+	obs := familyObservations()
+	var sizes []int64
+	for _, o := range obs {
+		mustObserve(t, g, o)
+		g.Sync()
+		st, _ := os.Stat(filepath.Join(dir, "journal-0.log"))
+		sizes = append(sizes, st.Size())
+	}
+	g.Close()
+	data, _ := os.ReadFile(filepath.Join(dir, "journal-0.log"))
+	for cut := sizes[len(sizes)-3]; cut <= int64(len(data)); cut++ {
+		d := t.TempDir()
+		os.WriteFile(filepath.Join(d, "journal-0.log"), data[:cut], 0o644)
+		back, err := Open(d, &Options{Sync: SyncNever})
+		if err != nil {
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+		kept := 0
+		for kept < len(sizes) && sizes[kept] <= cut {
+			kept++
+		}
+		r := back.Recovery()
+		if r.Records != kept || (cut != sizes[kept-1]) != (r.DroppedBytes > 0) {
+			t.Fatalf("cut at %d: %+v, want %d records", cut, r, kept)
+		}
+		mem := mustGraph(t, nil)
+		for _, o := range obs[:kept] {
+			mustObserve(t, mem, o)
+		}
+		if !mapsEqual(snapshotProfiles(back), snapshotProfiles(mem)) {
+			t.Fatalf("cut at %d: graph differs from the first %d observations", cut, kept)
+		}
+		back.Close()
+	}
+}
+
+func TestCorruptSnapshot(t *testing.T) {
+	dir := t.TempDir()
+	g := openGraph(t, dir)
+	for _, o := range familyObservations() {
+		mustObserve(t, g, o)
+	}
+	g.Snapshot()
+	g.Close()
+	path := filepath.Join(dir, "snapshot.snap")
+	data, _ := os.ReadFile(path)
+	data[len(data)/2] ^= 0xff
+	os.WriteFile(path, data, 0o644)
+	if _, err := Open(dir, nil); err == nil || !strings.Contains(err.Error(), "bad snapshot") {
+		t.Fatalf("a corrupted snapshot opened: %v", err)
+	}
+}
+
+// TestKilledProcess kills a child that observes into an opened graph with
+// SyncAlways; the graph reopens to a prefix of its observations.
+func TestKilledProcess(t *testing.T) {
+	if dir := os.Getenv("IDENTITY_CHILD"); dir != "" {
+		g, err := Open(dir, &Options{Sync: SyncAlways})
+		if err != nil {
+			os.Exit(3)
+		}
+		for i := 0; ; i++ {
+			g.Observe(at(i%300, "web_form", fmt.Sprintf("cookie:c%d", i), fmt.Sprintf("email:p%d@mail.ru", i/3)))
+		}
+	}
+	if testing.Short() {
+		t.Skip("spawns a process")
+	}
+	dir := t.TempDir()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledProcess$")
+	cmd.Env = append(os.Environ(), "IDENTITY_CHILD="+dir)
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(400 * time.Millisecond)
+	cmd.Process.Kill()
+	cmd.Wait()
+	g, err := Open(dir, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	n := g.Recovery().Records
+	if n == 0 {
+		t.Fatal("nothing recovered")
+	}
+	// Every recovered observation i joined cookie ci to person i/3.
+	for i := 0; i < n; i++ {
+		if !together(t, g, fmt.Sprintf("cookie:c%d", i), fmt.Sprintf("email:p%d@mail.ru", i/3)) {
+			t.Fatalf("observation %d lost or wrong", i)
+		}
+	}
+	if _, err := g.Resolve(Cookie, fmt.Sprintf("c%d", n)); !errors.Is(err, ErrNotFound) {
+		t.Fatal("an unrecovered observation is present")
+	}
+	t.Logf("%d observations recovered; %+v", n, g.Recovery())
+}
+
+func TestNotPersistent(t *testing.T) {
+	g := mustGraph(t, nil)
+	if err := g.Snapshot(); !errors.Is(err, ErrNotPersistent) {
+		t.Fatal(err)
+	}
+	if err := g.Close(); !errors.Is(err, ErrNotPersistent) {
+		t.Fatal(err)
+	}
+}
+
+// FuzzSnapshotBody: decoding arbitrary bytes as a snapshot body fails
+// cleanly or yields a graph that answers queries.
+func FuzzSnapshotBody(f *testing.F) {
+	g := mustGraph(f, nil)
+	for _, o := range familyObservations() {
+		g.Observe(o)
+	}
+	g.Forget(Phone, "+79160000002", false)
+	f.Add(g.encodeSnapshot())
+	f.Add([]byte{1})
+	f.Fuzz(func(t *testing.T, b []byte) {
+		h, _ := New(nil)
+		if err := h.decodeSnapshot(b); err != nil {
+			return
+		}
+		for p := range h.Profiles() {
+			for id := range h.Keys(p) {
+				h.ResolveID(id)
+			}
+		}
+		h.Observe(at(0, "web_form", "email:x@mail.ru", "cookie:zz"))
+	})
+}
+
+// FuzzJournalRecord: replaying arbitrary record payloads never panics.
+func FuzzJournalRecord(f *testing.F) {
+	g := mustGraph(f, nil)
+	p, _ := g.Prepare(at(0, "web_form", "email:anna@mail.ru", "phone:+79160000001"))
+	f.Add(byte(recObserve), g.encodeObservation(nil, p))
+	f.Add(byte(recRetract), []byte{0})
+	f.Add(byte(recForget), append(appendString(nil, "phone"), make([]byte, 16)...))
+	f.Fuzz(func(t *testing.T, typ byte, payload []byte) {
+		h, _ := New(nil)
+		h.Observe(at(0, "web_form", "email:anna@mail.ru", "phone:+79160000001"))
+		_ = h.replayRecord(journalRecord(typ, payload))
+	})
+}
