@@ -3,11 +3,11 @@ package identity
 import (
 	"cmp"
 	"crypto/rand"
-	"time"
 	"errors"
 	"fmt"
 	"iter"
 	"slices"
+	"time"
 
 	"github.com/cespare/xxhash/v2"
 )

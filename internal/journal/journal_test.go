@@ -11,7 +11,9 @@ import (
 	"time"
 )
 
-func payload(i int) []byte { return []byte(fmt.Sprintf("record %d %s", i, bytes.Repeat([]byte{'x'}, i%17))) }
+func payload(i int) []byte {
+	return []byte(fmt.Sprintf("record %d %s", i, bytes.Repeat([]byte{'x'}, i%17)))
+}
 
 func writeLog(t *testing.T, path string, n int) []int64 {
 	t.Helper()
@@ -309,4 +311,3 @@ func FuzzDecodeSnapshot(f *testing.F) {
 		}
 	})
 }
-
