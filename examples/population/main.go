@@ -4,8 +4,11 @@
 //
 //	go run ./examples/population -people 1000000 -out obs.jsonl -truth truth.tsv -queries queries.tsv
 //
-// truth.tsv lists every identifier (kind, a raw spelling, person number);
-// queries.tsv samples identifiers in the kind<TAB>value form resolve takes.
+// truth.tsv lists every identifier (kind, a raw spelling, person number, -1
+// for identifiers that belong to nobody: junk, showroom tablets);
+// queries.tsv samples identifiers in the kind<TAB>value form resolve takes
+// (-nqueries 0: all of them, in truth order, for examples/score). -traps
+// adds the realistic traps of population.Realistic.
 package main
 
 import (
@@ -25,9 +28,14 @@ func main() {
 	out := flag.String("out", "obs.jsonl", "observations file (- for stdout)")
 	truth := flag.String("truth", "", "write ground truth TSV here")
 	queries := flag.String("queries", "", "write a queries TSV here")
-	nq := flag.Int("nqueries", 10_000, "number of queries")
+	nq := flag.Int("nqueries", 10_000, "number of queries (all identifiers when -truth is written and -nqueries is 0)")
+	traps := flag.Bool("traps", false, "add the realistic traps: shared family computers, showroom tablets, junk, misattributed calls, forwarded links, cookie churn, second phones and emails")
 	flag.Parse()
-	if err := run(*people, *seed, *out, *truth, *queries, *nq); err != nil {
+	cfg := population.Config{People: *people, Seed: *seed}
+	if *traps {
+		cfg.Traps = population.Realistic()
+	}
+	if err := run(cfg, *out, *truth, *queries, *nq); err != nil {
 		fmt.Fprintln(os.Stderr, "population:", err)
 		os.Exit(1)
 	}
@@ -40,9 +48,10 @@ func create(path string) (*os.File, error) {
 	return os.Create(path)
 }
 
-func run(people int, seed uint64, out, truthPath, queriesPath string, nq int) error {
+func run(cfg population.Config, out, truthPath, queriesPath string, nq int) error {
 	start := time.Now()
-	gen := population.New(population.Config{People: people, Seed: seed})
+	people, seed := cfg.People, cfg.Seed
+	gen := population.New(cfg)
 	f, err := create(out)
 	if err != nil {
 		return err
@@ -94,11 +103,11 @@ func run(people int, seed uint64, out, truthPath, queriesPath string, nq int) er
 				fmt.Fprintf(tw, "%s\t%s\t%d\n", id.Kind, id.Value, p)
 			}
 			// Reservoir-free sampling: keep each identifier with probability nq/total.
-			if qw != nil && rng.IntN(total) < nq {
+			if qw != nil && (nq == 0 || rng.IntN(total) < nq) {
 				fmt.Fprintf(qw, "%s\t%s\n", id.Kind, id.Value)
 			}
 		}
-		if qw != nil {
+		if qw != nil && nq != 0 {
 			// A few identifiers nobody has, so answers include empty profiles.
 			fmt.Fprintf(qw, "email\tnobody@example.com\nphone\t+7 000\ncookie\tGA1.2.1.1\n")
 		}

@@ -157,6 +157,19 @@ func (g *Generator) Identifiers() iter.Seq2[identity.ID, int32] {
 				}
 			}
 		}
+		// Values that belong to nobody, each once.
+		if g.cfg.Traps.Junk > 0 {
+			for _, j := range junkValues {
+				if !yield(j.plain(), Nobody) {
+					return
+				}
+			}
+		}
+		for d := range g.cfg.Traps.Dealerships {
+			if g.cfg.Traps.ShowroomSurveys > 0 && !yield(g.tablet(uint32(d)).plain(), Nobody) {
+				return
+			}
+		}
 	}
 }
 
@@ -343,6 +356,21 @@ func (g *Generator) household(n uint32) []uint32 {
 	return m
 }
 
+// usesFamilyComputer decides, from its own random stream, whether household
+// member n fills forms on the shared computer.
+func (g *Generator) usesFamilyComputer(n uint32, home []uint32) bool {
+	if len(home) < 2 {
+		return false
+	}
+	r := rand.New(rand.NewPCG(g.cfg.Seed^0xfc, uint64(n)))
+	return r.Float64() < g.cfg.Traps.FamilyComputer
+}
+
+// tablet is dealership d's showroom tablet.
+func (g *Generator) tablet(d uint32) pid {
+	return pid{kind: kDevice, value: deviceID(rand.New(rand.NewPCG(g.cfg.Seed, uint64(d)+0x7ab))), owner: Nobody}
+}
+
 // person builds person n's identifiers and observation plan.
 func (g *Generator) person(n uint32) *person {
 	b := g.base(n)
@@ -381,7 +409,7 @@ func (g *Generator) person(n uint32) *person {
 	plan := func(t int64, src string, ids ...uint8) {
 		if tr.Junk > 0 && src == "web_form" && r.Float64() < tr.Junk {
 			j := junkValues[r.IntN(len(junkValues))]
-			j.owner, j.emit = Nobody, n == 0
+			j.owner, j.emit = Nobody, false // listed once by Identifiers
 			ids = append(ids, ref(j))
 		}
 		p.obs = append(p.obs, plannedObs{t: t, source: src, ids: ids})
@@ -435,13 +463,21 @@ func (g *Generator) person(n uint32) *person {
 		plan(at(), "crm_import", ids...)
 		if tr.ShowroomSurveys > 0 && tr.Dealerships > 0 && r.Float64() < tr.ShowroomSurveys {
 			d := scramble(n^0xdea1e5) % uint32(tr.Dealerships)
-			tablet := pid{kind: kDevice, value: deviceID(rand.New(rand.NewPCG(g.cfg.Seed, uint64(d)+0x7ab))), owner: Nobody, emit: n == d}
+			tablet := g.tablet(d)
 			plan(at(), "csi_survey", ref(tablet), contacts()[0])
 		}
 	}
 	// The family computer.
-	if len(home) > 1 && r.Float64() < tr.FamilyComputer {
-		fc := pid{kind: kCookie, value: strconv.FormatUint(uint64(home[0])*7919+1_000_000_000_000, 10) + ".1690000000", owner: int32(home[0]), emit: n == home[0]}
+	if g.usesFamilyComputer(n, home) {
+		// It belongs to the first member who uses it, and that member lists it.
+		first := n
+		for _, m := range home {
+			if g.usesFamilyComputer(m, home) {
+				first = m
+				break
+			}
+		}
+		fc := pid{kind: kCookie, value: strconv.FormatUint(uint64(home[0])*7919+1_000_000_000_000, 10) + ".1690000000", owner: int32(first), emit: n == first}
 		plan(at(), "web_form", append([]uint8{ref(fc)}, contacts()...)...)
 	}
 	// Returns: more forms, calls and clicks from browsers already known.
