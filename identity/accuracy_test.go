@@ -11,7 +11,7 @@ import (
 
 // resolvePopulation feeds a generated population in time order and labels
 // every identifier with its profile and its person.
-func resolvePopulation(t testing.TB, cfg population.Config, opts *identity.Options) population.Score {
+func resolvePopulation(t testing.TB, cfg population.Config, opts *identity.Options) (population.Score, []population.TrapScore) {
 	t.Helper()
 	g, err := identity.New(opts)
 	if err != nil {
@@ -29,7 +29,13 @@ func resolvePopulation(t testing.TB, cfg population.Config, opts *identity.Optio
 		}
 		labeled = append(labeled, l)
 	}
-	return population.Evaluate(labeled)
+	traps := gen.Traps(func(id identity.ID) string {
+		if p, err := g.Resolve(id.Kind, id.Value); err == nil {
+			return p.String()
+		}
+		return ""
+	})
+	return population.Evaluate(labeled), traps
 }
 
 func TestAccuracyRealistic(t *testing.T) {
@@ -41,9 +47,13 @@ func TestAccuracyRealistic(t *testing.T) {
 		name string
 		opts *identity.Options
 	}{{"components", &identity.Options{Policy: identity.Policy{Disabled: true}}}, {"rules", nil}} {
-		s := resolvePopulation(t, cfg, c.opts)
+		s, traps := resolvePopulation(t, cfg, c.opts)
 		t.Logf("%s: all %.4f/%.4f contacts %.4f/%.4f over-merged %d (largest %d) split %d",
 			c.name, s.Precision, s.Recall, s.ContactPrecision, s.ContactRecall, s.OverMerged, s.LargestProfilePeople, s.Split)
+		for _, tr := range traps {
+			t.Logf("  %-18s %5d observations, %5.1f%% right; pairs together %d/%d, apart %d/%d",
+				tr.Trap, tr.Observations, 100*float64(tr.Right)/float64(tr.Observations), tr.PairsTogether, tr.PairsShould, tr.PairsApart, tr.PairsShouldnt)
+		}
 	}
 }
 

@@ -95,10 +95,13 @@ func (c Config) withDefaults() Config {
 }
 
 // An Observation with its ground truth: Person[i] is the index of the person
-// IDs[i] belongs to.
+// IDs[i] belongs to. Trap names the trap the observation sets, if any:
+// family_computer, showroom_tablet, junk, misattributed_call,
+// forwarded_link, second_phone, second_email.
 type Observation struct {
 	identity.Observation
 	Person []int32
+	Trap   string
 }
 
 // Generator produces a population.
@@ -224,6 +227,7 @@ type plannedObs struct {
 	source string
 	trust  identity.Trust
 	ids    []uint8 // indexes into person.ids
+	trap   string
 }
 
 type person struct {
@@ -406,13 +410,20 @@ func (g *Generator) person(n uint32) *person {
 	start := g.cfg.Start.Unix() + int64(r.IntN(g.cfg.Days))*86400 + int64(r.IntN(86400))
 	span := int64(86400 * (1 + r.IntN(90)))
 	at := func() int64 { return start + r.Int64N(span) }
+	trap := ""
 	plan := func(t int64, src string, ids ...uint8) {
+		po := plannedObs{t: t, source: src, trap: trap}
 		if tr.Junk > 0 && src == "web_form" && r.Float64() < tr.Junk {
 			j := junkValues[r.IntN(len(junkValues))]
 			j.owner, j.emit = Nobody, false // listed once by Identifiers
 			ids = append(ids, ref(j))
+			if po.trap == "" {
+				po.trap = "junk"
+			}
 		}
-		p.obs = append(p.obs, plannedObs{t: t, source: src, ids: ids})
+		po.ids = ids
+		p.obs = append(p.obs, po)
+		trap = ""
 	}
 	email := -1
 	if len(b.emails) > 0 {
@@ -440,6 +451,7 @@ func (g *Generator) person(n uint32) *person {
 		}
 	}
 	if len(b.emails) > 1 {
+		trap = "second_email"
 		if r.IntN(2) == 0 {
 			plan(at(), "csi_survey", b.emails[1], phone)
 		} else {
@@ -447,8 +459,10 @@ func (g *Generator) person(n uint32) *person {
 		}
 	}
 	if len(b.phones) > 1 {
+		trap = "second_phone"
 		plan(at(), "web_form", b.cookies[r.IntN(len(b.cookies))], b.phones[1])
 		if r.IntN(2) == 0 {
+			trap = "second_phone"
 			plan(at(), "call", b.phones[1], b.cookies[r.IntN(len(b.cookies))])
 		}
 	}
@@ -464,6 +478,7 @@ func (g *Generator) person(n uint32) *person {
 		if tr.ShowroomSurveys > 0 && tr.Dealerships > 0 && r.Float64() < tr.ShowroomSurveys {
 			d := scramble(n^0xdea1e5) % uint32(tr.Dealerships)
 			tablet := g.tablet(d)
+			trap = "showroom_tablet"
 			plan(at(), "csi_survey", ref(tablet), contacts()[0])
 		}
 	}
@@ -478,6 +493,7 @@ func (g *Generator) person(n uint32) *person {
 			}
 		}
 		fc := pid{kind: kCookie, value: strconv.FormatUint(uint64(home[0])*7919+1_000_000_000_000, 10) + ".1690000000", owner: int32(first), emit: n == first}
+		trap = "family_computer"
 		plan(at(), "web_form", append([]uint8{ref(fc)}, contacts()...)...)
 	}
 	// Returns: more forms, calls and clicks from browsers already known.
@@ -489,11 +505,13 @@ func (g *Generator) person(n uint32) *person {
 		case x == 1 && email >= 0:
 			if tr.ForwardedLinks > 0 && r.Float64() < tr.ForwardedLinks {
 				c = otherCookie(home)
+				trap = "forwarded_link"
 			}
 			plan(at(), "email_click", c, uint8(email))
 		default:
 			if tr.MisattributedCalls > 0 && r.Float64() < tr.MisattributedCalls {
 				c = otherCookie(nil)
+				trap = "misattributed_call"
 			}
 			plan(at(), "call", phone, c)
 		}
@@ -521,6 +539,7 @@ func (p *person) render(i int) Observation {
 	r := rand.New(rand.NewPCG(p.seed, uint64(i)+1))
 	o := Observation{
 		Observation: identity.Observation{Time: time.Unix(po.t, 0).UTC(), Source: po.source, Trust: po.trust},
+		Trap:        po.trap,
 	}
 	for _, k := range po.ids {
 		o.IDs = append(o.IDs, spell(r, p.ids[k]))

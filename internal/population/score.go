@@ -3,6 +3,10 @@ package population
 import (
 	"fmt"
 	"io"
+	"slices"
+	"strings"
+
+	"github.com/throughline/throughline/identity"
 )
 
 // A Score compares a resolution with the truth, pairwise: over all pairs of
@@ -127,4 +131,67 @@ func (s Score) Print(w io.Writer) {
 	fmt.Fprintf(w, "all identifiers: precision %.4f recall %.4f\n", s.Precision, s.Recall)
 	fmt.Fprintf(w, "contacts only:   precision %.4f recall %.4f\n", s.ContactPrecision, s.ContactRecall)
 	fmt.Fprintf(w, "over-merged profiles %d (largest holds %d people), split people %d\n", s.OverMerged, s.LargestProfilePeople, s.Split)
+}
+
+// A TrapScore counts, for one kind of trap, the observations that set it
+// and those the resolver got right: every pair of identifiers the
+// observation carries is together exactly when the truth says they belong
+// to one person.
+type TrapScore struct {
+	Trap          string
+	Observations  int
+	Right         int
+	PairsTogether int // of pairs that belong together, how many are
+	PairsShould   int
+	PairsApart    int // of pairs that belong apart, how many are
+	PairsShouldnt int
+}
+
+// Traps scores each trap of a generated population against a resolver
+// (profile of an identifier, "" when unresolved).
+func (g *Generator) Traps(profile func(identity.ID) string) []TrapScore {
+	by := map[string]*TrapScore{}
+	for o := range g.Observations() {
+		if o.Trap == "" {
+			continue
+		}
+		ts := by[o.Trap]
+		if ts == nil {
+			ts = &TrapScore{Trap: o.Trap}
+			by[o.Trap] = ts
+		}
+		ts.Observations++
+		right := true
+		profs := make([]string, len(o.IDs))
+		for i, id := range o.IDs {
+			profs[i] = profile(id)
+		}
+		for i := range o.IDs {
+			for j := i + 1; j < len(o.IDs); j++ {
+				same := o.Person[i] == o.Person[j] && o.Person[i] != Nobody
+				together := profs[i] != "" && profs[i] == profs[j]
+				if same {
+					ts.PairsShould++
+					if together {
+						ts.PairsTogether++
+					}
+				} else {
+					ts.PairsShouldnt++
+					if !together {
+						ts.PairsApart++
+					}
+				}
+				right = right && same == together
+			}
+		}
+		if right {
+			ts.Right++
+		}
+	}
+	out := make([]TrapScore, 0, len(by))
+	for _, ts := range by {
+		out = append(out, *ts)
+	}
+	slices.SortFunc(out, func(a, b TrapScore) int { return strings.Compare(a.Trap, b.Trap) })
+	return out
 }
