@@ -175,6 +175,7 @@ func (g *Graph) cluster(root uint32) {
 		support        int
 		capableSupport int
 		verified       bool
+		groups         []int32
 	}
 	var pairs []pair
 	byGroup := map[int32][]int32{}
@@ -200,6 +201,7 @@ func (g *Graph) cluster(root uint32) {
 				}
 				va, vb := c.votes[[2]int32{gs, cls[i]}], c.votes[[2]int32{gs, cls[j]}]
 				pairs[ix].support++
+				pairs[ix].groups = append(pairs[ix].groups, gs)
 				if va.capable && vb.capable {
 					pairs[ix].capableSupport++
 				}
@@ -209,23 +211,31 @@ func (g *Graph) cluster(root uint32) {
 	}
 	// dependent reports that (merged) cluster y owns no soft group against
 	// x: every group that holds y holds x with at least as much evidence.
+	// Some of y's hold must be mergeable evidence (y typed or verified on a
+	// browser): a hard identifier seen only in clicks or calls, on someone
+	// else's browser, is never absorbed.
 	dependent := func(y, x int32) bool {
 		wy, wx := map[int32]int{}, map[int32]int{}
+		capY := map[int32]bool{}
 		for k, v := range c.votes {
 			switch ufFind(c.huf, k[1]) {
 			case y:
 				wy[k[0]] += v.weight
+				capY[k[0]] = capY[k[0]] || v.capable
 			case x:
 				wx[k[0]] += v.weight
 			}
 		}
+		typed := false
 		for gs, w := range wy {
 			if wx[gs] < w {
 				return false
 			}
+			typed = typed || capY[gs]
 		}
-		return len(wy) > 0
+		return typed
 	}
+	bridged := map[int32]bool{} // groups that carried an accepted bridge
 	// Canonical order: strongest first, then by the clusters' best members.
 	best := make(map[int32]uint32) // cluster -> its best member node
 	for i := range n {
@@ -280,6 +290,9 @@ func (g *Graph) cluster(root uint32) {
 		br := Bridge{Clash: clash, Support: p.support, CapableSupport: p.capableSupport, Verified: p.verified,
 			Dependent: dependent(a, b) || dependent(b, a)}
 		if g.policy.decide(br) {
+			for _, gs := range p.groups {
+				bridged[gs] = true
+			}
 			c.huf[b] = a
 			for k := range kinds[b] {
 				kinds[a][k] = true
@@ -316,7 +329,7 @@ func (g *Graph) cluster(root uint32) {
 	// into (the family computer) is shared: it stays on its own rather than
 	// be given to one of them.
 	for gs, cls := range capableTo {
-		if len(cls) > 1 {
+		if len(cls) > 1 && !bridged[gs] {
 			for k := range agg {
 				if k[0] == gs {
 					delete(agg, k)
