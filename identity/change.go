@@ -25,33 +25,71 @@ type Split struct {
 // tracker records, during one mutating call, the profile every touched node
 // had before, to report merges and splits afterwards.
 type tracker struct {
-	before      map[uint32]ProfileID // node -> profile before the call (zero: the node is new)
-	order       []uint32
+	order       []uint32    // touched nodes, in touch order
+	prev        []ProfileID // their profiles before the call (zero: new node)
+	index       map[uint32]int
 	quarantined []uint32
 	forgotten   int
 }
 
+// Most calls touch a handful of nodes, where a linear search beats a map;
+// the map is built once a call touches many (a component rebuilt).
+const trackerLinear = 32
+
 func (t *tracker) reset() {
-	if t.before == nil {
-		t.before = map[uint32]ProfileID{}
+	t.order, t.prev = t.order[:0], t.prev[:0]
+	if t.index != nil {
+		clear(t.index)
 	}
-	clear(t.before)
-	t.order = t.order[:0]
 	t.quarantined = t.quarantined[:0]
 	t.forgotten = 0
 }
 
-func (t *tracker) fresh(n uint32) {
-	if _, ok := t.before[n]; !ok {
-		t.before[n] = ProfileID{}
+// find returns n's position in order, or -1.
+func (t *tracker) find(n uint32) int {
+	if len(t.order) <= trackerLinear {
+		for i, m := range t.order {
+			if m == n {
+				return i
+			}
+		}
+		return -1
+	}
+	if t.index == nil {
+		t.index = map[uint32]int{}
+	}
+	if start := len(t.index); start < len(t.order) {
+		for i, m := range t.order[start:] {
+			t.index[m] = start + i
+		}
+	}
+	if i, ok := t.index[n]; ok {
+		return i
+	}
+	return -1
+}
+
+// before is n's profile before the call and whether n was touched.
+func (t *tracker) before(n uint32) (ProfileID, bool) {
+	if i := t.find(n); i >= 0 {
+		return t.prev[i], true
+	}
+	return ProfileID{}, false
+}
+
+func (t *tracker) add(n uint32, p ProfileID) {
+	if t.find(n) < 0 {
 		t.order = append(t.order, n)
+		t.prev = append(t.prev, p)
 	}
 }
 
+func (t *tracker) fresh(n uint32) { t.add(n, ProfileID{}) }
+
 func (t *tracker) touch(g *Graph, n uint32) {
-	if _, ok := t.before[n]; !ok {
-		t.before[n] = g.liveProfileOf(n)
+	if t.find(n) < 0 {
 		t.order = append(t.order, n)
+		t.prev = append(t.prev, g.liveProfileOf(n))
 	}
 }
 
@@ -79,11 +117,11 @@ func (t *tracker) change(g *Graph) Change {
 	var ch Change
 	ch.Forgotten = t.forgotten
 	same := len(t.quarantined) == 0
-	for _, n := range t.order {
+	for i, n := range t.order {
 		if !same {
 			break
 		}
-		same = t.before[n] == g.liveProfileOf(n)
+		same = t.prev[i] == g.liveProfileOf(n)
 	}
 	if same {
 		return ch // the common case: evidence added, no profile changed
@@ -91,8 +129,8 @@ func (t *tracker) change(g *Graph) Change {
 	into := map[ProfileID][]ProfileID{} // new -> old
 	from := map[ProfileID][]ProfileID{} // old -> new
 	oldSet, newSet := map[ProfileID]bool{}, map[ProfileID]bool{}
-	for _, n := range t.order {
-		old, now := t.before[n], g.liveProfileOf(n)
+	for i, n := range t.order {
+		old, now := t.prev[i], g.liveProfileOf(n)
 		if !old.IsZero() {
 			oldSet[old] = true
 		}

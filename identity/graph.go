@@ -23,6 +23,9 @@ type Options struct {
 	PhoneRegion string
 	// Policy holds the merge rules; the zero value is the default policy.
 	Policy Policy
+	// SizeHint is the number of identifiers expected, so a bulk load does not
+	// grow the index step by step. Zero is fine.
+	SizeHint int
 	// Sync and SyncInterval set when a graph made by [Open] writes its
 	// journal to disk; the zero value fsyncs every mutating call.
 	Sync         SyncMode
@@ -98,7 +101,7 @@ func New(opts *Options) (*Graph, error) {
 		g.kinds = append(g.kinds, kindEntry{KindSpec: s, salt: xxhash.Sum64String("throughline/kind/" + string(s.Kind))})
 		g.kindIx[s.Kind] = uint8(i)
 	}
-	g.index.init(1024)
+	g.index.init(max(1024, opts.SizeHint*4/3))
 	g.mu.init()
 	if err := g.setPolicy(opts.Policy); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
@@ -359,7 +362,7 @@ func (g *Graph) apply(p Prepared) Change {
 		if !r.linking() {
 			continue
 		}
-		if _, isNew := t.before[m]; isNew && t.before[m].IsZero() {
+		if prev, touched := t.before(m); touched && prev.IsZero() {
 			newLinking = append(newLinking, m)
 		} else {
 			if a := g.nodes.findProfile(m); !slices.Contains(distinct, a) {

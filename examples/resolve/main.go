@@ -30,6 +30,7 @@ import (
 	"os"
 	"runtime"
 	"runtime/debug"
+	"runtime/pprof"
 	"sort"
 	"strconv"
 	"strings"
@@ -45,6 +46,7 @@ func main() {
 	region := flag.String("phone-region", "RU", "default region for phone numbers")
 	quiet := flag.Bool("quiet", false, "no progress lines")
 	noRules := flag.Bool("no-rules", false, "turn the merge rules off: profiles are the connected components of the observations")
+	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: resolve -observations obs.jsonl [-queries queries.tsv] > answer.tsv")
 		flag.PrintDefaults()
@@ -60,9 +62,19 @@ func main() {
 	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(25)
 	}
+	if *cpuprofile != "" {
+		f, err := os.Create(*cpuprofile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "resolve:", err)
+			os.Exit(1)
+		}
+		pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	opts := &identity.Options{PhoneRegion: *region, Policy: identity.Policy{Disabled: *noRules}}
 	if err := run(*obsPath, *queryPath, opts, *quiet, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "resolve:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }
@@ -76,10 +88,6 @@ func open(path string) (io.ReadCloser, error) {
 
 func run(obsPath, queryPath string, opts *identity.Options, quiet bool, stdout, stderr io.Writer) error {
 	start := time.Now()
-	g, err := identity.New(opts)
-	if err != nil {
-		return err
-	}
 	in, err := open(obsPath)
 	if err != nil {
 		return err
@@ -90,6 +98,16 @@ func run(obsPath, queryPath string, opts *identity.Options, quiet bool, stdout, 
 		if st, err := f.Stat(); err == nil {
 			size = st.Size()
 		}
+	}
+	// About one new identifier per 160 bytes of observations.
+	o := identity.Options{}
+	if opts != nil {
+		o = *opts
+	}
+	o.SizeHint = int(size / 160)
+	g, err := identity.New(&o)
+	if err != nil {
+		return err
 	}
 	var progress func(lines int, read int64)
 	if !quiet {
