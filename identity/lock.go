@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"runtime"
 	"sync"
 	"sync/atomic"
 )
@@ -12,12 +13,14 @@ import (
 // caches make each core keep using its own shard, so its cache line stays
 // local. A writer takes every shard, in order.
 type shardedRW struct {
-	shards [lockShards]paddedRW
+	shards []paddedRW
 	pick   sync.Pool // of *int shard numbers
 	next   atomic.Uint32
 }
 
-const lockShards = 8
+// maxLockShards bounds the shards: a writer takes them all, so more shards
+// make writes dearer; one per processor (GOMAXPROCS at New) up to eight.
+const maxLockShards = 8
 
 type paddedRW struct {
 	sync.RWMutex
@@ -25,8 +28,10 @@ type paddedRW struct {
 }
 
 func (l *shardedRW) init() {
+	n := min(max(runtime.GOMAXPROCS(0), 1), maxLockShards)
+	l.shards = make([]paddedRW, n)
 	l.pick.New = func() any {
-		i := int(l.next.Add(1) % lockShards)
+		i := int(l.next.Add(1) % uint32(n))
 		return &i
 	}
 }
