@@ -84,15 +84,21 @@ func (m Shapley) closedForm(paths []Path) Result {
 
 func (m Shapley) exact(paths []Path) (Result, error) {
 	c := newCredits(paths)
+	// Channels numbered in name order, so sampling does not depend on the
+	// order of the paths.
 	chIx := map[string]int{}
 	var names []string
 	for _, p := range paths {
 		for _, t := range p.Touches {
 			if _, ok := chIx[t.Channel]; !ok {
-				chIx[t.Channel] = len(names)
+				chIx[t.Channel] = -1
 				names = append(names, t.Channel)
 			}
 		}
+	}
+	slices.Sort(names)
+	for i, n := range names {
+		chIx[n] = i
 	}
 	// R(T) for each observed set, conversions and value.
 	type rv struct{ c, v float64 }
@@ -119,6 +125,25 @@ func (m Shapley) exact(paths []Path) (Result, error) {
 		sets[k].c += p.Conversions
 		sets[k].v += p.Value
 	}
+	// Sets in a fixed order, so sums do not depend on the order of paths.
+	order := make([]int, len(setKeys))
+	for i := range order {
+		order[i] = i
+	}
+	slices.SortFunc(order, func(a, b int) int {
+		switch {
+		case setKeys[a] < setKeys[b]:
+			return -1
+		case setKeys[a] > setKeys[b]:
+			return 1
+		}
+		return 0
+	})
+	sortedMembers, sortedKeys := make([][]int, len(order)), make([]string, len(order))
+	for i, o := range order {
+		sortedMembers[i], sortedKeys[i] = setMembers[o], setKeys[o]
+	}
+	setMembers, setKeys = sortedMembers, sortedKeys
 	n := len(names)
 	phiC, phiV := make([]float64, n), make([]float64, n)
 	maxExact := m.MaxExact

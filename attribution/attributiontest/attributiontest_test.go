@@ -1,0 +1,48 @@
+package attributiontest_test
+
+import (
+	"testing"
+
+	"github.com/throughline/throughline/attribution"
+	"github.com/throughline/throughline/attribution/attributiontest"
+)
+
+func TestBuiltinModels(t *testing.T) {
+	for _, c := range []struct {
+		m    attribution.Model
+		opts *attributiontest.Options
+	}{
+		{attribution.FirstTouch{}, nil},
+		{attribution.LastTouch{}, nil},
+		{attribution.LastNonDirect{}, nil},
+		{attribution.Linear{}, nil},
+		{attribution.Linear{PerChannel: true}, nil},
+		{attribution.PositionBased{}, nil},
+		{attribution.TimeDecay{}, nil},
+		{attribution.Shapley{}, nil},
+		{attribution.Shapley{Variant: attribution.Ordered}, nil},
+		{attribution.Shapley{Variant: attribution.Exact}, nil},
+		{attribution.Shapley{Variant: attribution.Exact, MaxExact: 3}, &attributiontest.Options{Tolerance: 1e-6}},
+		{attribution.Associated{}, nil},
+		{attribution.Markov{}, &attributiontest.Options{CreditsNonConverting: true}},
+		{attribution.Markov{Order: 2}, &attributiontest.Options{CreditsNonConverting: true}},
+		{attribution.Markov{Order: 3, KeepRepeats: true}, &attributiontest.Options{CreditsNonConverting: true}},
+		{attribution.Markov{Order: 4, IgnoreNulls: true}, &attributiontest.Options{CreditsNonConverting: true}},
+	} {
+		attributiontest.Run(t, c.m, c.opts)
+	}
+}
+
+// A host's model plugs in through ModelFunc and runs the same suite.
+func TestModelFunc(t *testing.T) {
+	attributiontest.Run(t, attribution.ModelFunc{N: "half_first_half_last", F: func(paths []attribution.Path) (attribution.Result, error) {
+		first, _ := attribution.FirstTouch{}.Attribute(paths)
+		last, _ := attribution.LastTouch{}.Attribute(paths)
+		for i := range first.Credits {
+			first.Credits[i].Conversions = (first.Credits[i].Conversions + last.Credits[i].Conversions) / 2
+			first.Credits[i].Value = (first.Credits[i].Value + last.Credits[i].Value) / 2
+		}
+		first.Model = "half_first_half_last"
+		return first, nil
+	}}, nil)
+}
