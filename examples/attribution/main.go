@@ -1,0 +1,170 @@
+// Command attribution credits conversions to channels with every model side
+// by side.
+//
+//	go run ./examples/attribution -models first,last,last_non_direct,linear,position,time_decay,shapley,markov -order 1 paths.csv > credits.csv
+//
+// The input is ChannelAttribution's CSV (a header naming path,
+// total_conversions and optionally total_conversion_value and total_null;
+// ';' or ',' as separator; channels joined by '>'), or journeys JSONL (lines
+// of {"touches":[{"channel":…,"time":…}],"conversions":…}), told apart by a
+// .jsonl/.ndjson name or a first byte '{'. Time decay needs the times only
+// JSONL has; asking for it on CSV is an error that says so. Bad rows are
+// reported to stderr with their line numbers and skipped.
+//
+// The output is CSV: model,channel,conversions,value,removal_effect, one row
+// per model and channel, channels sorted by name, numbers with full
+// precision, removal_effect empty for models without one. P(conversion)
+// (Markov) and the totals go to stderr.
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"strings"
+
+	"github.com/throughline/throughline/attribution"
+)
+
+func main() {
+	models := flag.String("models", "first,last,last_non_direct,linear,position,shapley,markov", "comma-separated models (time_decay needs JSONL input): first, last, last_non_direct, linear, linear_channel, position, time_decay, shapley, shapley_ordered, shapley_exact, markov, associated")
+	order := flag.Int("order", 1, "Markov order (1 to 8)")
+	direct := flag.String("direct", "direct,(direct),Direct", "channels last_non_direct skips")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: attribution [-models list] [-order k] paths.csv|paths.jsonl > credits.csv")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	if flag.NArg() != 1 {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(flag.Arg(0), *models, *order, strings.Split(*direct, ","), os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "attribution:", err)
+		os.Exit(1)
+	}
+}
+
+func model(name string, order int, direct []string) (attribution.Model, error) {
+	switch name {
+	case "first":
+		return attribution.FirstTouch{}, nil
+	case "last":
+		return attribution.LastTouch{}, nil
+	case "last_non_direct":
+		return attribution.LastNonDirect{Direct: direct}, nil
+	case "linear":
+		return attribution.Linear{}, nil
+	case "linear_channel":
+		return attribution.Linear{PerChannel: true}, nil
+	case "position":
+		return attribution.PositionBased{}, nil
+	case "time_decay":
+		return attribution.TimeDecay{}, nil
+	case "shapley":
+		return attribution.Shapley{}, nil
+	case "shapley_ordered":
+		return attribution.Shapley{Variant: attribution.Ordered}, nil
+	case "shapley_exact":
+		return attribution.Shapley{Variant: attribution.Exact}, nil
+	case "markov":
+		return attribution.Markov{Order: order}, nil
+	case "associated":
+		return attribution.Associated{}, nil
+	}
+	return nil, fmt.Errorf("unknown model %q", name)
+}
+
+func run(path, models string, order int, direct []string, stdout, stderr io.Writer) error {
+	var ms []attribution.Model
+	var names []string
+	for _, n := range strings.Split(models, ",") {
+		if n = strings.TrimSpace(n); n == "" {
+			continue
+		}
+		m, err := model(n, order, direct)
+		if err != nil {
+			return err
+		}
+		ms, names = append(ms, m), append(names, n)
+	}
+	if len(ms) == 0 {
+		return errors.New("no models")
+	}
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	br := bufio.NewReaderSize(f, 1<<20)
+	first, _ := br.Peek(1)
+	jsonl := strings.HasSuffix(path, ".jsonl") || strings.HasSuffix(path, ".ndjson") || bytes.Equal(first, []byte("{"))
+	var paths []attribution.Path
+	var bad []error
+	if jsonl {
+		paths, bad, err = attribution.ReadJSONL(br)
+	} else {
+		paths, bad, err = attribution.ReadCSV(br)
+	}
+	if err != nil {
+		return err
+	}
+	for i, e := range bad {
+		if i == 100 {
+			fmt.Fprintf(stderr, "attribution: … and %d more bad rows\n", len(bad)-100)
+			break
+		}
+		fmt.Fprintln(stderr, "attribution:", e)
+	}
+	w := bufio.NewWriterSize(stdout, 1<<16)
+	w.WriteString("model,channel,conversions,value,removal_effect\n")
+	var buf []byte
+	for i, m := range ms {
+		r, err := m.Attribute(paths)
+		if err != nil {
+			if errors.Is(err, attribution.ErrNoTimes) && !jsonl {
+				return fmt.Errorf("%s: %w: CSV paths have no touch times; give journeys JSONL or leave time_decay out", names[i], err)
+			}
+			return fmt.Errorf("%s: %w", names[i], err)
+		}
+		for _, c := range r.Credits {
+			buf = buf[:0]
+			buf = append(buf, names[i]...)
+			buf = append(buf, ',')
+			buf = appendCSVField(buf, c.Channel)
+			buf = append(buf, ',')
+			buf = strconv.AppendFloat(buf, c.Conversions, 'g', -1, 64)
+			buf = append(buf, ',')
+			buf = strconv.AppendFloat(buf, c.Value, 'g', -1, 64)
+			buf = append(buf, ',')
+			if c.HasRemoval {
+				buf = strconv.AppendFloat(buf, c.RemovalEffect, 'g', -1, 64)
+			}
+			buf = append(buf, '\n')
+			w.Write(buf)
+		}
+		if names[i] == "markov" {
+			fmt.Fprintf(stderr, "attribution: markov order %d: P(conversion) = %s\n", order, strconv.FormatFloat(r.PConversion, 'g', -1, 64))
+		}
+		if i == 0 {
+			fmt.Fprintf(stderr, "attribution: %d paths (%d rows skipped), %s conversions, %s value\n",
+				len(paths), len(bad), strconv.FormatFloat(r.Conversions, 'g', -1, 64), strconv.FormatFloat(r.Value, 'g', -1, 64))
+		}
+	}
+	return w.Flush()
+}
+
+// appendCSVField quotes a channel name that holds a comma, quote or newline.
+func appendCSVField(b []byte, s string) []byte {
+	if !strings.ContainsAny(s, ",\"\n\r") {
+		return append(b, s...)
+	}
+	b = append(b, '"')
+	b = append(b, strings.ReplaceAll(s, `"`, `""`)...)
+	return append(b, '"')
+}
