@@ -9,9 +9,12 @@ import (
 	"fmt"
 	"io"
 	"math"
+	"os"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
+	"unsafe"
 )
 
 // ErrBadInput is wrapped by every error reading paths.
@@ -39,7 +42,7 @@ func (e *RowError) Unwrap() []error {
 // wrong number of fields) are skipped and returned as *RowError values with
 // their line numbers; err is only for input that cannot be read at all (no
 // header, no path column, an I/O error).
-func ReadCSV(r io.Reader) (paths []Path, bad []error, err error) {
+func ReadCSV(r io.Reader) (d *Dataset, bad []error, err error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	header, err := br.ReadString('\n')
 	if err != nil && (err != io.EOF || header == "") {
@@ -53,90 +56,156 @@ func ReadCSV(r io.Reader) (paths []Path, bad []error, err error) {
 	if strings.Count(header, ";") > strings.Count(header, ",") {
 		sep = ';'
 	}
-	cols := splitFields(header, sep)
-	ix := map[string]int{"path": -1, "total_conversions": -1, "total_conversion_value": -1, "total_null": -1}
+	cols := strings.Split(header, string(sep))
+	ix := [4]int{-1, -1, -1, -1} // path, conversions, value, nulls
 	for i, c := range cols {
 		c = strings.TrimSpace(strings.Trim(strings.TrimSpace(c), `"`))
-		if _, ok := ix[c]; ok {
-			if ix[c] >= 0 {
-				return nil, nil, fmt.Errorf("%w: line 1: column %q twice", ErrBadInput, c)
-			}
-			ix[c] = i
+		j := slices.Index([]string{"path", "total_conversions", "total_conversion_value", "total_null"}, c)
+		if j < 0 {
+			continue
 		}
+		if ix[j] >= 0 {
+			return nil, nil, fmt.Errorf("%w: line 1: column %q twice", ErrBadInput, c)
+		}
+		ix[j] = i
 	}
-	if ix["path"] < 0 || ix["total_conversions"] < 0 {
+	if ix[0] < 0 || ix[1] < 0 {
 		return nil, nil, fmt.Errorf("%w: line 1: the header needs path and total_conversions columns (got %q)", ErrBadInput, header)
 	}
-	var fields []string
+	d = newDataset()
+	d.reserve(inputSize(r))
+	fields := make([][]byte, 0, len(cols))
 	for line := 2; ; line++ {
-		s, rerr := br.ReadString('\n')
-		if rerr != nil && rerr != io.EOF {
-			return paths, bad, rerr
+		b, rerr := br.ReadSlice('\n')
+		if rerr == bufio.ErrBufferFull { // a line over 1 MiB: gather it whole
+			long := append([]byte(nil), b...)
+			for rerr == bufio.ErrBufferFull {
+				b, rerr = br.ReadSlice('\n')
+				long = append(long, b...)
+			}
+			b = long
 		}
-		s = strings.TrimRight(s, "\r\n")
-		if strings.TrimSpace(s) != "" {
-			if strings.IndexByte(s, '"') >= 0 {
-				cr := csv.NewReader(strings.NewReader(s))
+		if rerr != nil && rerr != io.EOF {
+			return d, bad, rerr
+		}
+		b = bytes.TrimRight(b, "\r\n")
+		if len(bytes.TrimSpace(b)) > 0 {
+			var perr error
+			if bytes.IndexByte(b, '"') >= 0 {
+				cr := csv.NewReader(bytes.NewReader(b))
 				cr.Comma = rune(sep)
 				cr.FieldsPerRecord = -1
-				fields, err = cr.Read()
+				var rec []string
+				if rec, perr = cr.Read(); perr == nil {
+					fields = fields[:0]
+					for _, f := range rec {
+						fields = append(fields, []byte(f))
+					}
+				}
 			} else {
-				fields, err = splitFields(s, sep), nil
-			}
-			if err == nil {
-				var p Path
-				p, err = parseRow(fields, ix, len(cols))
-				if err == nil {
-					paths = append(paths, p)
+				fields = fields[:0]
+				for rest := b; ; {
+					i := bytes.IndexByte(rest, sep)
+					if i < 0 {
+						fields = append(fields, rest)
+						break
+					}
+					fields = append(fields, rest[:i])
+					rest = rest[i+1:]
 				}
 			}
-			if err != nil {
-				bad = append(bad, &RowError{Line: line, Err: err})
+			if perr == nil {
+				perr = d.addRow(fields, ix, len(cols))
+			}
+			if perr != nil {
+				bad = append(bad, &RowError{Line: line, Err: perr})
 			}
 		}
 		if rerr == io.EOF {
-			return paths, bad, nil
+			return d, bad, nil
 		}
 	}
 }
 
-func splitFields(s string, sep byte) []string { return strings.Split(s, string(sep)) }
-
-func parseRow(f []string, ix map[string]int, ncols int) (Path, error) {
-	var p Path
+// addRow appends one CSV row's path, or leaves the dataset as it was.
+func (d *Dataset) addRow(f [][]byte, ix [4]int, ncols int) error {
 	if len(f) != ncols {
-		return p, fmt.Errorf("%d fields, the header has %d", len(f), ncols)
+		return fmt.Errorf("%d fields, the header has %d", len(f), ncols)
 	}
-	for _, name := range strings.Split(f[ix["path"]], ">") {
-		if name = strings.Trim(name, " "); name != "" {
-			p.Touches = append(p.Touches, Touch{Channel: name})
-		}
-	}
-	if len(p.Touches) == 0 {
-		return p, errors.New("empty path")
-	}
-	num := func(col string, dst *float64) error {
-		i := ix[col]
+	var nums [3]float64
+	for j := 1; j <= 3; j++ {
+		i := ix[j]
 		if i < 0 {
-			return nil
+			continue
 		}
-		v, err := strconv.ParseFloat(strings.TrimSpace(f[i]), 64)
-		if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-			return fmt.Errorf("%s %q: want a number that is not negative", col, f[i])
+		v, ok := parseCount(bytes.TrimSpace(f[i]))
+		if !ok {
+			return fmt.Errorf("%s %q: want a number that is not negative", [4]string{"", "total_conversions", "total_conversion_value", "total_null"}[j], f[i])
 		}
-		*dst = v
-		return nil
+		nums[j-1] = v
 	}
-	if err := num("total_conversions", &p.Conversions); err != nil {
-		return p, err
+	mark := len(d.touch)
+	p := f[ix[0]]
+	for len(p) > 0 {
+		end := bytes.IndexByte(p, '>')
+		if end < 0 {
+			end = len(p)
+		}
+		name := p[:end]
+		for len(name) > 0 && name[0] == ' ' {
+			name = name[1:]
+		}
+		for len(name) > 0 && name[len(name)-1] == ' ' {
+			name = name[:len(name)-1]
+		}
+		if len(name) > 0 {
+			d.touch = append(d.touch, d.channelBytes(name))
+		}
+		if end == len(p) {
+			break
+		}
+		p = p[end+1:]
 	}
-	if err := num("total_conversion_value", &p.Value); err != nil {
-		return p, err
+	if len(d.touch) == mark {
+		return errors.New("empty path")
 	}
-	if err := num("total_null", &p.Nulls); err != nil {
-		return p, err
+	d.endPath(nums[0], nums[1], nums[2], time.Time{})
+	return nil
+}
+
+// inputSize guesses the bytes r holds, to size the dataset once instead of
+// growing it step by step (0 when unknown).
+func inputSize(r io.Reader) int64 {
+	switch v := r.(type) {
+	case interface{ Len() int }:
+		return int64(v.Len())
+	case interface{ Stat() (os.FileInfo, error) }:
+		if st, err := v.Stat(); err == nil {
+			return st.Size()
+		}
 	}
-	return p, nil
+	return 0
+}
+
+// parseCount parses a non-negative number, with a fast path for the plain
+// integers that fill aggregated files.
+func parseCount(s []byte) (float64, bool) {
+	if n := len(s); n > 0 && n <= 15 {
+		v := 0
+		for _, c := range s {
+			if c < '0' || c > '9' {
+				goto slow
+			}
+			v = v*10 + int(c-'0')
+		}
+		return float64(v), true
+	}
+slow:
+	v, err := strconv.ParseFloat(unsafe.String(unsafe.SliceData(s), len(s)), 64)
+	if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
+		return 0, false
+	}
+	return v, true
 }
 
 // jsonPath is one line of the journeys JSONL format.
@@ -159,26 +228,27 @@ type jsonPath struct {
 //
 // conversions and at least one touch with a channel are required; times
 // are RFC 3339. Bad lines are skipped and returned as *RowError values.
-func ReadJSONL(r io.Reader) (paths []Path, bad []error, err error) {
+func ReadJSONL(r io.Reader) (d *Dataset, bad []error, err error) {
+	d = newDataset()
 	br := bufio.NewReaderSize(r, 1<<20)
 	for line := 1; ; line++ {
 		b, rerr := br.ReadBytes('\n')
 		if rerr != nil && rerr != io.EOF {
-			return paths, bad, rerr
+			return d, bad, rerr
 		}
 		if b = bytes.TrimSpace(b); len(b) > 0 {
 			var jp jsonPath
-			d := json.NewDecoder(bytes.NewReader(b))
-			if err := d.Decode(&jp); err != nil {
+			dec := json.NewDecoder(bytes.NewReader(b))
+			if err := dec.Decode(&jp); err != nil {
 				bad = append(bad, &RowError{Line: line, Err: err})
 			} else if p, err := jp.path(); err != nil {
 				bad = append(bad, &RowError{Line: line, Err: err})
 			} else {
-				paths = append(paths, p)
+				d.add(p)
 			}
 		}
 		if rerr == io.EOF {
-			return paths, bad, nil
+			return d, bad, nil
 		}
 	}
 }
@@ -205,7 +275,7 @@ func (jp jsonPath) path() (Path, error) {
 	if len(p.Touches) == 0 {
 		return p, errors.New("no touches")
 	}
-	if err := validate([]Path{p}); err != nil {
+	if err := validCounts(0, p.Conversions, p.Value, p.Nulls); err != nil {
 		return p, err
 	}
 	return p, nil

@@ -16,10 +16,11 @@ func TestReadCSV(t *testing.T) {
 		"a;-1;1;1\n" +
 		"a;1;1\n" +
 		"\n"
-	paths, bad, err := ReadCSV(strings.NewReader(in))
+	d, bad, err := ReadCSV(strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
+	paths := d.Paths()
 	if len(paths) != 3 {
 		t.Fatalf("%d paths: %+v", len(paths), paths)
 	}
@@ -43,8 +44,8 @@ func TestReadCSV(t *testing.T) {
 		}
 	}
 	// Comma separator, columns in another order, no optional columns.
-	paths, bad, err = ReadCSV(strings.NewReader("total_conversions,path\n2,a > b\n"))
-	if err != nil || len(bad) != 0 || len(paths) != 1 || paths[0].Conversions != 2 {
+	d, bad, err = ReadCSV(strings.NewReader("total_conversions,path\n2,a > b\n"))
+	if err != nil || len(bad) != 0 || d.Len() != 1 || d.Path(0).Conversions != 2 {
 		t.Fatalf("%+v %v %v", paths, bad, err)
 	}
 	for _, h := range []string{"", "conversions,path\n", "path,path,total_conversions\n"} {
@@ -61,11 +62,11 @@ func TestReadJSONL(t *testing.T) {
 not json
 {"touches":[{"channel":"a"}],"conversions":0,"nulls":2}
 `
-	paths, bad, err := ReadJSONL(strings.NewReader(in))
-	if err != nil || len(paths) != 2 || len(bad) != 3 {
-		t.Fatalf("%d paths, bad %v, %v", len(paths), bad, err)
+	d, bad, err := ReadJSONL(strings.NewReader(in))
+	if err != nil || d.Len() != 2 || len(bad) != 3 {
+		t.Fatalf("%d paths, bad %v, %v", d.Len(), bad, err)
 	}
-	r, err := TimeDecay{}.Attribute(paths[:1])
+	r, err := TimeDecay{}.Attribute(NewDataset(d.Paths()[:1]))
 	if err != nil || r.Credit("call").Conversions <= r.Credit("search").Conversions {
 		t.Fatalf("time decay on JSONL: %+v %v", r, err)
 	}
@@ -76,7 +77,7 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add("total_conversions,path\n1,a\n")
 	f.Add("path,total_conversions\n,\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		paths, bad, err := ReadCSV(strings.NewReader(in))
+		d, bad, err := ReadCSV(strings.NewReader(in))
 		if err != nil {
 			if !errors.Is(err, ErrBadInput) {
 				t.Fatalf("error %v is not ErrBadInput", err)
@@ -89,7 +90,7 @@ func FuzzReadCSV(f *testing.F) {
 				t.Fatalf("bad row error %v", e)
 			}
 		}
-		for _, p := range paths {
+		for _, p := range d.Paths() {
 			if len(p.Touches) == 0 || p.Conversions < 0 || p.Nulls < 0 || p.Value < 0 {
 				t.Fatalf("accepted a bad path %+v", p)
 			}
@@ -100,7 +101,7 @@ func FuzzReadCSV(f *testing.F) {
 			}
 		}
 		// Every model takes what the reader accepts.
-		if _, err := (Markov{}).Attribute(paths); err != nil {
+		if _, err := (Markov{}).Attribute(d); err != nil {
 			t.Fatal(err)
 		}
 	})

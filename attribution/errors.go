@@ -19,12 +19,10 @@ var (
 	ErrBadOption = errors.New("attribution: bad option")
 )
 
-func validate(paths []Path) error {
-	for i, p := range paths {
-		for _, v := range []float64{p.Conversions, p.Value, p.Nulls} {
-			if v < 0 || math.IsNaN(v) || math.IsInf(v, 0) {
-				return fmt.Errorf("%w: path %d: counts must be finite and not negative", ErrBadPath, i)
-			}
+func validCounts(i int, c, v, n float64) error {
+	for _, x := range [3]float64{c, v, n} {
+		if x < 0 || math.IsNaN(x) || math.IsInf(x, 0) {
+			return fmt.Errorf("%w: path %d: counts must be finite and not negative", ErrBadPath, i)
 		}
 	}
 	return nil

@@ -7,32 +7,33 @@ import (
 	"time"
 )
 
-// weighted runs a rule-based model: weights(p, w) fills w with each touch's
-// share of one conversion (summing to 1).
-func weighted(name string, paths []Path, weights func(p Path, w []float64) error) (Result, error) {
-	if err := validate(paths); err != nil {
+// weighted runs a rule-based model: weights(i, touches, w) fills w with each
+// touch's share of path i's conversions (summing to 1).
+func weighted(name string, d *Dataset, weights func(i int, touches []int32, w []float64) error) (Result, error) {
+	if err := validateDataset(d); err != nil {
 		return Result{}, err
 	}
-	c := newCredits(paths)
+	l := newLedger(d)
 	var w []float64
-	for _, p := range paths {
-		if len(p.Touches) == 0 || (p.Conversions == 0 && p.Value == 0) {
+	for i := range d.conv {
+		touches := d.touches(i)
+		c, v := d.conv[i], d.value[i]
+		if len(touches) == 0 || (c == 0 && v == 0) {
 			continue
 		}
-		w = slices.Grow(w[:0], len(p.Touches))[:len(p.Touches)]
+		w = slices.Grow(w[:0], len(touches))[:len(touches)]
 		clear(w)
-		if err := weights(p, w); err != nil {
+		if err := weights(i, touches, w); err != nil {
 			return Result{}, err
 		}
-		for i, t := range p.Touches {
-			if w[i] != 0 {
-				cr := c.at(t.Channel)
-				cr.Conversions += p.Conversions * w[i]
-				cr.Value += p.Value * w[i]
+		for j, ch := range touches {
+			if w[j] != 0 {
+				l.conv[ch] += c * w[j]
+				l.value[ch] += v * w[j]
 			}
 		}
 	}
-	return c.result(name, paths), nil
+	return l.result(name), nil
 }
 
 // FirstTouch gives each conversion to the first touch.
@@ -40,8 +41,9 @@ type FirstTouch struct{}
 
 func (FirstTouch) Name() string { return "first" }
 
-func (FirstTouch) Attribute(paths []Path) (Result, error) {
-	return weighted("first", paths, func(_ Path, w []float64) error { w[0] = 1; return nil })
+// Attribute implements Model.
+func (FirstTouch) Attribute(d *Dataset) (Result, error) {
+	return weighted("first", d, func(_ int, _ []int32, w []float64) error { w[0] = 1; return nil })
 }
 
 // LastTouch gives each conversion to the last touch.
@@ -49,29 +51,35 @@ type LastTouch struct{}
 
 func (LastTouch) Name() string { return "last" }
 
-func (LastTouch) Attribute(paths []Path) (Result, error) {
-	return weighted("last", paths, func(_ Path, w []float64) error { w[len(w)-1] = 1; return nil })
+// Attribute implements Model.
+func (LastTouch) Attribute(d *Dataset) (Result, error) {
+	return weighted("last", d, func(_ int, _ []int32, w []float64) error { w[len(w)-1] = 1; return nil })
 }
 
 // LastNonDirect gives each conversion to the last touch whose channel is not
 // direct; a path of direct touches only credits its last touch (GA4's
 // "direct is excluded unless the whole path is direct").
 type LastNonDirect struct {
-	// Direct lists the channels that do not count; nil means "direct" and
-	// "(direct)", compared exactly.
+	// Direct lists the channels that do not count; nil means "direct",
+	// "(direct)" and "Direct", compared exactly.
 	Direct []string
 }
 
 func (LastNonDirect) Name() string { return "last_non_direct" }
 
-func (m LastNonDirect) Attribute(paths []Path) (Result, error) {
-	direct := m.Direct
-	if direct == nil {
-		direct = []string{"direct", "(direct)", "Direct"}
+// Attribute implements Model.
+func (m LastNonDirect) Attribute(d *Dataset) (Result, error) {
+	names := m.Direct
+	if names == nil {
+		names = []string{"direct", "(direct)", "Direct"}
 	}
-	return weighted("last_non_direct", paths, func(p Path, w []float64) error {
-		for i := len(p.Touches) - 1; i >= 0; i-- {
-			if !slices.Contains(direct, p.Touches[i].Channel) {
+	isDirect := make([]bool, len(d.channels))
+	for ch, n := range d.channels {
+		isDirect[ch] = slices.Contains(names, n)
+	}
+	return weighted("last_non_direct", d, func(_ int, touches []int32, w []float64) error {
+		for i := len(touches) - 1; i >= 0; i-- {
+			if !isDirect[touches[i]] {
 				w[i] = 1
 				return nil
 			}
@@ -90,44 +98,36 @@ type Linear struct {
 
 func (Linear) Name() string { return "linear" }
 
-func (m Linear) Attribute(paths []Path) (Result, error) {
-	return weighted("linear", paths, func(p Path, w []float64) error {
+// Attribute implements Model.
+func (m Linear) Attribute(d *Dataset) (Result, error) {
+	set := newDistinct(len(d.channels))
+	return weighted("linear", d, func(_ int, touches []int32, w []float64) error {
 		if !m.PerChannel {
 			for i := range w {
 				w[i] = 1 / float64(len(w))
 			}
 			return nil
 		}
-		distinct := distinctChannels(p)
-		for ch, idx := range distinct {
-			_ = ch
-			for _, i := range idx {
-				w[i] = 1 / float64(len(distinct)) / float64(len(idx))
-			}
+		ids := set.of(touches)
+		for i, ch := range touches {
+			w[i] = 1 / float64(len(ids)) / float64(set.count[set.pos[ch]])
 		}
 		return nil
 	})
 }
 
-func distinctChannels(p Path) map[string][]int {
-	m := map[string][]int{}
-	for i, t := range p.Touches {
-		m[t.Channel] = append(m[t.Channel], i)
-	}
-	return m
-}
-
 // PositionBased gives the first and last touches fixed shares and splits the
 // rest over the middle: 40/20/40 by default. One touch takes everything; two
 // touches split First:Last renormalized (0.5/0.5 by default, the UA and DP6
-// convention).
+// convention); with a zero middle share, first and last share everything.
 type PositionBased struct {
 	First, Middle, Last float64 // zero values mean 0.4, 0.2, 0.4
 }
 
 func (PositionBased) Name() string { return "position" }
 
-func (m PositionBased) Attribute(paths []Path) (Result, error) {
+// Attribute implements Model.
+func (m PositionBased) Attribute(d *Dataset) (Result, error) {
 	f, mid, l := m.First, m.Middle, m.Last
 	if f == 0 && mid == 0 && l == 0 {
 		f, mid, l = 0.4, 0.2, 0.4
@@ -135,7 +135,7 @@ func (m PositionBased) Attribute(paths []Path) (Result, error) {
 	if f < 0 || mid < 0 || l < 0 || math.Abs(f+mid+l-1) > 1e-9 || f+l == 0 {
 		return Result{}, fmt.Errorf("%w: position weights %g/%g/%g must be non-negative and sum to 1", ErrBadOption, f, mid, l)
 	}
-	return weighted("position", paths, func(p Path, w []float64) error {
+	return weighted("position", d, func(_ int, _ []int32, w []float64) error {
 		switch n := len(w); n {
 		case 1:
 			w[0] = 1
@@ -146,7 +146,7 @@ func (m PositionBased) Attribute(paths []Path) (Result, error) {
 			for i := 1; i < n-1; i++ {
 				w[i] = mid / float64(n-2)
 			}
-			if mid == 0 { // nothing for the middle: first and last share all
+			if mid == 0 {
 				w[0], w[n-1] = f/(f+l), l/(f+l)
 			}
 		}
@@ -155,15 +155,17 @@ func (m PositionBased) Attribute(paths []Path) (Result, error) {
 }
 
 // TimeDecay weights each touch by 2^(-Δt/HalfLife), Δt the time from the
-// touch to the conversion, normalized per conversion (the continuous form,
-// Google's): touches 0, 7, 14 days before a conversion weigh 1, 0.5, 0.25.
+// touch to the conversion (the path's ConvertedAt, or its last touch),
+// normalized per conversion: the continuous form Google describes. Touches 0,
+// 7, 14 days before a conversion weigh 1, 0.5, 0.25.
 type TimeDecay struct {
 	HalfLife time.Duration // 0 means 7 days
 }
 
 func (TimeDecay) Name() string { return "time_decay" }
 
-func (m TimeDecay) Attribute(paths []Path) (Result, error) {
+// Attribute implements Model.
+func (m TimeDecay) Attribute(d *Dataset) (Result, error) {
 	h := m.HalfLife
 	if h == 0 {
 		h = 7 * 24 * time.Hour
@@ -171,22 +173,25 @@ func (m TimeDecay) Attribute(paths []Path) (Result, error) {
 	if h < 0 {
 		return Result{}, fmt.Errorf("%w: half-life %v", ErrBadOption, h)
 	}
-	return weighted("time_decay", paths, func(p Path, w []float64) error {
-		end := p.ConvertedAt
-		if end.IsZero() {
-			end = p.Touches[len(p.Touches)-1].Time
+	return weighted("time_decay", d, func(i int, touches []int32, w []float64) error {
+		if !d.hasTime {
+			return fmt.Errorf("%w: the paths have no touch times", ErrNoTimes)
+		}
+		times := d.time[d.start[i]:d.start[i+1]]
+		end := d.convAt[i]
+		if end == 0 {
+			end = times[len(times)-1]
 		}
 		sum := 0.0
-		for i, t := range p.Touches {
-			if t.Time.IsZero() {
-				return fmt.Errorf("%w: a touch on channel %q has no time", ErrNoTimes, t.Channel)
+		for j, t := range times {
+			if t == 0 {
+				return fmt.Errorf("%w: a touch on channel %q has no time", ErrNoTimes, d.channels[touches[j]])
 			}
-			dt := max(end.Sub(t.Time), 0)
-			w[i] = math.Exp2(-float64(dt) / float64(h))
-			sum += w[i]
+			w[j] = math.Exp2(-float64(max(end-t, 0)) / float64(h))
+			sum += w[j]
 		}
-		for i := range w {
-			w[i] /= sum
+		for j := range w {
+			w[j] /= sum
 		}
 		return nil
 	})

@@ -48,7 +48,7 @@ type chain struct {
 	has      [][]int32 // channel ID -> states containing it
 }
 
-func (m Markov) fit(paths []Path) (*chain, float64, float64, error) {
+func (m Markov) fit(d *Dataset) (*chain, float64, float64, error) {
 	k := m.Order
 	if k == 0 {
 		k = 1
@@ -56,19 +56,36 @@ func (m Markov) fit(paths []Path) (*chain, float64, float64, error) {
 	if k < 1 || k > 8 {
 		return nil, 0, 0, fmt.Errorf("%w: Markov order %d (1 to 8)", ErrBadOption, m.Order)
 	}
-	if err := validate(paths); err != nil {
+	if err := validateDataset(d); err != nil {
 		return nil, 0, 0, err
 	}
-	c := &chain{}
-	chIx := map[string]int32{}
+	c := &chain{channels: d.channels}
 	stIx := map[string]int32{}
-	type edge struct{ from, to int32 }
-	trans := map[edge]float64{}
 	var startW, toConv, toNull, valSum, convSum []float64
+	// Transitions: per state, a small list of (to, count), kept sorted by
+	// first sight; most states have a handful of successors.
+	type arc struct {
+		to int32
+		w  float64
+	}
+	var arcs [][]arc
+	newState := func(win []int32) int32 {
+		s := int32(len(c.states))
+		c.states = append(c.states, slices.Clone(win))
+		startW, toConv, toNull, valSum, convSum = append(startW, 0), append(toConv, 0), append(toNull, 0), append(valSum, 0), append(convSum, 0)
+		arcs = append(arcs, nil)
+		return s
+	}
+	if k == 1 { // states are the channels themselves: no map lookups
+		for ch := range d.channels {
+			newState([]int32{int32(ch)})
+		}
+	}
 	var key []byte
-	var seq, prevState []int32
-	var totalC, totalV float64
 	state := func(win []int32) int32 {
+		if k == 1 && len(win) == 1 {
+			return win[0]
+		}
 		key = key[:0]
 		for _, ch := range win {
 			key = binary.LittleEndian.AppendUint32(key, uint32(ch))
@@ -76,35 +93,24 @@ func (m Markov) fit(paths []Path) (*chain, float64, float64, error) {
 		if s, ok := stIx[string(key)]; ok {
 			return s
 		}
-		s := int32(len(c.states))
+		s := newState(win)
 		stIx[string(key)] = s
-		c.states = append(c.states, slices.Clone(win))
-		startW, toConv, toNull, valSum, convSum = append(startW, 0), append(toConv, 0), append(toNull, 0), append(valSum, 0), append(convSum, 0)
 		return s
 	}
-	for _, p := range paths {
-		n := p.Nulls
+	var totalC, totalV float64
+	for i := range d.conv {
+		n := d.nulls[i]
 		if m.IgnoreNulls {
 			n = 0
 		}
-		w := p.Conversions + n
-		if w == 0 || len(p.Touches) == 0 {
+		w := d.conv[i] + n
+		seq := d.touches(i)
+		if w == 0 || len(seq) == 0 {
 			continue
 		}
-		totalC += p.Conversions
-		totalV += p.Value
-		seq = seq[:0]
-		for _, t := range p.Touches {
-			id, ok := chIx[t.Channel]
-			if !ok {
-				id = int32(len(c.channels))
-				chIx[t.Channel] = id
-				c.channels = append(c.channels, t.Channel)
-			}
-			seq = append(seq, id)
-		}
+		totalC += d.conv[i]
+		totalV += d.value[i]
 		prev := int32(-1)
-		prevState = prevState[:0]
 		emit := func(s int32) {
 			if s == prev && !m.KeepRepeats {
 				return
@@ -112,67 +118,64 @@ func (m Markov) fit(paths []Path) (*chain, float64, float64, error) {
 			if prev < 0 {
 				startW[s] += w
 			} else {
-				trans[edge{prev, s}] += w
+				as := arcs[prev]
+				j := 0
+				for j < len(as) && as[j].to != s {
+					j++
+				}
+				if j == len(as) {
+					arcs[prev] = append(as, arc{to: s, w: w})
+				} else {
+					as[j].w += w
+				}
 			}
 			prev = s
 		}
 		if len(seq) < k {
 			emit(state(seq))
 		} else {
-			for i := 0; i+k <= len(seq); i++ {
-				emit(state(seq[i : i+k]))
+			for j := 0; j+k <= len(seq); j++ {
+				emit(state(seq[j : j+k]))
 			}
 		}
-		toConv[prev] += p.Conversions
+		toConv[prev] += d.conv[i]
 		toNull[prev] += n
-		valSum[prev] += p.Value
-		convSum[prev] += p.Conversions
+		valSum[prev] += d.value[i]
+		convSum[prev] += d.conv[i]
 	}
 	if totalC == 0 {
 		return nil, 0, 0, ErrNoConversions
 	}
 	ns := len(c.states)
-	out := make([]float64, ns)
-	edges := make([]edge, 0, len(trans))
-	for e, w := range trans {
-		edges = append(edges, e)
-		out[e.from] += w
-	}
-	slices.SortFunc(edges, func(a, b edge) int {
-		if a.from != b.from {
-			return int(a.from - b.from)
-		}
-		return int(a.to - b.to)
-	})
-	for s := range ns {
-		out[s] += toConv[s] + toNull[s]
-	}
 	c.rowStart = make([]int32, ns+1)
 	c.diag = make([]float64, ns)
-	for _, e := range edges {
-		p := trans[e] / out[e.from]
-		if e.from == e.to {
-			c.diag[e.from] += p
-			continue
-		}
-		c.col = append(c.col, e.to)
-		c.prob = append(c.prob, p)
-		c.rowStart[e.from+1]++
-	}
-	for s := range ns {
-		c.rowStart[s+1] += c.rowStart[s]
-	}
+	c.start = make([]float64, ns)
+	c.b = make([]float64, ns)
+	c.r = make([]float64, ns)
 	sumStart := 0.0
 	for _, w := range startW {
 		sumStart += w
 	}
-	c.start = make([]float64, ns)
-	c.b = make([]float64, ns)
-	c.r = make([]float64, ns)
 	for s := range ns {
+		as := arcs[s]
+		slices.SortFunc(as, func(a, b arc) int { return int(a.to - b.to) })
+		out := toConv[s] + toNull[s]
+		for _, a := range as {
+			out += a.w
+		}
+		for _, a := range as {
+			p := a.w / out
+			if a.to == int32(s) {
+				c.diag[s] += p
+				continue
+			}
+			c.col = append(c.col, a.to)
+			c.prob = append(c.prob, p)
+		}
+		c.rowStart[s+1] = int32(len(c.col))
 		c.start[s] = startW[s] / sumStart
-		if out[s] > 0 {
-			c.b[s] = toConv[s] / out[s]
+		if out > 0 {
+			c.b[s] = toConv[s] / out
 		}
 		if convSum[s] > 0 {
 			c.r[s] = valSum[s] / convSum[s] * c.b[s]
@@ -233,16 +236,13 @@ func dot(a, b []float64) float64 {
 }
 
 // Attribute implements Model.
-func (m Markov) Attribute(paths []Path) (Result, error) {
-	c, totalC, totalV, err := m.fit(paths)
-	cr := newCredits(paths)
+func (m Markov) Attribute(d *Dataset) (Result, error) {
+	c, totalC, totalV, err := m.fit(d)
+	l := newLedger(d)
+	l.hasRemoval = true
 	if err != nil {
 		if err == ErrNoConversions {
-			r := cr.result("markov", paths)
-			for i := range r.Credits {
-				r.Credits[i].HasRemoval = true
-			}
-			return r, nil
+			return l.result("markov"), nil
 		}
 		return Result{}, err
 	}
@@ -254,6 +254,9 @@ func (m Markov) Attribute(paths []Path) (Result, error) {
 	removed := make([]bool, len(c.states))
 	sumRE, sumREV := 0.0, 0.0
 	for ch := range c.channels {
+		if len(c.has[ch]) == 0 {
+			continue // only on paths the chain dropped
+		}
 		clear(removed)
 		for _, s := range c.has[ch] {
 			removed[s] = true
@@ -267,20 +270,15 @@ func (m Markov) Attribute(paths []Path) (Result, error) {
 			sumREV += rev[ch]
 		}
 	}
-	for ch, name := range c.channels {
-		e := cr.at(name)
-		e.RemovalEffect = re[ch]
+	l.re = re
+	for ch := range c.channels {
 		if sumRE > 0 {
-			e.Conversions = totalC * re[ch] / sumRE
+			l.conv[ch] = totalC * re[ch] / sumRE
 		}
 		if sumREV > 0 {
-			e.Value = totalV * rev[ch] / sumREV
+			l.value[ch] = totalV * rev[ch] / sumREV
 		}
 	}
-	for i := range cr.out {
-		cr.out[i].HasRemoval = true
-	}
-	r := cr.result("markov", paths)
-	r.Conversions, r.Value, r.PConversion = totalC, totalV, pconv
-	return r, nil
+	l.totalC, l.totalV, l.pconv = totalC, totalV, pconv
+	return l.result("markov"), nil
 }

@@ -118,63 +118,17 @@ type Model interface {
 	// Name is the model's short name ("markov", "linear").
 	Name() string
 	// Attribute credits the paths' conversions and value to their channels.
-	Attribute(paths []Path) (Result, error)
+	Attribute(d *Dataset) (Result, error)
 }
 
 // ModelFunc adapts a function to a Model.
 type ModelFunc struct {
 	N string
-	F func(paths []Path) (Result, error)
+	F func(d *Dataset) (Result, error)
 }
 
 // Name returns f.N.
 func (f ModelFunc) Name() string { return f.N }
 
 // Attribute calls f.F.
-func (f ModelFunc) Attribute(paths []Path) (Result, error) { return f.F(paths) }
-
-// credits accumulates per-channel sums and produces a sorted result.
-type credits struct {
-	ix  map[string]int
-	out []Credit
-}
-
-func newCredits(paths []Path) *credits {
-	c := &credits{ix: map[string]int{}}
-	for _, p := range paths {
-		for _, t := range p.Touches {
-			c.at(t.Channel)
-		}
-	}
-	return c
-}
-
-func (c *credits) at(ch string) *Credit {
-	i, ok := c.ix[ch]
-	if !ok {
-		i = len(c.out)
-		c.ix[ch] = i
-		c.out = append(c.out, Credit{Channel: ch})
-	}
-	return &c.out[i]
-}
-
-func (c *credits) result(model string, paths []Path) Result {
-	r := Result{Model: model, Credits: c.out}
-	for _, p := range paths {
-		if len(p.Touches) > 0 {
-			r.Conversions += p.Conversions
-			r.Value += p.Value
-		}
-	}
-	slices.SortFunc(r.Credits, func(a, b Credit) int {
-		switch {
-		case a.Channel < b.Channel:
-			return -1
-		case a.Channel > b.Channel:
-			return 1
-		}
-		return 0
-	})
-	return r
-}
+func (f ModelFunc) Attribute(d *Dataset) (Result, error) { return f.F(d) }

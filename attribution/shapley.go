@@ -1,10 +1,12 @@
 package attribution
 
 import (
+	"encoding/binary"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 )
 
 // ShapleyVariant selects a Shapley computation.
@@ -44,107 +46,100 @@ type Shapley struct {
 func (m Shapley) Name() string { return "shapley" }
 
 // Attribute implements Model.
-func (m Shapley) Attribute(paths []Path) (Result, error) {
-	if err := validate(paths); err != nil {
+func (m Shapley) Attribute(d *Dataset) (Result, error) {
+	if err := validateDataset(d); err != nil {
 		return Result{}, err
 	}
 	switch m.Variant {
 	case Simplified, Ordered:
-		return m.closedForm(paths), nil
+		return m.closedForm(d), nil
 	case Exact:
-		return m.exact(paths)
+		return m.exact(d), nil
 	}
 	return Result{}, fmt.Errorf("%w: Shapley variant %d", ErrBadOption, m.Variant)
 }
 
-func (m Shapley) closedForm(paths []Path) Result {
-	c := newCredits(paths)
-	for _, p := range paths {
-		if len(p.Touches) == 0 || (p.Conversions == 0 && p.Value == 0) {
+func (m Shapley) closedForm(d *Dataset) Result {
+	l := newLedger(d)
+	if m.Variant == Ordered {
+		l.byPos = make([][]float64, len(d.channels))
+	}
+	set := newDistinct(len(d.channels))
+	for i := range d.conv {
+		touches := d.touches(i)
+		c, v := d.conv[i], d.value[i]
+		if len(touches) == 0 || (c == 0 && v == 0) {
 			continue
 		}
-		distinct := distinctChannels(p)
-		share := 1 / float64(len(distinct))
-		for ch, idx := range distinct {
-			cr := c.at(ch)
-			cr.Conversions += p.Conversions * share
-			cr.Value += p.Value * share
-			if m.Variant == Ordered {
-				for _, i := range idx {
-					for len(cr.ByPosition) <= i {
-						cr.ByPosition = append(cr.ByPosition, 0)
-					}
-					cr.ByPosition[i] += p.Conversions * share / float64(len(idx))
+		ids := set.of(touches)
+		share := 1 / float64(len(ids))
+		for _, ch := range ids {
+			l.conv[ch] += c * share
+			l.value[ch] += v * share
+		}
+		if m.Variant == Ordered {
+			for pos, ch := range touches {
+				bp := l.byPos[ch]
+				for len(bp) <= pos {
+					bp = append(bp, 0)
 				}
+				bp[pos] += c * share / float64(set.count[set.pos[ch]])
+				l.byPos[ch] = bp
 			}
 		}
 	}
-	return c.result("shapley", paths)
+	return l.result("shapley")
 }
 
-func (m Shapley) exact(paths []Path) (Result, error) {
-	c := newCredits(paths)
+func (m Shapley) exact(d *Dataset) Result {
+	l := newLedger(d)
 	// Channels numbered in name order, so sampling does not depend on the
 	// order of the paths.
-	chIx := map[string]int{}
-	var names []string
-	for _, p := range paths {
-		for _, t := range p.Touches {
-			if _, ok := chIx[t.Channel]; !ok {
-				chIx[t.Channel] = -1
-				names = append(names, t.Channel)
-			}
-		}
+	order := make([]int32, len(d.channels))
+	for i := range order {
+		order[i] = int32(i)
 	}
-	slices.Sort(names)
-	for i, n := range names {
-		chIx[n] = i
+	slices.SortFunc(order, func(a, b int32) int { return strings.Compare(d.channels[a], d.channels[b]) })
+	rank := make([]int, len(d.channels))
+	for r, ch := range order {
+		rank[ch] = r
 	}
-	// R(T) for each observed set, conversions and value.
-	type rv struct{ c, v float64 }
+	// R(T) for each observed set T of channels (by rank), in key order.
+	type rv struct {
+		ids  []int
+		c, v float64
+	}
 	sets := map[string]*rv{}
-	var setMembers [][]int
-	var setKeys []string
-	for _, p := range paths {
-		if len(p.Touches) == 0 || (p.Conversions == 0 && p.Value == 0) {
+	set := newDistinct(len(d.channels))
+	var key []byte
+	for i := range d.conv {
+		touches := d.touches(i)
+		if len(touches) == 0 || (d.conv[i] == 0 && d.value[i] == 0) {
 			continue
 		}
 		var ids []int
-		for _, t := range p.Touches {
-			if id := chIx[t.Channel]; !slices.Contains(ids, id) {
-				ids = append(ids, id)
-			}
+		for _, ch := range set.of(touches) {
+			ids = append(ids, rank[ch])
 		}
 		slices.Sort(ids)
-		k := fmt.Sprint(ids)
-		if sets[k] == nil {
-			sets[k] = &rv{}
-			setMembers = append(setMembers, ids)
-			setKeys = append(setKeys, k)
+		key = key[:0]
+		for _, id := range ids {
+			key = binary.AppendUvarint(key, uint64(id))
 		}
-		sets[k].c += p.Conversions
-		sets[k].v += p.Value
-	}
-	// Sets in a fixed order, so sums do not depend on the order of paths.
-	order := make([]int, len(setKeys))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		switch {
-		case setKeys[a] < setKeys[b]:
-			return -1
-		case setKeys[a] > setKeys[b]:
-			return 1
+		e := sets[string(key)]
+		if e == nil {
+			e = &rv{ids: ids}
+			sets[string(key)] = e
 		}
-		return 0
-	})
-	sortedMembers, sortedKeys := make([][]int, len(order)), make([]string, len(order))
-	for i, o := range order {
-		sortedMembers[i], sortedKeys[i] = setMembers[o], setKeys[o]
+		e.c += d.conv[i]
+		e.v += d.value[i]
 	}
-	setMembers, setKeys = sortedMembers, sortedKeys
-	n := len(names)
+	keys := make([]string, 0, len(sets))
+	for k := range sets {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	n := len(order)
 	phiC, phiV := make([]float64, n), make([]float64, n)
 	maxExact := m.MaxExact
 	if maxExact == 0 {
@@ -153,13 +148,14 @@ func (m Shapley) exact(paths []Path) (Result, error) {
 	if n <= maxExact && n <= 30 {
 		// v(S) = Σ_{T⊆S} R(T): place R on masks, then sum over subsets.
 		vc, vv := make([]float64, 1<<n), make([]float64, 1<<n)
-		for i, ids := range setMembers {
+		for _, k := range keys {
+			e := sets[k]
 			mask := 0
-			for _, id := range ids {
+			for _, id := range e.ids {
 				mask |= 1 << id
 			}
-			vc[mask] += sets[setKeys[i]].c
-			vv[mask] += sets[setKeys[i]].v
+			vc[mask] += e.c
+			vv[mask] += e.v
 		}
 		for b := range n {
 			for mask := range 1 << n {
@@ -169,8 +165,7 @@ func (m Shapley) exact(paths []Path) (Result, error) {
 				}
 			}
 		}
-		// weight(s) = s!(n-s-1)!/n!
-		w := make([]float64, n)
+		w := make([]float64, n) // s!(n-s-1)!/n!
 		for s := range n {
 			w[s] = math.Exp(lgamma(s+1) + lgamma(n-s) - lgamma(n+1))
 		}
@@ -192,8 +187,7 @@ func (m Shapley) exact(paths []Path) (Result, error) {
 			seed = 1
 		}
 		rng := rand.New(rand.NewPCG(seed, seed^0x5eed))
-		perm := make([]int, n)
-		pos := make([]int, n)
+		perm, pos := make([]int, n), make([]int, n)
 		for range samples {
 			for i := range perm {
 				perm[i] = i
@@ -202,25 +196,25 @@ func (m Shapley) exact(paths []Path) (Result, error) {
 			for i, ch := range perm {
 				pos[ch] = i
 			}
-			// Under Zhao's v, a set T's R(T) goes to the member of T that
-			// comes last in the permutation (the one whose arrival completes T).
-			for i, ids := range setMembers {
-				last := ids[0]
-				for _, id := range ids[1:] {
+			// Under Zhao's v a set's R(T) goes to the member of T that comes
+			// last in the permutation: its arrival completes T.
+			for _, k := range keys {
+				e := sets[k]
+				last := e.ids[0]
+				for _, id := range e.ids[1:] {
 					if pos[id] > pos[last] {
 						last = id
 					}
 				}
-				phiC[last] += sets[setKeys[i]].c / float64(samples)
-				phiV[last] += sets[setKeys[i]].v / float64(samples)
+				phiC[last] += e.c / float64(samples)
+				phiV[last] += e.v / float64(samples)
 			}
 		}
 	}
-	for j, name := range names {
-		cr := c.at(name)
-		cr.Conversions, cr.Value = phiC[j], phiV[j]
+	for r, ch := range order {
+		l.conv[ch], l.value[ch] = phiC[r], phiV[r]
 	}
-	return c.result("shapley", paths), nil
+	return l.result("shapley")
 }
 
 func lgamma(n int) float64 {
@@ -246,34 +240,36 @@ type Associated struct{}
 func (Associated) Name() string { return "associated" }
 
 // Attribute implements Model.
-func (Associated) Attribute(paths []Path) (Result, error) {
-	if err := validate(paths); err != nil {
+func (Associated) Attribute(d *Dataset) (Result, error) {
+	if err := validateDataset(d); err != nil {
 		return Result{}, err
 	}
-	c := newCredits(paths)
-	for _, p := range paths {
-		if len(p.Touches) == 0 {
+	l := newLedger(d)
+	l.assisted, l.last = make([]float64, len(d.channels)), make([]float64, len(d.channels))
+	set := newDistinct(len(d.channels))
+	for i := range d.conv {
+		touches := d.touches(i)
+		if len(touches) == 0 {
 			continue
 		}
-		last := p.Touches[len(p.Touches)-1].Channel
-		lc := c.at(last)
-		lc.Conversions += p.Conversions
-		lc.Value += p.Value
-		lc.Last += p.Conversions
-		for ch := range distinctChannels(p) {
+		last := touches[len(touches)-1]
+		l.conv[last] += d.conv[i]
+		l.value[last] += d.value[i]
+		l.last[last] += d.conv[i]
+		for _, ch := range set.of(touches) {
 			if ch != last {
-				c.at(ch).Assisted += p.Conversions
+				l.assisted[ch] += d.conv[i]
 			}
 		}
 	}
-	return c.result("associated", paths), nil
+	return l.result("associated"), nil
 }
 
-// Compare runs every model on the same paths.
-func Compare(paths []Path, models ...Model) ([]Result, error) {
+// Compare runs every model on the same data.
+func Compare(d *Dataset, models ...Model) ([]Result, error) {
 	out := make([]Result, 0, len(models))
 	for _, m := range models {
-		r, err := m.Attribute(paths)
+		r, err := m.Attribute(d)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", m.Name(), err)
 		}

@@ -35,9 +35,9 @@ func TestBuiltinModels(t *testing.T) {
 
 // A host's model plugs in through ModelFunc and runs the same suite.
 func TestModelFunc(t *testing.T) {
-	attributiontest.Run(t, attribution.ModelFunc{N: "half_first_half_last", F: func(paths []attribution.Path) (attribution.Result, error) {
-		first, _ := attribution.FirstTouch{}.Attribute(paths)
-		last, _ := attribution.LastTouch{}.Attribute(paths)
+	attributiontest.Run(t, attribution.ModelFunc{N: "half_first_half_last", F: func(d *attribution.Dataset) (attribution.Result, error) {
+		first, _ := attribution.FirstTouch{}.Attribute(d)
+		last, _ := attribution.LastTouch{}.Attribute(d)
 		for i := range first.Credits {
 			first.Credits[i].Conversions = (first.Credits[i].Conversions + last.Credits[i].Conversions) / 2
 			first.Credits[i].Value = (first.Credits[i].Value + last.Credits[i].Value) / 2

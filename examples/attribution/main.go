@@ -104,12 +104,12 @@ func run(path, models string, order int, direct []string, stdout, stderr io.Writ
 	br := bufio.NewReaderSize(f, 1<<20)
 	first, _ := br.Peek(1)
 	jsonl := strings.HasSuffix(path, ".jsonl") || strings.HasSuffix(path, ".ndjson") || bytes.Equal(first, []byte("{"))
-	var paths []attribution.Path
+	var d *attribution.Dataset
 	var bad []error
 	if jsonl {
-		paths, bad, err = attribution.ReadJSONL(br)
+		d, bad, err = attribution.ReadJSONL(br)
 	} else {
-		paths, bad, err = attribution.ReadCSV(br)
+		d, bad, err = attribution.ReadCSV(br)
 	}
 	if err != nil {
 		return err
@@ -125,7 +125,7 @@ func run(path, models string, order int, direct []string, stdout, stderr io.Writ
 	w.WriteString("model,channel,conversions,value,removal_effect\n")
 	var buf []byte
 	for i, m := range ms {
-		r, err := m.Attribute(paths)
+		r, err := m.Attribute(d)
 		if err != nil {
 			if errors.Is(err, attribution.ErrNoTimes) && !jsonl {
 				return fmt.Errorf("%s: %w: CSV paths have no touch times; give journeys JSONL or leave time_decay out", names[i], err)
@@ -153,7 +153,7 @@ func run(path, models string, order int, direct []string, stdout, stderr io.Writ
 		}
 		if i == 0 {
 			fmt.Fprintf(stderr, "attribution: %d paths (%d rows skipped), %s conversions, %s value\n",
-				len(paths), len(bad), strconv.FormatFloat(r.Conversions, 'g', -1, 64), strconv.FormatFloat(r.Value, 'g', -1, 64))
+				d.Len(), len(bad), strconv.FormatFloat(r.Conversions, 'g', -1, 64), strconv.FormatFloat(r.Value, 'g', -1, 64))
 		}
 	}
 	return w.Flush()
