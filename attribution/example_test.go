@@ -1,0 +1,102 @@
+package attribution_test
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/throughline/throughline/attribution"
+)
+
+// The Anderl et al. toy: one converting path and two that did not convert.
+func anderl() *attribution.Dataset {
+	return attribution.NewDataset([]attribution.Path{
+		attribution.PathOf(1, 100, 0, "C1", "C2", "C3"),
+		attribution.PathOf(0, 0, 1, "C1"),
+		attribution.PathOf(0, 0, 1, "C2", "C3"),
+	})
+}
+
+func ExampleMarkov() {
+	r, _ := attribution.Markov{}.Attribute(anderl())
+	fmt.Printf("P(conversion) %.4f\n", r.PConversion)
+	for _, c := range r.Credits {
+		fmt.Printf("%s removal %.2f conversions %.2f value %.0f\n", c.Channel, c.RemovalEffect, c.Conversions, c.Value)
+	}
+	// Output:
+	// P(conversion) 0.3333
+	// C1 removal 0.50 conversions 0.20 value 20
+	// C2 removal 1.00 conversions 0.40 value 40
+	// C3 removal 1.00 conversions 0.40 value 40
+}
+
+func ExampleCompare() {
+	rs, _ := attribution.Compare(anderl(), attribution.FirstTouch{}, attribution.LastTouch{}, attribution.PositionBased{}, attribution.Shapley{})
+	for _, r := range rs {
+		fmt.Printf("%-8s C1 %.2f C2 %.2f C3 %.2f\n", r.Model, r.Credit("C1").Conversions, r.Credit("C2").Conversions, r.Credit("C3").Conversions)
+	}
+	// Output:
+	// first    C1 1.00 C2 0.00 C3 0.00
+	// last     C1 0.00 C2 0.00 C3 1.00
+	// position C1 0.40 C2 0.20 C3 0.40
+	// shapley  C1 0.33 C2 0.33 C3 0.33
+}
+
+func ExampleTimeDecay() {
+	sale := time.Date(2026, 6, 30, 0, 0, 0, 0, time.UTC)
+	p := attribution.Path{Conversions: 1, ConvertedAt: sale, Touches: []attribution.Touch{
+		{Channel: "display", Time: sale.AddDate(0, 0, -14)},
+		{Channel: "retargeting", Time: sale.AddDate(0, 0, -7)},
+		{Channel: "call", Time: sale},
+	}}
+	r, _ := attribution.TimeDecay{}.Attribute(attribution.NewDataset([]attribution.Path{p}))
+	for _, c := range r.Credits {
+		fmt.Printf("%s %.4f\n", c.Channel, c.Conversions)
+	}
+	// Output:
+	// call 0.5714
+	// display 0.1429
+	// retargeting 0.2857
+}
+
+func ExampleReadCSV() {
+	in := "path;total_conversions;total_conversion_value;total_null\n" +
+		"search > retargeting;3;900000;10\n" +
+		"display;0;0;40\n" +
+		"display > retargeting;1;250000;5\n"
+	d, bad, err := attribution.ReadCSV(strings.NewReader(in))
+	fmt.Println(d.Len(), len(bad), err)
+	r, _ := attribution.LastTouch{}.Attribute(d)
+	fmt.Println(r.Credit("retargeting").Conversions, r.Credit("retargeting").Value)
+	// Output:
+	// 3 0 <nil>
+	// 4 1.15e+06
+}
+
+// Credit by dealership instead of channel: the same models, other names.
+func ExampleRekey() {
+	paths := []attribution.Path{{Conversions: 1, Touches: []attribution.Touch{
+		{Channel: "search", Attrs: map[string]string{"dealership": "North"}},
+		{Channel: "call", Attrs: map[string]string{"dealership": "North"}},
+		{Channel: "showroom", Attrs: map[string]string{"dealership": "South"}},
+	}}}
+	byDealer := attribution.Rekey(paths, func(t attribution.Touch) string { return t.Attrs["dealership"] })
+	r, _ := attribution.Linear{}.Attribute(attribution.NewDataset(byDealer))
+	for _, c := range r.Credits {
+		fmt.Printf("%s %.3f\n", c.Channel, c.Conversions)
+	}
+	// Output:
+	// North 0.667
+	// South 0.333
+}
+
+func ExampleModelFunc() {
+	allToSearch := attribution.ModelFunc{N: "search_only", F: func(d *attribution.Dataset) (attribution.Result, error) {
+		r, err := attribution.FirstTouch{}.Attribute(d)
+		r.Model = "search_only"
+		return r, err
+	}}
+	r, _ := allToSearch.Attribute(anderl())
+	fmt.Println(r.Model, r.Credit("C1").Conversions)
+	// Output: search_only 1
+}
