@@ -72,12 +72,7 @@ func (g *Graph) cluster(root uint32) {
 	c := &g.scratch
 	c.members = g.ring(root, c.members)
 	if g.policy.Disabled {
-		best := c.members[0]
-		for _, m := range c.members[1:] {
-			if g.anchorLess(m, best) {
-				best = m
-			}
-		}
+		best := g.bestAnchor(c.members)
 		for _, m := range c.members {
 			g.nodes.at(m).anchor = best
 		}
@@ -501,14 +496,20 @@ func (g *Graph) freshIsOneProfile(fresh []uint32, oflags uint8) bool {
 	return hard == 1 || len(fresh) == 1
 }
 
-// newSimple makes one simple profile of new identifiers.
-func (g *Graph) newSimple(fresh []uint32) {
-	best := fresh[0]
-	for _, n := range fresh[1:] {
+// bestAnchor returns the node of ns that anchors best.
+func (g *Graph) bestAnchor(ns []uint32) uint32 {
+	best := ns[0]
+	for _, n := range ns[1:] {
 		if g.anchorLess(n, best) {
 			best = n
 		}
 	}
+	return best
+}
+
+// newSimple makes one simple profile of new identifiers.
+func (g *Graph) newSimple(fresh []uint32) {
+	best := g.bestAnchor(fresh)
 	for _, n := range fresh {
 		g.nodes.at(n).anchor = best
 	}

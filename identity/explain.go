@@ -89,6 +89,15 @@ func (g *Graph) nodeOf(id ID) (uint32, error) {
 	return n, nil
 }
 
+func (g *Graph) nodePair(a, b ID) (uint32, uint32, error) {
+	na, err := g.nodeOf(a)
+	if err != nil {
+		return 0, 0, err
+	}
+	nb, err := g.nodeOf(b)
+	return na, nb, err
+}
+
 // Explain returns the shortest chain of evidence that joins two identifiers
 // of one profile: each step an observation that carried both ends, with its
 // time, source and trust. It returns [ErrNotJoined] for identifiers in
@@ -96,11 +105,7 @@ func (g *Graph) nodeOf(id ID) (uint32, error) {
 func (g *Graph) Explain(a, b ID) ([]Step, error) {
 	l := g.mu.rlock()
 	defer g.mu.runlock(l)
-	na, err := g.nodeOf(a)
-	if err != nil {
-		return nil, err
-	}
-	nb, err := g.nodeOf(b)
+	na, nb, err := g.nodePair(a, b)
 	if err != nil {
 		return nil, err
 	}
@@ -181,11 +186,7 @@ func (g *Graph) WhyNot(a, b ID) ([]Refusal, error) {
 	// already wrote, but writes, so the write lock is taken.
 	g.mu.lock()
 	defer g.mu.unlock()
-	na, err := g.nodeOf(a)
-	if err != nil {
-		return nil, err
-	}
-	nb, err := g.nodeOf(b)
+	na, nb, err := g.nodePair(a, b)
 	if err != nil {
 		return nil, err
 	}

@@ -390,12 +390,7 @@ func (g *Graph) apply(p Prepared) Change {
 		// Profiles are the components: link the profiles' anchors, the
 		// better anchor on top, in O(1) however large they are.
 		distinct = append(distinct, newLinking...)
-		best := distinct[0]
-		for _, a := range distinct[1:] {
-			if g.anchorLess(a, best) {
-				best = a
-			}
-		}
+		best := g.bestAnchor(distinct)
 		for _, a := range distinct {
 			g.nodes.at(a).anchor = best
 		}

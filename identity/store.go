@@ -137,17 +137,6 @@ func (ns *nodes) findProfile(n uint32) uint32 {
 	}
 }
 
-// root returns n's root without writing: safe under a read lock.
-func (ns *nodes) root(n uint32) uint32 {
-	for {
-		p := ns.at(n).parent
-		if p == n {
-			return n
-		}
-		n = p
-	}
-}
-
 func (ns *nodes) bytes() int {
 	b := cap(ns.chunks) * 8
 	for _, c := range ns.chunks {
