@@ -81,7 +81,7 @@ func (g *Graph) nodeOf(id ID) (uint32, error) {
 	if err != nil {
 		return 0, err
 	}
-	k := g.kindIx[c.Kind]
+	k, _ := g.kindOf(c.Kind)
 	n, found := g.index.lookup(&g.nodes, g.hashID(k, c.Value), k, c.Value)
 	if !found || g.nodes.at(n).flags&(flagDead|flagErased) != 0 {
 		return 0, fmt.Errorf("%w: %s", ErrNotFound, c)

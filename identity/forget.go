@@ -98,7 +98,7 @@ func (g *Graph) Forget(kind Kind, raw string, dryRun bool) (Change, error) {
 	}
 	g.mu.lock()
 	defer g.mu.unlock()
-	k := g.kindIx[c.Kind]
+	k, _ := g.kindOf(c.Kind)
 	h := g.hashID(k, c.Value)
 	n, found := g.index.lookup(&g.nodes, h, k, c.Value)
 	if !found || g.nodes.at(n).flags&flagErased != 0 {

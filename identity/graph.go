@@ -116,6 +116,21 @@ func New(opts *Options) (*Graph, error) {
 	return g, nil
 }
 
+// kindOf finds a kind's number: a linear scan of short strings beats the
+// map's hashing for the handful of kinds graphs have.
+func (g *Graph) kindOf(k Kind) (uint8, bool) {
+	if len(g.kinds) <= 8 {
+		for i := range g.kinds {
+			if g.kinds[i].Kind == k {
+				return uint8(i), true
+			}
+		}
+		return 0, false
+	}
+	i, ok := g.kindIx[k]
+	return i, ok
+}
+
 // Kinds returns the specs of the graph's kinds.
 func (g *Graph) Kinds() []KindSpec {
 	out := make([]KindSpec, len(g.kinds))
@@ -128,7 +143,7 @@ func (g *Graph) Kinds() []KindSpec {
 // Normalize returns the canonical form of a raw identifier under the graph's
 // kinds. It takes no lock.
 func (g *Graph) Normalize(kind Kind, raw string) (ID, error) {
-	k, ok := g.kindIx[kind]
+	k, ok := g.kindOf(kind)
 	if !ok {
 		return ID{}, &ParseError{Kind: kind, Input: raw, Reason: "unknown kind", Err: ErrUnknownKind}
 	}
@@ -168,7 +183,7 @@ func (g *Graph) Prepare(o Observation) (Prepared, error) {
 	p.ids = make([]preparedID, 0, len(o.IDs))
 	var errs []error
 	for _, id := range o.IDs {
-		k, ok := g.kindIx[id.Kind]
+		k, ok := g.kindOf(id.Kind)
 		if !ok {
 			errs = append(errs, &ParseError{Kind: id.Kind, Input: id.Value, Reason: "unknown kind", Err: ErrUnknownKind})
 			continue
@@ -576,9 +591,18 @@ func (g *Graph) profileIDOf(root uint32) ProfileID {
 // *ParseError when raw does not normalize and [ErrNotFound] when no profile
 // holds it.
 func (g *Graph) Resolve(kind Kind, raw string) (ProfileID, error) {
-	k, ok := g.kindIx[kind]
+	k, ok := g.kindOf(kind)
 	if !ok {
 		return ProfileID{}, &ParseError{Kind: kind, Input: raw, Reason: "unknown kind", Err: ErrUnknownKind}
+	}
+	// Stored values are canonical, and normalizers are idempotent, so a raw
+	// value found as it is was canonical already: its answer is right, and
+	// the normalization can be skipped. Values stored by a service are often
+	// queried just as they were stored.
+	if len(raw) > 0 && len(raw) <= maxValueLen {
+		if p, err := g.lookup(k, raw); err == nil {
+			return p, nil
+		}
 	}
 	v, err := g.kinds[k].normalize(raw)
 	if err != nil {
@@ -590,7 +614,7 @@ func (g *Graph) Resolve(kind Kind, raw string) (ProfileID, error) {
 // ResolveID is Resolve for an identifier already in canonical form (from
 // [ParseID], [Graph.Normalize] or [Graph.Keys]); it skips normalization.
 func (g *Graph) ResolveID(id ID) (ProfileID, error) {
-	k, ok := g.kindIx[id.Kind]
+	k, ok := g.kindOf(id.Kind)
 	if !ok {
 		return ProfileID{}, &ParseError{Kind: id.Kind, Input: id.Value, Reason: "unknown kind", Err: ErrUnknownKind}
 	}
@@ -668,7 +692,10 @@ func (g *Graph) keys(p ProfileID) []ID {
 		}
 	}
 	g.mu.runlock(l)
-	rank := func(k Kind) int { return g.kinds[g.kindIx[k]].Rank }
+	rank := func(k Kind) int {
+		i, _ := g.kindOf(k)
+		return g.kinds[i].Rank
+	}
 	slices.SortFunc(ids, func(a, b ID) int {
 		return cmp.Or(cmp.Compare(rank(a.Kind), rank(b.Kind)), cmp.Compare(a.Kind, b.Kind), cmp.Compare(a.Value, b.Value))
 	})

@@ -379,6 +379,23 @@ func FuzzPunycode(f *testing.F) {
 	})
 }
 
+// FuzzPhoneFastPath: the Russian mobile fast path agrees with the general one.
+func FuzzPhoneFastPath(f *testing.F) {
+	for _, s := range []string{"8 (916) 123-45-67", "+79161234567", "79161234567", "9161234567", "+8 916 123 45 67", "7-9-1-6-1-2-3-4-5-6-7", "((9161234567))"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		fast, ok := fastRussianMobile(raw)
+		if !ok {
+			return
+		}
+		slow, err := PhoneNormalizer{}.normalize(raw)
+		if err != nil || slow != fast {
+			t.Fatalf("%q: fast %q, general %q, %v", raw, fast, slow, err)
+		}
+	})
+}
+
 // FuzzEmailFastPath: the one-pass ASCII path agrees with the general one.
 func FuzzEmailFastPath(f *testing.F) {
 	for _, s := range []string{"Ivan.Petrov+cars@Gmail.com", "a.b@ya.ru", "mailto:X@Y.Z", "+@gmail.com", "a@b.c.", " a b @ c.d "} {

@@ -200,7 +200,7 @@ func (g *Graph) decodeObservation(b []byte) (Prepared, error) {
 		if value, b, err = readString(b); err != nil {
 			return p, err
 		}
-		k, ok := g.kindIx[Kind(kind)]
+		k, ok := g.kindOf(Kind(kind))
 		if !ok {
 			return p, fmt.Errorf("%w: %q (register it in Options.Kinds)", ErrUnknownKind, kind)
 		}
@@ -239,7 +239,7 @@ func (g *Graph) replayRecord(r journal.Record) error {
 		if err != nil || len(rest) != 16 {
 			return errShort
 		}
-		k, ok := g.kindIx[Kind(kind)]
+		k, ok := g.kindOf(Kind(kind))
 		if !ok {
 			return fmt.Errorf("%w: %q", ErrUnknownKind, kind)
 		}
@@ -403,7 +403,7 @@ func (g *Graph) decodeSnapshot(b []byte) error {
 		if name, b, err = readString(b); err != nil {
 			return fail("kinds", err)
 		}
-		k, ok := g.kindIx[Kind(name)]
+		k, ok := g.kindOf(Kind(name))
 		if !ok {
 			return fmt.Errorf("%w: snapshot holds kind %q (register it in Options.Kinds)", ErrUnknownKind, name)
 		}

@@ -171,7 +171,7 @@ func (g *Graph) setPolicy(p Policy) error {
 	}
 	rp.softLimit = make([]int, len(g.kinds))
 	for k, n := range limits {
-		i, ok := g.kindIx[k]
+		i, ok := g.kindOf(k)
 		if !ok {
 			return &ParseError{Kind: k, Reason: "SoftLimit names an unknown kind", Err: ErrBadOptions}
 		}

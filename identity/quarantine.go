@@ -20,7 +20,7 @@ func (g *Graph) Status(kind Kind, raw string) (Status, error) {
 	if err != nil {
 		return Status{}, err
 	}
-	k := g.kindIx[kind]
+	k, _ := g.kindOf(kind)
 	h := g.hashID(k, id.Value)
 	l := g.mu.rlock()
 	defer g.mu.runlock(l)
