@@ -176,11 +176,16 @@ func mix64(x uint64) uint64 {
 // order with [Graph.ObservePrepared]. Identifiers that do not normalize are
 // left out; err joins a *ParseError for each. Duplicates are dropped.
 func (g *Graph) Prepare(o Observation) (Prepared, error) {
+	return g.prepare(o, make([]preparedID, 0, len(o.IDs)))
+}
+
+// prepare is Prepare into the given storage (Observe passes a stack array).
+func (g *Graph) prepare(o Observation, ids []preparedID) (Prepared, error) {
 	p := Prepared{g: g, time: o.Time.UnixNano(), source: o.Source, trust: o.Trust}
 	if o.Time.IsZero() {
 		p.time = 0
 	}
-	p.ids = make([]preparedID, 0, len(o.IDs))
+	p.ids = ids
 	var errs []error
 	for _, id := range o.IDs {
 		k, ok := g.kindOf(id.Kind)
