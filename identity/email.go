@@ -273,14 +273,22 @@ func checkLocal(local string) string {
 	return ""
 }
 
-// atext reports the RFC 5322 atom characters.
-func atext(c byte) bool {
-	switch {
-	case c >= 'a' && c <= 'z', c >= 'A' && c <= 'Z', c >= '0' && c <= '9':
-		return true
+// atextTable marks the RFC 5322 atom characters.
+var atextTable = func() (t [256]bool) {
+	for c := 'a'; c <= 'z'; c++ {
+		t[c], t[c-'a'+'A'] = true, true
 	}
-	return strings.IndexByte("!#$%&'*+-/=?^_`{|}~", c) >= 0
-}
+	for c := '0'; c <= '9'; c++ {
+		t[c] = true
+	}
+	for _, c := range "!#$%&'*+-/=?^_`{|}~" {
+		t[c] = true
+	}
+	return t
+}()
+
+// atext reports the RFC 5322 atom characters.
+func atext(c byte) bool { return atextTable[c] }
 
 func quoteRune(r rune) string { return "'" + string(r) + "'" }
 
