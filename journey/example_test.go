@@ -1,0 +1,56 @@
+package journey_test
+
+import (
+	"fmt"
+	"time"
+
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/journey"
+)
+
+func ExampleStore_Timeline() {
+	g, _ := identity.New(nil)
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{
+		{Kind: identity.Cookie, Value: "c1"}, {Kind: identity.Phone, Value: "+79161234567"}}})
+	s := journey.NewStore(g, nil)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	// Events arrive out of order; the timeline is in time order.
+	s.Add(journey.Event{Time: at.Add(2 * time.Hour), Type: journey.Lead, IDs: []identity.ID{{Kind: identity.Phone, Value: "8 916 123-45-67"}}})
+	s.Add(journey.Event{Time: at, Type: journey.CarView, IDs: []identity.ID{{Kind: identity.Cookie, Value: "c1"}}})
+	p, _ := g.Resolve(identity.Cookie, "c1")
+	for _, e := range s.Timeline(p) {
+		fmt.Println(e.Time.Format("15:04"), e.Type)
+	}
+	// Output:
+	// 10:00 car_view
+	// 12:00 lead
+}
+
+func ExampleSessions() {
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	ad := journey.Touch{Source: "yandex", Medium: "cpc", YCLID: "123"}
+	events := []journey.Event{
+		{Time: at, Type: journey.PageView, Touch: ad},
+		{Time: at.Add(5 * time.Minute), Type: journey.CarView},
+		{Time: at.Add(10 * time.Minute), Type: journey.PageView, Touch: ad}, // a second ad click
+	}
+	fmt.Println(len(journey.Sessions(events, journey.GA4)), len(journey.Sessions(events, journey.Metrica)))
+	// Output: 1 2
+}
+
+func ExampleStore_Paths() {
+	g, _ := identity.New(nil)
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{
+		{Kind: identity.Cookie, Value: "c1"}, {Kind: identity.Phone, Value: "+79161234567"}}})
+	s := journey.NewStore(g, nil)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	cookie := []identity.ID{{Kind: identity.Cookie, Value: "c1"}}
+	s.Add(journey.Event{Time: at, Type: journey.PageView, IDs: cookie, Touch: journey.Touch{Channel: "display"}})
+	s.Add(journey.Event{Time: at.AddDate(0, 0, 20), Type: journey.PageView, IDs: cookie, Touch: journey.Touch{Channel: "retargeting"}})
+	s.Add(journey.Event{Time: at.AddDate(0, 0, 21), Type: journey.Contract, IDs: cookie, Value: journey.Money{Minor: 250_000_000, Currency: "RUB"}})
+	p, _ := g.Resolve(identity.Cookie, "c1")
+	for _, path := range s.Paths(p, journey.PathOptions{}) {
+		fmt.Println(path.Channels(), path.Conversions, path.Value)
+	}
+	// Output: [display retargeting] 1 2.5e+08
+}

@@ -1,0 +1,234 @@
+package journey
+
+import (
+	"errors"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/throughline/throughline/identity"
+)
+
+var t0 = time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+
+func day(d float64) time.Time { return t0.Add(time.Duration(d * float64(24*time.Hour))) }
+
+func graphWith(t *testing.T, obs ...identity.Observation) *identity.Graph {
+	t.Helper()
+	g, err := identity.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range obs {
+		if _, err := g.Observe(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return g
+}
+
+func ids(kv ...string) []identity.ID {
+	var out []identity.ID
+	for i := 0; i < len(kv); i += 2 {
+		out = append(out, identity.ID{Kind: identity.Kind(kv[i]), Value: kv[i+1]})
+	}
+	return out
+}
+
+func ev(id string, at time.Time, typ string, touch Touch, who ...string) Event {
+	return Event{ID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(id)), Time: at, Type: typ, Touch: touch, IDs: ids(who...)}
+}
+
+func TestOrderingAndIdempotence(t *testing.T) {
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("email", "anna@mail.ru", "cookie", "c1")})
+	s := NewStore(g, nil)
+	for _, e := range []Event{
+		ev("3", day(3), Lead, Touch{}, "email", "anna@mail.ru"),
+		ev("1", day(1), PageView, Touch{Source: "yandex", Medium: "cpc"}, "cookie", "c1"),
+		ev("2", day(2), CarView, Touch{}, "cookie", "c1"),
+	} {
+		if ok, err := s.Add(e); !ok || err != nil {
+			t.Fatal(ok, err)
+		}
+	}
+	if ok, err := s.Add(ev("2", day(2), CarView, Touch{}, "cookie", "c1")); ok || err != nil {
+		t.Fatalf("duplicate added: %v %v", ok, err)
+	}
+	p, _ := g.Resolve(identity.Cookie, "c1")
+	tl := s.Timeline(p)
+	if len(tl) != 3 || tl[0].Type != PageView || tl[2].Type != Lead || s.Len() != 3 {
+		t.Fatalf("timeline %v", tl)
+	}
+	if _, err := s.Add(ev("x", day(1), PageView, Touch{}, "cookie", "unknown")); !errors.Is(err, ErrNoProfile) {
+		t.Fatalf("unresolved event: %v", err)
+	}
+	if _, err := s.Add(Event{Type: Lead, IDs: ids("cookie", "c1")}); err == nil {
+		t.Fatal("an event without time was accepted")
+	}
+	added, err := s.Add(Event{Time: day(4), Type: Call, IDs: ids("cookie", "c1")})
+	if !added || err != nil || s.Len() != 4 {
+		t.Fatal("an event without ID must get one")
+	}
+	if n := s.CountSince(p, CarView, day(1.5), nil); n != 1 {
+		t.Fatalf("CountSince = %d", n)
+	}
+}
+
+func TestFollowMergeAndSplit(t *testing.T) {
+	g := graphWith(t,
+		identity.Observation{Source: "web_form", IDs: ids("cookie", "home", "email", "anna@mail.ru")},
+		identity.Observation{Source: "web_form", IDs: ids("cookie", "work", "phone", "+79160000001")},
+	)
+	s := NewStore(g, nil)
+	s.Add(ev("a", day(1), PageView, Touch{Source: "google", Medium: "cpc"}, "cookie", "home"))
+	s.Add(ev("b", day(2), PageView, Touch{Source: "vk", Medium: "social"}, "cookie", "work"))
+	s.Add(ev("c", day(3), Lead, Touch{}, "phone", "+79160000001"))
+	if len(s.Profiles()) != 2 {
+		t.Fatalf("%d profiles", len(s.Profiles()))
+	}
+	// A CRM import proves the email and the phone are one person.
+	ch, err := g.Observe(identity.Observation{Source: "crm_import", IDs: ids("email", "anna@mail.ru", "phone", "+79160000001")})
+	if err != nil || len(ch.Merges) == 0 {
+		t.Fatalf("no merge: %+v %v", ch, err)
+	}
+	if d := s.Follow(ch); d != 0 {
+		t.Fatalf("dropped %d", d)
+	}
+	if len(s.Profiles()) != 1 || len(s.Timeline(ch.Profile)) != 3 {
+		t.Fatalf("after merge: %d profiles, %d events", len(s.Profiles()), len(s.Timeline(ch.Profile)))
+	}
+	// Retracting the CRM record splits them again.
+	split, err := g.Retract(ch.Observation, false)
+	if err != nil || len(split.Splits) == 0 {
+		t.Fatalf("no split: %+v %v", split, err)
+	}
+	s.Follow(split)
+	profiles := s.Profiles()
+	if len(profiles) != 2 {
+		t.Fatalf("after split: %d profiles", len(profiles))
+	}
+	total := 0
+	for _, p := range profiles {
+		total += len(s.Timeline(p))
+	}
+	home, _ := g.Resolve(identity.Cookie, "home")
+	if total != 3 || len(s.Timeline(home)) != 1 || s.Len() != 3 {
+		t.Fatalf("events after split: %d (home %d)", total, len(s.Timeline(home)))
+	}
+}
+
+func TestSessionPolicies(t *testing.T) {
+	min := func(m float64) time.Time { return time.Date(2026, 3, 1, 23, 40, 0, 0, time.UTC).Add(time.Duration(m * float64(time.Minute))) }
+	ad := Touch{Source: "yandex", Medium: "cpc", YCLID: "1"}
+	other := Touch{Source: "vk", Medium: "social", Campaign: "spring"}
+	events := []Event{
+		{Time: min(0), Type: PageView, Touch: ad},
+		{Time: min(10), Type: CarView},
+		{Time: min(25), Type: PageView, Touch: ad},    // another ad click, within 30 min
+		{Time: min(35), Type: CarView},                // after midnight
+		{Time: min(45), Type: PageView, Touch: other}, // a new campaign
+		{Time: min(120), Type: CarView},               // after a long pause
+	}
+	for _, c := range []struct {
+		name string
+		pol  SessionPolicy
+		want int
+	}{{"GA4", GA4, 2}, {"UA", UniversalAnalytics, 4}, {"Metrica", Metrica, 3}} {
+		got := Sessions(events, c.pol)
+		if len(got) != c.want {
+			t.Errorf("%s: %d sessions, want %d", c.name, len(got), c.want)
+		}
+		n := 0
+		for _, s := range got {
+			n += len(s.Events)
+		}
+		if n != len(events) {
+			t.Errorf("%s: %d events in sessions", c.name, n)
+		}
+	}
+	if s := Sessions(events, GA4); s[0].Touch != ad || !s[1].Touch.IsZero() {
+		t.Errorf("session sources %v / %v", s[0].Touch, s[1].Touch)
+	}
+	moscow, _ := time.LoadLocation("Europe/Moscow")
+	if moscow != nil {
+		// 23:40 UTC is 02:40 in Moscow: no midnight between 23:40 and 00:15 UTC there.
+		pol := UniversalAnalytics
+		pol.Location = moscow
+		if got := Sessions(events[:4], pol); len(got) != 1 {
+			t.Errorf("Moscow midnight: %d sessions", len(got))
+		}
+	}
+}
+
+func TestPathsLookbackAndRepeats(t *testing.T) {
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1", "phone", "+79160000001")})
+	s := NewStore(g, nil)
+	search := Touch{Channel: "search"}
+	display := Touch{Channel: "display"}
+	retarget := Touch{Channel: "retargeting"}
+	s.Add(ev("1", day(0), PageView, display, "cookie", "c1"))
+	s.Add(ev("2", day(50), PageView, search, "cookie", "c1"))
+	s.Add(ev("3", day(95), PageView, retarget, "cookie", "c1"))
+	lead := ev("4", day(96), Lead, Touch{}, "phone", "+79160000001")
+	lead.Value = Money{Minor: 0, Currency: "RUB"}
+	s.Add(lead)
+	s.Add(ev("5", day(120), PageView, search, "cookie", "c1"))
+	contract := ev("6", day(130), Contract, Touch{}, "phone", "+79160000001")
+	contract.Value = Money{Minor: 250_000_000, Currency: "RUB"}
+	s.Add(contract)
+	s.Add(ev("7", day(140), PageView, display, "cookie", "c1"))
+	p, _ := g.Resolve(identity.Cookie, "c1")
+	paths := s.Paths(p, PathOptions{})
+	if len(paths) != 3 {
+		t.Fatalf("%d paths", len(paths))
+	}
+	chs := func(i int) []string { return paths[i].Channels() }
+	// The display touch on day 0 is 96 days before the lead: outside.
+	if !slices.Equal(chs(0), []string{"search", "retargeting"}) {
+		t.Errorf("lead path %v", chs(0))
+	}
+	// Since the previous conversion by default.
+	if !slices.Equal(chs(1), []string{"search"}) || paths[1].Value != 250_000_000 || !paths[1].ConvertedAt.Equal(day(130)) {
+		t.Errorf("contract path %v %+v", chs(1), paths[1])
+	}
+	if !slices.Equal(chs(2), []string{"display"}) || paths[2].Nulls != 1 || paths[2].Conversions != 0 {
+		t.Errorf("open path %+v", paths[2])
+	}
+	whole := s.Paths(p, PathOptions{WholeWindow: true, Lookback: 200 * 24 * time.Hour})
+	if !slices.Equal(whole[1].Channels(), []string{"display", "search", "retargeting", "search"}) {
+		t.Errorf("whole-window contract path %v", whole[1].Channels())
+	}
+}
+
+func TestMoney(t *testing.T) {
+	a, err := ParseMoney("1500000.5", "rub")
+	if err != nil || a.Minor != 150000050 || a.Currency != "RUB" || a.String() != "1500000.50 RUB" {
+		t.Fatalf("%+v %v %s", a, err, a)
+	}
+	b, _ := ParseMoney("-0.05", "RUB")
+	sum, err := a.Add(b)
+	if err != nil || sum.Minor != 150000045 {
+		t.Fatalf("%v %v", sum, err)
+	}
+	if _, err := a.Add(Money{Minor: 1, Currency: "USD"}); !errors.Is(err, ErrCurrency) {
+		t.Fatal(err)
+	}
+	for _, bad := range []string{"", "1.234", "abc", "1.", "99999999999999999999"} {
+		if _, err := ParseMoney(bad, "RUB"); err == nil {
+			t.Errorf("ParseMoney(%q) accepted", bad)
+		}
+	}
+	if _, err := (Money{Minor: 1<<63 - 1}).Add(Money{Minor: 1}); err == nil {
+		t.Fatal("overflow accepted")
+	}
+}
+
+func TestTouch(t *testing.T) {
+	if !(Touch{Medium: "CPC"}).AdClick() || !(Touch{GCLID: "x"}).AdClick() || (Touch{Medium: "email"}).AdClick() {
+		t.Fatal("AdClick")
+	}
+	if (Touch{Source: "Yandex", Medium: "CPC"}).ChannelName() != "yandex / cpc" || (Touch{}).ChannelName() != "(direct)" || (Touch{Channel: "x"}).ChannelName() != "x" {
+		t.Fatal("ChannelName")
+	}
+}

@@ -1,0 +1,81 @@
+package journey
+
+import (
+	"time"
+
+	"github.com/throughline/throughline/attribution"
+	"github.com/throughline/throughline/identity"
+)
+
+// PathOptions shape the paths Paths builds.
+type PathOptions struct {
+	// Lookback is how far before a conversion touches count; 0 means 90
+	// days (GA4's default for conversions other than first visits, and the
+	// length of a car purchase).
+	Lookback time.Duration
+	// WholeWindow keeps, for a repeat conversion, every touch in the
+	// lookback window. By default a path starts after the previous
+	// conversion, so a touch is credited to the first conversion it led to
+	// and a second purchase is not credited with the first one's touches.
+	WholeWindow bool
+}
+
+// Paths returns one attribution path per conversion of the profile: the
+// touchpoints within the lookback window before it (see PathOptions), one
+// conversion, its value in minor units, and the conversion time. A profile
+// whose touches led to no conversion yields one path with a null, so the
+// Markov model sees what did not convert.
+func (s *Store) Paths(p identity.ProfileID, opts PathOptions) []attribution.Path {
+	look := opts.Lookback
+	if look == 0 {
+		look = 90 * 24 * time.Hour
+	}
+	tl := s.Timeline(p)
+	var out []attribution.Path
+	start := 0 // first event a path may take
+	for i, e := range tl {
+		if !s.IsConversion(e.Type) {
+			continue
+		}
+		path := attribution.Path{Conversions: 1, Value: float64(e.Value.Minor), ConvertedAt: e.Time}
+		from := 0
+		if !opts.WholeWindow {
+			from = start
+		}
+		for _, t := range tl[from:i] {
+			if t.IsTouchpoint() && e.Time.Sub(t.Time) <= look {
+				path.Touches = append(path.Touches, touchOf(t))
+			}
+		}
+		if e.IsTouchpoint() {
+			path.Touches = append(path.Touches, touchOf(e))
+		}
+		if len(path.Touches) > 0 {
+			out = append(out, path)
+		}
+		start = i + 1
+	}
+	// Touches after the last conversion: a path that has not converted.
+	var rest attribution.Path
+	for _, t := range tl[start:] {
+		if t.IsTouchpoint() {
+			rest.Touches = append(rest.Touches, touchOf(t))
+		}
+	}
+	if len(rest.Touches) > 0 {
+		rest.Nulls = 1
+		out = append(out, rest)
+	}
+	return out
+}
+
+func touchOf(e Event) attribution.Touch {
+	t := attribution.Touch{Channel: e.Touch.ChannelName(), Time: e.Time}
+	if len(e.Props) > 0 || e.Touch.Campaign != "" {
+		t.Attrs = map[string]string{"campaign": e.Touch.Campaign}
+		for k, v := range e.Props {
+			t.Attrs[k] = v
+		}
+	}
+	return t
+}
