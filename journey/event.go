@@ -37,7 +37,7 @@ type Touch struct {
 	// Channel is the touch's channel when the host classified it (package
 	// channel does); empty means unclassified, and paths fall back to
 	// "source / medium".
-	Channel string
+	Channel                                 string
 	Source, Medium, Campaign, Content, Term string
 	// Click IDs: Google (gclid, gbraid, wbraid), Yandex (yclid), Meta (fbclid).
 	GCLID, GBRAID, WBRAID, YCLID, FBCLID string

@@ -119,7 +119,9 @@ func TestFollowMergeAndSplit(t *testing.T) {
 }
 
 func TestSessionPolicies(t *testing.T) {
-	min := func(m float64) time.Time { return time.Date(2026, 3, 1, 23, 40, 0, 0, time.UTC).Add(time.Duration(m * float64(time.Minute))) }
+	min := func(m float64) time.Time {
+		return time.Date(2026, 3, 1, 23, 40, 0, 0, time.UTC).Add(time.Duration(m * float64(time.Minute)))
+	}
 	ad := Touch{Source: "yandex", Medium: "cpc", YCLID: "1"}
 	other := Touch{Source: "vk", Medium: "social", Campaign: "spring"}
 	events := []Event{
