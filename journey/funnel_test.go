@@ -1,0 +1,117 @@
+package journey
+
+import (
+	"fmt"
+	"math"
+	"testing"
+	"time"
+
+	"github.com/throughline/throughline/identity"
+)
+
+// storeOf builds a store with one profile per person, events given as
+// (person, day, type, channel).
+type step4 struct {
+	person  string
+	day     float64
+	typ     string
+	channel string
+}
+
+func storeOf(t *testing.T, evs []step4) *Store {
+	t.Helper()
+	g, _ := identity.New(nil)
+	seen := map[string]bool{}
+	for _, e := range evs {
+		if !seen[e.person] {
+			seen[e.person] = true
+			if _, err := g.Observe(identity.Observation{Source: "web_form", IDs: ids("crm", e.person)}); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	s := NewStore(g, nil)
+	for i, e := range evs {
+		var touch Touch
+		if e.channel != "" {
+			touch.Channel = e.channel
+		}
+		if _, err := s.Add(ev(fmt.Sprint(i), day(e.day), e.typ, touch, "crm", e.person)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return s
+}
+
+var leadToContract = []Step{{Type: Lead}, {Type: TestDrive}, {Type: Contract}}
+
+func TestFunnelModes(t *testing.T) {
+	s := storeOf(t, []step4{
+		{"A", 1, Lead, ""}, {"A", 2, PageView, ""}, {"A", 3, TestDrive, ""}, {"A", 10, Contract, ""},
+		{"B", 1, Lead, ""}, {"B", 5, Contract, ""},
+		{"C", 2, TestDrive, ""}, {"C", 4, Contract, ""},
+		{"D", 1, Lead, ""}, {"D", 1.5, Lead, ""}, {"D", 2, TestDrive, ""}, {"D", 3, TestDrive, ""},
+		{"E", 5, Contract, ""}, {"E", 6, TestDrive, ""}, {"E", 7, Lead, ""},
+	})
+	check := func(name string, f Funnel, want ...int) {
+		t.Helper()
+		r := s.Funnel(f)
+		for i, w := range want {
+			if r.Reached[i] != w {
+				t.Errorf("%s: step %d reached by %d, want %d (%v)", name, i, r.Reached[i], w, r.Reached)
+			}
+		}
+	}
+	check("loose closed", Funnel{Steps: leadToContract}, 4, 2, 1)
+	check("strict", Funnel{Steps: leadToContract, Mode: Strict}, 4, 1, 0) // D: lead, then directly a test drive
+	check("open", Funnel{Steps: leadToContract, Open: true}, 4, 4, 4) // B, C and E enter later
+	check("any order", Funnel{Steps: leadToContract, Mode: AnyOrder}, 5, 5, 2) // k distinct steps in any order
+	check("window 5 days", Funnel{Steps: leadToContract, Window: 5 * 24 * time.Hour}, 4, 2, 0)
+	within := []Step{{Type: Lead}, {Type: TestDrive, Within: 24 * time.Hour}, {Type: Contract}}
+	check("test drive within a day", Funnel{Steps: within}, 4, 1, 0)
+	check("exclusion", Funnel{Steps: leadToContract, Exclude: []Step{{Type: PageView}}}, 4, 1, 0)
+	filtered := []Step{{Type: Lead, Match: func(e Event) bool { return e.Time.Before(day(1.2)) }}, {Type: TestDrive}}
+	check("filtered step", Funnel{Steps: filtered}, 3, 2)
+	r := s.Funnel(Funnel{Steps: leadToContract})
+	if len(r.TimeToConvert) != 1 || r.TimeToConvert[0] != 9*24*time.Hour {
+		t.Errorf("time to convert %v", r.TimeToConvert)
+	}
+	if got := r.Rate(0, 2); math.Abs(got-0.25) > 1e-12 {
+		t.Errorf("rate %v", got)
+	}
+}
+
+// TestLeadToContractByChannel reproduces the reference dealer's comparison:
+// leads that came through retargeting signed a contract 27% of the time,
+// leads from the display networks 13%.
+func TestLeadToContractByChannel(t *testing.T) {
+	var evs []step4
+	for i := range 1000 {
+		for _, c := range []struct {
+			channel string
+			conv    int
+		}{{"retargeting", 270}, {"display", 130}} {
+			p := fmt.Sprintf("%s-%d", c.channel, i)
+			evs = append(evs, step4{p, 0, PageView, "search"}, step4{p, 1, PageView, c.channel}, step4{p, 1.01, Lead, ""})
+			if i < c.conv {
+				evs = append(evs, step4{p, 20, Contract, ""})
+			}
+		}
+	}
+	s := storeOf(t, evs)
+	r := s.Funnel(Funnel{Steps: []Step{{Type: Lead}, {Type: Contract}}, Breakdown: ByLastTouch})
+	if got := r.ChannelRate("retargeting", 0, 1); math.Abs(got-0.27) > 1e-12 {
+		t.Errorf("retargeting %v", got)
+	}
+	if got := r.ChannelRate("display", 0, 1); math.Abs(got-0.13) > 1e-12 {
+		t.Errorf("display %v", got)
+	}
+	first := s.Funnel(Funnel{Steps: []Step{{Type: Lead}, {Type: Contract}}, Breakdown: ByFirstTouch})
+	if first.ByChannel["search"][0] != 2000 || first.ByChannel["search"][1] != 400 {
+		t.Errorf("first-touch breakdown %v", first.ByChannel)
+	}
+	per := s.Funnel(Funnel{Steps: []Step{{Type: Lead}, {Type: Contract}}, Breakdown: ByStepTouch})
+	if per.ByChannel["retargeting"][1] != 270 {
+		t.Errorf("per-step breakdown %v", per.ByChannel)
+	}
+}
