@@ -63,8 +63,8 @@ func TestFunnelModes(t *testing.T) {
 		}
 	}
 	check("loose closed", Funnel{Steps: leadToContract}, 4, 2, 1)
-	check("strict", Funnel{Steps: leadToContract, Mode: Strict}, 4, 1, 0) // D: lead, then directly a test drive
-	check("open", Funnel{Steps: leadToContract, Open: true}, 4, 4, 4) // B, C and E enter later
+	check("strict", Funnel{Steps: leadToContract, Mode: Strict}, 4, 1, 0)      // D: lead, then directly a test drive
+	check("open", Funnel{Steps: leadToContract, Open: true}, 4, 4, 4)          // B, C and E enter later
 	check("any order", Funnel{Steps: leadToContract, Mode: AnyOrder}, 5, 5, 2) // k distinct steps in any order
 	check("window 5 days", Funnel{Steps: leadToContract, Window: 5 * 24 * time.Hour}, 4, 2, 0)
 	within := []Step{{Type: Lead}, {Type: TestDrive, Within: 24 * time.Hour}, {Type: Contract}}
