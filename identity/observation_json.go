@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"time"
-	"unicode/utf8"
 
 	"github.com/throughline/throughline/internal/jsonscan"
 )
@@ -108,7 +107,7 @@ func (o Observation) AppendJSON(b []byte) []byte {
 	b = append(b, `{"time":"`...)
 	b = o.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","source":`...)
-	b = appendJSONString(b, o.Source)
+	b = jsonscan.AppendString(b, o.Source)
 	if o.Trust != TrustDefault {
 		b = append(b, `,"trust":"`...)
 		b = append(b, o.Trust.String()...)
@@ -120,49 +119,10 @@ func (o Observation) AppendJSON(b []byte) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, `{"kind":`...)
-		b = appendJSONString(b, string(id.Kind))
+		b = jsonscan.AppendString(b, string(id.Kind))
 		b = append(b, `,"value":`...)
-		b = appendJSONString(b, id.Value)
+		b = jsonscan.AppendString(b, id.Value)
 		b = append(b, '}')
 	}
 	return append(b, "]}"...)
-}
-
-// appendJSONString appends s as a JSON string. Invalid UTF-8 is written as
-// \ufffd escapes per byte so the output always decodes.
-func appendJSONString(b []byte, s string) []byte {
-	b = append(b, '"')
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < 0x80 {
-			b = append(b, c)
-			i++
-			continue
-		}
-		if c < 0x80 {
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\t':
-				b = append(b, '\\', 't')
-			case '\r':
-				b = append(b, '\\', 'r')
-			default:
-				b = append(b, `\u00`...)
-				b = append(b, "0123456789abcdef"[c>>4], "0123456789abcdef"[c&0xf])
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8RuneError && size == 1 {
-			b = append(b, `\ufffd`...)
-		} else {
-			b = append(b, s[i:i+size]...)
-		}
-		i += size
-	}
-	return append(b, '"')
 }

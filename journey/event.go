@@ -3,6 +3,7 @@ package journey
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -146,3 +147,5 @@ type Event struct {
 
 // IsTouchpoint reports whether the event carries a marketing touch.
 func (e Event) IsTouchpoint() bool { return !e.Touch.IsZero() }
+
+func sortStrings(s []string) { slices.Sort(s) }
