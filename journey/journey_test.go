@@ -2,7 +2,9 @@ package journey
 
 import (
 	"errors"
+	"fmt"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
@@ -232,5 +234,42 @@ func TestTouch(t *testing.T) {
 	}
 	if (Touch{Source: "Yandex", Medium: "CPC"}).ChannelName() != "yandex / cpc" || (Touch{}).ChannelName() != "(direct)" || (Touch{Channel: "x"}).ChannelName() != "x" {
 		t.Fatal("ChannelName")
+	}
+}
+
+func TestConcurrentStore(t *testing.T) {
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1", "email", "a@mail.ru")},
+		identity.Observation{Source: "web_form", IDs: ids("cookie", "c2", "phone", "+79160000001")})
+	s := NewStore(g, nil)
+	p1, _ := g.Resolve(identity.Cookie, "c1")
+	var wg sync.WaitGroup
+	for w := range 2 {
+		wg.Go(func() {
+			for i := range 500 {
+				c := []string{"c1", "c2"}[i%2]
+				s.Add(ev(fmt.Sprintf("%d-%d", w, i), day(float64(i)/10), []string{PageView, Lead, Contract}[i%3], Touch{Channel: "search"}, "cookie", c))
+			}
+		})
+	}
+	wg.Go(func() {
+		for range 200 {
+			s.Timeline(p1)
+			s.Funnel(Funnel{Steps: []Step{{Type: Lead}, {Type: Contract}}})
+			s.Paths(p1, PathOptions{})
+			s.CountSince(p1, Lead, day(0), nil)
+		}
+	})
+	wg.Go(func() {
+		ch, _ := g.Observe(identity.Observation{Source: "crm_import", IDs: ids("email", "a@mail.ru", "phone", "+79160000001")})
+		s.Follow(ch)
+	})
+	wg.Wait()
+	if s.Len() != 1000 {
+		t.Fatalf("%d events", s.Len())
+	}
+	// Every event sits under the merged profile: none was filed under a
+	// retired ID while the merge was followed.
+	if n := len(s.Timeline(p1)); n != 1000 || len(s.Profiles()) != 1 {
+		t.Fatalf("%d events under the merged profile, %d profiles", n, len(s.Profiles()))
 	}
 }

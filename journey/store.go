@@ -90,12 +90,14 @@ func (s *Store) Add(e Event) (added bool, err error) {
 	if e.Time.IsZero() {
 		return false, fmt.Errorf("journey: event %s has no time", e.ID)
 	}
+	// Resolve under the store's lock, so that a Follow cannot slip between
+	// resolving the profile and filing the event under it.
+	s.mu.Lock()
+	defer s.mu.Unlock()
 	p, err := s.profileOf(e)
 	if err != nil {
 		return false, err
 	}
-	s.mu.Lock()
-	defer s.mu.Unlock()
 	if _, dup := s.seen[e.ID]; dup {
 		return false, nil
 	}

@@ -1,0 +1,113 @@
+package journey
+
+import (
+	"fmt"
+	"math/rand/v2"
+	"runtime"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/throughline/throughline/identity"
+)
+
+// benchWorld is a store's worth of people and pre-parsed events: each
+// person has a CRM number and n events over 90 days, a tenth of them touches,
+// with leads, test drives and contracts sprinkled in.
+func benchWorld(b *testing.B, people, perPerson int) (*identity.Graph, []Event) {
+	b.Helper()
+	g, _ := identity.New(nil)
+	rng := rand.New(rand.NewPCG(1, 1))
+	types := []string{PageView, CarView, CarView, CarView, PageView, EmailOpen, Lead, TestDrive, Contract}
+	channels := []string{"search", "display", "retargeting", "email", "vk", "yandex_direct"}
+	events := make([]Event, 0, people*perPerson)
+	for p := range people {
+		crm := fmt.Sprintf("CRM-%d", p)
+		g.Observe(identity.Observation{Source: "crm_import", IDs: []identity.ID{{Kind: identity.CRM, Value: crm}}})
+		for k := range perPerson {
+			e := Event{
+				ID:   uuid.UUID{byte(p >> 24), byte(p >> 16), byte(p >> 8), byte(p), byte(k >> 8), byte(k)},
+				Time: t0.Add(time.Duration(rng.IntN(90*24)) * time.Hour),
+				Type: types[rng.IntN(len(types))],
+				IDs:  []identity.ID{{Kind: identity.CRM, Value: crm}},
+			}
+			if rng.IntN(10) == 0 {
+				e.Touch = Touch{Channel: channels[rng.IntN(len(channels))]}
+			}
+			events = append(events, e)
+		}
+	}
+	return g, events
+}
+
+// BenchmarkIngest files pre-parsed events, identity resolution included.
+func BenchmarkIngest(b *testing.B) {
+	g, events := benchWorld(b, 20_000, 20)
+	var s *Store
+	for b.Loop() {
+		s = NewStore(g, nil)
+		for _, e := range events {
+			if _, err := s.Add(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+	}
+	b.ReportMetric(float64(len(events))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	var m0, m1 runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&m0)
+	s = NewStore(g, nil)
+	for _, e := range events {
+		s.Add(e)
+	}
+	runtime.GC()
+	runtime.ReadMemStats(&m1)
+	b.ReportMetric(float64(m1.HeapAlloc-m0.HeapAlloc)/float64(len(events)), "bytes/event")
+	runtime.KeepAlive(s)
+}
+
+var benchStore = sync.OnceValues(func() (*Store, error) {
+	b := &testing.B{}
+	g, events := benchWorld(b, 100_000, 20)
+	s := NewStore(g, nil)
+	for _, e := range events {
+		if _, err := s.Add(e); err != nil {
+			return nil, err
+		}
+	}
+	return s, nil
+})
+
+// BenchmarkFunnel evaluates a 3-step funnel over 100k profiles and 2M
+// events.
+func BenchmarkFunnel(b *testing.B) {
+	s, err := benchStore()
+	if err != nil {
+		b.Fatal(err)
+	}
+	f := Funnel{Steps: []Step{{Type: Lead}, {Type: TestDrive}, {Type: Contract}}, Window: 90 * 24 * time.Hour}
+	for b.Loop() {
+		s.Funnel(f)
+	}
+	b.ReportMetric(float64(s.Len())*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+}
+
+// BenchmarkPaths builds conversion paths for every profile of the store.
+func BenchmarkPaths(b *testing.B) {
+	s, err := benchStore()
+	if err != nil {
+		b.Fatal(err)
+	}
+	profiles := s.Profiles()
+	convs := 0
+	for b.Loop() {
+		convs = 0
+		for _, p := range profiles {
+			for _, path := range s.Paths(p, PathOptions{}) {
+				convs += int(path.Conversions)
+			}
+		}
+	}
+	b.ReportMetric(float64(convs)*float64(b.N)/b.Elapsed().Seconds(), "conversions/s")
+}
