@@ -14,8 +14,6 @@ type Step struct {
 	Within time.Duration
 }
 
-func (s Step) matches(e Event) bool { return e.Type == s.Type && (s.Match == nil || s.Match(e)) }
-
 // FunnelMode says how steps must follow each other.
 type FunnelMode uint8
 
@@ -98,6 +96,34 @@ type chain struct {
 	span    time.Duration
 }
 
+// view reads a stored timeline for a funnel: step types are compared as
+// interned numbers, and an event is only rebuilt when a step has a filter.
+type view struct {
+	tl    []rec
+	tab   *tables
+	types []int64 // per step, its interned type, or -1 when no event has it
+	xtype []int64 // per exclusion
+	f     *Funnel
+}
+
+func (v *view) when(j int) int64 { return v.tl[j].t }
+
+func (v *view) step(k, j int) bool {
+	st := v.f.Steps[k]
+	return v.types[k] == int64(v.tl[j].typ) && (st.Match == nil || st.Match(v.tab.event(v.tl[j])))
+}
+
+func (v *view) excluded(j int) bool {
+	for k, x := range v.f.Exclude {
+		if v.xtype[k] == int64(v.tl[j].typ) && (x.Match == nil || x.Match(v.tab.event(v.tl[j]))) {
+			return true
+		}
+	}
+	return false
+}
+
+func (v *view) channel(j int) string { return v.tab.touches[v.tl[j].touch].ChannelName() }
+
 // Funnel evaluates a funnel over every profile of the store.
 func (s *Store) Funnel(f Funnel) FunnelResult {
 	n := len(f.Steps)
@@ -110,8 +136,22 @@ func (s *Store) Funnel(f Funnel) FunnelResult {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
+	v := &view{tab: s.tab, f: &f}
+	intern := func(typ string) int64 {
+		if i, ok := s.tab.strs[typ]; ok {
+			return int64(i)
+		}
+		return -1
+	}
+	for _, st := range f.Steps {
+		v.types = append(v.types, intern(st.Type))
+	}
+	for _, x := range f.Exclude {
+		v.xtype = append(v.xtype, intern(x.Type))
+	}
 	for _, tl := range s.timelines {
-		c, ok := f.best(tl)
+		v.tl = tl
+		c, ok := f.best(v)
 		if !ok {
 			continue
 		}
@@ -124,11 +164,11 @@ func (s *Store) Funnel(f Funnel) FunnelResult {
 				var ch string
 				switch f.Breakdown {
 				case ByFirstTouch:
-					ch = firstTouch(tl, c.entry)
+					ch = firstTouch(v, c.entry)
 				case ByLastTouch:
-					ch = lastTouch(tl, c.entry)
+					ch = lastTouch(v, c.entry)
 				case ByStepTouch:
-					ch = lastTouch(tl, c.at[i])
+					ch = lastTouch(v, c.at[i])
 				}
 				if res.ByChannel[ch] == nil {
 					res.ByChannel[ch] = make([]int, n)
@@ -144,19 +184,19 @@ func (s *Store) Funnel(f Funnel) FunnelResult {
 	return res
 }
 
-func firstTouch(tl []Event, upTo int) string {
-	for _, e := range tl[:upTo+1] {
-		if e.IsTouchpoint() {
-			return e.Touch.ChannelName()
+func firstTouch(v *view, upTo int) string {
+	for j := 0; j <= upTo; j++ {
+		if v.tl[j].touch != 0 {
+			return v.channel(j)
 		}
 	}
 	return "(direct)"
 }
 
-func lastTouch(tl []Event, upTo int) string {
-	for i := upTo; i >= 0; i-- {
-		if tl[i].IsTouchpoint() {
-			return tl[i].Touch.ChannelName()
+func lastTouch(v *view, upTo int) string {
+	for j := upTo; j >= 0; j-- {
+		if v.tl[j].touch != 0 {
+			return v.channel(j)
 		}
 	}
 	return "(direct)"
@@ -164,27 +204,27 @@ func lastTouch(tl []Event, upTo int) string {
 
 // best finds the profile's deepest chain from one entry step (the earliest
 // on ties); an open funnel unites the deepest chains from every step.
-func (f Funnel) best(tl []Event) (chain, bool) {
+func (f Funnel) best(v *view) (chain, bool) {
 	n := len(f.Steps)
 	from := func(entryStep int) (chain, bool) {
 		var best chain
 		found := false
-		for start, e := range tl {
+		for start := range v.tl {
 			k := -1
 			if f.Mode == AnyOrder {
-				for i, st := range f.Steps {
-					if st.matches(e) {
+				for i := range f.Steps {
+					if v.step(i, start) {
 						k = i
 						break
 					}
 				}
-			} else if f.Steps[entryStep].matches(e) {
+			} else if v.step(entryStep, start) {
 				k = entryStep
 			}
 			if k < 0 {
 				continue
 			}
-			c := f.walk(tl, start, k)
+			c := f.walk(v, start, k)
 			if !found || c.depth > best.depth {
 				best, found = c, true
 			}
@@ -223,31 +263,30 @@ func (f Funnel) best(tl []Event) (chain, bool) {
 
 // walk follows the funnel from the event at start, which matched step
 // entryStep.
-func (f Funnel) walk(tl []Event, start, entryStep int) chain {
+func (f Funnel) walk(v *view, start, entryStep int) chain {
 	n := len(f.Steps)
 	c := chain{reached: make([]bool, n), at: make([]int, n), entry: start}
 	c.reached[entryStep], c.at[entryStep] = true, start
 	c.depth = 1
-	t0 := tl[start].Time
+	t0 := v.when(start)
+	window := int64(f.Window)
 	if f.Mode == AnyOrder {
-		for j := start + 1; j < len(tl); j++ {
-			e := tl[j]
-			if f.Window > 0 && e.Time.Sub(t0) > f.Window {
+		for j := start + 1; j < len(v.tl); j++ {
+			if window > 0 && v.when(j)-t0 > window {
 				break
 			}
-			if f.excluded(e) {
+			if v.excluded(j) {
 				break
 			}
-			for k, st := range f.Steps {
-				if !c.reached[k] && st.matches(e) {
+			for k := range f.Steps {
+				if !c.reached[k] && v.step(k, j) {
 					c.reached[k], c.at[k] = true, j
 					c.depth++
-					c.span = e.Time.Sub(t0)
+					c.span = time.Duration(v.when(j) - t0)
 					break
 				}
 			}
 		}
-		// Reaching k distinct steps counts as reaching steps 0..k-1.
 		for k := range c.reached {
 			c.reached[k] = k < c.depth
 		}
@@ -255,21 +294,20 @@ func (f Funnel) walk(tl []Event, start, entryStep int) chain {
 	}
 	prev := start
 	for step := entryStep + 1; step < n; step++ {
-		st := f.Steps[step]
+		within := int64(f.Steps[step].Within)
 		next := -1
-		for j := prev + 1; j < len(tl); j++ {
-			e := tl[j]
-			if f.Window > 0 && e.Time.Sub(t0) > f.Window {
+		for j := prev + 1; j < len(v.tl); j++ {
+			if window > 0 && v.when(j)-t0 > window {
 				break
 			}
-			if st.Within > 0 && e.Time.Sub(tl[prev].Time) > st.Within {
+			if within > 0 && v.when(j)-v.when(prev) > within {
 				break
 			}
-			if st.matches(e) {
+			if v.step(step, j) {
 				next = j
 				break
 			}
-			if f.excluded(e) || f.Mode == Strict {
+			if v.excluded(j) || f.Mode == Strict {
 				break
 			}
 		}
@@ -278,17 +316,8 @@ func (f Funnel) walk(tl []Event, start, entryStep int) chain {
 		}
 		c.reached[step], c.at[step] = true, next
 		c.depth++
-		c.span = tl[next].Time.Sub(t0)
+		c.span = time.Duration(v.when(next) - t0)
 		prev = next
 	}
 	return c
-}
-
-func (f Funnel) excluded(e Event) bool {
-	for _, x := range f.Exclude {
-		if x.matches(e) {
-			return true
-		}
-	}
-	return false
 }

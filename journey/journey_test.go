@@ -273,3 +273,15 @@ func TestConcurrentStore(t *testing.T) {
 		t.Fatalf("%d events under the merged profile, %d profiles", n, len(s.Profiles()))
 	}
 }
+
+func TestStats(t *testing.T) {
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1")})
+	s := NewStore(g, nil)
+	for i := range 100 {
+		s.Add(ev(fmt.Sprint(i), day(float64(i)), PageView, Touch{}, "cookie", "c1"))
+	}
+	st := s.Stats()
+	if st.Profiles != 1 || st.Events != 100 || st.Bytes < 100*56 || st.Bytes > 100*200 {
+		t.Fatalf("Stats = %+v", st)
+	}
+}

@@ -26,29 +26,34 @@ type PathOptions struct {
 // whose touches led to no conversion yields one path with a null, so the
 // Markov model sees what did not convert.
 func (s *Store) Paths(p identity.ProfileID, opts PathOptions) []attribution.Path {
-	look := opts.Lookback
+	look := int64(opts.Lookback)
 	if look == 0 {
-		look = 90 * 24 * time.Hour
+		look = int64(90 * 24 * time.Hour)
 	}
-	tl := s.Timeline(p)
+	if cur, ok := s.graph.Current(p); ok {
+		p = cur
+	}
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	tl := s.timelines[p]
 	var out []attribution.Path
 	start := 0 // first event a path may take
-	for i, e := range tl {
-		if !s.IsConversion(e.Type) {
+	for i, r := range tl {
+		if !s.conv[s.tab.strList[r.typ]] {
 			continue
 		}
-		path := attribution.Path{Conversions: 1, Value: float64(e.Value.Minor), ConvertedAt: e.Time}
+		path := attribution.Path{Conversions: 1, Value: float64(r.val), ConvertedAt: time.Unix(0, r.t).UTC()}
 		from := 0
 		if !opts.WholeWindow {
 			from = start
 		}
 		for _, t := range tl[from:i] {
-			if t.IsTouchpoint() && e.Time.Sub(t.Time) <= look {
-				path.Touches = append(path.Touches, touchOf(t))
+			if t.touch != 0 && r.t-t.t <= look {
+				path.Touches = append(path.Touches, s.touchOf(t))
 			}
 		}
-		if e.IsTouchpoint() {
-			path.Touches = append(path.Touches, touchOf(e))
+		if r.touch != 0 {
+			path.Touches = append(path.Touches, s.touchOf(r))
 		}
 		if len(path.Touches) > 0 {
 			out = append(out, path)
@@ -58,8 +63,8 @@ func (s *Store) Paths(p identity.ProfileID, opts PathOptions) []attribution.Path
 	// Touches after the last conversion: a path that has not converted.
 	var rest attribution.Path
 	for _, t := range tl[start:] {
-		if t.IsTouchpoint() {
-			rest.Touches = append(rest.Touches, touchOf(t))
+		if t.touch != 0 {
+			rest.Touches = append(rest.Touches, s.touchOf(t))
 		}
 	}
 	if len(rest.Touches) > 0 {
@@ -69,11 +74,12 @@ func (s *Store) Paths(p identity.ProfileID, opts PathOptions) []attribution.Path
 	return out
 }
 
-func touchOf(e Event) attribution.Touch {
-	t := attribution.Touch{Channel: e.Touch.ChannelName(), Time: e.Time}
-	if len(e.Props) > 0 || e.Touch.Campaign != "" {
-		t.Attrs = map[string]string{"campaign": e.Touch.Campaign}
-		for k, v := range e.Props {
+func (s *Store) touchOf(r rec) attribution.Touch {
+	tc := s.tab.touches[r.touch]
+	t := attribution.Touch{Channel: tc.ChannelName(), Time: time.Unix(0, r.t).UTC()}
+	if props := s.tab.props[r.props]; len(props) > 0 || tc.Campaign != "" {
+		t.Attrs = map[string]string{"campaign": tc.Campaign}
+		for k, v := range props {
 			t.Attrs[k] = v
 		}
 	}

@@ -1,12 +1,12 @@
 package journey
 
 import (
-	"cmp"
 	"errors"
 	"fmt"
 	"slices"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/google/uuid"
 	"github.com/throughline/throughline/identity"
@@ -34,8 +34,9 @@ type Store struct {
 	newID func() (uuid.UUID, error)
 
 	mu        sync.RWMutex
-	timelines map[identity.ProfileID][]Event // each sorted by (time, ID)
-	seen      map[uuid.UUID]identity.ProfileID
+	tab       *tables
+	timelines map[identity.ProfileID][]rec // each sorted by (time, ID)
+	seen      map[uuid.UUID]struct{}
 }
 
 // NewStore returns an empty store over g.
@@ -43,7 +44,7 @@ func NewStore(g *identity.Graph, opts *Options) *Store {
 	if opts == nil {
 		opts = &Options{}
 	}
-	s := &Store{graph: g, conv: map[string]bool{}, newID: opts.NewID, timelines: map[identity.ProfileID][]Event{}, seen: map[uuid.UUID]identity.ProfileID{}}
+	s := &Store{graph: g, conv: map[string]bool{}, newID: opts.NewID, tab: newTables(), timelines: map[identity.ProfileID][]rec{}, seen: map[uuid.UUID]struct{}{}}
 	if s.newID == nil {
 		s.newID = uuid.NewV7
 	}
@@ -60,22 +61,14 @@ func NewStore(g *identity.Graph, opts *Options) *Store {
 // IsConversion reports whether an event type counts as a conversion.
 func (s *Store) IsConversion(typ string) bool { return s.conv[typ] }
 
-// profileOf resolves an event to a profile: the first of its identifiers
-// the graph knows.
-func (s *Store) profileOf(e Event) (identity.ProfileID, error) {
-	for _, id := range e.IDs {
+// profileOf resolves identifiers to a profile: the first the graph knows.
+func (s *Store) profileOf(ids []identity.ID) (identity.ProfileID, error) {
+	for _, id := range ids {
 		if p, err := s.graph.Resolve(id.Kind, id.Value); err == nil {
 			return p, nil
 		}
 	}
-	return identity.ProfileID{}, fmt.Errorf("%w (%d identifiers)", ErrNoProfile, len(e.IDs))
-}
-
-func eventLess(a, b Event) int {
-	if c := a.Time.Compare(b.Time); c != 0 {
-		return c
-	}
-	return cmp.Compare(string(a.ID[:]), string(b.ID[:]))
+	return identity.ProfileID{}, fmt.Errorf("%w (%d identifiers)", ErrNoProfile, len(ids))
 }
 
 // Add files an event under its profile, in time order wherever it arrives
@@ -94,22 +87,26 @@ func (s *Store) Add(e Event) (added bool, err error) {
 	// resolving the profile and filing the event under it.
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := s.profileOf(e)
+	p, err := s.profileOf(e.IDs)
 	if err != nil {
 		return false, err
 	}
 	if _, dup := s.seen[e.ID]; dup {
 		return false, nil
 	}
-	s.seen[e.ID] = p
-	s.insert(p, e)
+	s.seen[e.ID] = struct{}{}
+	s.insert(p, s.tab.pack(e))
 	return true, nil
 }
 
-func (s *Store) insert(p identity.ProfileID, e Event) {
+func (s *Store) insert(p identity.ProfileID, r rec) {
 	tl := s.timelines[p]
-	i, _ := slices.BinarySearchFunc(tl, e, eventLess)
-	s.timelines[p] = slices.Insert(tl, i, e)
+	if n := len(tl); n == 0 || recLess(tl[n-1], r) < 0 {
+		s.timelines[p] = append(tl, r) // the common case: in order
+		return
+	}
+	i, _ := slices.BinarySearchFunc(tl, r, recLess)
+	s.timelines[p] = slices.Insert(tl, i, r)
 }
 
 // Follow applies an identity change: timelines of merged profiles join the
@@ -120,7 +117,7 @@ func (s *Store) insert(p identity.ProfileID, e Event) {
 func (s *Store) Follow(ch identity.Change) (dropped int) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var moving []Event
+	var moving []rec
 	take := func(p identity.ProfileID) {
 		moving = append(moving, s.timelines[p]...)
 		delete(s.timelines, p)
@@ -136,15 +133,14 @@ func (s *Store) Follow(ch identity.Change) (dropped int) {
 	for _, r := range ch.Retired {
 		take(r)
 	}
-	for _, e := range moving {
-		p, err := s.profileOf(e)
+	for _, r := range moving {
+		p, err := s.profileOf(s.tab.idLists[r.ids])
 		if err != nil {
-			delete(s.seen, e.ID)
+			delete(s.seen, r.id)
 			dropped++
 			continue
 		}
-		s.seen[e.ID] = p
-		s.insert(p, e)
+		s.insert(p, r)
 	}
 	return dropped
 }
@@ -157,7 +153,12 @@ func (s *Store) Timeline(p identity.ProfileID) []Event {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return slices.Clone(s.timelines[p])
+	tl := s.timelines[p]
+	out := make([]Event, len(tl))
+	for i, r := range tl {
+		out[i] = s.tab.event(r)
+	}
+	return out
 }
 
 // Profiles returns the profiles with events, in ID order.
@@ -185,12 +186,59 @@ func (s *Store) CountSince(p identity.ProfileID, typ string, since time.Time, ma
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	tl := s.timelines[p]
-	i, _ := slices.BinarySearchFunc(tl, since, func(e Event, t time.Time) int { return e.Time.Compare(t) })
+	ts := since.UnixNano()
+	i, _ := slices.BinarySearchFunc(tl, ts, func(r rec, t int64) int {
+		switch {
+		case r.t < t:
+			return -1
+		case r.t > t:
+			return 1
+		}
+		return 0
+	})
+	ty, ok := s.tab.strs[typ]
+	if !ok {
+		return 0
+	}
 	n := 0
-	for _, e := range tl[i:] {
-		if e.Type == typ && (match == nil || match(e)) {
+	for _, r := range tl[i:] {
+		if r.typ == ty && (match == nil || match(s.tab.event(r))) {
 			n++
 		}
 	}
 	return n
+}
+
+// Stats describe a store's size.
+type Stats struct {
+	Profiles, Events int
+	// Bytes estimates the memory held: event records, the per-profile
+	// index, the duplicate index and the interned tables.
+	Bytes int
+}
+
+// Stats returns the store's size.
+func (s *Store) Stats() Stats {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	st := Stats{Profiles: len(s.timelines), Events: len(s.seen)}
+	for _, tl := range s.timelines {
+		st.Bytes += cap(tl) * int(unsafe.Sizeof(rec{}))
+	}
+	// Go maps hold about 1.3 slots per entry plus control bytes.
+	st.Bytes += len(s.timelines) * (16 + 24 + 8) * 13 / 10
+	st.Bytes += len(s.seen) * (16 + 1) * 13 / 10
+	t := s.tab
+	for _, x := range t.strList {
+		st.Bytes += len(x) + 16 + 40
+	}
+	st.Bytes += len(t.touches) * (int(unsafe.Sizeof(Touch{})) * 2)
+	st.Bytes += len(t.props) * 96
+	for _, ids := range t.idLists {
+		st.Bytes += 24 + 48 + len(ids)*(int(unsafe.Sizeof(identity.ID{})))
+		for _, id := range ids {
+			st.Bytes += len(id.Value)
+		}
+	}
+	return st
 }

@@ -1,0 +1,148 @@
+package journey
+
+import (
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/throughline/throughline/identity"
+)
+
+// rec is an event as the store keeps it: 56 bytes, no pointers, with its
+// strings, touch, properties and identifiers interned in the store's
+// tables. A million profiles' worth of events stays small and is cheap for
+// the garbage collector, which never scans pointer-free slices.
+type rec struct {
+	id    uuid.UUID
+	t     int64  // unix nanoseconds
+	val   int64  // minor units
+	typ   uint32 // interned type
+	cur   uint32 // interned currency
+	touch uint32 // index into touches (0: none)
+	props uint32 // index into props (0: none)
+	ids   uint32 // index into idLists
+	_     uint32
+}
+
+// tables interns what events share.
+type tables struct {
+	strs     map[string]uint32
+	strList  []string
+	touchIx  map[Touch]uint32
+	touches  []Touch
+	propIx   map[string]uint32
+	props    []map[string]string
+	idIx     map[string]uint32
+	idLists  [][]identity.ID
+	keyBuf   []byte
+	propKeys []string
+	lastIDs  int // idLists index of the last list interned, -1 before any
+}
+
+func newTables() *tables {
+	return &tables{
+		strs: map[string]uint32{"": 0}, strList: []string{""},
+		touchIx: map[Touch]uint32{{}: 0}, touches: []Touch{{}},
+		propIx: map[string]uint32{"": 0}, props: []map[string]string{nil},
+		idIx: map[string]uint32{}, idLists: nil, lastIDs: -1,
+	}
+}
+
+func (t *tables) str(s string) uint32 {
+	if i, ok := t.strs[s]; ok {
+		return i
+	}
+	i := uint32(len(t.strList))
+	t.strs[s] = i
+	t.strList = append(t.strList, s)
+	return i
+}
+
+func (t *tables) touch(x Touch) uint32 {
+	if x.IsZero() {
+		return 0
+	}
+	if i, ok := t.touchIx[x]; ok {
+		return i
+	}
+	i := uint32(len(t.touches))
+	t.touchIx[x] = i
+	t.touches = append(t.touches, x)
+	return i
+}
+
+func (t *tables) prop(m map[string]string) uint32 {
+	if len(m) == 0 {
+		return 0
+	}
+	t.propKeys = t.propKeys[:0]
+	for k := range m {
+		t.propKeys = append(t.propKeys, k)
+	}
+	slices.Sort(t.propKeys)
+	b := t.keyBuf[:0]
+	for _, k := range t.propKeys {
+		b = append(append(append(append(b, k...), 0), m[k]...), 0)
+	}
+	t.keyBuf = b
+	if i, ok := t.propIx[string(b)]; ok {
+		return i
+	}
+	i := uint32(len(t.props))
+	t.propIx[string(b)] = i
+	cp := make(map[string]string, len(m))
+	for k, v := range m {
+		cp[k] = v
+	}
+	t.props = append(t.props, cp)
+	return i
+}
+
+func (t *tables) idList(ids []identity.ID) uint32 {
+	// Consecutive events of one person carry the same identifiers.
+	if t.lastIDs >= 0 && slices.Equal(t.idLists[t.lastIDs], ids) {
+		return uint32(t.lastIDs)
+	}
+	b := t.keyBuf[:0]
+	for _, id := range ids {
+		b = append(append(append(append(b, id.Kind...), 0), id.Value...), 0)
+	}
+	t.keyBuf = b
+	i, ok := t.idIx[string(b)]
+	if !ok {
+		i = uint32(len(t.idLists))
+		t.idIx[string(b)] = i
+		t.idLists = append(t.idLists, slices.Clone(ids))
+	}
+	t.lastIDs = int(i)
+	return i
+}
+
+// pack turns an event into a record, interning what it shares.
+func (t *tables) pack(e Event) rec {
+	return rec{
+		id: e.ID, t: e.Time.UnixNano(), val: e.Value.Minor,
+		typ: t.str(e.Type), cur: t.str(e.Value.Currency),
+		touch: t.touch(e.Touch), props: t.prop(e.Props), ids: t.idList(e.IDs),
+	}
+}
+
+// event rebuilds the event a record holds. Props is shared: read-only.
+func (t *tables) event(r rec) Event {
+	return Event{
+		ID: r.id, Time: time.Unix(0, r.t).UTC(), Type: t.strList[r.typ],
+		IDs: t.idLists[r.ids], Touch: t.touches[r.touch],
+		Value: Money{Minor: r.val, Currency: t.strList[r.cur]}, Props: t.props[r.props],
+	}
+}
+
+func recLess(a, b rec) int {
+	if a.t != b.t {
+		if a.t < b.t {
+			return -1
+		}
+		return 1
+	}
+	return strings.Compare(string(a.id[:]), string(b.id[:]))
+}
