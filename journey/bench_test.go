@@ -94,14 +94,11 @@ func BenchmarkPaths(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	profiles := s.Profiles()
 	convs := 0
 	for b.Loop() {
 		convs = 0
-		for _, p := range profiles {
-			for _, path := range s.Paths(p, PathOptions{}) {
-				convs += int(path.Conversions)
-			}
+		for _, path := range s.AllPaths(PathOptions{}) {
+			convs += int(path.Conversions)
 		}
 	}
 	b.ReportMetric(float64(convs)*float64(b.N)/b.Elapsed().Seconds(), "conversions/s")

@@ -1,7 +1,9 @@
 package journey
 
 import (
+	"runtime"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -99,6 +101,7 @@ type chain struct {
 // view reads a stored timeline for a funnel: step types are compared as
 // interned numbers, and an event is only rebuilt when a step has a filter.
 type view struct {
+	pool  []chain // reusable chains, so walking allocates nothing
 	tl    []rec
 	tab   *tables
 	types []int64 // per step, its interned type, or -1 when no event has it
@@ -136,52 +139,92 @@ func (s *Store) Funnel(f Funnel) FunnelResult {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	v := &view{tab: s.tab, f: &f}
 	intern := func(typ string) int64 {
 		if i, ok := s.tab.strs[typ]; ok {
 			return int64(i)
 		}
 		return -1
 	}
+	var types, xtypes []int64
 	for _, st := range f.Steps {
-		v.types = append(v.types, intern(st.Type))
+		types = append(types, intern(st.Type))
 	}
 	for _, x := range f.Exclude {
-		v.xtype = append(v.xtype, intern(x.Type))
+		xtypes = append(xtypes, intern(x.Type))
 	}
+	// Profiles are independent: split them over the cores, and add up.
+	tls := make([][]rec, 0, len(s.timelines))
 	for _, tl := range s.timelines {
-		v.tl = tl
-		c, ok := f.best(v)
-		if !ok {
-			continue
-		}
-		for i, r := range c.reached {
-			if !r {
-				continue
-			}
-			res.Reached[i]++
+		tls = append(tls, tl)
+	}
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(tls)/1024+1))
+	parts := make([]FunnelResult, workers)
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			part := FunnelResult{Reached: make([]int, n)}
 			if f.Breakdown != NoBreakdown {
-				var ch string
-				switch f.Breakdown {
-				case ByFirstTouch:
-					ch = firstTouch(v, c.entry)
-				case ByLastTouch:
-					ch = lastTouch(v, c.entry)
-				case ByStepTouch:
-					ch = lastTouch(v, c.at[i])
-				}
-				if res.ByChannel[ch] == nil {
-					res.ByChannel[ch] = make([]int, n)
-				}
-				res.ByChannel[ch][i]++
+				part.ByChannel = map[string][]int{}
+			}
+			v := &view{tab: s.tab, f: &f, types: types, xtype: xtypes}
+			for i := w; i < len(tls); i += workers {
+				v.tl = tls[i]
+				f.count(v, &part)
+			}
+			parts[w] = part
+		})
+	}
+	wg.Wait()
+	for _, part := range parts {
+		for i, c := range part.Reached {
+			res.Reached[i] += c
+		}
+		for ch, cs := range part.ByChannel {
+			if res.ByChannel[ch] == nil {
+				res.ByChannel[ch] = make([]int, n)
+			}
+			for i, c := range cs {
+				res.ByChannel[ch][i] += c
 			}
 		}
-		if c.reached[n-1] {
-			res.TimeToConvert = append(res.TimeToConvert, c.span)
-		}
+		res.TimeToConvert = append(res.TimeToConvert, part.TimeToConvert...)
 	}
 	slices.Sort(res.TimeToConvert)
 	return res
+}
+
+// count adds one profile's chain to a partial result.
+func (f Funnel) count(v *view, res *FunnelResult) {
+	n := len(f.Steps)
+	c, ok := f.best(v)
+	if !ok {
+		return
+	}
+	for i, r := range c.reached {
+		if !r {
+			continue
+		}
+		res.Reached[i]++
+		if f.Breakdown != NoBreakdown {
+			var ch string
+			switch f.Breakdown {
+			case ByFirstTouch:
+				ch = firstTouch(v, c.entry)
+			case ByLastTouch:
+				ch = lastTouch(v, c.entry)
+			case ByStepTouch:
+				ch = lastTouch(v, c.at[i])
+			}
+			if res.ByChannel[ch] == nil {
+				res.ByChannel[ch] = make([]int, n)
+			}
+			res.ByChannel[ch][i]++
+		}
+	}
+	if c.reached[n-1] {
+		res.TimeToConvert = append(res.TimeToConvert, c.span)
+	}
+	v.release(c)
 }
 
 func firstTouch(v *view, upTo int) string {
@@ -226,7 +269,10 @@ func (f Funnel) best(v *view) (chain, bool) {
 			}
 			c := f.walk(v, start, k)
 			if !found || c.depth > best.depth {
+				v.release(best)
 				best, found = c, true
+			} else {
+				v.release(c)
 			}
 			if best.depth == n-entryStep {
 				break
@@ -245,7 +291,8 @@ func (f Funnel) best(v *view) (chain, bool) {
 			continue
 		}
 		if !found {
-			union = chain{reached: make([]bool, n), at: make([]int, n), entry: c.entry}
+			union = v.newChain(n)
+			union.entry = c.entry
 			found = true
 		}
 		for i, r := range c.reached {
@@ -257,15 +304,36 @@ func (f Funnel) best(v *view) (chain, bool) {
 		if c.reached[n-1] && union.span == 0 {
 			union.span = c.span
 		}
+		v.release(c)
 	}
 	return union, found
+}
+
+// newChain takes a cleared chain from the view's pool.
+func (v *view) newChain(n int) chain {
+	if k := len(v.pool); k > 0 {
+		c := v.pool[k-1]
+		v.pool = v.pool[:k-1]
+		clear(c.reached)
+		clear(c.at)
+		c.depth, c.span, c.entry = 0, 0, 0
+		return c
+	}
+	return chain{reached: make([]bool, n), at: make([]int, n)}
+}
+
+func (v *view) release(c chain) {
+	if c.reached != nil {
+		v.pool = append(v.pool, c)
+	}
 }
 
 // walk follows the funnel from the event at start, which matched step
 // entryStep.
 func (f Funnel) walk(v *view, start, entryStep int) chain {
 	n := len(f.Steps)
-	c := chain{reached: make([]bool, n), at: make([]int, n), entry: start}
+	c := v.newChain(n)
+	c.entry = start
 	c.reached[entryStep], c.at[entryStep] = true, start
 	c.depth = 1
 	t0 := v.when(start)

@@ -285,3 +285,27 @@ func TestStats(t *testing.T) {
 		t.Fatalf("Stats = %+v", st)
 	}
 }
+
+func TestAllPaths(t *testing.T) {
+	var obs []identity.Observation
+	for i := range 3000 {
+		obs = append(obs, identity.Observation{Source: "web_form", IDs: ids("crm", fmt.Sprint(i))})
+	}
+	g := graphWith(t, obs...)
+	s := NewStore(g, nil)
+	for i := range 3000 {
+		s.Add(ev(fmt.Sprint("t", i), day(1), PageView, Touch{Channel: "search"}, "crm", fmt.Sprint(i)))
+		if i%3 == 0 {
+			s.Add(ev(fmt.Sprint("c", i), day(2), Contract, Touch{}, "crm", fmt.Sprint(i)))
+		}
+	}
+	all := s.AllPaths(PathOptions{})
+	conv, nulls := 0.0, 0.0
+	for _, p := range all {
+		conv += p.Conversions
+		nulls += p.Nulls
+	}
+	if len(all) != 3000 || conv != 1000 || nulls != 2000 {
+		t.Fatalf("%d paths, %v conversions, %v nulls", len(all), conv, nulls)
+	}
+}

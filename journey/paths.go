@@ -1,6 +1,9 @@
 package journey
 
 import (
+	"runtime"
+	"slices"
+	"sync"
 	"time"
 
 	"github.com/throughline/throughline/attribution"
@@ -72,6 +75,26 @@ func (s *Store) Paths(p identity.ProfileID, opts PathOptions) []attribution.Path
 		out = append(out, rest)
 	}
 	return out
+}
+
+// AllPaths returns the paths of every profile (in profile ID order), built
+// on every core.
+func (s *Store) AllPaths(opts PathOptions) []attribution.Path {
+	profiles := s.Profiles()
+	workers := max(1, min(runtime.GOMAXPROCS(0), len(profiles)/1024+1))
+	parts := make([][]attribution.Path, workers)
+	chunk := (len(profiles) + workers - 1) / workers
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Go(func() {
+			lo, hi := min(w*chunk, len(profiles)), min((w+1)*chunk, len(profiles))
+			for _, p := range profiles[lo:hi] {
+				parts[w] = append(parts[w], s.Paths(p, opts)...)
+			}
+		})
+	}
+	wg.Wait()
+	return slices.Concat(parts...)
 }
 
 func (s *Store) touchOf(r rec) attribution.Touch {
