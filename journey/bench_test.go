@@ -45,7 +45,7 @@ func BenchmarkIngest(b *testing.B) {
 	g, events := benchWorld(b, 20_000, 20)
 	var s *Store
 	for b.Loop() {
-		s = NewStore(g, nil)
+		s = NewStore(g, &Options{SizeHint: len(events)})
 		for _, e := range events {
 			if _, err := s.Add(e); err != nil {
 				b.Fatal(err)

@@ -20,6 +20,9 @@ type Options struct {
 	// NewID makes IDs for events that come without one; nil means UUIDv7
 	// (time-ordered).
 	NewID func() (uuid.UUID, error)
+	// SizeHint is the number of events expected, so a bulk load does not
+	// grow the duplicate index step by step. Zero is fine.
+	SizeHint int
 }
 
 // ErrNoProfile reports an event none of whose identifiers resolves.
@@ -44,7 +47,7 @@ func NewStore(g *identity.Graph, opts *Options) *Store {
 	if opts == nil {
 		opts = &Options{}
 	}
-	s := &Store{graph: g, conv: map[string]bool{}, newID: opts.NewID, tab: newTables(), timelines: map[identity.ProfileID][]rec{}, seen: map[uuid.UUID]struct{}{}}
+	s := &Store{graph: g, conv: map[string]bool{}, newID: opts.NewID, tab: newTables(), timelines: map[identity.ProfileID][]rec{}, seen: make(map[uuid.UUID]struct{}, opts.SizeHint)}
 	if s.newID == nil {
 		s.newID = uuid.NewV7
 	}
