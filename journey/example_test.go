@@ -54,3 +54,30 @@ func ExampleStore_Paths() {
 	}
 	// Output: [display retargeting] 1 2.5e+08
 }
+
+func ExampleStore_Funnel() {
+	g, _ := identity.New(nil)
+	s := journey.NewStore(g, nil)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	add := func(person string, days int, typ, channel string) {
+		id := []identity.ID{{Kind: identity.CRM, Value: person}}
+		g.Observe(identity.Observation{Source: "crm_import", IDs: id})
+		s.Add(journey.Event{Time: at.AddDate(0, 0, days), Type: typ, IDs: id, Touch: journey.Touch{Channel: channel}})
+	}
+	add("anna", 0, journey.Lead, "retargeting")
+	add("anna", 3, journey.TestDrive, "")
+	add("anna", 20, journey.Contract, "")
+	add("boris", 0, journey.Lead, "display")
+	add("boris", 5, journey.TestDrive, "")
+	add("vera", 1, journey.Lead, "display")
+	r := s.Funnel(journey.Funnel{
+		Steps:     []journey.Step{{Type: journey.Lead}, {Type: journey.TestDrive}, {Type: journey.Contract}},
+		Window:    90 * 24 * time.Hour,
+		Breakdown: journey.ByLastTouch,
+	})
+	fmt.Println(r.Reached, r.TimeToConvert)
+	fmt.Println(r.ByChannel["display"], r.ByChannel["retargeting"])
+	// Output:
+	// [3 2 1] [480h0m0s]
+	// [2 1 0] [1 1 1]
+}
