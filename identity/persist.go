@@ -4,10 +4,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 	"slices"
-	"strconv"
 	"strings"
 
 	"github.com/throughline/throughline/internal/journal"
@@ -60,10 +57,7 @@ const (
 )
 
 type store struct {
-	dir      string
-	gen      uint64
-	log      *journal.Log
-	opts     journal.Options
+	dir      *journal.Dir
 	buf      []byte
 	recovery Recovery
 	replay   bool // applying journal records: do not write them again
@@ -79,40 +73,17 @@ func Open(dir string, opts *Options) (*Graph, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return nil, err
-	}
-	st := &store{dir: dir, opts: journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval}}
-	snap := filepath.Join(dir, "snapshot.snap")
-	if _, err := os.Stat(snap); err == nil {
-		gen, body, err := journal.ReadSnapshot(snap, "identity")
-		if err != nil {
-			return nil, err
-		}
-		if err := g.decodeSnapshot(body); err != nil {
-			return nil, fmt.Errorf("identity: snapshot %s: %w", snap, err)
-		}
-		st.gen = gen
-		st.recovery.Snapshot, st.recovery.Generation = true, gen
-	} else if !os.IsNotExist(err) {
-		return nil, err
-	}
-	st.replay = true
+	st := &store{replay: true}
 	g.store = st
-	log, rec, err := journal.Open(st.journalPath(st.gen), &st.opts, func(r journal.Record) error {
-		return g.replayRecord(r)
-	})
+	d, rec, err := journal.OpenDir(dir, "identity", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval},
+		g.decodeSnapshot, g.replayRecord)
 	st.replay = false
 	if err != nil {
-		return nil, err
+		return nil, fmt.Errorf("identity: %w", err)
 	}
-	st.log = log
-	st.recovery.Records, st.recovery.DroppedBytes, st.recovery.Reason = rec.Records, rec.DroppedBytes, rec.Reason
+	st.dir = d
+	st.recovery = Recovery{Snapshot: rec.Snapshot, Generation: rec.Generation, Records: rec.Records, DroppedBytes: rec.DroppedBytes, Reason: rec.Reason}
 	return g, nil
-}
-
-func (s *store) journalPath(gen uint64) string {
-	return filepath.Join(s.dir, "journal-"+strconv.FormatUint(gen, 10)+".log")
 }
 
 // Recovery reports what Open restored and what it dropped.
@@ -128,7 +99,7 @@ func (g *Graph) journalWrite(typ byte, payload []byte) error {
 	if g.store == nil || g.store.replay {
 		return nil
 	}
-	if err := g.store.log.Append(typ, payload); err != nil {
+	if err := g.store.dir.Append(typ, payload); err != nil {
 		return fmt.Errorf("identity: journal: %w", err)
 	}
 	return nil
@@ -273,37 +244,10 @@ func (g *Graph) Snapshot() error {
 }
 
 func (g *Graph) snapshotLocked() error {
-	s := g.store
-	if s == nil {
+	if g.store == nil {
 		return ErrNotPersistent
 	}
-	body := g.encodeSnapshot()
-	next := s.gen + 1
-	// The new journal exists (empty) before the snapshot names it.
-	nl, _, err := journal.Open(s.journalPath(next), &s.opts, nil)
-	if err != nil {
-		return err
-	}
-	if err := journal.WriteSnapshot(filepath.Join(s.dir, "snapshot.snap"), "identity", next, body); err != nil {
-		nl.Close()
-		os.Remove(s.journalPath(next))
-		return err
-	}
-	old := s.log
-	s.log, s.gen = nl, next
-	old.Close()
-	entries, _ := os.ReadDir(s.dir)
-	for _, e := range entries {
-		name := e.Name()
-		if !strings.HasPrefix(name, "journal-") || !strings.HasSuffix(name, ".log") {
-			continue
-		}
-		gen, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, "journal-"), ".log"), 10, 64)
-		if err == nil && gen < next {
-			os.Remove(filepath.Join(s.dir, name))
-		}
-	}
-	return nil
+	return g.store.dir.Compact(g.encodeSnapshot())
 }
 
 // Sync flushes the journal to disk.
@@ -313,7 +257,7 @@ func (g *Graph) Sync() error {
 	if g.store == nil {
 		return ErrNotPersistent
 	}
-	return g.store.log.Sync()
+	return g.store.dir.Sync()
 }
 
 // Close syncs and closes the journal. The graph stays readable; mutating
@@ -324,7 +268,7 @@ func (g *Graph) Close() error {
 	if g.store == nil {
 		return ErrNotPersistent
 	}
-	return g.store.log.Close()
+	return g.store.dir.Close()
 }
 
 const snapshotFormat = 1

@@ -23,6 +23,10 @@ type Options struct {
 	// SizeHint is the number of events expected, so a bulk load does not
 	// grow the duplicate index step by step. Zero is fine.
 	SizeHint int
+	// Sync and SyncInterval set when a store made by Open writes its
+	// journal to disk; the zero value fsyncs every Add.
+	Sync         SyncMode
+	SyncInterval time.Duration
 }
 
 // ErrNoProfile reports an event none of whose identifiers resolves.
@@ -40,6 +44,7 @@ type Store struct {
 	tab       *tables
 	timelines map[identity.ProfileID][]rec // each sorted by (time, ID)
 	seen      map[uuid.UUID]struct{}
+	persist   *persistence // nil unless made by Open
 }
 
 // NewStore returns an empty store over g.
@@ -96,6 +101,9 @@ func (s *Store) Add(e Event) (added bool, err error) {
 	}
 	if _, dup := s.seen[e.ID]; dup {
 		return false, nil
+	}
+	if err := s.journalEvent(e); err != nil {
+		return false, err
 	}
 	s.seen[e.ID] = struct{}{}
 	s.insert(p, s.tab.pack(e))

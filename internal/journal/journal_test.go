@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 )
@@ -310,4 +311,42 @@ func FuzzDecodeSnapshot(f *testing.F) {
 			t.Fatal("decoded snapshot does not re-encode to itself")
 		}
 	})
+}
+
+func TestDir(t *testing.T) {
+	dir := t.TempDir()
+	var restored []string
+	open := func() (*Dir, DirRecovery) {
+		restored = nil
+		d, rec, err := OpenDir(dir, "test", &Options{Sync: SyncNever},
+			func(body []byte) error { restored = append(restored, "snap:"+string(body)); return nil },
+			func(r Record) error { restored = append(restored, string(r.Payload)); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d, rec
+	}
+	d, rec := open()
+	if rec.Snapshot || rec.Records != 0 {
+		t.Fatalf("fresh dir: %+v", rec)
+	}
+	d.Append(1, []byte("a"))
+	d.Append(1, []byte("b"))
+	if err := d.Compact([]byte("ab")); err != nil {
+		t.Fatal(err)
+	}
+	d.Append(1, []byte("c"))
+	d.Close()
+	d, rec = open()
+	defer d.Close()
+	if !rec.Snapshot || rec.Generation != 1 || rec.Records != 1 || strings.Join(restored, ",") != "snap:ab,c" {
+		t.Fatalf("reopened: %+v %v", rec, restored)
+	}
+	logs, _ := filepath.Glob(filepath.Join(dir, "journal-*.log"))
+	if len(logs) != 1 {
+		t.Fatalf("journals %v", logs)
+	}
+	if _, _, err := OpenDir(dir, "other", nil, func([]byte) error { return nil }, nil); !errors.Is(err, ErrBadSnapshot) {
+		t.Fatalf("wrong kind: %v", err)
+	}
 }

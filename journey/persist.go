@@ -1,0 +1,156 @@
+package journey
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"slices"
+
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/journal"
+)
+
+// Persistence: a store made by [Open] writes every event it adds to an
+// append-only journal first (the record format of internal/journal, shared
+// with package identity) and [Store.Snapshot] compacts the journal into a
+// snapshot. Reopening restores the snapshot and replays the journal; a torn
+// or corrupted tail is cut off and reported. Profiles are not stored: events
+// are filed again under the profiles the identity graph gives them, so open
+// the graph first.
+
+// SyncMode says when journal appends reach the disk (see identity.SyncMode).
+type SyncMode = identity.SyncMode
+
+// Recovery reports what Open restored.
+type Recovery struct {
+	Snapshot     bool
+	Records      int    // journal records replayed
+	DroppedBytes int64  // a damaged journal tail cut off
+	Reason       string // why
+	// Unresolved counts stored events none of whose identifiers resolves in
+	// the graph now (erased since); they are left out.
+	Unresolved int
+}
+
+// ErrNotPersistent is returned by Snapshot on a store made by NewStore.
+var ErrNotPersistent = errors.New("journey: store has no directory (made by NewStore, not Open)")
+
+const recEvent byte = 1
+
+type persistence struct {
+	dir      *journal.Dir
+	buf      []byte
+	replay   bool
+	recovery Recovery
+}
+
+// Open opens the store kept in dir over graph g, restoring its snapshot and
+// replaying its journal.
+func Open(dir string, g *identity.Graph, opts *Options) (*Store, error) {
+	s := NewStore(g, opts)
+	if opts == nil {
+		opts = &Options{}
+	}
+	p := &persistence{replay: true}
+	s.persist = p
+	add := func(line []byte) error {
+		var e Event
+		if err := e.UnmarshalJSON(line); err != nil {
+			return err
+		}
+		if _, err := s.Add(e); err != nil {
+			if errors.Is(err, ErrNoProfile) {
+				p.recovery.Unresolved++
+				return nil
+			}
+			return err
+		}
+		return nil
+	}
+	d, rec, err := journal.OpenDir(dir, "journey", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval},
+		func(body []byte) error {
+			for line := range bytes.Lines(body) {
+				if err := add(bytes.TrimSpace(line)); err != nil {
+					return err
+				}
+			}
+			return nil
+		},
+		func(r journal.Record) error {
+			if r.Type != recEvent {
+				return fmt.Errorf("unknown record type %d", r.Type)
+			}
+			return add(r.Payload)
+		})
+	p.replay = false
+	if err != nil {
+		return nil, fmt.Errorf("journey: %w", err)
+	}
+	p.dir = d
+	p.recovery.Snapshot, p.recovery.Records, p.recovery.DroppedBytes, p.recovery.Reason = rec.Snapshot, rec.Records, rec.DroppedBytes, rec.Reason
+	return s, nil
+}
+
+// Recovery reports what Open restored.
+func (s *Store) Recovery() Recovery {
+	if s.persist == nil {
+		return Recovery{}
+	}
+	return s.persist.recovery
+}
+
+// journalEvent writes an event ahead of adding it; the store lock is held.
+func (s *Store) journalEvent(e Event) error {
+	p := s.persist
+	if p == nil || p.replay {
+		return nil
+	}
+	p.buf = e.AppendJSON(p.buf[:0])
+	if err := p.dir.Append(recEvent, p.buf); err != nil {
+		return fmt.Errorf("journey: journal: %w", err)
+	}
+	return nil
+}
+
+// Snapshot writes every stored event to a new snapshot and starts a new
+// journal, removing the old one.
+func (s *Store) Snapshot() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.persist == nil {
+		return ErrNotPersistent
+	}
+	var body []byte
+	profiles := make([]identity.ProfileID, 0, len(s.timelines))
+	for p := range s.timelines {
+		profiles = append(profiles, p)
+	}
+	slices.SortFunc(profiles, identity.ProfileID.Compare)
+	for _, p := range profiles {
+		for _, r := range s.timelines[p] {
+			body = s.tab.event(r).AppendJSON(body)
+			body = append(body, '\n')
+		}
+	}
+	return s.persist.dir.Compact(body)
+}
+
+// Sync flushes the journal; Close syncs and closes it.
+func (s *Store) Sync() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.persist == nil {
+		return ErrNotPersistent
+	}
+	return s.persist.dir.Sync()
+}
+
+// Close syncs and closes the journal.
+func (s *Store) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.persist == nil {
+		return ErrNotPersistent
+	}
+	return s.persist.dir.Close()
+}

@@ -1,0 +1,82 @@
+package journey
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"reflect"
+	"testing"
+
+	"github.com/throughline/throughline/identity"
+)
+
+func TestOpenSnapshotReopen(t *testing.T) {
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1", "phone", "+79161234567")})
+	dir := t.TempDir()
+	s, err := Open(dir, g, &Options{Sync: identity.SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10 {
+		e := ev(fmt.Sprint(i), day(float64(i)), []string{PageView, Lead, Contract}[i%3], Touch{Channel: "search", Campaign: "spring"}, "cookie", "c1")
+		e.Props = map[string]string{"model": "Camry"}
+		e.Value = Money{Minor: int64(i * 100), Currency: "RUB"}
+		if _, err := s.Add(e); err != nil {
+			t.Fatal(err)
+		}
+		if i == 5 {
+			if err := s.Snapshot(); err != nil {
+				t.Fatal(err)
+			}
+		}
+	}
+	p, _ := g.Resolve(identity.Cookie, "c1")
+	want := s.Timeline(p)
+	s.Close()
+	back, err := Open(dir, g, &Options{Sync: identity.SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	if r := back.Recovery(); !r.Snapshot || r.Records != 4 || r.DroppedBytes != 0 {
+		t.Fatalf("Recovery %+v", r)
+	}
+	if got := back.Timeline(p); !reflect.DeepEqual(got, want) {
+		t.Fatalf("restored timeline differs:\n%v\n%v", got, want)
+	}
+	if err := NewStore(g, nil).Snapshot(); err != ErrNotPersistent {
+		t.Fatal(err)
+	}
+}
+
+// TestTornEventJournal cuts the journal at every byte of its last records.
+func TestTornEventJournal(t *testing.T) {
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1")})
+	dir := t.TempDir()
+	s, _ := Open(dir, g, &Options{Sync: identity.SyncNever})
+	var sizes []int64
+	for i := range 6 {
+		s.Add(ev(fmt.Sprint(i), day(float64(i)), PageView, Touch{}, "cookie", "c1"))
+		s.Sync()
+		st, _ := os.Stat(filepath.Join(dir, "journal-0.log"))
+		sizes = append(sizes, st.Size())
+	}
+	s.Close()
+	data, _ := os.ReadFile(filepath.Join(dir, "journal-0.log"))
+	for cut := sizes[3]; cut <= int64(len(data)); cut++ {
+		d := t.TempDir()
+		os.WriteFile(filepath.Join(d, "journal-0.log"), data[:cut], 0o644)
+		back, err := Open(d, g, &Options{Sync: identity.SyncNever})
+		if err != nil {
+			t.Fatalf("cut at %d: %v", cut, err)
+		}
+		kept := 0
+		for kept < len(sizes) && sizes[kept] <= cut {
+			kept++
+		}
+		if back.Len() != kept || back.Recovery().Records != kept {
+			t.Fatalf("cut at %d: %d events, want %d (%+v)", cut, back.Len(), kept, back.Recovery())
+		}
+		back.Close()
+	}
+}
