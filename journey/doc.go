@@ -26,6 +26,27 @@
 // every ad click). [Store.Paths] returns, for each conversion, the touchpoints
 // within a lookback window (90 days by default) as attribution paths.
 //
-// This package is being built: funnels, segment counts, persistence and
-// JSONL input come next (see the project's issue tracker).
+// # Funnels and counts
+//
+// [Store.Funnel] answers "how many leads became contracts, through which
+// steps, from which channels, in how long": ordered steps that may be
+// loose, strict or in any order, open or closed, with a total window,
+// per-step limits and exclusions, each profile counted once per step, broken
+// down by the channel of the first, the last or each step's touch.
+// [Store.CountSince] is the cheap "N events of type T in the last days" read
+// segments need.
+//
+// # Storage
+//
+// Events are kept as 56-byte pointer-free records with interned strings,
+// touches, properties and identifiers, about 120 bytes per event in all.
+// [Open] makes a durable store: events are written ahead to a journal in the
+// format package identity uses, [Store.Snapshot] compacts, and reopening
+// replays; [Store.ReadJSONL] loads the JSONL event format, reporting bad
+// lines by number.
+//
+// # Concurrency
+//
+// A Store is safe for concurrent use. Add resolves and files an event under
+// one lock, so a Follow never strands an event under a retired profile.
 package journey
