@@ -1,9 +1,12 @@
 package channel_test
 
 import (
+	"errors"
 	"fmt"
+	"time"
 
 	"github.com/throughline/throughline/channel"
+	"github.com/throughline/throughline/identity"
 )
 
 func ExampleClassifier_Classify() {
@@ -29,4 +32,33 @@ func ExampleClassifier_Classify() {
 	// Paid Search                  GA4: Paid Search
 	// OK                           GA4: Referral
 	// Direct                       GA4: Referral
+}
+
+func ExampleLinks() {
+	links, err := channel.NewLinks(channel.LinkConfig{
+		Keys:    map[uint32][]byte{2: []byte("an example secret of 32+ bytes!!")},
+		Current: 2,
+	})
+	if err != nil {
+		panic(err)
+	}
+	profile, _ := identity.ParseProfileID("0123abcd-4567-8def-8123-456789abcdef")
+	sent := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
+	tok, _ := links.Sign(channel.LinkClaims{
+		Profile: profile, Message: "send-42", Channel: "sms", Purpose: "test-drive",
+		Expires: sent.Add(7 * 24 * time.Hour),
+	})
+	fmt.Println("https://dealer.ru/l/" + tok)
+
+	c, err := links.Verify(tok, "test-drive", sent.Add(time.Hour))
+	fmt.Println(c.Profile, c.Message, c.Channel, err)
+	_, err = links.Verify(tok, "test-drive", sent.Add(8*24*time.Hour))
+	fmt.Println(errors.Is(err, channel.ErrTokenExpired))
+	_, err = links.Verify(tok, "unsubscribe", sent.Add(time.Hour))
+	fmt.Println(errors.Is(err, channel.ErrTokenPurpose))
+	// Output:
+	// https://dealer.ru/l/AQKgkrXYBgEjq81FZ43vgSNFZ4mrze8Hc2VuZC00MgNzbXMKdGVzdC1kcml2ZTtkRM7YnpHJegTM1jyeYKs
+	// 0123abcd-4567-8def-8123-456789abcdef send-42 sms <nil>
+	// true
+	// true
 }

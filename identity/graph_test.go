@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -216,6 +217,17 @@ func TestProfileIDText(t *testing.T) {
 	var u ProfileID
 	if err := u.UnmarshalText([]byte(s)); err != nil || u != ch.Profile {
 		t.Fatal(err)
+	}
+	bin, _ := ch.Profile.MarshalBinary()
+	if len(bin) != 16 || hex.EncodeToString(bin) != strings.ReplaceAll(s, "-", "") {
+		t.Fatalf("MarshalBinary = %x, want the UUID's bytes %s", bin, s)
+	}
+	var v ProfileID
+	if err := v.UnmarshalBinary(bin); err != nil || v != ch.Profile {
+		t.Fatalf("UnmarshalBinary = %v, %v", v, err)
+	}
+	if err := v.UnmarshalBinary(bin[:15]); !errors.Is(err, ErrMalformed) {
+		t.Errorf("UnmarshalBinary(15 bytes) = %v", err)
 	}
 	for _, bad := range []string{"", "xyz", strings.Repeat("g", 36), "01234567-89ab-cdef-0123-456789abcdeX"} {
 		if _, err := ParseProfileID(bad); !errors.Is(err, ErrMalformed) {

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"encoding/binary"
 	"encoding/hex"
 	"fmt"
 
@@ -105,4 +106,22 @@ func idLo(kind Kind, value string) uint64 {
 	d.Write([]byte{0})
 	d.WriteString(value)
 	return d.Sum64()&^(0x3<<62) | 0x2<<62
+}
+
+// MarshalBinary implements encoding.BinaryMarshaler: the 16 bytes of the
+// UUID form, for compact tokens and keys.
+func (p ProfileID) MarshalBinary() ([]byte, error) {
+	b := make([]byte, 16)
+	binary.BigEndian.PutUint64(b, p.hi)
+	binary.BigEndian.PutUint64(b[8:], p.lo)
+	return b, nil
+}
+
+// UnmarshalBinary implements encoding.BinaryUnmarshaler.
+func (p *ProfileID) UnmarshalBinary(b []byte) error {
+	if len(b) != 16 {
+		return &ParseError{Kind: "profile", Input: hex.EncodeToString(b), Reason: "want 16 bytes", Err: ErrMalformed}
+	}
+	p.hi, p.lo = binary.BigEndian.Uint64(b), binary.BigEndian.Uint64(b[8:])
+	return nil
 }
