@@ -63,7 +63,7 @@ type CallPool struct {
 	numbers []string       // canonical E.164, pool order
 	index   map[string]int // canonical number -> position
 	def     string
-	free    []int // free numbers, least recently released first
+	free    []int          // free numbers, least recently released first
 	holder  map[string]int // session -> number it holds
 	live    []*lease       // by number: the current lease, nil when free
 	history [][]lease      // by number: past leases, oldest first
