@@ -24,6 +24,39 @@
 // rules with a RuleSet of their own placed first, or replace a built-in rule
 // by channel name (Rule.Replace).
 //
-// Personal links, call tracking and reachability are being built; see the
-// project's issue tracker (issue 6).
+// # Personal links
+//
+// Links signs tokens for links in emails and SMS: HMAC-SHA-256 (truncated
+// to 128 bits) over the profile, message ID, channel, purpose, expiry and
+// key ID, in a compact URL-safe form (about 90 characters). Verification is
+// constant-time and fails with distinct errors for malformed, unknown-key,
+// tampered, expired and wrong-purpose tokens; keys rotate by ID. A verified
+// click becomes identity evidence through ClickObservation: asserted and
+// attach-only, so a forwarded link never merges two people who both left
+// hard identifiers. Tokens are stateless and replayable until expiry; see
+// Links for the replay policy.
+//
+// # Call tracking
+//
+// CallPool is dynamic number insertion: each visitor session gets a number
+// from the dealer's pool on its first page view and keeps it while active
+// plus a grace period after leaving (150 s by default, as Roistat); an
+// exhausted pool shows the default number. Match finds the session that
+// held a called number at the time of the call, and when an earlier holder
+// could also be calling it reports both with confidences rather than guess.
+// A confident match yields inferred, attach-only identity evidence (caller
+// phone with the session's cookie). The pool's numbers are junk to identity
+// (CallPool.Junk).
+//
+// # Consent and reachability
+//
+// Reacher keeps per-profile contacts, consent per (channel, purpose),
+// suppression lists, and the sends that count towards frequency caps (per
+// local calendar day and rolling week, per channel and across channels).
+// Reach answers, in preference order, which channels can reach a person
+// now and why the others cannot: no contact, no consent, suppressed,
+// capped, or quiet until HH:MM in the person's time zone (windows may wrap
+// past midnight; Next holds a message until quiet hours end). Transactional
+// purposes skip consent (unless refused), caps, quiet hours and
+// unsubscribes. Time is always passed in, never read from the clock.
 package channel

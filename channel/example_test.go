@@ -62,3 +62,53 @@ func ExampleLinks() {
 	// true
 	// true
 }
+
+func ExampleReacher_Reach() {
+	r, err := channel.NewReacher(channel.ReachConfig{
+		Preference: []string{"push", "sms", "email"},
+		Caps:       map[string]channel.Cap{"*": {Day: 2, Week: 5}},
+		Quiet:      map[string]channel.Window{"sms": channel.Hours(21, 0, 9, 0), "push": channel.Hours(21, 0, 9, 0)},
+	})
+	if err != nil {
+		panic(err)
+	}
+	var buyer identity.ProfileID // the zero ID stands in for a real profile here
+	vladivostok, _ := time.LoadLocation("Asia/Vladivostok")
+	r.SetLocation(buyer, vladivostok)
+	r.SetContact(buyer, "sms", "+79161234567")
+	r.SetContact(buyer, "email", "buyer@mail.ru")
+	granted := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	r.RecordConsent(buyer, channel.Consent{Channel: "sms", Purpose: "marketing", Status: channel.ConsentGranted, At: granted})
+	r.RecordConsent(buyer, channel.Consent{Channel: "email", Purpose: "marketing", Status: channel.ConsentGranted, At: granted})
+
+	now := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC) // 22:00 in Vladivostok
+	for _, x := range r.Reach(buyer, "marketing", now) {
+		fmt.Println(x)
+	}
+	// Output:
+	// push: no contact
+	// sms: quiet until 09:00
+	// email: reachable
+}
+
+func ExampleCallPool() {
+	pool, err := channel.NewCallPool(channel.CallPoolConfig{
+		Numbers: []string{"+7 495 100-00-01", "+7 495 100-00-02"},
+		Default: "+7 495 199-99-99",
+	})
+	if err != nil {
+		panic(err)
+	}
+	t := time.Date(2026, 11, 23, 12, 0, 0, 0, time.UTC)
+	shown, _ := pool.Assign(channel.SessionRef{Session: "s-1", Cookie: "GA1.2.123.456"}, t)
+	pool.Leave("s-1", t.Add(4*time.Minute))
+
+	m, _ := pool.Match(shown, "8 916 123-45-67", t.Add(5*time.Minute))
+	s, ok := m.Session()
+	fmt.Println(shown, s.Session, ok, m.Candidates[0].Confidence)
+	o, _ := m.Observation()
+	fmt.Println(o.Source, o.IDs)
+	// Output:
+	// +74951000001 s-1 true 1
+	// call [phone:+79161234567 cookie:GA1.2.123.456]
+}

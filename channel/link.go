@@ -25,6 +25,7 @@ var (
 	ErrTokenPurpose    = errors.New("channel: link token issued for another purpose")
 	ErrTokenClaims     = errors.New("channel: invalid link token claims")
 	ErrUnknownProfile  = errors.New("channel: profile no longer exists")
+	ErrForeignBrowser  = errors.New("channel: link opened in another person's browser")
 )
 
 // LinkClaims are what a personal link vouches for. The token carries them
@@ -225,13 +226,18 @@ func decodeClaims(raw []byte) (c LinkClaims, body []byte, err error) {
 // ClickObservation turns a verified click into identity evidence: the
 // clicking browser's cookie seen with the profile's strongest identifier,
 // under the source "<channel>_click" (email_click, sms_click), whose
-// default rule in identity is asserted and attach-only. Attach-only evidence
-// can give a new cookie to the profile but never merges two profiles that
-// both hold hard identifiers, so a link forwarded to a spouse does not glue
-// the spouse to the buyer. Hosts with their own identity.Policy.Sources
-// must keep these sources attach-only.
+// default rule in identity is asserted and attach-only: it can give a new
+// browser to the profile but is no mergeable evidence between two people.
 //
-// It fails with ErrUnknownProfile when the profile has been forgotten.
+// A click from a browser that already belongs to another profile holding
+// hard identifiers yields no evidence and ErrForeignBrowser: the link was
+// forwarded (a spouse, a friend), and recording it could still tip
+// identity's dependence rule into gluing that person to the buyer. Hosts
+// with their own identity.Policy.Sources must keep these sources
+// attach-only.
+//
+// It fails with ErrUnknownProfile when the profile has been forgotten, and
+// with identity's errors for a malformed cookie.
 func ClickObservation(g *identity.Graph, c LinkClaims, cookie string, at time.Time) (identity.Observation, error) {
 	p, ok := g.Current(c.Profile)
 	if !ok {
@@ -245,6 +251,13 @@ func ClickObservation(g *identity.Graph, c LinkClaims, cookie string, at time.Ti
 	if anchor.Kind == "" {
 		return identity.Observation{}, fmt.Errorf("%w: %s", ErrUnknownProfile, c.Profile)
 	}
+	cid, err := g.Normalize(identity.Cookie, cookie)
+	if err != nil {
+		return identity.Observation{}, err
+	}
+	if owner, err := g.ResolveID(cid); err == nil && owner != p && hasHard(g, owner) {
+		return identity.Observation{}, fmt.Errorf("%w: cookie belongs to profile %s", ErrForeignBrowser, owner)
+	}
 	src := c.Channel + "_click"
 	if c.Channel == "" {
 		src = "link_click"
@@ -252,6 +265,20 @@ func ClickObservation(g *identity.Graph, c LinkClaims, cookie string, at time.Ti
 	return identity.Observation{
 		Time:   at,
 		Source: src,
-		IDs:    []identity.ID{anchor, {Kind: identity.Cookie, Value: cookie}},
+		IDs:    []identity.ID{anchor, cid},
 	}, nil
+}
+
+// hasHard reports whether profile p holds a hard identifier.
+func hasHard(g *identity.Graph, p identity.ProfileID) bool {
+	hard := map[identity.Kind]bool{}
+	for _, k := range g.Kinds() {
+		hard[k.Kind] = k.Class == identity.Hard
+	}
+	for id := range g.Keys(p) {
+		if hard[id.Kind] {
+			return true
+		}
+	}
+	return false
 }

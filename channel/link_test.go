@@ -181,8 +181,8 @@ func TestLinkConfigAndClaimErrors(t *testing.T) {
 
 // TestForwardedLinkDoesNotMerge: the buyer's SMS link is forwarded to the
 // spouse, who clicks it in a browser already known as hers (she left her own
-// email in a form). The click must not merge the two; a click from a fresh
-// browser attaches that browser to the buyer.
+// email in a form). The click must yield no evidence, so the two stay apart;
+// a click from the buyer's own or a fresh browser attaches it to the buyer.
 func TestForwardedLinkDoesNotMerge(t *testing.T) {
 	g, err := identity.New(nil)
 	if err != nil {
@@ -205,30 +205,30 @@ func TestForwardedLinkDoesNotMerge(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	o, err := ClickObservation(g, c, "GA1.2.222.2", t0.Add(time.Minute))
+	// The click in her browser yields no evidence: the link was forwarded.
+	if _, err := ClickObservation(g, c, "GA1.2.222.2", t0.Add(time.Minute)); !errors.Is(err, ErrForeignBrowser) {
+		t.Fatalf("click in the spouse's browser: %v, want ErrForeignBrowser", err)
+	}
+	b2, _ := g.Resolve(identity.Phone, "+79161234567")
+	s2, _ := g.Resolve(identity.Email, "spouse@mail.ru")
+	if b2 == s2 || b2 != buyer || s2 != spouse {
+		t.Fatalf("profiles changed: %s→%s, %s→%s", buyer, b2, spouse, s2)
+	}
+
+	// The buyer's own known browser and a fresh browser give evidence.
+	o, err := ClickObservation(g, c, "GA1.2.111.1", t0.Add(time.Minute))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if o.Source != "sms_click" || o.Trust != identity.TrustDefault {
-		t.Errorf("observation %+v: want sms_click with the source's trust", o)
-	}
-	for _, x := range o.IDs {
-		if x.Kind == identity.Email && x.Value == "spouse@mail.ru" {
-			t.Errorf("click evidence leaks the other profile's email")
-		}
+	if o.Source != "sms_click" || o.Trust != identity.TrustDefault || o.IDs[0] != id(identity.Phone, "+79161234567") {
+		t.Errorf("observation %+v: want sms_click with the source's trust and the buyer's phone", o)
 	}
 	must(o)
-	b2, _ := g.Resolve(identity.Phone, "+79161234567")
-	s2, _ := g.Resolve(identity.Email, "spouse@mail.ru")
-	if b2 == s2 {
-		t.Fatalf("forwarded link merged buyer %s and spouse %s", b2, s2)
-	}
-	if b2 != buyer || s2 != spouse {
-		t.Errorf("profiles changed: %s→%s, %s→%s", buyer, b2, spouse, s2)
-	}
-
 	// A fresh browser clicking the buyer's link joins the buyer.
-	o, _ = ClickObservation(g, c, "GA1.2.333.3", t0.Add(2*time.Minute))
+	o, err = ClickObservation(g, c, "GA1.2.333.3", t0.Add(2*time.Minute))
+	if err != nil {
+		t.Fatal(err)
+	}
 	must(o)
 	if p, _ := g.Resolve(identity.Cookie, "GA1.2.333.3"); p != buyer {
 		t.Errorf("fresh cookie resolved to %s, want buyer %s", p, buyer)
@@ -243,6 +243,9 @@ func TestForwardedLinkDoesNotMerge(t *testing.T) {
 	}
 	if _, err := g.Forget(identity.Cookie, "GA1.2.333.3", false); err != nil {
 		t.Fatal(err)
+	}
+	if _, err := ClickObservation(g, c, "", t0); err == nil {
+		t.Error("empty cookie accepted")
 	}
 	if _, err := ClickObservation(g, c, "GA1.2.444.4", t0); !errors.Is(err, ErrUnknownProfile) {
 		t.Errorf("forgotten profile: %v", err)

@@ -32,7 +32,6 @@ type clusterer struct {
 
 type vote struct {
 	weight   int
-	capW     int  // the weight of evidence that may merge
 	capable  bool // some of the evidence may merge
 	verified bool
 }
@@ -159,9 +158,6 @@ func (g *Graph) cluster(root uint32) {
 					c.votes[[2]int32{gs, ch}] = v
 				}
 				v.weight += w
-				if capable {
-					v.capW += w
-				}
 				v.capable = v.capable || capable
 				v.verified = v.verified || (capable && rec.trust == TrustVerified)
 				nodeVote[[2]int32{s, ch}] += w
@@ -209,8 +205,7 @@ func (g *Graph) cluster(root uint32) {
 		}
 	}
 	// dependent reports that (merged) cluster y owns no soft group against
-	// x: every group that holds y holds x with at least as much mergeable
-	// evidence.
+	// x: every group that holds y holds x with at least as much evidence.
 	// Some of y's hold must be mergeable evidence (y typed or verified on a
 	// browser): a hard identifier seen only in clicks or calls, on someone
 	// else's browser, is never absorbed.
@@ -223,10 +218,7 @@ func (g *Graph) cluster(root uint32) {
 				wy[k[0]] += v.weight
 				capY[k[0]] = capY[k[0]] || v.capable
 			case x:
-				// Only x's mergeable hold counts: a browser x reached
-				// through a forwarded link or a mismatched call is not
-				// x's browser.
-				wx[k[0]] += v.capW
+				wx[k[0]] += v.weight
 			}
 		}
 		typed := false

@@ -69,9 +69,13 @@ type Policy struct {
 // A SourceRule says how far evidence from a source can be believed.
 type SourceRule struct {
 	Trust Trust
-	// AttachOnly evidence may attach a soft identifier to a profile but never
-	// merges two profiles that both hold hard identifiers: a personal link
-	// can be forwarded, a call matched to the wrong session.
+	// AttachOnly evidence may attach a soft identifier to a profile but is
+	// never mergeable support for joining two profiles that both hold hard
+	// identifiers: a personal link can be forwarded, a call matched to the
+	// wrong session. It still counts as presence when the rules ask whether
+	// one profile owns no browser of its own (Bridge.Dependent), so with no
+	// clashing kind a click can complete a merge; hosts that know the
+	// browser already belongs to someone else should not record the click.
 	AttachOnly bool
 }
 

@@ -145,31 +145,6 @@ func TestInferredAndClicksAttachButDoNotMerge(t *testing.T) {
 	}
 }
 
-// TestClickDoesNotMakeDependence: without a clash (he left a phone, she an
-// email) a forwarded click on her own browser must not make her email look
-// like his second identifier: only his mergeable evidence makes a browser
-// his.
-func TestClickDoesNotMakeDependence(t *testing.T) {
-	g := mustGraph(t, nil)
-	mustObserve(t, g, at(0, "web_form", "cookie:his-laptop", "phone:+79160000001"))
-	mustObserve(t, g, at(0, "web_form", "cookie:her-phone", "email:her@mail.ru"))
-	mustObserve(t, g, at(1, "sms_click", "phone:+79160000001", "cookie:her-phone"))
-	if together(t, g, "phone:+79160000001", "email:her@mail.ru") {
-		t.Fatal("a forwarded click merged two people")
-	}
-	mustObserve(t, g, at(2, "call", "phone:+79160000001", "cookie:her-phone"))
-	if together(t, g, "phone:+79160000001", "email:her@mail.ru") {
-		t.Fatal("a click and a call merged two people")
-	}
-	// He types his phone on her browser himself: now mergeable evidence says
-	// the browser is shared by both, and with no clash one such bridge merges
-	// (DefaultDecide), as for one person's email and phone.
-	mustObserve(t, g, at(3, "web_form", "phone:+79160000001", "cookie:her-phone"))
-	if !together(t, g, "phone:+79160000001", "email:her@mail.ru") {
-		t.Fatal("typed evidence on one browser must bridge")
-	}
-}
-
 func TestFamilyComputerAndSecondPhone(t *testing.T) {
 	g := mustGraph(t, nil)
 	mustObserve(t, g, at(0, "web_form", "cookie:anna-laptop", "email:anna@mail.ru", "phone:+79160000001"))

@@ -1,0 +1,417 @@
+package channel
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/throughline/throughline/identity"
+)
+
+// ConsentStatus is a person's answer for one (channel, purpose).
+type ConsentStatus uint8
+
+const (
+	ConsentUnknown ConsentStatus = iota // never asked: no consent
+	ConsentGranted
+	ConsentDenied
+	ConsentRevoked // granted once, withdrawn later
+)
+
+func (s ConsentStatus) String() string {
+	switch s {
+	case ConsentGranted:
+		return "granted"
+	case ConsentDenied:
+		return "denied"
+	case ConsentRevoked:
+		return "revoked"
+	}
+	return "unknown"
+}
+
+// Consent is one consent event. Purpose "*" covers every purpose of the
+// channel (a "stop all SMS" reply).
+type Consent struct {
+	Channel, Purpose string
+	Status           ConsentStatus
+	At               time.Time
+}
+
+// SuppressionReason says why an address is suppressed.
+type SuppressionReason uint8
+
+const (
+	Unsubscribed SuppressionReason = iota + 1
+	Bounced                        // undeliverable: blocks everything
+	Complaint                      // marked as spam
+	Manual                         // set by staff: blocks everything
+)
+
+func (r SuppressionReason) String() string {
+	switch r {
+	case Unsubscribed:
+		return "unsubscribed"
+	case Bounced:
+		return "bounced"
+	case Complaint:
+		return "complaint"
+	case Manual:
+		return "manual"
+	}
+	return "unknown"
+}
+
+// Reason says why a channel cannot reach a person now.
+type Reason uint8
+
+const (
+	Reachable Reason = iota
+	NoContact
+	NoConsent
+	Suppressed
+	Capped
+	Quiet
+)
+
+// Window is a daily time window in the recipient's local time, in minutes
+// after midnight; Start > End wraps past midnight (21:00–09:00). Start ==
+// End is empty.
+type Window struct{ Start, End int }
+
+// Hours returns the window from h1:m1 to h2:m2.
+func Hours(h1, m1, h2, m2 int) Window { return Window{h1*60 + m1, h2*60 + m2} }
+
+func (w Window) contains(min int) bool {
+	switch {
+	case w.Start == w.End:
+		return false
+	case w.Start < w.End:
+		return min >= w.Start && min < w.End
+	}
+	return min >= w.Start || min < w.End
+}
+
+// Cap limits messages per channel, shared by all campaigns: per calendar
+// day in the recipient's time zone, and per rolling 7 days.
+type Cap struct{ Day, Week int }
+
+// ReachConfig configures a Reacher.
+type ReachConfig struct {
+	// Preference orders the channels Reach reports, most preferred first;
+	// only these channels are considered.
+	Preference []string
+	// Caps by channel; the key "*" caps all channels together.
+	Caps map[string]Cap
+	// Quiet hours by channel (key "*" for all without their own entry).
+	Quiet map[string]Window
+	// Transactional purposes (receipts, service reminders) need no consent
+	// unless the person denied that very purpose, and ignore caps, quiet
+	// hours and unsubscribes; bounces and manual suppressions still apply.
+	// Nil means {"transactional"}.
+	Transactional []string
+	// Location is the time zone of people without one; nil means UTC.
+	Location *time.Location
+}
+
+// ErrReachConfig reports an invalid configuration or record.
+var ErrReachConfig = errors.New("channel: invalid reach configuration")
+
+// A Reacher keeps contacts, consents, suppressions and sends per profile
+// and answers Reach. It is safe for concurrent use; every call takes the
+// time from its caller.
+type Reacher struct {
+	cfg    ReachConfig
+	mu     sync.Mutex
+	people map[identity.ProfileID]*person
+	supp   map[[2]string]suppression // (channel, address)
+}
+
+type person struct {
+	loc      *time.Location
+	contacts map[string]string
+	consents map[[2]string]Consent // latest by (channel, purpose)
+	sends    []send
+}
+
+type send struct {
+	channel string
+	at      time.Time
+}
+
+type suppression struct {
+	reason SuppressionReason
+	at     time.Time
+}
+
+// NewReacher returns an empty Reacher.
+func NewReacher(cfg ReachConfig) (*Reacher, error) {
+	if len(cfg.Preference) == 0 {
+		return nil, fmt.Errorf("%w: no channels in Preference", ErrReachConfig)
+	}
+	for ch, w := range cfg.Quiet {
+		if w.Start < 0 || w.Start >= 24*60 || w.End < 0 || w.End > 24*60 {
+			return nil, fmt.Errorf("%w: quiet hours of %s out of range", ErrReachConfig, ch)
+		}
+	}
+	for ch, c := range cfg.Caps {
+		if c.Day < 0 || c.Week < 0 {
+			return nil, fmt.Errorf("%w: negative cap for %s", ErrReachConfig, ch)
+		}
+	}
+	if cfg.Transactional == nil {
+		cfg.Transactional = []string{"transactional"}
+	}
+	if cfg.Location == nil {
+		cfg.Location = time.UTC
+	}
+	return &Reacher{cfg: cfg, people: map[identity.ProfileID]*person{}, supp: map[[2]string]suppression{}}, nil
+}
+
+func (r *Reacher) person(p identity.ProfileID) *person {
+	x := r.people[p]
+	if x == nil {
+		x = &person{contacts: map[string]string{}, consents: map[[2]string]Consent{}}
+		r.people[p] = x
+	}
+	return x
+}
+
+// SetContact sets the address (email, phone, push token) to use for a
+// channel; an empty address removes it.
+func (r *Reacher) SetContact(p identity.ProfileID, channel, address string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if address == "" {
+		delete(r.person(p).contacts, channel)
+		return
+	}
+	r.person(p).contacts[channel] = address
+}
+
+// SetLocation sets the person's time zone.
+func (r *Reacher) SetLocation(p identity.ProfileID, loc *time.Location) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.person(p).loc = loc
+}
+
+// RecordConsent records a consent event. Events may arrive out of order:
+// the latest by At wins, and of two at the same instant the more
+// restrictive (denied, revoked) wins.
+func (r *Reacher) RecordConsent(p identity.ProfileID, c Consent) error {
+	if c.Channel == "" || c.Purpose == "" || c.Status > ConsentRevoked {
+		return fmt.Errorf("%w: consent needs channel, purpose and a known status", ErrReachConfig)
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x := r.person(p)
+	k := [2]string{c.Channel, c.Purpose}
+	old, ok := x.consents[k]
+	if !ok || c.At.After(old.At) || c.At.Equal(old.At) && c.Status != ConsentGranted {
+		x.consents[k] = c
+	}
+	return nil
+}
+
+// Suppress puts an address on the channel's suppression list. A later
+// Unsuppress (a re-subscribe) removes it.
+func (r *Reacher) Suppress(channel, address string, reason SuppressionReason, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.supp[[2]string{channel, address}] = suppression{reason, at}
+}
+
+// Unsuppress removes an address from the channel's suppression list.
+func (r *Reacher) Unsuppress(channel, address string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	delete(r.supp, [2]string{channel, address})
+}
+
+// RecordSend counts a message sent to p over channel at at towards the
+// caps. Transactional messages should not be recorded.
+func (r *Reacher) RecordSend(p identity.ProfileID, channel string, at time.Time) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x := r.person(p)
+	i, _ := slices.BinarySearchFunc(x.sends, at, func(s send, t time.Time) int { return s.at.Compare(t) })
+	x.sends = slices.Insert(x.sends, i, send{channel, at})
+	// Keep 8 days: the week cap's window plus a day of clock skew.
+	cut := at.Add(-8 * 24 * time.Hour)
+	k := 0
+	for k < len(x.sends) && x.sends[k].at.Before(cut) {
+		k++
+	}
+	x.sends = x.sends[k:]
+}
+
+// Reachability is one channel's answer.
+type Reachability struct {
+	Channel string
+	Contact string // the address to use, when there is one
+	Reason  Reason // Reachable, or why not
+	// Until is when a Capped or Quiet channel opens again: the end of quiet
+	// hours (a message is held until then, not dropped) or the cap's reset.
+	Until time.Time
+	// Suppression is set when Reason is Suppressed.
+	Suppression SuppressionReason
+	// Local is the recipient's time zone, for printing Until.
+	Local *time.Location
+}
+
+// String describes the answer: "email: reachable", "sms: quiet until
+// 09:00", "push: no consent".
+func (x Reachability) String() string {
+	switch x.Reason {
+	case Reachable:
+		return x.Channel + ": reachable"
+	case NoContact:
+		return x.Channel + ": no contact"
+	case NoConsent:
+		return x.Channel + ": no consent"
+	case Suppressed:
+		return x.Channel + ": suppressed (" + x.Suppression.String() + ")"
+	case Capped:
+		return x.Channel + ": capped until " + x.Until.In(x.Local).Format("2006-01-02 15:04")
+	case Quiet:
+		return x.Channel + ": quiet until " + x.Until.In(x.Local).Format("15:04")
+	}
+	return x.Channel + ": ?"
+}
+
+// Reach returns, for each channel of the preference order, whether it can
+// reach p for purpose at now, with the contact to use or the reason it
+// cannot. The reachable channels, in order, are the ones to use.
+func (r *Reacher) Reach(p identity.ProfileID, purpose string, now time.Time) []Reachability {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	x := r.people[p]
+	if x == nil {
+		x = &person{}
+	}
+	loc := x.loc
+	if loc == nil {
+		loc = r.cfg.Location
+	}
+	trans := slices.Contains(r.cfg.Transactional, purpose)
+	out := make([]Reachability, 0, len(r.cfg.Preference))
+	for _, ch := range r.cfg.Preference {
+		res := Reachability{Channel: ch, Local: loc}
+		res.Contact = x.contacts[ch]
+		switch {
+		case res.Contact == "":
+			res.Reason = NoContact
+		case !r.consented(x, ch, purpose, trans):
+			res.Reason = NoConsent
+		default:
+			if s, ok := r.supp[[2]string{ch, res.Contact}]; ok && (!trans || s.reason == Bounced || s.reason == Manual) {
+				res.Reason, res.Suppression = Suppressed, s.reason
+			} else if !trans {
+				if until, capped := r.capped(x, ch, now, loc); capped {
+					res.Reason, res.Until = Capped, until
+				} else if until, quiet := r.quiet(ch, now, loc); quiet {
+					res.Reason, res.Until = Quiet, until
+				}
+			}
+		}
+		out = append(out, res)
+	}
+	return out
+}
+
+func (r *Reacher) consented(x *person, ch, purpose string, trans bool) bool {
+	c, ok := x.consents[[2]string{ch, purpose}]
+	if all, ok2 := x.consents[[2]string{ch, "*"}]; ok2 && (!ok || all.At.After(c.At)) {
+		c, ok = all, true
+	}
+	if trans {
+		// Transactional: allowed unless this purpose itself was refused.
+		cp, has := x.consents[[2]string{ch, purpose}]
+		return !has || cp.Status == ConsentGranted
+	}
+	return ok && c.Status == ConsentGranted
+}
+
+// capped checks the channel's own cap and the all-channel cap.
+func (r *Reacher) capped(x *person, ch string, now time.Time, loc *time.Location) (time.Time, bool) {
+	var until time.Time
+	check := func(key string) {
+		c, ok := r.cfg.Caps[key]
+		if !ok {
+			return
+		}
+		ln := now.In(loc)
+		dayStart := time.Date(ln.Year(), ln.Month(), ln.Day(), 0, 0, 0, 0, loc)
+		nextDay := time.Date(ln.Year(), ln.Month(), ln.Day()+1, 0, 0, 0, 0, loc)
+		weekStart := now.Add(-7 * 24 * time.Hour)
+		var day, week []time.Time
+		for _, s := range x.sends {
+			if key != "*" && s.channel != ch || s.at.After(now) {
+				continue
+			}
+			if s.at.After(weekStart) {
+				week = append(week, s.at)
+			}
+			if !s.at.Before(dayStart) {
+				day = append(day, s.at)
+			}
+		}
+		if c.Day > 0 && len(day) >= c.Day && nextDay.After(until) {
+			until = nextDay
+		}
+		if c.Week > 0 && len(week) >= c.Week {
+			// Opens when enough of the window's sends age out.
+			t := week[len(week)-c.Week].Add(7 * 24 * time.Hour)
+			if t.After(until) {
+				until = t
+			}
+		}
+	}
+	check(ch)
+	check("*")
+	return until, !until.IsZero()
+}
+
+// quiet reports whether now falls in the channel's quiet hours in loc and
+// when they end.
+func (r *Reacher) quiet(ch string, now time.Time, loc *time.Location) (time.Time, bool) {
+	w, ok := r.cfg.Quiet[ch]
+	if !ok {
+		w, ok = r.cfg.Quiet["*"]
+	}
+	ln := now.In(loc)
+	min := ln.Hour()*60 + ln.Minute()
+	if !ok || !w.contains(min) {
+		return time.Time{}, false
+	}
+	day := ln.Day()
+	if w.Start > w.End && min >= w.Start {
+		day++ // wrapped: ends tomorrow morning
+	}
+	end := time.Date(ln.Year(), ln.Month(), day, w.End/60, w.End%60, 0, 0, loc)
+	return end, true
+}
+
+// Next picks from Reach's answer the channel to use: the first reachable
+// one now, else the quiet one that opens first (hold the message until
+// then). It reports false when nothing can reach the person.
+func Next(rs []Reachability, now time.Time) (Reachability, time.Time, bool) {
+	var held *Reachability
+	for i := range rs {
+		switch rs[i].Reason {
+		case Reachable:
+			return rs[i], now, true
+		case Quiet:
+			if held == nil || rs[i].Until.Before(held.Until) {
+				held = &rs[i]
+			}
+		}
+	}
+	if held != nil {
+		return *held, held.Until, true
+	}
+	return Reachability{}, time.Time{}, false
+}
