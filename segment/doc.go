@@ -3,5 +3,20 @@
 // their membership current as events and identity merges arrive, and exports
 // audiences in the formats Google, Meta and Yandex accept.
 //
-// This package is being built; see the project's issue tracker.
+// # Audience files
+//
+// WriteAudience writes a customer-list file for Google Customer Match, Meta
+// Custom Audiences or Yandex Audiences. Each platform hashes its own
+// spelling of an identifier, which is not identity's matching form:
+// Google wants phones in E.164 with "+" and Gmail addresses without dots
+// and "+tags"; Meta and Yandex want phones as bare digits with the country
+// code and emails only trimmed and lower-cased. Values are hashed with
+// SHA-256 (Yandex: MD5 as an option, since its help pages disagree),
+// already-hashed values pass through unhashed, malformed values are dropped
+// one by one and reported, profiles without paid-media consent are never
+// written, and a file below the platform's minimum (Yandex: 100 rows) is
+// refused.
+//
+// Segment rules, live membership, diff exports and offline conversions are
+// being built; see the project's issue tracker (issue 7).
 package segment

@@ -1,0 +1,286 @@
+package segment
+
+import (
+	"bytes"
+	"crypto/md5"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+	"unicode"
+
+	"github.com/throughline/throughline/identity"
+)
+
+// Platform is an ad platform that takes customer-list audiences.
+type Platform uint8
+
+const (
+	GoogleCustomerMatch Platform = iota + 1
+	MetaCustomAudiences
+	YandexAudiences
+)
+
+func (p Platform) String() string {
+	switch p {
+	case GoogleCustomerMatch:
+		return "google_customer_match"
+	case MetaCustomAudiences:
+		return "meta_custom_audiences"
+	case YandexAudiences:
+		return "yandex_audiences"
+	}
+	return fmt.Sprintf("Platform(%d)", p)
+}
+
+// Hash is the digest applied to each exported value.
+type Hash uint8
+
+const (
+	// SHA256 is the default for every platform. Yandex's current help page
+	// asks for SHA-256 and says MD5 is refused for new uploads since
+	// January 2025; an older page still documents MD5.
+	SHA256 Hash = iota
+	// MD5 is only accepted for Yandex Audiences, for accounts still on the
+	// older rules.
+	MD5
+)
+
+// Export errors.
+var (
+	ErrTooFew     = errors.New("segment: audience below the platform's minimum size")
+	ErrNoConsent  = errors.New("segment: export needs a paid-media consent check")
+	ErrExportSpec = errors.New("segment: invalid export configuration")
+)
+
+// Contact is what a host knows of one profile for an audience file: the
+// emails and phones as people typed them (the platform's normalization is
+// applied here, not identity's matching form, which folds Yandex and Gmail
+// spellings the platforms hash differently).
+type Contact struct {
+	Profile identity.ProfileID
+	Emails  []string
+	Phones  []string
+}
+
+// ExportConfig configures WriteAudience.
+type ExportConfig struct {
+	Platform Platform
+	Hash     Hash // Yandex only; Google and Meta always take SHA-256
+	// PaidMedia reports whether a profile consented to ads targeting
+	// (the "paid media" purpose). Required: profiles without consent are
+	// never exported.
+	PaidMedia func(identity.ProfileID) bool
+	// PhoneRegion is the region for phones written without a country code;
+	// "" means RU.
+	PhoneRegion string
+}
+
+// Dropped is a value left out of the file, with the reason.
+type Dropped struct {
+	Profile identity.ProfileID
+	Value   string
+	Err     error
+}
+
+// ExportReport says what WriteAudience wrote and left out.
+type ExportReport struct {
+	Rows      int
+	Profiles  int
+	NoConsent int       // profiles skipped for lack of consent
+	Dropped   []Dropped // malformed values: dropped per value, never the batch
+	Warnings  []string
+}
+
+// minRows are the platforms' documented minimum list sizes.
+func (p Platform) minRows() int {
+	if p == YandexAudiences {
+		return 100 // CRM files; single-type files need 1000 (warned)
+	}
+	return 0
+}
+
+// header returns the platform's CSV header.
+func (p Platform) header() string {
+	if p == GoogleCustomerMatch {
+		return "Email,Phone"
+	}
+	return "email,phone"
+}
+
+// WriteAudience writes the audience file for cfg.Platform: the platform's
+// header, then one row per profile and pair of identifiers (the i-th email
+// with the i-th phone), each value normalized the platform's way and hashed.
+// Values already hashed (64 hex digits for SHA-256, 32 for MD5) pass through
+// lower-cased and are never hashed twice. Nothing is written when the file
+// would be below the platform's minimum (ErrTooFew).
+func WriteAudience(w io.Writer, cfg ExportConfig, contacts []Contact) (ExportReport, error) {
+	var rep ExportReport
+	if cfg.PaidMedia == nil {
+		return rep, ErrNoConsent
+	}
+	switch cfg.Platform {
+	case GoogleCustomerMatch, MetaCustomAudiences:
+		if cfg.Hash != SHA256 {
+			return rep, fmt.Errorf("%w: %s takes SHA-256 only", ErrExportSpec, cfg.Platform)
+		}
+	case YandexAudiences:
+	default:
+		return rep, fmt.Errorf("%w: unknown platform %d", ErrExportSpec, cfg.Platform)
+	}
+	var buf bytes.Buffer
+	buf.WriteString(cfg.Platform.header())
+	buf.WriteString("\n")
+	hasEmail, hasPhone := false, false
+	for _, c := range contacts {
+		if !cfg.PaidMedia(c.Profile) {
+			rep.NoConsent++
+			continue
+		}
+		var emails, phones []string
+		for _, e := range c.Emails {
+			v, err := exportEmail(cfg, e)
+			if err != nil {
+				rep.Dropped = append(rep.Dropped, Dropped{c.Profile, e, err})
+				continue
+			}
+			emails = append(emails, v)
+		}
+		for _, ph := range c.Phones {
+			v, err := exportPhone(cfg, ph)
+			if err != nil {
+				rep.Dropped = append(rep.Dropped, Dropped{c.Profile, ph, err})
+				continue
+			}
+			phones = append(phones, v)
+		}
+		n := max(len(emails), len(phones))
+		if n == 0 {
+			continue
+		}
+		rep.Profiles++
+		hasEmail = hasEmail || len(emails) > 0
+		hasPhone = hasPhone || len(phones) > 0
+		for i := range n {
+			if i < len(emails) {
+				buf.WriteString(emails[i])
+			}
+			buf.WriteByte(',')
+			if i < len(phones) {
+				buf.WriteString(phones[i])
+			}
+			buf.WriteByte('\n')
+			rep.Rows++
+		}
+	}
+	if m := cfg.Platform.minRows(); rep.Rows < m {
+		return rep, fmt.Errorf("%w: %s needs %d rows, have %d", ErrTooFew, cfg.Platform, m, rep.Rows)
+	}
+	if cfg.Platform == YandexAudiences && hasEmail != hasPhone && rep.Rows < 1000 {
+		rep.Warnings = append(rep.Warnings, "Yandex may need 1000 rows for a file with only emails or only phones")
+	}
+	_, err := w.Write(buf.Bytes())
+	return rep, err
+}
+
+// isHex reports whether s is n lower- or upper-case hex digits.
+func isHex(s string, n int) bool {
+	if len(s) != n {
+		return false
+	}
+	_, err := hex.DecodeString(s)
+	return err == nil
+}
+
+// prehashed returns a value that is already a digest of the configured
+// kind, lower-cased; ok is false for a clear value; err for a digest of
+// the wrong kind.
+func prehashed(cfg ExportConfig, v string) (out string, ok bool, err error) {
+	v = strings.ToLower(strings.TrimSpace(v))
+	switch {
+	case isHex(v, 64):
+		if cfg.Hash != SHA256 {
+			return "", true, fmt.Errorf("%w: SHA-256 value for an MD5 export", ErrExportSpec)
+		}
+		return v, true, nil
+	case isHex(v, 32):
+		if cfg.Hash != MD5 {
+			return "", true, fmt.Errorf("%w: MD5 value for a SHA-256 export", ErrExportSpec)
+		}
+		return v, true, nil
+	}
+	return "", false, nil
+}
+
+func digest(h Hash, v string) string {
+	if h == MD5 {
+		s := md5.Sum([]byte(v))
+		return hex.EncodeToString(s[:])
+	}
+	s := sha256.Sum256([]byte(v))
+	return hex.EncodeToString(s[:])
+}
+
+// ExportEmail returns the string the platform hashes for an email: without
+// white space, lower-cased; for Google, Gmail addresses also lose the dots and the
+// "+tag" of the local part. The address must be well formed.
+func ExportEmail(p Platform, raw string) (string, error) {
+	if _, err := identity.NormalizeEmail(raw); err != nil {
+		return "", err
+	}
+	// White space anywhere goes, as identity's check allows it (people
+	// paste addresses with spaces).
+	v := strings.ToLower(strings.Map(func(r rune) rune {
+		if unicode.IsSpace(r) {
+			return -1
+		}
+		return r
+	}, raw))
+	v = strings.TrimPrefix(v, "mailto:")
+	if p == GoogleCustomerMatch {
+		local, domain, _ := strings.Cut(v, "@")
+		if domain == "gmail.com" || domain == "googlemail.com" {
+			local, _, _ = strings.Cut(local, "+")
+			v = strings.ReplaceAll(local, ".", "") + "@" + domain
+		}
+	}
+	return v, nil
+}
+
+// ExportPhone returns the string the platform hashes for a phone: E.164
+// with "+" for Google, digits with the country code and no "+" for Meta and
+// Yandex.
+func ExportPhone(p Platform, raw, region string) (string, error) {
+	v, err := identity.PhoneNormalizer{Region: region}.Normalize(raw)
+	if err != nil {
+		return "", err
+	}
+	if p == GoogleCustomerMatch {
+		return v, nil
+	}
+	return strings.TrimPrefix(v, "+"), nil
+}
+
+func exportEmail(cfg ExportConfig, raw string) (string, error) {
+	if v, ok, err := prehashed(cfg, raw); ok {
+		return v, err
+	}
+	v, err := ExportEmail(cfg.Platform, raw)
+	if err != nil {
+		return "", err
+	}
+	return digest(cfg.Hash, v), nil
+}
+
+func exportPhone(cfg ExportConfig, raw string) (string, error) {
+	if v, ok, err := prehashed(cfg, raw); ok {
+		return v, err
+	}
+	v, err := ExportPhone(cfg.Platform, raw, cfg.PhoneRegion)
+	if err != nil {
+		return "", err
+	}
+	return digest(cfg.Hash, v), nil
+}
