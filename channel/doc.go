@@ -11,15 +11,17 @@
 // Direct search, the Yandex Advertising Network (RSYa, placement or
 // source_type = context) and retargeting (campaign naming, a retargeting
 // ID in rt or retargeting_id, or a retargeting medium), the Google Display
-// Network, Meta click IDs, VK, OK, Dzen, Rutube, Telegram and messengers.
+// Network, Google Ads, Meta click IDs, VK, OK, Dzen, Rutube, Telegram and
+// messengers.
 // Under GA4's rules alone yandex / cpc is Paid Search for both search and
 // RSYa, and yandex / cpm is Paid Search before it can be Display, so a
 // retargeting-versus-RSYa comparison needs the overlay.
 //
 // Tags come from the Touch or its landing URL; without UTM tags a click ID
-// stands in (gclid, gbraid, wbraid: google / cpc; yclid: yandex / cpc;
-// fbclid: Meta in the overlay), then the referrer (search engines by name
-// as organic, other hosts as referral, the site's own hosts ignored), then
+// stands in (gclid, gbraid, wbraid: google / cpc, the overlay's Google Ads;
+// yclid: yandex / cpc, its Yandex Direct; fbclid: its Meta), then the
+// referrer (search engines by name as organic, other hosts as referral,
+// the site's own hosts ignored), then
 // (direct) / (none). Comparisons are case-insensitive, as in GA4. Hosts add
 // rules with a RuleSet of their own placed first, or replace a built-in rule
 // by channel name (Rule.Replace).

@@ -29,7 +29,7 @@ func ExampleClassifier_Classify() {
 	// Yandex Direct                GA4: Paid Search
 	// Yandex Advertising Network   GA4: Paid Search
 	// Retargeting                  GA4: Paid Search
-	// Paid Search                  GA4: Paid Search
+	// Google Ads                   GA4: Paid Search
 	// OK                           GA4: Referral
 	// Direct                       GA4: Referral
 }

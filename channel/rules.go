@@ -86,7 +86,7 @@ func GA4Rules() RuleSet {
 
 // RussianRules returns the overlay for the Russian market, tried before
 // GA4's rules: Retargeting, the Yandex Advertising Network (RSYa), Yandex
-// Direct search, the Google Display Network, Meta, VK, OK, Dzen, Rutube,
+// Direct search, the Google Display Network, Google Ads, Meta, VK, OK, Dzen, Rutube,
 // Telegram and messengers, plus the domains Google's lists miss (ok.ru,
 // vk.ru, rutube.ru, dzen.ru).
 func RussianRules() RuleSet {
