@@ -30,7 +30,8 @@
 //
 // Links signs tokens for links in emails and SMS: HMAC-SHA-256 (truncated
 // to 128 bits) over the profile, message ID, channel, purpose, expiry and
-// key ID, in a compact URL-safe form (about 90 characters). Verification is
+// key ID, in a compact URL-safe form (about 90 characters) in which the
+// profile ID is encrypted (AES-256, SIV construction). Verification is
 // constant-time and fails with distinct errors for malformed, unknown-key,
 // tampered, expired and wrong-purpose tokens; keys rotate by ID. A verified
 // click becomes identity evidence through ClickObservation: asserted and

@@ -57,7 +57,7 @@ func ExampleLinks() {
 	_, err = links.Verify(tok, "unsubscribe", sent.Add(time.Hour))
 	fmt.Println(errors.Is(err, channel.ErrTokenPurpose))
 	// Output:
-	// https://dealer.ru/l/AQKgkrXYBgEjq81FZ43vgSNFZ4mrze8Hc2VuZC00MgNzbXMKdGVzdC1kcml2ZTtkRM7YnpHJegTM1jyeYKs
+	// https://dealer.ru/l/AQKgkrXYBg0x_jGjDIRsA-i20J8JIfkHc2VuZC00MgNzbXMKdGVzdC1kcml2ZTtkRM7YnpHJegTM1jyeYKs
 	// 0123abcd-4567-8def-8123-456789abcdef send-42 sms <nil>
 	// true
 	// true

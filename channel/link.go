@@ -1,8 +1,11 @@
 package channel
 
 import (
+	"crypto/aes"
+	"crypto/cipher"
 	"crypto/hmac"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
@@ -28,9 +31,9 @@ var (
 	ErrForeignBrowser  = errors.New("channel: link opened in another person's browser")
 )
 
-// LinkClaims are what a personal link vouches for. The token carries them
-// in the clear (signed, not encrypted): a pseudonymous profile ID and the
-// host's own message ID, never an email or phone.
+// LinkClaims are what a personal link vouches for. The token never carries
+// an email or phone; the profile ID is encrypted (see Links), the message
+// ID, channel, purpose and expiry are signed but readable.
 type LinkClaims struct {
 	Profile identity.ProfileID
 	Message string    // the send or message ID, at most 255 bytes
@@ -45,6 +48,11 @@ type LinkClaims struct {
 // older keys verify while their keys stay in the ring, and fail with
 // ErrTokenUnknownKey once removed.
 //
+// The profile ID inside a token is encrypted with AES-256 under a key
+// derived from the same secret, the MAC serving as the IV (the SIV
+// construction): profile IDs are pseudonyms, and a link forwarded, logged
+// by a proxy or pasted into a chat should not show whose it is.
+//
 // Tokens are stateless bearer credentials: the same token verifies any
 // number of times until it expires. A purpose that must be used once (a
 // payment confirmation) needs the host to remember spent (KeyID, Message,
@@ -54,11 +62,18 @@ type LinkClaims struct {
 // Links is safe for concurrent use.
 type Links struct {
 	current uint32
-	keys    map[uint32]*macPool
+	keys    map[uint32]*linkKey
 	leeway  time.Duration
 }
 
 type macPool struct{ sync.Pool }
+
+// linkKey is one secret's derived state: the MAC and the cipher that hides
+// the profile ID.
+type linkKey struct {
+	mac   *macPool
+	block cipher.Block
+}
 
 // MinKeyLen is the shortest secret Links accepts: SHA-256's block of
 // entropy, so the MAC is as strong as the hash.
@@ -85,7 +100,7 @@ func NewLinks(cfg LinkConfig) (*Links, error) {
 	if _, ok := cfg.Keys[cfg.Current]; !ok {
 		return nil, fmt.Errorf("%w: current key %d not in the ring", ErrTokenClaims, cfg.Current)
 	}
-	l := &Links{current: cfg.Current, keys: map[uint32]*macPool{}, leeway: cfg.Leeway}
+	l := &Links{current: cfg.Current, keys: map[uint32]*linkKey{}, leeway: cfg.Leeway}
 	for id, k := range cfg.Keys {
 		if len(k) < MinKeyLen {
 			return nil, fmt.Errorf("%w: key %d is %d bytes, want at least %d", ErrTokenClaims, id, len(k), MinKeyLen)
@@ -93,7 +108,15 @@ func NewLinks(cfg LinkConfig) (*Links, error) {
 		key := append([]byte(nil), k...)
 		p := &macPool{}
 		p.New = func() any { return hmac.New(sha256.New, key) }
-		l.keys[id] = p
+		// An independent AES-256 key for the profile, derived from the
+		// secret, so one secret per key ID is all a host manages.
+		kdf := hmac.New(sha256.New, key)
+		kdf.Write([]byte("throughline/channel/link/profile-encryption"))
+		block, err := aes.NewCipher(kdf.Sum(nil))
+		if err != nil {
+			return nil, err
+		}
+		l.keys[id] = &linkKey{mac: p, block: block}
 	}
 	return l, nil
 }
@@ -121,14 +144,28 @@ func (l *Links) AppendToken(dst []byte, c LinkClaims) ([]byte, error) {
 	raw = append(raw, tokenVersion)
 	raw = binary.AppendUvarint(raw, uint64(l.current))
 	raw = binary.AppendUvarint(raw, uint64(exp))
+	pOff := len(raw)
 	pid, _ := c.Profile.MarshalBinary()
 	raw = append(raw, pid...)
 	for _, s := range [...]string{c.Message, c.Channel, c.Purpose} {
 		raw = append(raw, byte(len(s)))
 		raw = append(raw, s...)
 	}
-	raw = l.keys[l.current].sum(raw, raw)
+	k := l.keys[l.current]
+	body := len(raw)
+	raw = k.mac.sum(raw, raw)
+	k.crypt(raw[pOff:pOff+16], raw[body:])
 	return base64.RawURLEncoding.AppendEncode(dst, raw), nil
+}
+
+// crypt encrypts or decrypts the 16 profile bytes in place: the synthetic
+// IV construction (SIV), where the MAC of the plaintext is the counter
+// block, so equal claims give equal tokens and any change to the
+// ciphertext changes the decrypted profile and fails the MAC.
+func (k *linkKey) crypt(profile, mac []byte) {
+	var ks [aes.BlockSize]byte
+	k.block.Encrypt(ks[:], mac[:aes.BlockSize])
+	subtle.XORBytes(profile, profile, ks[:])
 }
 
 // sum appends the truncated MAC of msg to dst.
@@ -156,17 +193,22 @@ func (l *Links) Verify(token, purpose string, now time.Time) (LinkClaims, error)
 		return LinkClaims{}, fmt.Errorf("%w: %w", ErrTokenMalformed, err)
 	}
 	raw := buf[:n]
-	c, body, err := decodeClaims(raw)
+	c, body, pOff, err := decodeClaims(raw)
 	if err != nil {
 		return LinkClaims{}, err
 	}
-	p, ok := l.keys[c.KeyID]
+	k, ok := l.keys[c.KeyID]
 	if !ok {
 		return LinkClaims{}, fmt.Errorf("%w: key %d", ErrTokenUnknownKey, c.KeyID)
 	}
+	mac := raw[len(body):]
+	k.crypt(body[pOff:pOff+16], mac)
 	var macBuf [macLen]byte
-	if !hmac.Equal(p.sum(macBuf[:0], body), raw[len(body):]) {
+	if !hmac.Equal(k.mac.sum(macBuf[:0], body), mac) {
 		return LinkClaims{}, ErrTokenTampered
+	}
+	if err := c.Profile.UnmarshalBinary(body[pOff : pOff+16]); err != nil {
+		return LinkClaims{}, fmt.Errorf("%w: profile", ErrTokenMalformed)
 	}
 	if now.After(c.Expires.Add(l.leeway)) {
 		return LinkClaims{}, fmt.Errorf("%w at %s", ErrTokenExpired, c.Expires.Format(time.RFC3339))
@@ -177,10 +219,11 @@ func (l *Links) Verify(token, purpose string, now time.Time) (LinkClaims, error)
 	return c, nil
 }
 
-// decodeClaims parses the token body; body is raw without the MAC.
-func decodeClaims(raw []byte) (c LinkClaims, body []byte, err error) {
-	bad := func(why string) (LinkClaims, []byte, error) {
-		return LinkClaims{}, nil, fmt.Errorf("%w: %s", ErrTokenMalformed, why)
+// decodeClaims parses the token body but the still encrypted profile at
+// body[pOff:pOff+16]; body is raw without the MAC.
+func decodeClaims(raw []byte) (c LinkClaims, body []byte, pOff int, err error) {
+	bad := func(why string) (LinkClaims, []byte, int, error) {
+		return LinkClaims{}, nil, 0, fmt.Errorf("%w: %s", ErrTokenMalformed, why)
 	}
 	if len(raw) < 1+1+1+16+3+macLen {
 		return bad("too short")
@@ -202,9 +245,7 @@ func decodeClaims(raw []byte) (c LinkClaims, body []byte, err error) {
 	if len(rest) < 16 {
 		return bad("profile")
 	}
-	if err := c.Profile.UnmarshalBinary(rest[:16]); err != nil {
-		return bad("profile")
-	}
+	pOff = len(raw) - macLen - len(rest)
 	rest = rest[16:]
 	var s [3]string
 	for i := range s {
@@ -220,7 +261,7 @@ func decodeClaims(raw []byte) (c LinkClaims, body []byte, err error) {
 	c.KeyID = uint32(kid)
 	c.Expires = time.Unix(int64(exp), 0).UTC()
 	c.Message, c.Channel, c.Purpose = s[0], s[1], s[2]
-	return c, raw[:len(raw)-macLen], nil
+	return c, raw[:len(raw)-macLen], pOff, nil
 }
 
 // ClickObservation turns a verified click into identity evidence: the

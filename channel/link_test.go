@@ -59,6 +59,19 @@ func TestLinkRoundTrip(t *testing.T) {
 	if got != c {
 		t.Errorf("Verify = %+v, want %+v", got, c)
 	}
+	// The profile ID is not readable from the token.
+	raw, _ := base64.RawURLEncoding.DecodeString(tok)
+	pid, _ := c.Profile.MarshalBinary()
+	if bytes.Contains(raw, pid) || bytes.Contains(raw, pid[:8]) || bytes.Contains(raw, pid[8:]) {
+		t.Errorf("token %x shows the profile ID %x", raw, pid)
+	}
+	other := c
+	other.Profile = identity.ProfileID{}
+	_ = other.Profile.UnmarshalBinary(append(pid[:15:15], pid[15]^1))
+	otok, _ := l.Sign(other)
+	if got, err := l.Verify(otok, "view", t0); err != nil || got.Profile != other.Profile {
+		t.Errorf("second profile: %v, %v", got.Profile, err)
+	}
 	// Determinism: same claims, same key, same token.
 	if tok2, _ := l.Sign(c); tok2 != tok {
 		t.Errorf("Sign not deterministic")
