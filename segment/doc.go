@@ -15,8 +15,12 @@
 // already-hashed values pass through unhashed, malformed values are dropped
 // one by one and reported, profiles without paid-media consent are never
 // written, and a file below the platform's minimum (Yandex: 100 rows) is
-// refused.
+// refused. BuildAudience returns the rows instead of a file; a Ledger per
+// destination turns successive audiences into add and remove files, the
+// removals in exactly the hashed form that was uploaded (a changed email is
+// removed under the old one), and saves itself with a trailer that catches
+// truncation.
 //
-// Segment rules, live membership, diff exports and offline conversions are
+// Segment rules, live membership and offline conversions are
 // being built; see the project's issue tracker (issue 7).
 package segment

@@ -110,29 +110,54 @@ func (p Platform) header() string {
 	return "email,phone"
 }
 
-// WriteAudience writes the audience file for cfg.Platform: the platform's
-// header, then one row per profile and pair of identifiers (the i-th email
-// with the i-th phone), each value normalized the platform's way and hashed.
-// Values already hashed (64 hex digits for SHA-256, 32 for MD5) pass through
-// lower-cased and are never hashed twice. Nothing is written when the file
-// would be below the platform's minimum (ErrTooFew).
-func WriteAudience(w io.Writer, cfg ExportConfig, contacts []Contact) (ExportReport, error) {
+// A Row is one line of an audience file: a profile's hashed email and
+// hashed phone (either may be empty).
+type Row struct {
+	Profile      identity.ProfileID
+	Email, Phone string
+}
+
+// An Audience is a platform's rows, ready to write.
+type Audience struct {
+	Platform Platform
+	Rows     []Row
+}
+
+// WriteTo writes the platform's CSV: its header, then the rows.
+func (a Audience) WriteTo(w io.Writer) (int64, error) {
+	var buf bytes.Buffer
+	buf.WriteString(a.Platform.header())
+	buf.WriteByte('\n')
+	for _, r := range a.Rows {
+		buf.WriteString(r.Email)
+		buf.WriteByte(',')
+		buf.WriteString(r.Phone)
+		buf.WriteByte('\n')
+	}
+	return buf.WriteTo(w)
+}
+
+// BuildAudience turns contacts into the platform's rows: one row per
+// profile and pair of identifiers (the i-th email with the i-th phone),
+// each value normalized the platform's way and hashed. Values already
+// hashed (64 hex digits for SHA-256, 32 for MD5) pass through lower-cased
+// and are never hashed twice. Profiles without paid-media consent are
+// skipped; malformed values are dropped one by one and reported.
+func BuildAudience(cfg ExportConfig, contacts []Contact) (Audience, ExportReport, error) {
 	var rep ExportReport
+	a := Audience{Platform: cfg.Platform}
 	if cfg.PaidMedia == nil {
-		return rep, ErrNoConsent
+		return a, rep, ErrNoConsent
 	}
 	switch cfg.Platform {
 	case GoogleCustomerMatch, MetaCustomAudiences:
 		if cfg.Hash != SHA256 {
-			return rep, fmt.Errorf("%w: %s takes SHA-256 only", ErrExportSpec, cfg.Platform)
+			return a, rep, fmt.Errorf("%w: %s takes SHA-256 only", ErrExportSpec, cfg.Platform)
 		}
 	case YandexAudiences:
 	default:
-		return rep, fmt.Errorf("%w: unknown platform %d", ErrExportSpec, cfg.Platform)
+		return a, rep, fmt.Errorf("%w: unknown platform %d", ErrExportSpec, cfg.Platform)
 	}
-	var buf bytes.Buffer
-	buf.WriteString(cfg.Platform.header())
-	buf.WriteString("\n")
 	hasEmail, hasPhone := false, false
 	for _, c := range contacts {
 		if !cfg.PaidMedia(c.Profile) {
@@ -164,24 +189,35 @@ func WriteAudience(w io.Writer, cfg ExportConfig, contacts []Contact) (ExportRep
 		hasEmail = hasEmail || len(emails) > 0
 		hasPhone = hasPhone || len(phones) > 0
 		for i := range n {
+			r := Row{Profile: c.Profile}
 			if i < len(emails) {
-				buf.WriteString(emails[i])
+				r.Email = emails[i]
 			}
-			buf.WriteByte(',')
 			if i < len(phones) {
-				buf.WriteString(phones[i])
+				r.Phone = phones[i]
 			}
-			buf.WriteByte('\n')
-			rep.Rows++
+			a.Rows = append(a.Rows, r)
 		}
+	}
+	rep.Rows = len(a.Rows)
+	if cfg.Platform == YandexAudiences && hasEmail != hasPhone && rep.Rows < 1000 {
+		rep.Warnings = append(rep.Warnings, "Yandex may need 1000 rows for a file with only emails or only phones")
+	}
+	return a, rep, nil
+}
+
+// WriteAudience builds the audience (see BuildAudience) and writes the
+// platform's file. Nothing is written when the file would be below the
+// platform's minimum (ErrTooFew).
+func WriteAudience(w io.Writer, cfg ExportConfig, contacts []Contact) (ExportReport, error) {
+	a, rep, err := BuildAudience(cfg, contacts)
+	if err != nil {
+		return rep, err
 	}
 	if m := cfg.Platform.minRows(); rep.Rows < m {
 		return rep, fmt.Errorf("%w: %s needs %d rows, have %d", ErrTooFew, cfg.Platform, m, rep.Rows)
 	}
-	if cfg.Platform == YandexAudiences && hasEmail != hasPhone && rep.Rows < 1000 {
-		rep.Warnings = append(rep.Warnings, "Yandex may need 1000 rows for a file with only emails or only phones")
-	}
-	_, err := w.Write(buf.Bytes())
+	_, err = a.WriteTo(w)
 	return rep, err
 }
 
