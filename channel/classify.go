@@ -159,11 +159,12 @@ func (c *Classifier) Tags(t Touch) Tags {
 			tg.Source, tg.Medium = "yandex", "cpc"
 		default:
 			h := referrerHost(t.Referrer)
+			engine := engineName(h)
 			switch {
 			case h == "" || c.isInternal(h):
 				tg.Source, tg.Medium = "(direct)", "(none)"
-			case engineName(h) != "":
-				tg.Source, tg.Medium = engineName(h), "organic"
+			case engine != "":
+				tg.Source, tg.Medium = engine, "organic"
 			case c.category(h) == "search":
 				tg.Source, tg.Medium = h, "organic"
 			default:

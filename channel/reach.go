@@ -324,13 +324,12 @@ func (r *Reacher) Reach(p identity.ProfileID, purpose string, now time.Time) []R
 
 func (r *Reacher) consented(x *person, ch, purpose string, trans bool) bool {
 	c, ok := x.consents[[2]string{ch, purpose}]
-	if all, ok2 := x.consents[[2]string{ch, "*"}]; ok2 && (!ok || all.At.After(c.At)) {
-		c, ok = all, true
-	}
 	if trans {
 		// Transactional: allowed unless this purpose itself was refused.
-		cp, has := x.consents[[2]string{ch, purpose}]
-		return !has || cp.Status == ConsentGranted
+		return !ok || c.Status == ConsentGranted
+	}
+	if all, ok2 := x.consents[[2]string{ch, "*"}]; ok2 && (!ok || all.At.After(c.At)) {
+		c, ok = all, true
 	}
 	return ok && c.Status == ConsentGranted
 }

@@ -29,9 +29,9 @@ type Tags struct {
 	Tagged                   bool   // utm_source or utm_medium was present
 }
 
-// clickPrecedence orders click IDs for a URL carrying several: an ad
-// platform's own ID wins over Meta's, which Facebook appends to every
-// outbound link.
+// clickNames are the click IDs read from landing URLs, in precedence order
+// for a URL carrying several: an ad platform's own ID wins over Meta's,
+// which Facebook appends to every outbound link.
 var clickNames = [...]string{"gclid", "gbraid", "wbraid", "yclid", "fbclid"}
 
 // landing holds the parameters of a landing URL the classifier reads.

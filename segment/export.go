@@ -164,23 +164,12 @@ func BuildAudience(cfg ExportConfig, contacts []Contact) (Audience, ExportReport
 			rep.NoConsent++
 			continue
 		}
-		var emails, phones []string
-		for _, e := range c.Emails {
-			v, err := exportEmail(cfg, e)
-			if err != nil {
-				rep.Dropped = append(rep.Dropped, Dropped{c.Profile, e, err})
-				continue
-			}
-			emails = append(emails, v)
-		}
-		for _, ph := range c.Phones {
-			v, err := exportPhone(cfg, ph)
-			if err != nil {
-				rep.Dropped = append(rep.Dropped, Dropped{c.Profile, ph, err})
-				continue
-			}
-			phones = append(phones, v)
-		}
+		emails := hashAll(cfg, c.Profile, c.Emails, func(raw string) (string, error) {
+			return ExportEmail(cfg.Platform, raw)
+		}, &rep)
+		phones := hashAll(cfg, c.Profile, c.Phones, func(raw string) (string, error) {
+			return ExportPhone(cfg.Platform, raw, cfg.PhoneRegion)
+		}, &rep)
 		n := max(len(emails), len(phones))
 		if n == 0 {
 			continue
@@ -299,24 +288,22 @@ func ExportPhone(p Platform, raw, region string) (string, error) {
 	return strings.TrimPrefix(v, "+"), nil
 }
 
-func exportEmail(cfg ExportConfig, raw string) (string, error) {
-	if v, ok, err := prehashed(cfg, raw); ok {
-		return v, err
+// hashAll returns the platform's hashes of raws, each put in the platform's
+// form first unless already hashed; values it cannot use go to rep.Dropped.
+func hashAll(cfg ExportConfig, p identity.ProfileID, raws []string, form func(string) (string, error), rep *ExportReport) []string {
+	var out []string
+	for _, raw := range raws {
+		v, hashed, err := prehashed(cfg, raw)
+		if !hashed {
+			if v, err = form(raw); err == nil {
+				v = digest(cfg.Hash, v)
+			}
+		}
+		if err != nil {
+			rep.Dropped = append(rep.Dropped, Dropped{p, raw, err})
+			continue
+		}
+		out = append(out, v)
 	}
-	v, err := ExportEmail(cfg.Platform, raw)
-	if err != nil {
-		return "", err
-	}
-	return digest(cfg.Hash, v), nil
-}
-
-func exportPhone(cfg ExportConfig, raw string) (string, error) {
-	if v, ok, err := prehashed(cfg, raw); ok {
-		return v, err
-	}
-	v, err := ExportPhone(cfg.Platform, raw, cfg.PhoneRegion)
-	if err != nil {
-		return "", err
-	}
-	return digest(cfg.Hash, v), nil
+	return out
 }
