@@ -52,30 +52,14 @@ func (o *Observation) UnmarshalJSON(b []byte) error {
 		case "ids":
 			sawIDs = true
 			return s.Array(func() error {
-				var id ID
-				var sawKind, sawValue bool
-				err := s.Object(func(k []byte) error {
-					var err error
-					switch string(k) {
-					case "kind":
-						var v string
-						v, err = s.String()
-						id.Kind, sawKind = Kind(v), true
-					case "value":
-						id.Value, err = s.String()
-						sawValue = true
-					default:
-						err = s.Skip()
-					}
-					return err
-				})
+				kind, value, sawKind, sawValue, err := s.KindValue()
 				if err != nil {
 					return err
 				}
 				if !sawKind || !sawValue {
 					return errors.New("an identifier needs kind and value")
 				}
-				out.IDs = append(out.IDs, id)
+				out.IDs = append(out.IDs, ID{Kind(kind), value})
 				return nil
 			})
 		default:

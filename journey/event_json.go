@@ -68,21 +68,8 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 		case "ids":
 			sawIDs = true
 			return s.Array(func() error {
-				var id identity.ID
-				err := s.Object(func(k []byte) error {
-					var err error
-					switch string(k) {
-					case "kind":
-						var v string
-						v, err = s.String()
-						id.Kind = identity.Kind(v)
-					case "value":
-						id.Value, err = s.String()
-					default:
-						err = s.Skip()
-					}
-					return err
-				})
+				kind, value, _, _, err := s.KindValue()
+				id := identity.ID{Kind: identity.Kind(kind), Value: value}
 				if err == nil && (id.Kind == "" || id.Value == "") {
 					err = errors.New("an identifier needs kind and value")
 				}

@@ -173,6 +173,27 @@ func (s *Scanner) StringOrNull() (string, error) {
 	return s.String()
 }
 
+// KindValue reads the identifier object both the observation and the event
+// formats use, {"kind":"…","value":"…"}, skipping other keys, and reports
+// which of the two keys it saw; each format applies its own rule to them.
+func (s *Scanner) KindValue() (kind, value string, sawKind, sawValue bool, err error) {
+	err = s.Object(func(k []byte) error {
+		var err error
+		switch string(k) {
+		case "kind":
+			kind, err = s.String()
+			sawKind = true
+		case "value":
+			value, err = s.String()
+			sawValue = true
+		default:
+			err = s.Skip()
+		}
+		return err
+	})
+	return kind, value, sawKind, sawValue, err
+}
+
 // appendString decodes a string value onto dst.
 func (s *Scanner) appendString(dst []byte) ([]byte, error) {
 	if s.i >= len(s.b) || s.b[s.i] != '"' {

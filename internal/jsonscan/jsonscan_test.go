@@ -144,3 +144,24 @@ func FuzzScanner(f *testing.F) {
 		}
 	})
 }
+
+func TestKindValue(t *testing.T) {
+	for _, tc := range []struct {
+		in                string
+		kind, value       string
+		sawKind, sawValue bool
+		wantErr           bool
+	}{
+		{`{"kind":"email","value":"a@b.ru"}`, "email", "a@b.ru", true, true, false},
+		{`{"value":"x","extra":[1,{"a":2}],"kind":""}`, "", "x", true, true, false},
+		{`{"kind":"phone"}`, "phone", "", true, false, false},
+		{`{}`, "", "", false, false, false},
+		{`{"kind":1}`, "", "", true, false, true},
+		{`["kind"]`, "", "", false, false, true},
+	} {
+		k, v, sk, sv, err := New([]byte(tc.in)).KindValue()
+		if (err != nil) != tc.wantErr || (err == nil && (k != tc.kind || v != tc.value || sk != tc.sawKind || sv != tc.sawValue)) {
+			t.Errorf("KindValue(%s) = %q %q %v %v %v", tc.in, k, v, sk, sv, err)
+		}
+	}
+}
