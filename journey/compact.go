@@ -49,27 +49,25 @@ func newTables() *tables {
 	}
 }
 
-func (t *tables) str(s string) uint32 {
-	if i, ok := t.strs[s]; ok {
+// intern returns k's index in list, appending it (and indexing it in ix)
+// the first time.
+func intern[K comparable](ix map[K]uint32, list *[]K, k K) uint32 {
+	if i, ok := ix[k]; ok {
 		return i
 	}
-	i := uint32(len(t.strList))
-	t.strs[s] = i
-	t.strList = append(t.strList, s)
+	i := uint32(len(*list))
+	ix[k] = i
+	*list = append(*list, k)
 	return i
 }
+
+func (t *tables) str(s string) uint32 { return intern(t.strs, &t.strList, s) }
 
 func (t *tables) touch(x Touch) uint32 {
 	if x.IsZero() {
 		return 0
 	}
-	if i, ok := t.touchIx[x]; ok {
-		return i
-	}
-	i := uint32(len(t.touches))
-	t.touchIx[x] = i
-	t.touches = append(t.touches, x)
-	return i
+	return intern(t.touchIx, &t.touches, x)
 }
 
 func (t *tables) prop(m map[string]string) uint32 {
