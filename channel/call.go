@@ -67,6 +67,9 @@ type CallPool struct {
 	holder  map[string]int // session -> number it holds
 	live    []*lease       // by number: the current lease, nil when free
 	history [][]lease      // by number: past leases, oldest first
+	// scanAt is no later than the first time a lease may end or a past
+	// lease leave the retention, so expire skips its scan until then.
+	scanAt time.Time
 }
 
 type lease struct {
@@ -171,6 +174,7 @@ func (p *CallPool) Assign(s SessionRef, now time.Time) (number string, pooled bo
 	i := p.free[0]
 	p.free = p.free[1:]
 	p.live[i] = &lease{session: s, start: now, lastSeen: now}
+	p.wake(p.live[i].end(&p.cfg))
 	p.holder[s.Session] = i
 	return p.numbers[i], true
 }
@@ -182,6 +186,7 @@ func (p *CallPool) Leave(session string, now time.Time) {
 	defer p.mu.Unlock()
 	if i, ok := p.holder[session]; ok {
 		p.live[i].left = now
+		p.wake(p.live[i].end(&p.cfg))
 	}
 	p.expire(now)
 }
@@ -194,19 +199,36 @@ func (p *CallPool) Free(now time.Time) int {
 	return len(p.free)
 }
 
+// wake moves the next scan up to t if t is sooner.
+func (p *CallPool) wake(t time.Time) {
+	if p.scanAt.IsZero() || t.Before(p.scanAt) {
+		p.scanAt = t
+	}
+}
+
 // expire releases leases that ended by now and drops history older than
 // the retention. Released numbers join the free list in release order, so
 // the longest-free number is reused first and a late call is less likely
-// to find its number with someone else.
+// to find its number with someone else. Renewals only move ends later, so
+// until scanAt nothing can be due and the scan is skipped.
 func (p *CallPool) expire(now time.Time) {
+	if p.scanAt.IsZero() || now.Before(p.scanAt) {
+		return
+	}
+	p.scanAt = time.Time{}
 	type rel struct {
 		i   int
 		end time.Time
 	}
 	var rels []rel
 	for i, l := range p.live {
-		if l != nil && !now.Before(l.end(&p.cfg)) {
-			rels = append(rels, rel{i, l.end(&p.cfg)})
+		if l == nil {
+			continue
+		}
+		if end := l.end(&p.cfg); !now.Before(end) {
+			rels = append(rels, rel{i, end})
+		} else {
+			p.wake(end)
 		}
 	}
 	slices.SortFunc(rels, func(a, b rel) int { return cmp.Or(a.end.Compare(b.end), cmp.Compare(a.i, b.i)) })
@@ -224,7 +246,11 @@ func (p *CallPool) expire(now time.Time) {
 			k++
 		}
 		if k > 0 {
-			p.history[i] = slices.Delete(h, 0, k)
+			h = slices.Delete(h, 0, k)
+			p.history[i] = h
+		}
+		if len(h) > 0 {
+			p.wake(h[0].end(&p.cfg).Add(p.cfg.Retention))
 		}
 	}
 }
