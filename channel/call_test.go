@@ -303,3 +303,22 @@ func BenchmarkCallPoolAssign(b *testing.B) {
 		i++
 	}
 }
+
+// TestCallPoolRetention: history past the retention is dropped (a call
+// that late cannot be matched), and dropping it waits for nothing else.
+func TestCallPoolRetention(t *testing.T) {
+	p := mustPool(t, CallPoolConfig{Numbers: poolNumbers(1), Default: defaultNumber, Retention: 24 * time.Hour})
+	num, _ := p.Assign(SessionRef{"s1", "c1"}, t0)
+	p.Leave("s1", t0.Add(time.Minute))
+	if m, _ := p.Match(num, "", t0.Add(2*time.Minute)); !m.Matched {
+		t.Fatalf("within grace: %+v", m)
+	}
+	p.Free(t0.Add(23 * time.Hour))
+	if m, _ := p.Match(num, "", t0.Add(2*time.Minute)); !m.Matched {
+		t.Fatalf("history dropped before the retention: %+v", m)
+	}
+	p.Free(t0.Add(25 * time.Hour))
+	if m, _ := p.Match(num, "", t0.Add(2*time.Minute)); len(m.Candidates) != 0 {
+		t.Fatalf("history kept past the retention: %+v", m)
+	}
+}
