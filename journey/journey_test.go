@@ -75,6 +75,12 @@ func TestOrderingAndIdempotence(t *testing.T) {
 	if n := s.CountSince(p, CarView, day(1.5), nil); n != 1 {
 		t.Fatalf("CountSince = %d", n)
 	}
+	if q, added, err := s.File(ev("5", day(5), Contract, Touch{}, "email", "anna@mail.ru")); q != p || !added || err != nil {
+		t.Fatalf("File = %v %v %v, want %v", q, added, err, p)
+	}
+	if q, added, err := s.File(ev("5", day(5), Contract, Touch{}, "email", "anna@mail.ru")); q != p || added || err != nil {
+		t.Fatalf("File of a duplicate = %v %v %v", q, added, err)
+	}
 }
 
 func TestFollowMergeAndSplit(t *testing.T) {
@@ -105,8 +111,11 @@ func TestFollowMergeAndSplit(t *testing.T) {
 	if err != nil || len(split.Splits) == 0 {
 		t.Fatalf("no split: %+v %v", split, err)
 	}
-	s.Follow(split)
+	r := s.Refile(split)
 	profiles := s.Profiles()
+	if r.Moved != 3 || r.Dropped != 0 || !slices.Equal(r.Profiles, profiles) {
+		t.Fatalf("Refile = %+v, profiles %v", r, profiles)
+	}
 	if len(profiles) != 2 {
 		t.Fatalf("after split: %d profiles", len(profiles))
 	}

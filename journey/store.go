@@ -83,31 +83,40 @@ func (s *Store) profileOf(ids []identity.ID) (identity.ProfileID, error) {
 // (late events land in place). An event whose ID is already stored is
 // dropped and Add reports false. An event without an ID gets one.
 func (s *Store) Add(e Event) (added bool, err error) {
+	_, added, err = s.File(e)
+	return added, err
+}
+
+// File is Add that also returns the profile the event was filed under (for
+// a duplicate, the profile it resolves to now), so a caller that keeps
+// per-profile state (package segment) needs no second resolution that a
+// concurrent merge could slip between.
+func (s *Store) File(e Event) (p identity.ProfileID, added bool, err error) {
 	if e.ID == uuid.Nil {
 		if e.ID, err = s.newID(); err != nil {
-			return false, err
+			return p, false, err
 		}
 	}
 	if e.Time.IsZero() {
-		return false, fmt.Errorf("journey: event %s has no time", e.ID)
+		return p, false, fmt.Errorf("journey: event %s has no time", e.ID)
 	}
 	// Resolve under the store's lock, so that a Follow cannot slip between
 	// resolving the profile and filing the event under it.
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err := s.profileOf(e.IDs)
+	p, err = s.profileOf(e.IDs)
 	if err != nil {
-		return false, err
+		return p, false, err
 	}
 	if _, dup := s.seen[e.ID]; dup {
-		return false, nil
+		return p, false, nil
 	}
 	if err := s.journalEvent(e); err != nil {
-		return false, err
+		return p, false, err
 	}
 	s.seen[e.ID] = struct{}{}
 	s.insert(p, s.tab.pack(e))
-	return true, nil
+	return p, true, nil
 }
 
 func (s *Store) insert(p identity.ProfileID, r rec) {
@@ -126,6 +135,21 @@ func (s *Store) insert(p identity.ProfileID, r rec) {
 // doubled; events none of whose identifiers resolves any more (erased) are
 // dropped and counted.
 func (s *Store) Follow(ch identity.Change) (dropped int) {
+	return s.Refile(ch).Dropped
+}
+
+// Refiled says where Refile put the events it moved.
+type Refiled struct {
+	Moved, Dropped int
+	// Profiles received moved events, in ID order. It can name a profile
+	// the change does not (an event carries identifiers of several
+	// profiles and is filed under the first that resolves), so a store
+	// keyed by profile should rebuild exactly these.
+	Profiles []identity.ProfileID
+}
+
+// Refile is Follow reporting which profiles received events.
+func (s *Store) Refile(ch identity.Change) (out Refiled) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var moving []rec
@@ -148,12 +172,16 @@ func (s *Store) Follow(ch identity.Change) (dropped int) {
 		p, err := s.profileOf(s.tab.idLists[r.ids])
 		if err != nil {
 			delete(s.seen, r.id)
-			dropped++
+			out.Dropped++
 			continue
 		}
 		s.insert(p, r)
+		out.Moved++
+		out.Profiles = append(out.Profiles, p)
 	}
-	return dropped
+	slices.SortFunc(out.Profiles, identity.ProfileID.Compare)
+	out.Profiles = slices.Compact(out.Profiles)
+	return out
 }
 
 // Timeline returns a copy of a profile's events in time order (following p

@@ -1,0 +1,583 @@
+package segment
+
+import (
+	"errors"
+	"fmt"
+	"iter"
+	"math/bits"
+	"runtime"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/throughline/throughline/channel"
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/journey"
+)
+
+// Config connects an Engine to the rest of the system.
+type Config struct {
+	// Store holds the timelines: the engine files events through it and
+	// reads it back when identity changes take profiles apart. Required.
+	Store *journey.Store
+	// Graph answers HasID and lists the profiles that have no events yet
+	// ("no contract ever" holds for them too). Required when a condition
+	// uses HasID; when nil, the engine's profiles are the store's.
+	Graph *identity.Graph
+	// Props returns a profile's properties (a CRM's city, brand, birth
+	// date) for Prop conditions; nil means none. The engine calls it from
+	// several goroutines at once.
+	Props func(identity.ProfileID) map[string]string
+	// Reacher answers Reachable; required when a condition uses it.
+	Reacher *channel.Reacher
+	// Workers bounds the goroutines of whole-population passes; 0 means
+	// GOMAXPROCS.
+	Workers int
+}
+
+// Cause says what made a membership change.
+type Cause uint8
+
+const (
+	CauseEvent    Cause = iota + 1 // an event arrived (Add)
+	CauseIdentity                  // profiles merged or split, or gained identifiers (Follow)
+	CauseTime                      // a window moved on (Refresh)
+	CauseTouch                     // the host said properties or consent changed (Touch)
+	CauseRebuild                   // a whole rebuild from the store (Rebuild)
+)
+
+func (c Cause) String() string {
+	switch c {
+	case CauseEvent:
+		return "event"
+	case CauseIdentity:
+		return "identity"
+	case CauseTime:
+		return "time"
+	case CauseTouch:
+		return "touch"
+	case CauseRebuild:
+		return "rebuild"
+	}
+	return fmt.Sprintf("Cause(%d)", c)
+}
+
+// A Change is a profile entering or leaving a segment: what trigger
+// mailings run on.
+type Change struct {
+	Segment string // a segment's name, or "segmentation/tab"
+	Profile identity.ProfileID
+	Entered bool // false: exited
+	At      time.Time
+	Cause   Cause
+	// Carried lists, for an entry caused by a merge or split, the retired
+	// profiles that were already in the segment: the person is not new to
+	// it, so a host may skip the welcome mail. Exits of retired profiles
+	// come with the same Cause.
+	Carried []identity.ProfileID
+}
+
+// ErrConfig reports an Engine configuration that cannot work.
+var ErrConfig = errors.New("segment: bad engine configuration")
+
+// An Engine keeps the membership of every profile in every segment of a
+// Set current. It keeps, per profile, the second of each event that passed
+// each distinct filter of the set (8 bytes a hit), so evaluation never
+// rereads timelines; it learns events through Add and identity changes
+// through Follow, and it reads properties and reachability live.
+//
+// Feed events and identity changes through the engine (Add, Follow), not
+// to the store directly: the engine passes them on under its own lock, so
+// no merge slips between filing an event and counting it.
+//
+// Membership moves for four reasons, each with its own call: an event (Add
+// re-evaluates only the segments the event's filters feed, and those that
+// read them), an identity change (Follow), the passing of time (Refresh:
+// "in the last 30 days" changes with no event at all) and a property or
+// consent change the engine cannot see (Touch). Every call takes the
+// evaluation time from its caller. An Engine is safe for concurrent use.
+type Engine struct {
+	mu     sync.Mutex
+	cfg    Config
+	prog   *program
+	index  map[identity.ProfileID]int32
+	states []pstate
+	bits   []uint64 // prog.words per state
+	free   []int32
+	ctx    *ctx // for single-profile work under mu
+}
+
+// NewEngine compiles the set against the configuration. The engine starts
+// empty: call Rebuild to load a store that already holds events.
+func NewEngine(set *Set, cfg Config) (*Engine, error) {
+	if cfg.Store == nil {
+		return nil, fmt.Errorf("%w: Config.Store is required", ErrConfig)
+	}
+	if cfg.Workers <= 0 {
+		cfg.Workers = runtime.GOMAXPROCS(0)
+	}
+	prog, err := compileSet(set, &cfg)
+	if err != nil {
+		return nil, err
+	}
+	e := &Engine{cfg: cfg, prog: prog, index: map[identity.ProfileID]int32{}}
+	e.ctx = e.newCtx()
+	return e, nil
+}
+
+func (e *Engine) newCtx() *ctx {
+	return &ctx{getter: e.cfg.Props, bits: make([]uint64, e.prog.words)}
+}
+
+// Names lists the segments and tabs, in the set's order.
+func (e *Engine) Names() []string { return slices.Clone(e.prog.names) }
+
+// Add files an event in the store and re-evaluates the segments it can
+// change for its profile. A duplicate (an event ID already stored) changes
+// nothing.
+func (e *Engine) Add(ev journey.Event, now time.Time) ([]Change, error) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	p, added, err := e.cfg.Store.File(ev)
+	if err != nil || !added {
+		return nil, err
+	}
+	return e.update(p, &ev, now), nil
+}
+
+// update is Add's work after the store filed ev under p.
+func (e *Engine) update(p identity.ProfileID, ev *journey.Event, now time.Time) []Change {
+	i, fresh := e.state(p)
+	if fresh {
+		// First sight: load the whole timeline, this event included, so an
+		// engine made over a store that already holds events heals itself.
+		e.load(&e.states[i])
+		return e.reeval(i, e.allUnits(), now, CauseEvent, nil, nil)
+	}
+	st := &e.states[i]
+	sec := ev.Time.Unix()
+	var units []int
+	for f, cf := range e.prog.filters {
+		if !cf.match(ev) {
+			continue
+		}
+		h := hitKey(f, sec)
+		j, _ := slices.BinarySearch(st.hits, h)
+		st.hits = slices.Insert(st.hits, j, h)
+		units = append(units, e.prog.byFilter[f]...)
+	}
+	if len(units) == 0 {
+		return nil
+	}
+	slices.Sort(units)
+	return e.reeval(i, slices.Compact(units), now, CauseEvent, nil, nil)
+}
+
+// Follow applies an identity change, in the store and in memberships:
+// profiles that merged or split are rebuilt from their timelines; a
+// profile that only gained identifiers is re-evaluated. Pass every Change
+// the graph returns.
+func (e *Engine) Follow(ch identity.Change, now time.Time) []Change {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	// Rebuild the profiles the store filed moved events under: usually the
+	// change's own, but an event stored under a profile that lost its
+	// identifier earlier lands wherever its identifiers resolve now.
+	results := e.cfg.Store.Refile(ch).Profiles
+	var old []identity.ProfileID
+	for _, m := range ch.Merges {
+		old = append(old, m.From...)
+		results = append(results, m.Into)
+	}
+	for _, s := range ch.Splits {
+		old = append(old, s.From)
+		results = append(results, s.Into...)
+	}
+	for _, r := range ch.Retired {
+		old = append(old, r)
+		if e.cfg.Graph != nil {
+			if cur, ok := e.cfg.Graph.Current(r); ok {
+				results = append(results, cur)
+			}
+		}
+	}
+	results = append(results, ch.Created...)
+	slices.SortFunc(results, identity.ProfileID.Compare)
+	results = slices.Compact(results)
+	slices.SortFunc(old, identity.ProfileID.Compare)
+	old = slices.Compact(old) // a merged profile is also listed as retired
+	// Memberships of the profiles that changed shape, before the change.
+	prior := map[identity.ProfileID][]uint64{}
+	for _, p := range append(slices.Clone(old), results...) {
+		if i, ok := e.index[p]; ok {
+			prior[p] = slices.Clone(e.word(i))
+		}
+	}
+	var out []Change
+	for _, p := range old {
+		if slices.Contains(results, p) {
+			continue
+		}
+		if i, ok := e.index[p]; ok {
+			for b := range e.prog.names {
+				if hasBit(e.word(i), b) {
+					out = append(out, Change{Segment: e.prog.names[b], Profile: p, At: now, Cause: CauseIdentity})
+				}
+			}
+			e.drop(p)
+		}
+	}
+	all := e.allUnits()
+	for _, p := range results {
+		i, _ := e.state(p)
+		e.load(&e.states[i])
+		var carried []identity.ProfileID
+		for _, o := range old {
+			if o != p && prior[o] != nil {
+				carried = append(carried, o)
+			}
+		}
+		out = append(out, e.reeval(i, all, now, CauseIdentity, carried, prior)...)
+	}
+	// A profile that only gained or lost identifiers.
+	if p := ch.Profile; !p.IsZero() && !slices.Contains(results, p) {
+		i, fresh := e.state(p)
+		if fresh {
+			e.load(&e.states[i])
+		} else {
+			e.states[i].kinds = e.kindsOf(p)
+		}
+		out = append(out, e.reeval(i, all, now, CauseIdentity, nil, nil)...)
+	}
+	return out
+}
+
+// Touch re-evaluates every segment for one profile, after a change the
+// engine cannot see: its properties, consents or suppressions.
+func (e *Engine) Touch(p identity.ProfileID, now time.Time) []Change {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cur, ok := e.current(p); ok {
+		p = cur
+	}
+	i, fresh := e.state(p)
+	if fresh {
+		e.load(&e.states[i])
+	} else {
+		e.states[i].kinds = e.kindsOf(p)
+	}
+	return e.reeval(i, e.allUnits(), now, CauseTouch, nil, nil)
+}
+
+// Refresh re-evaluates every profile at now and reports the changes the
+// passing of time caused (a car view leaving the 30-day window, a lead
+// turning 14 days old). Run it on a clock: daily is Unomi's default;
+// hourly keeps hourly windows honest.
+func (e *Engine) Refresh(now time.Time) []Change {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	return e.pass(now, CauseTime)
+}
+
+// Rebuild forgets what the engine knew and reloads every profile from the
+// store (and the graph, for profiles without events), then evaluates all of
+// them at now; the changes are against the memberships before.
+func (e *Engine) Rebuild(now time.Time) []Change {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	var ps []identity.ProfileID
+	if e.cfg.Graph != nil {
+		for p := range e.cfg.Graph.Profiles() {
+			ps = append(ps, p)
+		}
+	}
+	ps = append(ps, e.cfg.Store.Profiles()...)
+	slices.SortFunc(ps, identity.ProfileID.Compare)
+	ps = slices.Compact(ps)
+	var out []Change
+	keep := make(map[identity.ProfileID]bool, len(ps))
+	for _, p := range ps {
+		keep[p] = true
+	}
+	for p, i := range e.index {
+		if keep[p] {
+			continue
+		}
+		for b := range e.prog.names {
+			if hasBit(e.word(i), b) {
+				out = append(out, Change{Segment: e.prog.names[b], Profile: p, At: now, Cause: CauseRebuild})
+			}
+		}
+		e.drop(p)
+	}
+	for _, p := range ps {
+		e.state(p)
+	}
+	e.parallel(func(lo, hi int, _ *ctx) []Change {
+		for i := lo; i < hi; i++ {
+			if !e.states[i].id.IsZero() {
+				e.load(&e.states[i])
+			}
+		}
+		return nil
+	})
+	out = append(out, e.pass(now, CauseRebuild)...)
+	sortChanges(out)
+	return out
+}
+
+// Evaluate returns the segments and tabs a profile is in at now, computed
+// afresh; it changes nothing.
+func (e *Engine) Evaluate(p identity.ProfileID, now time.Time) []string {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cur, ok := e.current(p); ok {
+		p = cur
+	}
+	st := pstate{id: p}
+	e.load(&st)
+	c := e.newCtx()
+	c.st, c.now, c.nowT = &st, now.Unix(), now
+	for u := range e.prog.units {
+		e.prog.units[u].eval(c)
+	}
+	var out []string
+	for b, n := range e.prog.names {
+		if hasBit(c.bits, b) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// Is reports whether a profile is in a segment (or "segmentation/tab") as
+// of the last evaluation.
+func (e *Engine) Is(p identity.ProfileID, segment string) bool {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.prog.byName[segment] - 1
+	i, ok := e.index[p]
+	return ok && b >= 0 && hasBit(e.word(i), b)
+}
+
+// Members returns the members of a segment (or "segmentation/tab") as of
+// the last evaluation, in profile ID order.
+func (e *Engine) Members(segment string) []identity.ProfileID {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	b := e.prog.byName[segment] - 1
+	if b < 0 {
+		return nil
+	}
+	var out []identity.ProfileID
+	for i := range e.states {
+		if !e.states[i].id.IsZero() && hasBit(e.word(int32(i)), b) {
+			out = append(out, e.states[i].id)
+		}
+	}
+	slices.SortFunc(out, identity.ProfileID.Compare)
+	return out
+}
+
+// Profiles iterates over the profiles the engine keeps, in no order.
+// It holds the engine's lock: do not call the engine from the loop.
+func (e *Engine) Profiles() iter.Seq[identity.ProfileID] {
+	return func(yield func(identity.ProfileID) bool) {
+		e.mu.Lock()
+		defer e.mu.Unlock()
+		for i := range e.states {
+			if !e.states[i].id.IsZero() && !yield(e.states[i].id) {
+				return
+			}
+		}
+	}
+}
+
+func (e *Engine) word(i int32) []uint64 {
+	w := e.prog.words
+	return e.bits[int(i)*w : int(i)*w+w]
+}
+
+func (e *Engine) current(p identity.ProfileID) (identity.ProfileID, bool) {
+	if e.cfg.Graph == nil {
+		return p, false
+	}
+	return e.cfg.Graph.Current(p)
+}
+
+// state returns p's slot, making an empty one the first time (fresh: the
+// caller loads it).
+func (e *Engine) state(p identity.ProfileID) (i int32, fresh bool) {
+	if j, ok := e.index[p]; ok {
+		return j, false
+	}
+	if n := len(e.free); n > 0 {
+		i = e.free[n-1]
+		e.free = e.free[:n-1]
+	} else {
+		i = int32(len(e.states))
+		e.states = append(e.states, pstate{})
+		e.bits = append(e.bits, make([]uint64, e.prog.words)...)
+	}
+	e.states[i] = pstate{id: p}
+	clear(e.word(i))
+	e.index[p] = i
+	return i, true
+}
+
+func (e *Engine) drop(p identity.ProfileID) {
+	i, ok := e.index[p]
+	if !ok {
+		return
+	}
+	delete(e.index, p)
+	e.states[i] = pstate{}
+	clear(e.word(i))
+	e.free = append(e.free, i)
+}
+
+func (e *Engine) kindsOf(p identity.ProfileID) uint64 {
+	if e.cfg.Graph == nil || len(e.prog.kinds) == 0 {
+		return 0
+	}
+	var k uint64
+	for id := range e.cfg.Graph.Keys(p) {
+		if i := slices.Index(e.prog.kinds, string(id.Kind)); i >= 0 {
+			k |= 1 << i
+		}
+	}
+	return k
+}
+
+// load rebuilds a profile's hits from its timeline.
+func (e *Engine) load(st *pstate) {
+	st.kinds = e.kindsOf(st.id)
+	st.hits = st.hits[:0]
+	if len(e.prog.filters) == 0 {
+		return
+	}
+	for _, ev := range e.cfg.Store.Timeline(st.id) {
+		sec := ev.Time.Unix()
+		for f, cf := range e.prog.filters {
+			if cf.match(&ev) {
+				st.hits = append(st.hits, hitKey(f, sec))
+			}
+		}
+	}
+	slices.Sort(st.hits)
+}
+
+func (e *Engine) allUnits() []int {
+	u := make([]int, len(e.prog.units))
+	for i := range u {
+		u[i] = i
+	}
+	return u
+}
+
+// reeval evaluates units (in order) for slot i and reports the changes.
+// prior, when it has the profile, gives the memberships to compare with
+// (a profile that merged in or split off had them under its old shape).
+func (e *Engine) reeval(i int32, units []int, now time.Time, cause Cause, carried []identity.ProfileID, prior map[identity.ProfileID][]uint64) []Change {
+	c := e.ctx
+	st := &e.states[i]
+	cur := e.word(i)
+	before := cur
+	if pb, ok := prior[st.id]; ok {
+		before = pb
+	}
+	copy(c.bits, cur)
+	c.st, c.now, c.nowT, c.loaded, c.props = st, now.Unix(), now, false, nil
+	for _, u := range units {
+		e.prog.units[u].eval(c)
+	}
+	out := e.diff(st.id, before, c.bits, now, cause, carried, prior)
+	copy(cur, c.bits)
+	sortChanges(out)
+	return out
+}
+
+func (e *Engine) diff(p identity.ProfileID, before, after []uint64, now time.Time, cause Cause, carried []identity.ProfileID, prior map[identity.ProfileID][]uint64) []Change {
+	var out []Change
+	for w := range after {
+		x := before[w] ^ after[w]
+		for x != 0 {
+			b := w*64 + bits.TrailingZeros64(x)
+			x &= x - 1
+			ch := Change{Segment: e.prog.names[b], Profile: p, Entered: hasBit(after, b), At: now, Cause: cause}
+			if ch.Entered {
+				for _, o := range carried {
+					if hasBit(prior[o], b) {
+						ch.Carried = append(ch.Carried, o)
+					}
+				}
+			}
+			out = append(out, ch)
+		}
+	}
+	return out
+}
+
+// pass evaluates every profile on every core.
+func (e *Engine) pass(now time.Time, cause Cause) []Change {
+	out := e.parallel(func(lo, hi int, c *ctx) []Change {
+		var out []Change
+		for i := lo; i < hi; i++ {
+			st := &e.states[i]
+			if st.id.IsZero() {
+				continue
+			}
+			cur := e.word(int32(i))
+			copy(c.bits, cur)
+			c.st, c.now, c.nowT, c.loaded, c.props = st, now.Unix(), now, false, nil
+			for u := range e.prog.units {
+				e.prog.units[u].eval(c)
+			}
+			out = append(out, e.diff(st.id, cur, c.bits, now, cause, nil, nil)...)
+			copy(cur, c.bits)
+		}
+		return out
+	})
+	sortChanges(out)
+	return out
+}
+
+// parallel runs f over slices of the states on cfg.Workers goroutines,
+// each with its own evaluation context, and joins what they return in
+// slice order.
+func (e *Engine) parallel(f func(lo, hi int, c *ctx) []Change) []Change {
+	n := len(e.states)
+	w := min(e.cfg.Workers, max(1, n/1024))
+	chunk := (n + w - 1) / max(w, 1)
+	parts := make([][]Change, w)
+	var wg sync.WaitGroup
+	for k := range w {
+		lo, hi := k*chunk, min(n, (k+1)*chunk)
+		if lo >= hi {
+			continue
+		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			parts[k] = f(lo, hi, e.newCtx())
+		}()
+	}
+	wg.Wait()
+	return slices.Concat(parts...)
+}
+
+// sortChanges orders changes by profile, then segment, exits first.
+func sortChanges(cs []Change) {
+	slices.SortStableFunc(cs, func(a, b Change) int {
+		if c := a.Profile.Compare(b.Profile); c != 0 {
+			return c
+		}
+		if a.Entered != b.Entered {
+			if !a.Entered {
+				return -1
+			}
+			return 1
+		}
+		return 0
+	})
+}
