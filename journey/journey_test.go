@@ -75,6 +75,16 @@ func TestOrderingAndIdempotence(t *testing.T) {
 	if n := s.CountSince(p, CarView, day(1.5), nil); n != 1 {
 		t.Fatalf("CountSince = %d", n)
 	}
+	var seen []Event
+	for e := range s.Events(p) {
+		seen = append(seen, e)
+	}
+	if len(seen) != len(s.Timeline(p)) || seen[0].ID != s.Timeline(p)[0].ID || seen[len(seen)-1].Type != Call {
+		t.Fatalf("Events = %v", seen)
+	}
+	for range s.Events(p) {
+		break // stopping early releases the lock
+	}
 	if q, added, err := s.File(ev("5", day(5), Contract, Touch{}, "email", "anna@mail.ru")); q != p || !added || err != nil {
 		t.Fatalf("File = %v %v %v, want %v", q, added, err, p)
 	}

@@ -3,6 +3,7 @@ package journey
 import (
 	"errors"
 	"fmt"
+	"iter"
 	"slices"
 	"sync"
 	"time"
@@ -198,6 +199,25 @@ func (s *Store) Timeline(p identity.ProfileID) []Event {
 		out[i] = s.tab.event(r)
 	}
 	return out
+}
+
+// Events iterates over a profile's events in time order (following p if it
+// retired) without copying the timeline, for readers that fold events into
+// state of their own. It holds the store's read lock: do not add events or
+// follow changes from the loop.
+func (s *Store) Events(p identity.ProfileID) iter.Seq[Event] {
+	return func(yield func(Event) bool) {
+		if cur, ok := s.graph.Current(p); ok {
+			p = cur
+		}
+		s.mu.RLock()
+		defer s.mu.RUnlock()
+		for _, r := range s.timelines[p] {
+			if !yield(s.tab.event(r)) {
+				return
+			}
+		}
+	}
 }
 
 // Profiles returns the profiles with events, in ID order.

@@ -145,3 +145,13 @@ func BenchmarkUpdate(b *testing.B) {
 		e.mu.Unlock()
 	}
 }
+
+// BenchmarkRebuild reloads every profile from the store and evaluates
+// it: the full evaluation incremental updates are checked against.
+func BenchmarkRebuild(b *testing.B) {
+	e, _, _ := benchWorld(b, 100_000, 8)
+	for b.Loop() {
+		e.Rebuild(benchNow)
+	}
+	b.ReportMetric(100_000*float64(b.N)/b.Elapsed().Seconds(), "profiles/s")
+}

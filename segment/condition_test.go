@@ -388,3 +388,27 @@ func FuzzParseCondition(f *testing.F) {
 		}
 	})
 }
+
+// FuzzParseSet: a set that parses writes back and reads back equal.
+func FuzzParseSet(f *testing.F) {
+	f.Add(`{"segments":[{"name":"warm","when":{"count":{"event":{"type":"car_view"},"min":10}}},{"name":"hot","when":{"segment":"warm"}}],"segmentations":[{"name":"stage","tabs":[{"name":"hot","when":{"segment":"hot"}}],"other":"cold"}]}`)
+	f.Add(`{"segments":[{"name":"a","when":{"segment":"b"}},{"name":"b","when":{"segment":"a"}}]}`)
+	f.Add(`{"segmentations":[{"name":"s","tabs":[]}]}`)
+	f.Fuzz(func(t *testing.T, in string) {
+		s, err := ParseSet([]byte(in))
+		if err != nil {
+			if !errors.Is(err, ErrInvalid) {
+				t.Fatalf("error %v does not wrap ErrInvalid", err)
+			}
+			return
+		}
+		b, err := s.MarshalJSON()
+		if err != nil {
+			t.Fatal(err)
+		}
+		back, err := ParseSet(b)
+		if err != nil || !reflect.DeepEqual(back, s) {
+			t.Fatalf("round trip of %s: %v", b, err)
+		}
+	})
+}

@@ -1,7 +1,46 @@
 // Package segment defines audiences by rules over profiles and journeys
 // ("viewed 10+ car cards in 30 days, left a lead, no contract yet"), keeps
-// their membership current as events and identity merges arrive, and exports
-// audiences in the formats Google, Meta and Yandex accept.
+// their membership current as events, identity merges and time arrive,
+// reports who entered and who left (what trigger mailings run on), and
+// exports audiences and offline conversions in the formats Google, Meta and
+// Yandex accept.
+//
+// # Conditions
+//
+// A segment is a name and a Condition tree. And, Or and Not combine; HasID
+// and Prop look at the profile (Prop with Apache Unomi's operators: equals,
+// contains, startsWith, matchesRegex, greaterThan, between, in, exists, …,
+// typed by the value: numbers as numbers, dates as instants, "now-30d"
+// relative to the evaluation); Count, None, Last, First and Sequence look
+// at events; InSegment reads another segment; Reachable asks package
+// channel whether a person can be messaged on a channel.
+//
+// A behaviour node holds its event filter and its count together, so "at
+// least 10 car_view events with brand = Kia in 30 days" counts exactly the
+// Kia views: the filter and the count can never drift apart as Mautic's
+// "visited URL" and "visited URL count" did.
+//
+// Conditions are plain values. Their JSON form (see ParseCondition) is an
+// object keyed by the node type, so validation errors name the node's path
+// as the document reads: "and[2].count.window: last and from/to are
+// exclusive". A Set holds segments and Segmentations (Bloomreach's ordered
+// tabs: each profile in exactly the first tab that matches, or in other).
+//
+// # Membership
+//
+// An Engine evaluates a Set. It keeps, per profile, the second of every
+// event that passed each distinct filter, 8 bytes a hit in one sorted
+// slice, and answers counts, recency and sequences by binary search; this
+// is Unomi's cached past-event counters, kept exact instead of as counts,
+// so that a relative window can move without rereading events. Changes
+// come four ways: Add (an event re-evaluates only the segments its
+// filters feed), Follow (identity merges and splits rebuild the profiles
+// concerned from their timelines; an entry after a merge names the
+// profiles that were already members, so a welcome mail is not sent
+// twice), Refresh (time passing: a view leaving the 30-day window) and
+// Touch (properties or consent changed outside the engine). Every call
+// takes the evaluation time from its caller, and a property test checks
+// that incremental changes always equal a full rebuild.
 //
 // # Audience files
 //
@@ -21,6 +60,12 @@
 // removed under the old one), and saves itself with a trailer that catches
 // truncation.
 //
-// Segment rules, live membership and offline conversions are
-// being built; see the project's issue tracker (issue 7).
+// # Offline conversions
+//
+// MetricaConversions and GoogleClickConversions tie contracts and advance
+// payments in the journey store to the click or visit the platform can
+// find (a yclid or Metrica ClientID within Metrica's 21-day join, a gclid,
+// gbraid or wbraid within Google's 90 days) and write them as the
+// platforms' upload files; what cannot be tied is returned with the
+// reason.
 package segment

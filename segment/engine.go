@@ -456,7 +456,7 @@ func (e *Engine) load(st *pstate) {
 	if len(e.prog.filters) == 0 {
 		return
 	}
-	for _, ev := range e.cfg.Store.Timeline(st.id) {
+	for ev := range e.cfg.Store.Events(st.id) {
 		sec := ev.Time.Unix()
 		for f, cf := range e.prog.filters {
 			if cf.match(&ev) {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -372,5 +373,59 @@ func TestMergeAndSplit(t *testing.T) {
 	}
 	if w.e.Is(cb, "lead") || w.e.Is(cb, "viewer") {
 		t.Fatal("email side")
+	}
+}
+
+// TestEngineConcurrent runs ingest, identity changes, refreshes and reads
+// at once; -race checks the engine's locking.
+func TestEngineConcurrent(t *testing.T) {
+	w := newWorld(t, propertySet())
+	for i := range 20 {
+		w.observe(at(0), fmt.Sprintf("cookie:k%d", i))
+	}
+	var wg sync.WaitGroup
+	for g := range 2 {
+		wg.Go(func() {
+			for i := range 300 {
+				ev := journey.Event{ID: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%d/%d", g, i)), Time: at(float64(i) / 100), Type: []string{"car_view", "lead", "contract"}[i%3],
+					IDs: []identity.ID{{Kind: identity.Cookie, Value: fmt.Sprintf("k%d", i%20)}}}
+				if _, err := w.e.Add(ev, at(float64(i)/100)); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		})
+	}
+	wg.Go(func() {
+		for i := range 20 {
+			ch, err := w.g.Observe(identity.Observation{Source: "app_login", IDs: []identity.ID{{Kind: identity.Cookie, Value: fmt.Sprintf("k%d", i)}, {Kind: identity.Email, Value: fmt.Sprintf("u%d@mail.ru", i/2)}}})
+			if err != nil {
+				t.Error(err)
+				return
+			}
+			w.e.Follow(ch, at(1))
+		}
+	})
+	wg.Go(func() {
+		for i := range 20 {
+			w.e.Refresh(at(float64(i) / 5))
+			w.e.Members("warm")
+			for p := range w.e.Profiles() {
+				_ = p
+			}
+		}
+	})
+	wg.Wait()
+	// After the dust settles, incremental equals a rebuild.
+	w.e.Refresh(at(4))
+	full, err := NewEngine(&Set{Segments: propertySet().Segments, Segmentations: propertySet().Segmentations}, Config{Store: w.s, Graph: w.g, Reacher: w.r, Props: w.e.cfg.Props})
+	if err != nil {
+		t.Fatal(err)
+	}
+	full.Rebuild(at(4))
+	for _, n := range w.e.Names() {
+		if !slices.Equal(w.e.Members(n), full.Members(n)) {
+			t.Fatalf("%s differs after concurrent use", n)
+		}
 	}
 }
