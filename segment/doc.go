@@ -42,6 +42,11 @@
 // takes the evaluation time from its caller, and a property test checks
 // that incremental changes always equal a full rebuild.
 //
+// Only memberships need saving (WriteMemberships): the rest is derived from
+// the journey store. Restore loads them into a new engine and rebuilds, so
+// a restart reports what changed while the service was down rather than
+// every member entering again.
+//
 // # Audience files
 //
 // WriteAudience writes a customer-list file for Google Customer Match, Meta
