@@ -1,0 +1,472 @@
+package main
+
+import (
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/throughline/throughline/attribution"
+	"github.com/throughline/throughline/channel"
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/journey"
+	"github.com/throughline/throughline/segment"
+)
+
+// dealer is the whole system after ingestion.
+type dealer struct {
+	g        *identity.Graph
+	s        *journey.Store
+	e        *segment.Engine
+	now      time.Time
+	merges   map[string]int // merged profiles by the kind that joined them
+	obs      int
+	badObs   int
+	events   int
+	unfiled  int
+	changes  []segment.Change
+	contacts map[identity.ID]bool // raw emails and phones as typed
+}
+
+// The segments the dealer's marketers run.
+var dealerSet = segment.Set{
+	Segments: []segment.Segment{
+		{Name: "warm", When: segment.And{
+			segment.Count{Event: segment.Filter{Type: journey.CarView}, Min: 10, Window: segment.Window{Last: 30 * segment.Day}},
+			segment.Count{Event: segment.Filter{Type: journey.Lead}, Min: 1},
+			segment.None{Event: segment.Filter{Type: journey.Contract}},
+		}},
+	},
+	Segmentations: []segment.Segmentation{{Name: "stage", Tabs: []segment.Segment{
+		{Name: "buyer", When: segment.Count{Event: segment.Filter{Type: journey.Contract}, Min: 1}},
+		{Name: "warm", When: segment.InSegment{Name: "warm"}},
+		{Name: "lead", When: segment.Count{Event: segment.Filter{Type: journey.Lead}, Min: 1}},
+		{Name: "browsing", When: segment.Count{Event: segment.Filter{Type: journey.CarView}, Min: 1, Window: segment.Window{Last: 90 * segment.Day}}},
+	}, Other: "dormant"}},
+}
+
+func ingest(steps []step, now time.Time, prog *progress) (*dealer, error) {
+	g, err := identity.New(nil)
+	if err != nil {
+		return nil, err
+	}
+	s := journey.NewStore(g, &journey.Options{Conversions: []string{journey.Contract}, SizeHint: len(steps)})
+	set := dealerSet
+	e, err := segment.NewEngine(&set, segment.Config{Store: s, Graph: g})
+	if err != nil {
+		return nil, err
+	}
+	d := &dealer{g: g, s: s, e: e, now: now, merges: map[string]int{}, contacts: map[identity.ID]bool{}}
+	prog.phase("ingesting")
+	var day time.Time
+	if len(steps) > 0 {
+		day = steps[0].t.Truncate(24 * time.Hour).Add(24 * time.Hour)
+	}
+	for i, st := range steps {
+		if st.t.After(now) {
+			break
+		}
+		for !st.t.Before(day) {
+			d.changes = append(d.changes, e.Refresh(day)...)
+			day = day.Add(24 * time.Hour)
+		}
+		if st.obs != nil {
+			d.observe(*st.obs, st.t)
+		}
+		if st.ev != nil {
+			d.events++
+			chs, err := e.Add(*st.ev, st.t)
+			if errors.Is(err, journey.ErrNoProfile) && len(st.ev.IDs) > 0 {
+				// A visitor seen for the first time: its first identifier
+				// becomes an anonymous profile, as a site's tracker makes one
+				// on the first page view.
+				d.observe(identity.Observation{Time: st.t, Source: "pageview", IDs: st.ev.IDs[:1]}, st.t)
+				chs, err = e.Add(*st.ev, st.t)
+			}
+			switch {
+			case errors.Is(err, journey.ErrNoProfile):
+				d.unfiled++
+			case err != nil:
+				return nil, err
+			}
+			d.changes = append(d.changes, chs...)
+		}
+		if i%4096 == 0 {
+			prog.update(i, len(steps))
+		}
+	}
+	for !now.Before(day) {
+		d.changes = append(d.changes, e.Refresh(day)...)
+		day = day.Add(24 * time.Hour)
+	}
+	d.changes = append(d.changes, e.Refresh(now)...)
+	return d, nil
+}
+
+func (d *dealer) observe(o identity.Observation, t time.Time) {
+	d.obs++
+	ch, err := d.g.Observe(o)
+	if err != nil {
+		d.badObs++
+		return
+	}
+	for _, id := range o.IDs {
+		if id.Kind == identity.Email || id.Kind == identity.Phone {
+			d.contacts[id] = true
+		}
+	}
+	if n := len(ch.Merges); n > 0 {
+		by := "browser or device"
+		switch {
+		case first(o.IDs, identity.Email) != nil:
+			by = "email"
+		case first(o.IDs, identity.Phone) != nil:
+			by = "phone"
+		case first(o.IDs, identity.CRM) != nil:
+			by = "CRM number"
+		}
+		for _, m := range ch.Merges {
+			d.merges[by] += len(m.From)
+		}
+	}
+	d.changes = append(d.changes, d.e.Follow(ch, t)...)
+}
+
+// report is everything the text and HTML reports show.
+type report struct {
+	Now                   time.Time
+	Observations, BadObs  int
+	Events, Unfiled       int
+	Identifiers           map[identity.Kind]int
+	Profiles, WithContact int
+	Merges                map[string]int
+	Quarantined           map[string]int
+	Funnel                []stage
+	Channels              []channelRate
+	Models                []attribution.Result
+	TimeToConvert         []time.Duration
+	Warm                  int
+	WarmDays              []dayChange
+	Stages                map[string]int
+	Audiences             []audienceFile
+	Reach                 map[string]map[channel.Reason]int
+	Journey               []journey.Event // one buyer's timeline
+}
+
+type stage struct {
+	Name    string
+	Reached int
+}
+
+type channelRate struct {
+	Channel          string
+	Leads, Contracts int
+}
+
+func (c channelRate) Rate() float64 {
+	if c.Leads == 0 {
+		return 0
+	}
+	return float64(c.Contracts) / float64(c.Leads)
+}
+
+type dayChange struct {
+	Day             time.Time
+	Entered, Exited int
+}
+
+type audienceFile struct {
+	Platform  segment.Platform
+	Path      string
+	Rows      int
+	NoConsent int
+	Dropped   int
+	Err       error
+}
+
+func (d *dealer) report(gen *generator, out string) (*report, error) {
+	r := &report{Now: d.now, Observations: d.obs, BadObs: d.badObs, Events: d.events, Unfiled: d.unfiled,
+		Identifiers: map[identity.Kind]int{}, Merges: d.merges, Quarantined: map[string]int{}, Stages: map[string]int{},
+		Reach: map[string]map[channel.Reason]int{}}
+	for p := range d.g.Profiles() {
+		r.Profiles++
+		hard := false
+		for id := range d.g.Keys(p) {
+			r.Identifiers[id.Kind]++
+			hard = hard || id.Kind == identity.Email || id.Kind == identity.Phone || id.Kind == identity.CRM
+		}
+		if hard {
+			r.WithContact++
+		}
+	}
+	for _, why := range d.g.Quarantined() {
+		r.Quarantined[strings.SplitN(why, ":", 2)[0]]++
+	}
+	// Funnel and lead-to-contract by the channel of the last touch before
+	// the lead.
+	f := d.s.Funnel(journey.Funnel{Steps: []journey.Step{{Type: journey.CarView}, {Type: journey.Lead}, {Type: journey.TestDrive}, {Type: journey.Contract}}, Window: 180 * segment.Day})
+	for i, n := range []string{"viewed a car", "left a lead", "test drive", "contract"} {
+		r.Funnel = append(r.Funnel, stage{n, f.Reached[i]})
+	}
+	lc := d.s.Funnel(journey.Funnel{Steps: []journey.Step{{Type: journey.Lead}, {Type: journey.Contract}}, Window: 180 * segment.Day, Breakdown: journey.ByLastTouch})
+	for ch, n := range lc.ByChannel {
+		r.Channels = append(r.Channels, channelRate{ch, n[0], n[1]})
+	}
+	slices.SortFunc(r.Channels, func(a, b channelRate) int { return b.Leads - a.Leads })
+	r.TimeToConvert = lc.TimeToConvert
+	// Attribution of contracts by every model.
+	paths := d.s.AllPaths(journey.PathOptions{})
+	ms := []attribution.Model{attribution.FirstTouch{}, attribution.LastTouch{}, attribution.LastNonDirect{Direct: []string{"Direct"}},
+		attribution.Linear{}, attribution.PositionBased{}, attribution.TimeDecay{}, attribution.Shapley{}, attribution.Markov{Order: 1}}
+	var err error
+	if r.Models, err = attribution.Compare(attribution.NewDataset(paths), ms...); err != nil {
+		return nil, fmt.Errorf("attribution: %w", err)
+	}
+	// Segments.
+	r.Warm = len(d.e.Members("warm"))
+	for _, n := range d.e.Names() {
+		if strings.HasPrefix(n, "stage/") {
+			r.Stages[strings.TrimPrefix(n, "stage/")] = len(d.e.Members(n))
+		}
+	}
+	week := d.now.Add(-7 * 24 * time.Hour)
+	for i := range 7 {
+		r.WarmDays = append(r.WarmDays, dayChange{Day: week.Add(time.Duration(i) * 24 * time.Hour)})
+	}
+	for _, c := range d.changes {
+		if c.Segment != "warm" || c.At.Before(week) || c.At.After(d.now) {
+			continue
+		}
+		i := min(int(c.At.Sub(week)/(24*time.Hour)), 6)
+		if c.Entered {
+			r.WarmDays[i].Entered++
+		} else {
+			r.WarmDays[i].Exited++
+		}
+	}
+	// Contacts, consents and reachability, from the timelines.
+	byProfile := map[identity.ProfileID]*segment.Contact{}
+	for id := range d.contacts {
+		p, err := d.g.Resolve(id.Kind, id.Value) // raw, as typed
+		if err != nil {
+			continue // quarantined junk, or erased
+		}
+		c := byProfile[p]
+		if c == nil {
+			c = &segment.Contact{Profile: p}
+			byProfile[p] = c
+		}
+		if id.Kind == identity.Email {
+			c.Emails = append(c.Emails, id.Value)
+		} else {
+			c.Phones = append(c.Phones, id.Value)
+		}
+	}
+	msk, _ := time.LoadLocation("Europe/Moscow")
+	if msk == nil {
+		msk = time.FixedZone("MSK", 3*3600)
+	}
+	reacher, err := channel.NewReacher(channel.ReachConfig{Preference: []string{"email", "sms"},
+		Quiet: map[string]channel.Window{"sms": channel.Hours(21, 0, 9, 0)}, Location: msk})
+	if err != nil {
+		return nil, err
+	}
+	paid := map[identity.ProfileID]bool{}
+	for p, c := range byProfile {
+		slices.Sort(c.Emails)
+		slices.Sort(c.Phones)
+		if len(c.Emails) > 0 {
+			reacher.SetContact(p, "email", c.Emails[0])
+		}
+		if len(c.Phones) > 0 {
+			reacher.SetContact(p, "sms", c.Phones[0])
+		}
+		for ev := range d.s.Events(p) {
+			if ev.Type != "consent" {
+				continue
+			}
+			st := channel.ConsentDenied
+			if ev.Props["status"] == "granted" {
+				st = channel.ConsentGranted
+			}
+			if ev.Props["channel"] == "ads" {
+				paid[p] = st == channel.ConsentGranted
+				continue
+			}
+			reacher.RecordConsent(p, channel.Consent{Channel: ev.Props["channel"], Purpose: ev.Props["purpose"], Status: st, At: ev.Time})
+		}
+		for _, x := range reacher.Reach(p, "marketing", d.now) {
+			if r.Reach[x.Channel] == nil {
+				r.Reach[x.Channel] = map[channel.Reason]int{}
+			}
+			r.Reach[x.Channel][x.Reason]++
+		}
+	}
+	var warm []segment.Contact
+	for _, p := range d.e.Members("warm") {
+		if c := byProfile[p]; c != nil {
+			warm = append(warm, *c)
+		}
+	}
+	for _, pl := range []struct {
+		p    segment.Platform
+		file string
+	}{{segment.GoogleCustomerMatch, "audience_google.csv"}, {segment.MetaCustomAudiences, "audience_meta.csv"}, {segment.YandexAudiences, "audience_yandex.csv"}} {
+		path := filepath.Join(out, pl.file)
+		af := audienceFile{Platform: pl.p, Path: path}
+		f, err := os.Create(path)
+		if err != nil {
+			return nil, err
+		}
+		rep, err := segment.WriteAudience(f, segment.ExportConfig{Platform: pl.p, PaidMedia: func(p identity.ProfileID) bool { return paid[p] }}, warm)
+		f.Close()
+		af.Rows, af.NoConsent, af.Dropped, af.Err = rep.Rows, rep.NoConsent, len(rep.Dropped), err
+		if err != nil {
+			os.Remove(path)
+		}
+		r.Audiences = append(r.Audiences, af)
+	}
+	r.Journey = d.showcase()
+	return r, nil
+}
+
+// showcase picks a buyer whose journey shows the most: many channels,
+// several browsers, a contract.
+func (d *dealer) showcase() []journey.Event {
+	var best []journey.Event
+	bestScore := -1
+	for _, p := range d.e.Members("stage/buyer") {
+		tl := d.s.Timeline(p)
+		chans, browsers := map[string]bool{}, map[string]bool{}
+		for _, ev := range tl {
+			if ev.IsTouchpoint() {
+				chans[ev.Touch.ChannelName()] = true
+			}
+			if c := first(ev.IDs, identity.Cookie); c != nil {
+				browsers[c.Value] = true
+			}
+		}
+		score := len(chans)*10 + min(len(browsers), 4)*5 - max(0, len(tl)-60)
+		if score > bestScore {
+			best, bestScore = tl, score
+		}
+	}
+	// Show identifiers in their matching form, so one phone typed three
+	// ways is one lane.
+	for i := range best {
+		ids := slices.Clone(best[i].IDs)
+		for j, id := range ids {
+			if n, err := d.g.Normalize(id.Kind, id.Value); err == nil {
+				ids[j] = n
+			}
+		}
+		best[i].IDs = ids
+	}
+	return best
+}
+
+func (r *report) print(w io.Writer) {
+	fmt.Fprintf(w, "Throughline dealer report, %s\n\n", r.Now.Format("2 Jan 2006"))
+	fmt.Fprintf(w, "Input: %d identity observations (%d refused), %d events (%d resolved to no profile)\n", r.Observations, r.BadObs, r.Events, r.Unfiled)
+	soft := r.Identifiers[identity.Cookie] + r.Identifiers[identity.Device]
+	fmt.Fprintf(w, "Profiles: %d browsers and devices (what a site counts as visitors) became %d people; %d of them have an email, phone or CRM number\n",
+		soft, r.Profiles, r.WithContact)
+	fmt.Fprintf(w, "Merged: %d profiles by email, then %d by phone, %d by CRM number, %d by browser or device\n",
+		r.Merges["email"], r.Merges["phone"], r.Merges["CRM number"], r.Merges["browser or device"])
+	var q []string
+	for k, n := range r.Quarantined {
+		q = append(q, fmt.Sprintf("%s %d", k, n))
+	}
+	slices.Sort(q)
+	fmt.Fprintf(w, "Quarantined identifiers (reported, never silently dropped): %s\n", strings.Join(q, ", "))
+
+	fmt.Fprintf(w, "\nFunnel (profiles, each counted once per step):\n")
+	for _, s := range r.Funnel {
+		fmt.Fprintf(w, "  %-14s %7d\n", s.Name, s.Reached)
+	}
+	fmt.Fprintf(w, "\nLead → contract by the channel of the last touch before the lead:\n")
+	fmt.Fprintf(w, "  %-28s %6s %9s %6s\n", "channel", "leads", "contracts", "rate")
+	for _, c := range r.Channels {
+		fmt.Fprintf(w, "  %-28s %6d %9d %5.1f%%\n", c.Channel, c.Leads, c.Contracts, 100*c.Rate())
+	}
+	if len(r.TimeToConvert) > 0 {
+		fmt.Fprintf(w, "  median lead → contract: %.0f days\n", r.TimeToConvert[len(r.TimeToConvert)/2].Hours()/24)
+	}
+
+	fmt.Fprintf(w, "\nContracts credited to channels, by model:\n")
+	chans := r.channelsByCredit()
+	fmt.Fprintf(w, "  %-28s", "channel")
+	for _, m := range r.Models {
+		fmt.Fprintf(w, " %9s", short(m.Model))
+	}
+	fmt.Fprintln(w)
+	for _, ch := range chans {
+		fmt.Fprintf(w, "  %-28s", ch)
+		for _, m := range r.Models {
+			fmt.Fprintf(w, " %9.1f", m.Credit(ch).Conversions)
+		}
+		fmt.Fprintln(w)
+	}
+
+	fmt.Fprintf(w, "\nWarm customers (10+ car views in 30 days, a lead, no contract): %d now\n", r.Warm)
+	for _, d := range r.WarmDays {
+		fmt.Fprintf(w, "  %s  +%d −%d\n", d.Day.Format("Mon 2 Jan"), d.Entered, d.Exited)
+	}
+	fmt.Fprintf(w, "Stages (each profile in exactly one):")
+	for _, n := range []string{"buyer", "warm", "lead", "browsing", "dormant"} {
+		fmt.Fprintf(w, " %s %d", n, r.Stages[n])
+	}
+	fmt.Fprintln(w)
+
+	fmt.Fprintf(w, "\nAudience files (warm customers with paid-media consent):\n")
+	for _, a := range r.Audiences {
+		if a.Err != nil {
+			fmt.Fprintf(w, "  %-24s not written: %v\n", a.Platform, a.Err)
+			continue
+		}
+		fmt.Fprintf(w, "  %-24s %5d rows, %d without consent left out, %d malformed values dropped → %s\n", a.Platform, a.Rows, a.NoConsent, a.Dropped, a.Path)
+	}
+	fmt.Fprintf(w, "\nReachable now for marketing:\n")
+	for _, ch := range []string{"email", "sms"} {
+		m := r.Reach[ch]
+		fmt.Fprintf(w, "  %-6s %6d reachable, %d held by quiet hours, %d without consent, %d without a contact\n",
+			ch, m[channel.Reachable], m[channel.Quiet], m[channel.NoConsent], m[channel.NoContact])
+	}
+}
+
+// channelsByCredit lists channels by last-touch credit, most first.
+func (r *report) channelsByCredit() []string {
+	seen := map[string]float64{}
+	for _, m := range r.Models {
+		for _, c := range m.Credits {
+			if _, ok := seen[c.Channel]; !ok {
+				seen[c.Channel] = 0
+			}
+			if m.Model == "last" {
+				seen[c.Channel] = c.Conversions
+			}
+		}
+	}
+	out := make([]string, 0, len(seen))
+	for c := range seen {
+		out = append(out, c)
+	}
+	slices.SortFunc(out, func(a, b string) int {
+		if seen[a] != seen[b] {
+			if seen[a] > seen[b] {
+				return -1
+			}
+			return 1
+		}
+		return strings.Compare(a, b)
+	})
+	return out
+}
+
+func short(model string) string {
+	return strings.NewReplacer("last_non_direct", "last_nd", "time_decay", "decay", "position", "position").Replace(model)
+}
