@@ -50,6 +50,7 @@ func main() {
 	flag.StringVar(&o.events, "events", "", "journey events JSONL (with -observations)")
 	now := flag.String("now", "", "the report's time, RFC 3339 (default: 2026-11-01T09:00:00Z for generated data, the last event's time for files)")
 	flag.BoolVar(&o.quiet, "quiet", false, "no progress bar")
+	flag.StringVar(&o.export, "export", "", "write the generated data to this directory as observations.jsonl, events.jsonl and ids.tsv (every identifier the events carry, for examples/resolve -queries), then stop")
 	flag.Parse()
 	if *now != "" {
 		t, err := time.Parse(time.RFC3339, *now)
@@ -72,6 +73,7 @@ type options struct {
 	observations, events string
 	now                  time.Time
 	quiet                bool
+	export               string
 }
 
 func run(o options, stdout, stderr io.Writer) error {
@@ -98,6 +100,10 @@ func run(o options, stdout, stderr io.Writer) error {
 		steps, gen = generate(o.customers, o.seed, o.now)
 	}
 	slices.SortStableFunc(steps, func(a, b step) int { return a.t.Compare(b.t) })
+	if o.export != "" {
+		prog.done()
+		return export(o.export, steps, o.now)
+	}
 	d, err := ingest(steps, o.now, prog)
 	if err != nil {
 		return err
@@ -126,6 +132,49 @@ func run(o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nwrote %s\n", filepath.Join(o.out, "report.html"))
+	return nil
+}
+
+// export writes steps as the JSONL files -observations and -events read,
+// and the identifiers the events carry as examples/resolve's queries.
+func export(dir string, steps []step, now time.Time) error {
+	if err := os.MkdirAll(dir, 0o755); err != nil {
+		return err
+	}
+	var obs, evs, ids []byte
+	seen, known := map[identity.ID]bool{}, map[identity.ID]bool{}
+	observe := func(o identity.Observation) {
+		obs = append(o.AppendJSON(obs), '\n')
+		for _, id := range o.IDs {
+			known[id] = true
+		}
+	}
+	for _, st := range steps {
+		if st.t.After(now) {
+			break
+		}
+		if st.obs != nil {
+			observe(*st.obs)
+		}
+		if st.ev != nil {
+			if len(st.ev.IDs) > 0 && !slices.ContainsFunc(st.ev.IDs, func(id identity.ID) bool { return known[id] }) {
+				// A first visit: the tracker's own observation, as ingest makes.
+				observe(identity.Observation{Time: st.t, Source: "pageview", IDs: st.ev.IDs[:1]})
+			}
+			evs = append(st.ev.AppendJSON(evs), '\n')
+			for _, id := range st.ev.IDs {
+				if !seen[id] {
+					seen[id] = true
+					ids = append(append(append(append(ids, id.Kind...), '\t'), id.Value...), '\n')
+				}
+			}
+		}
+	}
+	for name, b := range map[string][]byte{"observations.jsonl": obs, "events.jsonl": evs, "ids.tsv": ids} {
+		if err := os.WriteFile(filepath.Join(dir, name), b, 0o644); err != nil {
+			return err
+		}
+	}
 	return nil
 }
 

@@ -13,6 +13,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/throughline/throughline/attribution"
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/journey"
+	"github.com/throughline/throughline/segment"
 )
 
 // small runs the whole flow on a small dealer group.
@@ -249,5 +254,73 @@ not json
 	}
 	if err := run(options{observations: filepath.Join(dir, "missing.jsonl"), out: dir, quiet: true}, io.Discard, io.Discard); err == nil {
 		t.Error("a missing file is not an error")
+	}
+}
+
+// TestFiguresMatchLibrary runs the command on the committed sample and
+// recomputes its figures with the library directly, from the same files,
+// in another order (all observations first, then all events) and by full
+// evaluation where the command went incrementally.
+func TestFiguresMatchLibrary(t *testing.T) {
+	const dir = "../../testdata/dealer/"
+	now := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	var out, errb bytes.Buffer
+	if err := run(options{observations: dir + "observations.jsonl", events: dir + "events.jsonl", out: t.TempDir(), now: now, quiet: true}, &out, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	rep := out.String()
+
+	g, err := identity.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := os.ReadFile(dir + "observations.jsonl")
+	for _, l := range bytes.Split(bytes.TrimSpace(b), []byte("\n")) {
+		var o identity.Observation
+		if err := o.UnmarshalJSON(l); err != nil {
+			t.Fatal(err)
+		}
+		g.Observe(o)
+	}
+	s := journey.NewStore(g, &journey.Options{Conversions: []string{journey.Contract}})
+	f, _ := os.Open(dir + "events.jsonl")
+	defer f.Close()
+	if rr, err := s.ReadJSONL(f); err != nil || len(rr.Bad) != 0 {
+		t.Fatalf("%v %v", err, rr.Bad)
+	}
+	if want := g.Stats().Profiles; number(t, rep, `became (\d+) people`) != float64(want) {
+		t.Errorf("report says %v people, the graph has %d", number(t, rep, `became (\d+) people`), want)
+	}
+	lc := s.Funnel(journey.Funnel{Steps: []journey.Step{{Type: journey.Lead}, {Type: journey.Contract}}, Window: 180 * 24 * time.Hour, Breakdown: journey.ByLastTouch})
+	for ch, n := range lc.ByChannel {
+		re := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(ch) + ` +(\d+) +(\d+) `)
+		m := re.FindStringSubmatch(rep)
+		if m == nil || m[1] != strconv.Itoa(n[0]) || m[2] != strconv.Itoa(n[1]) {
+			t.Errorf("%s: report %v, funnel %v", ch, m, n)
+		}
+	}
+	res, err := attribution.Compare(attribution.NewDataset(s.AllPaths(journey.PathOptions{})), attribution.LastTouch{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	credits := rep[strings.Index(rep, "Contracts credited"):strings.Index(rep, "Warm customers")]
+	for _, c := range res[0].Credits {
+		re := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(c.Channel) + ` +[\d.]+ +([\d.]+) `)
+		m := re.FindStringSubmatch(credits)
+		if m == nil || m[1] != strconv.FormatFloat(c.Conversions, 'f', 1, 64) {
+			t.Errorf("%s last-touch: report %v, library %v", c.Channel, m, c.Conversions)
+		}
+	}
+	set := dealerSet
+	e, err := segment.NewEngine(&set, segment.Config{Store: s, Graph: g})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.Rebuild(now)
+	if got := number(t, rep, `no contract\): (\d+) now`); got != float64(len(e.Members("warm"))) {
+		t.Errorf("warm: report %v, full evaluation %d", got, len(e.Members("warm")))
+	}
+	if got := number(t, rep, `Stages \(each profile in exactly one\): buyer (\d+)`); got != float64(len(e.Members("stage/buyer"))) {
+		t.Errorf("buyers: report %v, full evaluation %d", got, len(e.Members("stage/buyer")))
 	}
 }

@@ -1,0 +1,217 @@
+// Command journeys turns events into attribution paths: one path per
+// conversion, the touches of the person's journey before it, across every
+// device the resolution joined.
+//
+//	go run ./examples/resolve -observations obs.jsonl -queries ids.tsv |
+//	    go run ./examples/journeys -events events.jsonl > paths.csv
+//	go run ./examples/attribution paths.csv
+//
+// The profiles come on stdin (or -profiles FILE) in examples/resolve's
+// answer format, kind<TAB>raw value<TAB>profile ID a line; identifiers
+// with an empty profile are skipped. The events are journey's JSONL (see
+// journey.Event.UnmarshalJSON). Each event is filed under the profile of
+// its first identifier that the answer names; events none of whose
+// identifiers it names are reported to stderr with their line numbers and
+// left out.
+//
+// The output is ChannelAttribution's CSV, the one examples/attribution
+// reads: path;total_conversions;total_conversion_value;total_null, one row
+// per distinct channel sequence (channels joined by " > "), value in major
+// units (minor units / 100), rows sorted by path. With -format jsonl it is
+// attribution's journeys JSONL instead, one path a line with touch times, so
+// that time decay can run on it. A touch's channel is the one the event
+// carries (journey.Touch.Channel, as package channel classified it) or
+// "source / medium". A journey that did not convert counts as a null.
+package main
+
+import (
+	"bufio"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/throughline/throughline/attribution"
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/journey"
+)
+
+func main() {
+	var o options
+	flag.StringVar(&o.events, "events", "", "events JSONL (required)")
+	flag.StringVar(&o.profiles, "profiles", "-", "examples/resolve's answer TSV; - for stdin")
+	conv := flag.String("conversions", "contract", "comma-separated event types that count as conversions")
+	flag.DurationVar(&o.lookback, "lookback", 90*24*time.Hour, "how far before a conversion touches count")
+	flag.StringVar(&o.format, "format", "csv", "csv (ChannelAttribution's) or jsonl (with touch times)")
+	flag.Usage = func() {
+		fmt.Fprintln(os.Stderr, "usage: resolve ... | journeys -events events.jsonl [-conversions contract] [-format csv|jsonl] > paths.csv")
+		flag.PrintDefaults()
+	}
+	flag.Parse()
+	o.conversions = strings.Split(*conv, ",")
+	if o.events == "" || flag.NArg() > 0 || (o.format != "csv" && o.format != "jsonl") {
+		flag.Usage()
+		os.Exit(2)
+	}
+	if err := run(o, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "journeys:", err)
+		os.Exit(1)
+	}
+}
+
+type options struct {
+	events, profiles, format string
+	conversions              []string
+	lookback                 time.Duration
+}
+
+// profileKind is a host kind holding resolve's profile IDs, so the answer's
+// grouping becomes a graph: every identifier observed with its profile ID.
+const profileKind identity.Kind = "profile"
+
+func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
+	kinds := append(identity.BuiltinKinds("RU"), identity.KindSpec{Kind: profileKind, Class: identity.Hard, Rank: 1,
+		Normalizer: identity.NormalizerFunc(func(s string) (string, error) {
+			p, err := identity.ParseProfileID(s)
+			if err != nil {
+				return "", err
+			}
+			return p.String(), nil
+		})})
+	// The resolution is already made: join exactly as the answer says.
+	g, err := identity.New(&identity.Options{Kinds: kinds, Policy: identity.Policy{Disabled: true}})
+	if err != nil {
+		return err
+	}
+	in := stdin
+	if o.profiles != "-" {
+		f, err := os.Open(o.profiles)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
+	}
+	sc := bufio.NewScanner(in)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
+	mapped, skipped := 0, 0
+	for line := 1; sc.Scan(); line++ {
+		f := strings.Split(sc.Text(), "\t")
+		if len(f) != 3 {
+			if strings.TrimSpace(sc.Text()) != "" {
+				fmt.Fprintf(stderr, "journeys: profiles line %d: want kind<TAB>value<TAB>profile\n", line)
+			}
+			continue
+		}
+		if f[2] == "" {
+			skipped++
+			continue
+		}
+		if _, err := g.Observe(identity.Observation{Source: "resolve", IDs: []identity.ID{{Kind: identity.Kind(f[0]), Value: f[1]}, {Kind: profileKind, Value: f[2]}}}); err != nil {
+			fmt.Fprintf(stderr, "journeys: profiles line %d: %v\n", line, err)
+			continue
+		}
+		mapped++
+	}
+	if err := sc.Err(); err != nil {
+		return err
+	}
+	if mapped == 0 {
+		return errors.New("no profiles read: pipe examples/resolve's answer in, or give -profiles")
+	}
+	s := journey.NewStore(g, &journey.Options{Conversions: o.conversions})
+	f, err := os.Open(o.events)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	rep, err := s.ReadJSONL(bufio.NewReaderSize(f, 1<<20))
+	if err != nil {
+		return err
+	}
+	for i, b := range rep.Bad {
+		if i == 20 {
+			fmt.Fprintf(stderr, "journeys: … and %d more events left out\n", len(rep.Bad)-20)
+			break
+		}
+		fmt.Fprintf(stderr, "journeys: events line %d: %v\n", b.Line, b.Err)
+	}
+	paths := s.AllPaths(journey.PathOptions{Lookback: o.lookback})
+	fmt.Fprintf(stderr, "journeys: %d identifiers in %d profiles (%d unresolved skipped), %d events (%d duplicates, %d left out), %d paths\n",
+		mapped, len(s.Profiles()), skipped, rep.Added, rep.Duplicates, len(rep.Bad), len(paths))
+	bw := bufio.NewWriter(stdout)
+	if o.format == "jsonl" {
+		writeJSONL(bw, paths)
+	} else {
+		writeCSV(bw, paths)
+	}
+	return bw.Flush()
+}
+
+// writeCSV aggregates paths by channel sequence.
+func writeCSV(w *bufio.Writer, paths []attribution.Path) {
+	type agg struct{ conv, value, nulls float64 }
+	rows := map[string]*agg{}
+	for _, p := range paths {
+		if len(p.Touches) == 0 {
+			continue // a conversion with no touch before it credits nobody
+		}
+		key := strings.Join(p.Channels(), " > ")
+		a := rows[key]
+		if a == nil {
+			a = &agg{}
+			rows[key] = a
+		}
+		a.conv += p.Conversions
+		a.value += p.Value / 100
+		a.nulls += p.Nulls
+	}
+	keys := make([]string, 0, len(rows))
+	for k := range rows {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	w.WriteString("path;total_conversions;total_conversion_value;total_null\n")
+	for _, k := range keys {
+		a := rows[k]
+		fmt.Fprintf(w, "%s;%s;%s;%s\n", k, num(a.conv), num(a.value), num(a.nulls))
+	}
+}
+
+func num(f float64) string { return strconv.FormatFloat(f, 'f', -1, 64) }
+
+// writeJSONL writes one path a line in attribution's journeys schema.
+func writeJSONL(w *bufio.Writer, paths []attribution.Path) {
+	type touch struct {
+		Channel string    `json:"channel"`
+		Time    time.Time `json:"time"`
+	}
+	type line struct {
+		Touches     []touch    `json:"touches"`
+		Conversions float64    `json:"conversions"`
+		Value       float64    `json:"value"`
+		Nulls       float64    `json:"nulls"`
+		ConvertedAt *time.Time `json:"converted_at,omitempty"`
+	}
+	enc := json.NewEncoder(w)
+	for _, p := range paths {
+		if len(p.Touches) == 0 {
+			continue
+		}
+		l := line{Conversions: p.Conversions, Value: p.Value / 100, Nulls: p.Nulls}
+		for _, t := range p.Touches {
+			l.Touches = append(l.Touches, touch{t.Channel, t.Time})
+		}
+		if !p.ConvertedAt.IsZero() {
+			at := p.ConvertedAt
+			l.ConvertedAt = &at
+		}
+		enc.Encode(l)
+	}
+}

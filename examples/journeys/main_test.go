@@ -1,0 +1,147 @@
+package main
+
+import (
+	"bytes"
+	"flag"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+)
+
+var update = flag.Bool("update", false, "rewrite testdata/dealer/paths.csv")
+
+const sample = "../../testdata/dealer/"
+
+func journeys(t *testing.T, profiles string, format string) (string, string) {
+	t.Helper()
+	var out, errb bytes.Buffer
+	o := options{events: sample + "events.jsonl", profiles: "-", format: format, conversions: []string{"contract"}, lookback: 90 * 24 * time.Hour}
+	if err := run(o, strings.NewReader(profiles), &out, &errb); err != nil {
+		t.Fatalf("%v\n%s", err, errb.String())
+	}
+	return out.String(), errb.String()
+}
+
+// TestPipe runs resolve | journeys and then attribution, as built
+// binaries over the committed sample, the way the README's walkthrough
+// does.
+func TestPipe(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds three commands")
+	}
+	bin := t.TempDir()
+	for _, c := range []string{"resolve", "journeys", "attribution"} {
+		cmd := exec.Command("go", "build", "-o", filepath.Join(bin, c), "../"+c)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("build %s: %v\n%s", c, err, out)
+		}
+	}
+	resolve := exec.Command(filepath.Join(bin, "resolve"), "-observations", sample+"observations.jsonl", "-queries", sample+"ids.tsv", "-quiet")
+	jn := exec.Command(filepath.Join(bin, "journeys"), "-events", sample+"events.jsonl")
+	var err error
+	if jn.Stdin, err = resolve.StdoutPipe(); err != nil {
+		t.Fatal(err)
+	}
+	var paths, jerr bytes.Buffer
+	jn.Stdout, jn.Stderr = &paths, &jerr
+	if err := resolve.Start(); err != nil {
+		t.Fatal(err)
+	}
+	if err := jn.Run(); err != nil {
+		t.Fatalf("journeys: %v\n%s", err, jerr.String())
+	}
+	if err := resolve.Wait(); err != nil {
+		t.Fatalf("resolve: %v", err)
+	}
+	if *update {
+		os.WriteFile(sample+"paths.csv", paths.Bytes(), 0o644)
+	}
+	want, err := os.ReadFile(sample + "paths.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if paths.String() != string(want) {
+		t.Fatalf("paths differ from %spaths.csv (run with -update if the change is meant):\n%s", sample, paths.String())
+	}
+	if !strings.Contains(jerr.String(), "0 left out") {
+		t.Errorf("events left out: %s", jerr.String())
+	}
+	pf := filepath.Join(bin, "paths.csv")
+	os.WriteFile(pf, paths.Bytes(), 0o644)
+	attr := exec.Command(filepath.Join(bin, "attribution"), "-models", "last,markov", pf)
+	var credits, aerr bytes.Buffer
+	attr.Stdout, attr.Stderr = &credits, &aerr
+	if err := attr.Run(); err != nil {
+		t.Fatalf("attribution: %v\n%s", err, aerr.String())
+	}
+	// Every conversion on the paths is credited, by every model.
+	conv := 0.0
+	for _, l := range strings.Split(strings.TrimSpace(paths.String()), "\n")[1:] {
+		conv += parse(t, strings.Split(l, ";")[1])
+	}
+	if conv == 0 || !strings.Contains(aerr.String(), fmt.Sprintf(" %g conversions", conv)) {
+		t.Errorf("attribution reports %q, paths hold %v conversions", aerr.String(), conv)
+	}
+	for _, m := range []string{"last", "markov"} {
+		sum := 0.0
+		for _, l := range strings.Split(credits.String(), "\n") {
+			if f := strings.Split(l, ","); len(f) == 5 && f[0] == m {
+				sum += parse(t, f[2])
+			}
+		}
+		if d := sum - conv; d > 1e-9 || d < -1e-9 {
+			t.Errorf("%s credits %v of %v conversions", m, sum, conv)
+		}
+	}
+}
+
+func parse(t *testing.T, s string) float64 {
+	t.Helper()
+	f, err := strconv.ParseFloat(s, 64)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
+// TestRowsAndJSONL: run() gives the committed rows in process, and the
+// JSONL form carries the touch times time decay needs.
+func TestRowsAndJSONL(t *testing.T) {
+	answer, err := os.ReadFile(sample + "answer.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	csv, _ := journeys(t, string(answer), "csv")
+	want, _ := os.ReadFile(sample + "paths.csv")
+	if csv != string(want) {
+		t.Fatal("run() and the committed paths differ")
+	}
+	jl, _ := journeys(t, string(answer), "jsonl")
+	if n := strings.Count(jl, "\n"); n < strings.Count(csv, "\n")-1 {
+		t.Fatalf("%d JSONL paths for %d CSV rows", n, strings.Count(csv, "\n")-1)
+	}
+	if !strings.Contains(jl, `"converted_at":`) || !strings.Contains(jl, `"time":"2026-`) {
+		t.Fatal("JSONL lacks times")
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	var out, errb bytes.Buffer
+	o := options{events: sample + "events.jsonl", profiles: "-", format: "csv", conversions: []string{"contract"}, lookback: 90 * 24 * time.Hour}
+	if err := run(o, strings.NewReader("garbage\n"), &out, &errb); err == nil || !strings.Contains(errb.String(), "line 1") {
+		t.Fatalf("no profiles: %v %q", err, errb.String())
+	}
+	// Events of identifiers the answer does not name are reported by line.
+	errb.Reset()
+	if err := run(o, strings.NewReader("email\tnobody@example.com\t0f1e2d3c-0000-8000-8000-000000000001\n"), &out, &errb); err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(errb.String(), "events line 1:") {
+		t.Fatalf("%q", errb.String())
+	}
+}
