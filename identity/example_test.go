@@ -3,6 +3,8 @@ package identity_test
 import (
 	"errors"
 	"fmt"
+	"os"
+	"strings"
 	"time"
 
 	"github.com/throughline/throughline/identity"
@@ -148,4 +150,25 @@ func ExampleNew_hostKind() {
 	// Output:
 	// <nil>
 	// true
+}
+
+// A graph too big for one machine leaves as edges for a distributed
+// connected-components engine and comes back as labels.
+func ExampleGraph_WriteEdges() {
+	g, _ := identity.New(nil)
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{
+		{Kind: identity.Email, Value: "Anna@Mail.ru"}, {Kind: identity.Phone, Value: "8 916 123-45-67"}, {Kind: identity.Cookie, Value: "GA1.2.111.222"}}})
+	g.WriteEdges(os.Stdout)
+
+	// The engine's answer, loaded into a graph with the rules off.
+	back, _ := identity.New(&identity.Options{Policy: identity.Policy{Disabled: true}})
+	rep, _ := back.ImportLabels(strings.NewReader("email:anna@mail.ru\tc1\nphone:+79161234567\tc1\ncookie:111.222\tc1\n"))
+	p, _ := back.Resolve(identity.Phone, "+7 916 123 45 67")
+	q, _ := back.Resolve(identity.Cookie, "111.222")
+	fmt.Println(rep.Components, "component;", p == q)
+	// Output:
+	// src	dst
+	// email:anna@mail.ru	phone:+79161234567
+	// email:anna@mail.ru	cookie:111.222
+	// 1 component; true
 }

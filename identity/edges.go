@@ -1,0 +1,138 @@
+package identity
+
+import (
+	"bufio"
+	"errors"
+	"fmt"
+	"io"
+	"strings"
+)
+
+// Edges and labels are how a graph leaves one machine and comes back: a
+// group with billions of identifiers computes connected components on a
+// distributed engine (Spark GraphFrames, BigQuery with large-star and
+// small-star), which wants the evidence as an edge list and returns a
+// component label per vertex.
+
+// ErrLabels wraps errors reading a labels file.
+var ErrLabels = errors.New("identity: bad labels")
+
+// WriteEdges writes the graph's linking evidence as a tab-separated edge
+// list with a "src<TAB>dst" header: one line per identifier an observation
+// links to its first linking identifier (a star per observation, which
+// keeps the components and needs k−1 edges for k identifiers), vertices in
+// the "kind:value" form of ID.String with canonical values. Retracted
+// observations, quarantined hubs, junk and erased identifiers are left out,
+// so an engine's plain connected components get the junk list and hub
+// quarantine already applied; the finer rules (trust, attach-only, kind
+// clashes) need Throughline's clustering and do not carry over to a plain
+// component count. Values holding a tab or a newline (possible only in
+// host kinds) are skipped and counted. WriteEdges holds the graph's read
+// lock while it writes.
+func (g *Graph) WriteEdges(w io.Writer) (edges, skipped int, err error) {
+	bw := bufio.NewWriterSize(w, 1<<16)
+	bw.WriteString("src\tdst\n")
+	l := g.mu.rlock()
+	defer g.mu.runlock(l)
+	var buf []byte
+	vertex := func(n uint32) ([]byte, bool) {
+		k := g.kinds[g.nodes.at(n).kind].Kind
+		v := g.nodes.value(n)
+		for _, c := range v {
+			if c == '\t' || c == '\n' || c == '\r' {
+				return nil, false
+			}
+		}
+		buf = append(append(append(buf[:0], k...), ':'), v...)
+		return buf, true
+	}
+	for i := range g.ev.len() {
+		o := g.ev.at(uint32(i))
+		if o.flags&obsRetracted != 0 {
+			continue
+		}
+		hub := ^uint32(0)
+		var hubText []byte
+		for _, m := range o.members {
+			if m == erasedMember || !g.nodes.at(m).linking() {
+				continue
+			}
+			text, ok := vertex(m)
+			if !ok {
+				skipped++
+				continue
+			}
+			if hub == ^uint32(0) {
+				hub, hubText = m, append(hubText[:0], text...)
+				continue
+			}
+			if m == hub {
+				continue
+			}
+			bw.Write(hubText)
+			bw.WriteByte('\t')
+			bw.Write(text)
+			bw.WriteByte('\n')
+			edges++
+		}
+	}
+	return edges, skipped, bw.Flush()
+}
+
+// LabelReport says what ImportLabels did.
+type LabelReport struct {
+	Lines, Identifiers, Components int
+	// Bad holds lines skipped, each an error naming its line and wrapping
+	// ErrLabels (and the normalizer's error for a value that does not
+	// normalize).
+	Bad []error
+}
+
+// ImportLabels reads the component labels a distributed engine computed,
+// "kind:value<TAB>label" a line (a header line "id<TAB>label" or
+// "src<TAB>…" is skipped), and observes the identifiers of each label
+// together, as verified evidence with source "components", so the graph
+// serves those components in-process: Resolve, Keys and journeys work on
+// them. Use a graph with the rules off (Policy.Disabled): the engine has
+// already decided, and the rules would judge the synthetic evidence
+// again. Bad lines are reported, never fatal; err is only for I/O.
+func (g *Graph) ImportLabels(r io.Reader) (LabelReport, error) {
+	var rep LabelReport
+	first := map[string]ID{} // label → its first identifier
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
+	for line := 1; sc.Scan(); line++ {
+		text := sc.Text()
+		if strings.TrimSpace(text) == "" {
+			continue
+		}
+		rep.Lines++
+		id, label, ok := strings.Cut(text, "\t")
+		if line == 1 && (id == "id" || id == "src") {
+			continue
+		}
+		if !ok || label == "" || strings.Contains(label, "\t") {
+			rep.Bad = append(rep.Bad, fmt.Errorf("%w: line %d: want kind:value<TAB>label", ErrLabels, line))
+			continue
+		}
+		x, err := ParseIDString(id)
+		if err != nil {
+			rep.Bad = append(rep.Bad, fmt.Errorf("%w: line %d: %w", ErrLabels, line, err))
+			continue
+		}
+		ids := []ID{x}
+		if f, seen := first[label]; seen {
+			ids = append(ids, f)
+		}
+		if _, err := g.Observe(Observation{Source: "components", Trust: TrustVerified, IDs: ids}); err != nil {
+			rep.Bad = append(rep.Bad, fmt.Errorf("%w: line %d: %w", ErrLabels, line, err))
+			continue
+		}
+		if _, seen := first[label]; !seen {
+			first[label] = x
+			rep.Components++
+		}
+		rep.Identifiers++
+	}
+	return rep, sc.Err()
+}
