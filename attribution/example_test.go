@@ -100,3 +100,23 @@ func ExampleModelFunc() {
 	fmt.Println(r.Model, r.Credit("C1").Conversions)
 	// Output: search_only 1
 }
+
+// Journeys with touch times, as examples/journeys -format jsonl writes
+// them, are what time decay needs: with a 7-day half-life, the touch a day
+// before the sale weighs 2^(−1/7) and the one 20 days before 2^(−20/7).
+func ExampleReadJSONL() {
+	d, bad, err := attribution.ReadJSONL(strings.NewReader(`{"touches":[{"channel":"Yandex Direct","time":"2026-05-01T10:00:00Z"},{"channel":"Retargeting","time":"2026-05-20T10:00:00Z"}],"conversions":1,"value":2500000,"converted_at":"2026-05-21T10:00:00Z"}
+{"touches":[{"channel":"VK","time":"2026-05-02T10:00:00Z"}],"conversions":0,"nulls":1}
+{"touches":[],"conversions":1}
+`))
+	fmt.Println(len(bad), "bad line;", err)
+	r, _ := attribution.TimeDecay{}.Attribute(d)
+	for _, c := range r.Credits {
+		fmt.Printf("%s %.3f\n", c.Channel, c.Conversions)
+	}
+	// Output:
+	// 1 bad line; <nil>
+	// Retargeting 0.868
+	// VK 0.000
+	// Yandex Direct 0.132
+}

@@ -1,0 +1,74 @@
+package identity_test
+
+import (
+	"fmt"
+	"os"
+
+	"github.com/throughline/throughline/identity"
+)
+
+func ExampleGraph_Explain() {
+	g, _ := identity.New(nil)
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.111.222"}, {Kind: identity.Email, Value: "anna@mail.ru"}}})
+	g.Observe(identity.Observation{Source: "crm_import", IDs: []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}, {Kind: identity.Phone, Value: "+79161234567"}}})
+	steps, _ := g.Explain(identity.MustParseID(identity.Cookie, "111.222"), identity.MustParseID(identity.Phone, "+79161234567"))
+	for _, s := range steps {
+		fmt.Println(s.From, "→", s.To, "by", s.Source, s.Trust)
+	}
+	// Output:
+	// cookie:111.222 → email:anna@mail.ru by web_form asserted
+	// email:anna@mail.ru → phone:+79161234567 by crm_import verified
+}
+
+func ExampleGraph_WhyNot() {
+	g, _ := identity.New(nil)
+	// Staff typed a placeholder into two customers' forms.
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Email, Value: "test@test.ru"}, {Kind: identity.Phone, Value: "+79161234567"}}})
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Email, Value: "test@test.ru"}, {Kind: identity.Phone, Value: "+79037654321"}}})
+	refusals, _ := g.WhyNot(identity.MustParseID(identity.Phone, "+79161234567"), identity.MustParseID(identity.Phone, "+79037654321"))
+	for _, r := range refusals {
+		fmt.Println(r)
+	}
+	// Output:
+	// junk: email:test@test.ru (placeholder domain)
+}
+
+func ExampleGraph_Forget() {
+	g, _ := identity.New(nil)
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.111.222"}, {Kind: identity.Email, Value: "anna@mail.ru"}, {Kind: identity.Phone, Value: "+79161234567"}}})
+	// The email held the cookie and the phone together; erasing it splits them.
+	dry, _ := g.Forget(identity.Email, "anna@mail.ru", true)
+	fmt.Println("dry run: splits", len(dry.Splits), "into", len(dry.Splits[0].Into))
+	if _, err := g.Resolve(identity.Email, "anna@mail.ru"); err == nil {
+		fmt.Println("a dry run changes nothing")
+	}
+	g.Forget(identity.Email, "anna@mail.ru", false)
+	_, err := g.Resolve(identity.Email, "anna@mail.ru")
+	fmt.Println(err != nil)
+	// A replayed form cannot bring it back.
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}, {Kind: identity.Phone, Value: "+79161234567"}}})
+	_, err = g.Resolve(identity.Email, "anna@mail.ru")
+	fmt.Println(err != nil)
+	// Output:
+	// dry run: splits 1 into 2
+	// a dry run changes nothing
+	// true
+	// true
+}
+
+func ExampleOpen() {
+	dir, _ := os.MkdirTemp("", "graph")
+	defer os.RemoveAll(dir)
+	g, _ := identity.Open(dir, nil)
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}, {Kind: identity.Phone, Value: "+79161234567"}}})
+	p, _ := g.Resolve(identity.Email, "anna@mail.ru")
+	g.Close()
+
+	// After a restart the journal is replayed.
+	g, _ = identity.Open(dir, nil)
+	defer g.Close()
+	q, _ := g.Resolve(identity.Phone, "8 916 123-45-67")
+	fmt.Println(p == q, g.Recovery().Records)
+	// Output:
+	// true 1
+}

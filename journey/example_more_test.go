@@ -1,0 +1,67 @@
+package journey_test
+
+import (
+	"fmt"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/journey"
+)
+
+func ExampleStore_ReadJSONL() {
+	g, _ := identity.New(nil)
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.111.222"}}})
+	s := journey.NewStore(g, nil)
+	rep, _ := s.ReadJSONL(strings.NewReader(`{"time":"2026-06-01T10:00:00Z","type":"car_view","ids":[{"kind":"cookie","value":"GA1.2.111.222"}],"touch":{"source":"yandex","medium":"cpc"},"props":{"model":"K5"}}
+{"time":"2026-06-01T10:05:00Z","type":"lead","ids":[{"kind":"cookie","value":"111.222"}]}
+{"time":"yesterday","type":"lead","ids":[]}
+{"time":"2026-06-01T11:00:00Z","type":"call","ids":[{"kind":"phone","value":"+79160000000"}]}
+`))
+	fmt.Println(rep.Lines, "lines,", rep.Added, "added")
+	for _, b := range rep.Bad {
+		fmt.Println(b)
+	}
+	// Output:
+	// 4 lines, 2 added
+	// line 3: journey: bad event: time "yesterday": want RFC 3339
+	// line 4: journey: no identifier of the event resolves to a profile (1 identifiers)
+}
+
+// Merges move timelines: pass the graph's changes to the store.
+func ExampleStore_Follow() {
+	g, _ := identity.New(nil)
+	s := journey.NewStore(g, nil)
+	phone := identity.ID{Kind: identity.Cookie, Value: "phone-browser"}
+	laptop := identity.ID{Kind: identity.Cookie, Value: "laptop-browser"}
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	for i, id := range []identity.ID{phone, laptop} {
+		g.Observe(identity.Observation{Source: "pageview", IDs: []identity.ID{id}})
+		s.Add(journey.Event{Time: at.Add(time.Duration(i) * time.Hour), Type: journey.CarView, IDs: []identity.ID{id}})
+	}
+	fmt.Println(len(s.Profiles()), "profiles")
+	// He logs into the app on both: one person.
+	ch, _ := g.Observe(identity.Observation{Source: "app_login", IDs: []identity.ID{phone, laptop, {Kind: identity.CRM, Value: "C-1"}}})
+	s.Follow(ch)
+	fmt.Println(len(s.Profiles()), "profile with", len(s.Timeline(ch.Profile)), "events")
+	// Output:
+	// 2 profiles
+	// 1 profile with 2 events
+}
+
+func ExampleOpen() {
+	dir, _ := os.MkdirTemp("", "journey")
+	defer os.RemoveAll(dir)
+	g, _ := identity.New(nil)
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}}})
+	s, _ := journey.Open(dir, g, nil)
+	s.Add(journey.Event{Time: time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC), Type: journey.Lead, IDs: []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}}})
+	s.Close()
+
+	s, _ = journey.Open(dir, g, nil)
+	defer s.Close()
+	fmt.Println(s.Len(), "event,", s.Recovery().Records, "journal record replayed")
+	// Output:
+	// 1 event, 1 journal record replayed
+}
