@@ -209,9 +209,13 @@ func (g *Graph) cluster(root uint32) {
 	// Some of y's hold must be mergeable evidence (y typed or verified on a
 	// browser): a hard identifier seen only in clicks or calls, on someone
 	// else's browser, is never absorbed.
+	//
+	// A browser x reached only by clicks or calls while a third profile
+	// typed there is the third profile's (a forwarded link opened on it):
+	// y typing there depends on that profile, not on x.
 	dependent := func(y, x int32) bool {
 		wy, wx := map[int32]int{}, map[int32]int{}
-		capY := map[int32]bool{}
+		capY, capX, capOther := map[int32]bool{}, map[int32]bool{}, map[int32]bool{}
 		for k, v := range c.votes {
 			switch ufFind(c.huf, k[1]) {
 			case y:
@@ -219,16 +223,38 @@ func (g *Graph) cluster(root uint32) {
 				capY[k[0]] = capY[k[0]] || v.capable
 			case x:
 				wx[k[0]] += v.weight
+				capX[k[0]] = capX[k[0]] || v.capable
+			default:
+				capOther[k[0]] = capOther[k[0]] || v.capable
 			}
 		}
 		typed := false
 		for gs, w := range wy {
-			if wx[gs] < w {
+			if wx[gs] < w || (capOther[gs] && !capX[gs]) {
 				return false
 			}
 			typed = typed || capY[gs]
 		}
 		return typed
+	}
+	// covered reports that every group holding y holds x too, by any
+	// evidence: y has no browser of its own.
+	covered := func(y, x int32) bool {
+		hy, hx := map[int32]bool{}, map[int32]bool{}
+		for k := range c.votes {
+			switch ufFind(c.huf, k[1]) {
+			case y:
+				hy[k[0]] = true
+			case x:
+				hx[k[0]] = true
+			}
+		}
+		for gs := range hy {
+			if !hx[gs] {
+				return false
+			}
+		}
+		return len(hy) > 0
 	}
 	bridged := map[int32]bool{} // groups that carried an accepted bridge
 	// Canonical order: strongest first, then by the clusters' best members.
@@ -283,7 +309,7 @@ func (g *Graph) cluster(root uint32) {
 		}
 		slices.Sort(clash)
 		br := Bridge{Clash: clash, Support: p.support, CapableSupport: p.capableSupport, Verified: p.verified,
-			Dependent: dependent(a, b) || dependent(b, a)}
+			Dependent: dependent(a, b) || dependent(b, a), Covered: covered(a, b) || covered(b, a)}
 		if g.policy.decide(br) {
 			for _, gs := range p.groups {
 				bridged[gs] = true

@@ -120,8 +120,13 @@ type Bridge struct {
 	// one it holds, another profile has at least as much evidence. That is
 	// how a person's second phone looks (typed from the person's own
 	// browsers); a spouse, a forwarded link's reader or a caller matched to
-	// the wrong session has a browser of their own.
+	// the wrong session has a browser of their own. A browser the other
+	// profile only reached by clicks or calls while a third one typed there
+	// does not count: it is the third one's (a forwarded link opened on it).
 	Dependent bool
+	// Covered reports that one profile has no soft identifier the other
+	// does not also hold, whatever the weights: no browser of its own.
+	Covered bool
 	// Verified reports that some of the evidence is verified.
 	Verified bool
 }
@@ -132,14 +137,19 @@ type Bridge struct {
 // clashing kind (two phones) one profile must depend on the other: a second
 // phone typed from the person's own browsers merges, a spouse who also
 // fills forms from a browser of their own does not, however many computers
-// the two share. Two clashing kinds (two emails and two phones) also need
-// the bridge repeated through two soft identifiers.
+// the two share. One clash also merges when one profile is covered (has no
+// browser the other lacks) through two browsers or more, none of which both
+// typed into: the person who typed the second phone on the tablet the first
+// phone called from, and the first on the laptop the second called from. A
+// couple who both type into the family computer stay apart. Two clashing
+// kinds (two emails and two phones) also need the bridge repeated through
+// two soft identifiers.
 func DefaultDecide(b Bridge) bool {
 	switch len(b.Clash) {
 	case 0:
 		return b.CapableSupport >= 1 || b.Dependent
 	case 1:
-		return b.Dependent
+		return b.Dependent || (b.Covered && b.Support >= 2 && b.CapableSupport == 0)
 	}
 	return b.Dependent && b.Support >= 2
 }

@@ -352,3 +352,71 @@ func TestSoftLimit(t *testing.T) {
 		t.Fatalf("WhyNot = %v", rs)
 	}
 }
+
+// TestSecondPhoneAcrossBrowsers: a person's second phone, typed on one of
+// their browsers while the first phone only called from a session on it,
+// and the other way round on another browser, merges; the same shape with a
+// computer both typed into (a couple) does not.
+func TestSecondPhoneAcrossBrowsers(t *testing.T) {
+	g := mustGraph(t, nil)
+	mustObserve(t, g, at(0, "web_form", "cookie:laptop", "phone:+79160000001"))
+	mustObserve(t, g, at(1, "call", "phone:+79620000001", "cookie:laptop"))
+	mustObserve(t, g, at(2, "call", "phone:+79160000001", "cookie:tablet"))
+	mustObserve(t, g, at(3, "web_form", "cookie:tablet", "phone:+79620000001"))
+	if !together(t, g, "phone:+79160000001", "phone:+79620000001") {
+		t.Fatal("two phones each typed on a browser the other called from are one person's")
+	}
+	br, _ := g.WhyNot(ID{Phone, "+79160000001"}, ID{Phone, "+79620000001"})
+	if len(br) != 0 {
+		t.Fatalf("WhyNot after the merge: %v", br)
+	}
+
+	c := mustGraph(t, nil)
+	mustObserve(t, c, at(0, "web_form", "cookie:his", "phone:+79160000001"))
+	mustObserve(t, c, at(1, "call", "phone:+79620000001", "cookie:his"))
+	mustObserve(t, c, at(2, "call", "phone:+79160000001", "cookie:hers"))
+	mustObserve(t, c, at(3, "web_form", "cookie:hers", "phone:+79620000001"))
+	// ...but both also typed into the family computer: two people.
+	mustObserve(t, c, at(4, "web_form", "cookie:family", "phone:+79160000001"))
+	mustObserve(t, c, at(5, "web_form", "cookie:family", "phone:+79620000001"))
+	if together(t, c, "phone:+79160000001", "phone:+79620000001") {
+		t.Fatal("a couple who both type into one computer must stay apart")
+	}
+}
+
+// TestForwardedBrowserBelongsToItsTypist: Anna's email link opened on
+// Boris's new browser attaches it to Anna; once Boris types his own email
+// and phone there, a second email he types alone on it is his, not Anna's,
+// and the browser goes to him.
+func TestForwardedBrowserBelongsToItsTypist(t *testing.T) {
+	// Which pair the clustering looks at first follows the profiles'
+	// anchors (hashes of the emails), so try several names: the outcome
+	// must not depend on them.
+	for i := range 8 {
+		anna, boris := fmt.Sprintf("anna%d@mail.ru", i), fmt.Sprintf("boris%d@mail.ru", i)
+		work := fmt.Sprintf("boris%d.work@yandex.ru", i)
+		g := mustGraph(t, nil)
+		mustObserve(t, g, at(0, "web_form", "cookie:anna-pc", "email:"+anna, "phone:+79160000001"))
+		mustObserve(t, g, at(1, "email_click", "cookie:boris-pc", "email:"+anna))
+		mustObserve(t, g, at(5, "web_form", "cookie:boris-pc", "email:"+boris, "phone:+79160000002"))
+		mustObserve(t, g, at(6, "web_form", "cookie:boris-pc", "email:"+work))
+		if together(t, g, "email:"+work, "email:"+anna) {
+			t.Fatalf("%d: Boris's second email went to Anna through her forwarded link", i)
+		}
+		if !together(t, g, "email:"+work, "email:"+boris) {
+			t.Fatalf("%d: Boris's second email, typed on his browser, is his", i)
+		}
+		if !together(t, g, "cookie:boris-pc", "email:"+boris) {
+			t.Fatalf("%d: the browser goes to the person who typed into it", i)
+		}
+	}
+	// Without Boris's own typing, the same click-then-type shape is one
+	// person's second email on a new browser of theirs.
+	h := mustGraph(t, nil)
+	mustObserve(t, h, at(0, "web_form", "cookie:anna-pc", "email:anna@mail.ru", "phone:+79160000001"))
+	mustObserve(t, h, at(1, "email_click", "cookie:anna-phone", "email:anna@mail.ru"))
+	mustObserve(t, h, at(6, "web_form", "cookie:anna-phone", "email:anna.work@yandex.ru"))
+	if !together(t, h, "email:anna.work@yandex.ru", "email:anna@mail.ru") {
+		t.Fatal("a second email typed on the person's own clicked-through browser must merge")
+	}
+}
