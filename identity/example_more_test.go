@@ -72,3 +72,24 @@ func ExampleOpen() {
 	// Output:
 	// true 1
 }
+
+// A CRM record imported by mistake glued two people; retracting it splits
+// them again, and the change names the profiles for the stores that follow.
+func ExampleGraph_Retract() {
+	g, _ := identity.New(nil)
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.1.1"}, {Kind: identity.Email, Value: "anna@mail.ru"}}})
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.2.2"}, {Kind: identity.Phone, Value: "+79160000002"}}})
+	wrong, _ := g.Observe(identity.Observation{Source: "crm_import", IDs: []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}, {Kind: identity.Phone, Value: "+79160000002"}}})
+	fmt.Println("merged:", len(wrong.Merges))
+
+	dry, _ := g.Retract(wrong.Observation, true)
+	fmt.Println("a dry run would split into", len(dry.Splits[0].Into))
+	ch, _ := g.Retract(wrong.Observation, false)
+	a, _ := g.Resolve(identity.Email, "anna@mail.ru")
+	b, _ := g.Resolve(identity.Phone, "+79160000002")
+	fmt.Println("split into", len(ch.Splits[0].Into), "; together:", a == b)
+	// Output:
+	// merged: 1
+	// a dry run would split into 2
+	// split into 2 ; together: false
+}

@@ -5,8 +5,10 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"time"
 
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/journey"
 	"github.com/throughline/throughline/segment"
 )
 
@@ -52,4 +54,26 @@ func ExampleLedger() {
 	// monday: add 2 remove 0
 	// tuesday: add 1 remove 2
 	// 1 <nil>
+}
+
+// Contracts go back to Google Ads tied to the last Google click before
+// them; iOS clicks (gbraid, wbraid) go through the API.
+func ExampleGoogleClickConversions() {
+	g, _ := identity.New(nil)
+	store := journey.NewStore(g, nil)
+	cookie := []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.111.222"}}
+	g.Observe(identity.Observation{Source: "web", IDs: cookie})
+	store.Add(journey.Event{Time: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC), Type: journey.PageView, IDs: cookie,
+		Touch: journey.Touch{Source: "google", Medium: "cpc", GCLID: "Cj0KCQjw-example"}})
+	price, _ := journey.ParseMoney("3100000", "RUB")
+	store.Add(journey.Event{Time: time.Date(2026, 6, 20, 12, 0, 0, 0, time.UTC), Type: journey.Contract, IDs: cookie, Value: price})
+
+	rows, _, _ := segment.GoogleClickConversions(store, segment.GoogleConfig{
+		Actions: map[string]string{journey.Contract: "Showroom contract"}, Now: time.Date(2026, 6, 22, 0, 0, 0, 0, time.UTC)})
+	api, err := segment.WriteGoogleClickConversions(os.Stdout, time.FixedZone("MSK", 3*3600), rows)
+	fmt.Println(len(api), err)
+	// Output:
+	// Google Click ID,Conversion Name,Conversion Time,Conversion Value,Conversion Currency
+	// Cj0KCQjw-example,Showroom contract,2026-06-20 15:00:00+03:00,3100000.00,RUB
+	// 0 <nil>
 }
