@@ -62,4 +62,8 @@
 // past midnight; Next holds a message until quiet hours end). Transactional
 // purposes skip consent (unless refused), caps, quiet hours and
 // unsubscribes. Time is always passed in, never read from the clock.
+// Reacher.Follow keeps it in step with identity: merged people pool their
+// consents and sends; a split keeps refusals on every side and grants only
+// where the original profile ID stays, since no one can tell which of the
+// people gave them.
 package channel

@@ -207,12 +207,7 @@ func (r *Reacher) RecordConsent(p identity.ProfileID, c Consent) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	x := r.person(p)
-	k := [2]string{c.Channel, c.Purpose}
-	old, ok := x.consents[k]
-	if !ok || c.At.After(old.At) || c.At.Equal(old.At) && c.Status != ConsentGranted {
-		x.consents[k] = c
-	}
+	keepLatest(r.person(p).consents, [2]string{c.Channel, c.Purpose}, c)
 	return nil
 }
 

@@ -1,0 +1,115 @@
+package channel
+
+import (
+	"slices"
+
+	"github.com/throughline/throughline/identity"
+)
+
+// Follow applies an identity change to what the Reacher keeps per profile,
+// so that consents, contacts and sends are never stranded under a retired
+// profile ID. Pass every Change the graph returns, with the graph.
+//
+// Merged profiles pool their consents (the latest answer per channel and
+// purpose wins, a tie goes to the refusal, as in RecordConsent) and their
+// sends (a cap counts everything sent to the person); the surviving
+// profile's contacts and time zone win, the merged ones fill gaps.
+//
+// A split cannot tell which of the people gave a consent, so every
+// resulting profile keeps the refusals (denied, revoked) and the sends,
+// while grants and contacts stay only with the profile that kept the
+// original ID: a consent is never extended to someone who may not have
+// given it. The host sets the others' contacts again from their
+// identifiers.
+//
+// An ID retired because a better identifier joined its profile moves
+// whole to the ID the graph gives it now.
+func (r *Reacher) Follow(g *identity.Graph, ch identity.Change) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, m := range ch.Merges {
+		for _, from := range m.From {
+			// A profile that still stands (a split also reported as a
+			// merge of some of its identifiers) is handled as a split.
+			if cur, ok := live(g, from); ok && cur == from {
+				continue
+			}
+			r.merge(m.Into, from)
+		}
+	}
+	for _, s := range ch.Splits {
+		orig := r.people[s.From]
+		if orig == nil {
+			continue
+		}
+		for _, into := range s.Into {
+			if into == s.From {
+				continue
+			}
+			x := r.person(into)
+			for k, c := range orig.consents {
+				if c.Status != ConsentGranted {
+					keepLatest(x.consents, k, c)
+				}
+			}
+			x.sends = mergeSends(x.sends, orig.sends)
+		}
+		if !slices.Contains(s.Into, s.From) {
+			// The original ID is gone: its grants go nowhere.
+			delete(r.people, s.From)
+		}
+	}
+	for _, old := range ch.Retired {
+		if _, ok := r.people[old]; !ok {
+			continue
+		}
+		if cur, ok := live(g, old); ok && cur != old {
+			r.merge(cur, old)
+		}
+	}
+}
+
+// live reports the ID p's identifiers answer to now.
+func live(g *identity.Graph, p identity.ProfileID) (identity.ProfileID, bool) {
+	if g == nil {
+		return identity.ProfileID{}, false
+	}
+	return g.Current(p)
+}
+
+// merge moves everything kept for from into into.
+func (r *Reacher) merge(into, from identity.ProfileID) {
+	src := r.people[from]
+	if src == nil || into == from {
+		return
+	}
+	dst := r.person(into)
+	for k, c := range src.consents {
+		keepLatest(dst.consents, k, c)
+	}
+	for ch, addr := range src.contacts {
+		if _, ok := dst.contacts[ch]; !ok {
+			dst.contacts[ch] = addr
+		}
+	}
+	if dst.loc == nil {
+		dst.loc = src.loc
+	}
+	dst.sends = mergeSends(dst.sends, src.sends)
+	delete(r.people, from)
+}
+
+// keepLatest stores c unless a later answer (or a refusal at the same
+// instant) is already there.
+func keepLatest(m map[[2]string]Consent, k [2]string, c Consent) {
+	old, ok := m[k]
+	if !ok || c.At.After(old.At) || c.At.Equal(old.At) && c.Status != ConsentGranted {
+		m[k] = c
+	}
+}
+
+func mergeSends(a, b []send) []send {
+	out := slices.Concat(a, b)
+	slices.SortStableFunc(out, func(x, y send) int { return x.at.Compare(y.at) })
+	return out
+}
