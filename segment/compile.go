@@ -252,6 +252,10 @@ func (k *compiler) filter(f Filter, path string) int {
 	}
 	key, _ := MarshalCondition(Count{Event: f}) // canonical; Count never fails to write
 	i, ok := k.byKey[string(key)]
+	if !ok && len(k.filters) == 1<<16 {
+		k.fail(path, "more than 65536 distinct event filters in one set")
+		return 0
+	}
 	if !ok {
 		i = len(k.filters)
 		k.byKey[string(key)] = i

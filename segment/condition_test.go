@@ -2,6 +2,7 @@ package segment
 
 import (
 	"errors"
+	"fmt"
 	"reflect"
 	"strings"
 	"testing"
@@ -411,4 +412,14 @@ func FuzzParseSet(f *testing.F) {
 			t.Fatalf("round trip of %s: %v", b, err)
 		}
 	})
+}
+
+func TestTooManyFilters(t *testing.T) {
+	or := make(Or, 1<<16+1)
+	for i := range or {
+		or[i] = Count{Event: Filter{Type: fmt.Sprint("t", i)}, Min: 1}
+	}
+	if got := errorPaths(Validate(or)); !equalSets(got, []string{"or[65536].count.event"}) {
+		t.Fatalf("%q", got)
+	}
 }
