@@ -29,8 +29,9 @@ func (r *Reacher) Follow(g *identity.Graph, ch identity.Change) {
 	defer r.mu.Unlock()
 	for _, m := range ch.Merges {
 		for _, from := range m.From {
-			// A profile that still stands (a split also reported as a
-			// merge of some of its identifiers) is handled as a split.
+			// A profile that still stands is a split's business, never a
+			// merge's (identity reports it so; the check guards hand-made
+			// changes).
 			if cur, ok := live(g, from); ok && cur == from {
 				continue
 			}

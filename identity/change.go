@@ -8,8 +8,8 @@ import (
 // explanations. IDs count up from 0 in the order observations were applied.
 type ObservationID uint32
 
-// A Merge reports profiles that became one: the profiles From named are
-// now part of Into.
+// A Merge reports profiles that became one: the profiles From named no
+// longer stand, and their identifiers are now (at least partly) in Into.
 type Merge struct {
 	Into ProfileID
 	From []ProfileID
@@ -162,7 +162,9 @@ func (t *tracker) change(g *Graph) Change {
 	for now, olds := range into {
 		var fromOthers []ProfileID
 		for _, o := range olds {
-			if o != now {
+			// A profile that still stands lost identifiers to now: that is
+			// a split (reported below), not a merge.
+			if o != now && !newSet[o] {
 				fromOthers = append(fromOthers, o)
 			}
 		}

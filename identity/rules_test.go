@@ -420,3 +420,25 @@ func TestForwardedBrowserBelongsToItsTypist(t *testing.T) {
 		t.Fatal("a second email typed on the person's own clicked-through browser must merge")
 	}
 }
+
+// TestSplitIsNotReportedAsMerge: taking a profile apart names it in Splits
+// only; Merges are for profiles that no longer stand.
+func TestSplitIsNotReportedAsMerge(t *testing.T) {
+	g := mustGraph(t, nil)
+	mustObserve(t, g, at(0, "web_form", "cookie:a", "email:anna@mail.ru"))
+	mustObserve(t, g, at(0, "web_form", "cookie:b", "phone:+79160000002"))
+	glue := mustObserve(t, g, at(1, "crm_import", "email:anna@mail.ru", "phone:+79160000002"))
+	if len(glue.Merges) != 1 || len(glue.Retired) != 1 || glue.Merges[0].From[0] != glue.Retired[0] {
+		t.Fatalf("merge reported as %+v", glue)
+	}
+	ch, err := g.Retract(glue.Observation, false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(ch.Merges) != 0 || len(ch.Splits) != 1 || ch.Splits[0].From != glue.Profile || len(ch.Splits[0].Into) != 2 {
+		t.Fatalf("split reported as %+v", ch)
+	}
+	if !slices.Contains(ch.Splits[0].Into, glue.Profile) {
+		t.Fatalf("the profile that kept its anchor is not among Into: %+v", ch)
+	}
+}
