@@ -17,7 +17,6 @@ type program struct {
 	byName   map[string]int
 	byFilter [][]int // filter → units to re-evaluate, in evaluation order
 	words    int
-	set      Set
 }
 
 // A unit is evaluated as a whole: a plain segment has one tab; a
@@ -59,7 +58,7 @@ func hasBit(b []uint64, i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
 // compileSet compiles and checks a set; env is nil to validate only.
 func compileSet(s *Set, env *Config) (*program, error) {
 	k := newCompiler(env)
-	prog := &program{byName: map[string]int{}, set: *s}
+	prog := &program{byName: map[string]int{}}
 	var unitRefs [][]ref
 	// name registers a segment or tab under its full name.
 	name := func(n, prefix, path string) int {
