@@ -16,7 +16,9 @@ type Merge struct {
 }
 
 // A Split reports a profile taken apart: its identifiers are now in the
-// profiles Into (From may be among them, when its anchor stayed).
+// profiles Into (From may be among them, when its anchor stayed). Into is
+// just From when identifiers left the profile for none: their last
+// evidence was retracted, or they were forgotten.
 type Split struct {
 	From ProfileID
 	Into []ProfileID
@@ -129,10 +131,14 @@ func (t *tracker) change(g *Graph) Change {
 	into := map[ProfileID][]ProfileID{} // new -> old
 	from := map[ProfileID][]ProfileID{} // old -> new
 	oldSet, newSet := map[ProfileID]bool{}, map[ProfileID]bool{}
+	lost := map[ProfileID]bool{} // profiles some identifiers left for none
 	for i, n := range t.order {
 		old, now := t.prev[i], g.liveProfileOf(n)
 		if !old.IsZero() {
 			oldSet[old] = true
+			if now.IsZero() {
+				lost[old] = true
+			}
 		}
 		if !now.IsZero() {
 			newSet[now] = true
@@ -175,7 +181,10 @@ func (t *tracker) change(g *Graph) Change {
 	}
 	slices.SortFunc(ch.Merges, func(a, b Merge) int { return a.Into.Compare(b.Into) })
 	for old, nows := range from {
-		if len(nows) > 1 {
+		// A standing profile whose identifiers vanished (their last
+		// evidence retracted, or erased) is reported as a split into
+		// what remains, so stores keyed by profile refile its records.
+		if len(nows) > 1 || lost[old] && newSet[old] {
 			slices.SortFunc(nows, ProfileID.Compare)
 			ch.Splits = append(ch.Splits, Split{From: old, Into: nows})
 		}

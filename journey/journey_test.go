@@ -328,3 +328,41 @@ func TestAllPaths(t *testing.T) {
 		t.Fatalf("%d paths, %v conversions, %v nulls", len(all), conv, nulls)
 	}
 }
+
+// TestFollowVanishedIdentifier: when an identifier leaves a profile for
+// none (its only evidence retracted, or erased), the events that carried
+// only it leave the timeline; the rest stay.
+func TestFollowVanishedIdentifier(t *testing.T) {
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "home", "email", "anna@mail.ru")})
+	ch, err := g.Observe(identity.Observation{Source: "web_form", IDs: ids("cookie", "borrowed", "email", "anna@mail.ru")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s := NewStore(g, nil)
+	s.Add(ev("1", day(1), PageView, Touch{}, "cookie", "home"))
+	s.Add(ev("2", day(2), CarView, Touch{}, "cookie", "borrowed"))
+	s.Add(ev("3", day(3), Lead, Touch{}, "email", "anna@mail.ru"))
+	p, _ := g.Resolve(identity.Email, "anna@mail.ru")
+	if n := len(s.Timeline(p)); n != 3 {
+		t.Fatalf("%d events", n)
+	}
+	// The form from the borrowed browser was someone else's: retracted.
+	back, err := g.Retract(ch.Observation, false)
+	if err != nil || len(back.Splits) != 1 || back.Splits[0].From != p {
+		t.Fatalf("retraction reported as %+v, %v", back, err)
+	}
+	if dropped := s.Follow(back); dropped != 1 {
+		t.Fatalf("dropped %d, want the borrowed browser's event", dropped)
+	}
+	if tl := s.Timeline(p); len(tl) != 2 || tl[0].Type != PageView || tl[1].Type != Lead {
+		t.Fatalf("timeline after retraction: %v", tl)
+	}
+	// Erasing the home cookie takes its event too.
+	fg, err := g.Forget(identity.Cookie, "home", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if dropped := s.Follow(fg); dropped != 1 || len(s.Timeline(p)) != 1 {
+		t.Fatalf("after Forget: dropped %d, %d events left (%+v)", dropped, len(s.Timeline(p)), fg)
+	}
+}
