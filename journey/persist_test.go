@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -78,5 +79,41 @@ func TestTornEventJournal(t *testing.T) {
 			t.Fatalf("cut at %d: %d events, want %d (%+v)", cut, back.Len(), kept, back.Recovery())
 		}
 		back.Close()
+	}
+}
+
+// TestErasureLeavesTheDisk: after Forget, Follow and Snapshot, no file of
+// the store holds the erased value.
+func TestErasureLeavesTheDisk(t *testing.T) {
+	dir := t.TempDir()
+	g := graphWith(t,
+		identity.Observation{Source: "web_form", IDs: ids("cookie", "home-1234567", "email", "anna@mail.ru")},
+		identity.Observation{Source: "web_form", IDs: ids("cookie", "erase-me-987654", "email", "anna@mail.ru")})
+	s, err := Open(dir, g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	s.Add(ev("1", day(1), PageView, Touch{}, "cookie", "erase-me-987654"))
+	s.Add(ev("2", day(2), Lead, Touch{}, "email", "anna@mail.ru"))
+	ch, err := g.Forget(identity.Cookie, "erase-me-987654", false)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d := s.Follow(ch); d != 1 {
+		t.Fatalf("dropped %d", d)
+	}
+	if err := s.Snapshot(); err != nil {
+		t.Fatal(err)
+	}
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		if bytes.Contains(b, []byte("erase-me-987654")) {
+			t.Fatalf("%s still holds the erased cookie", e.Name())
+		}
+	}
+	if s.Len() != 1 {
+		t.Fatalf("%d events", s.Len())
 	}
 }

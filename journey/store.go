@@ -134,7 +134,9 @@ func (s *Store) insert(p identity.ProfileID, r rec) {
 // profile they merged into; a split profile's events are filed again under
 // the profiles their identifiers resolve to now. No event is lost or
 // doubled; events none of whose identifiers resolves any more (erased) are
-// dropped and counted.
+// dropped and counted. A store made by Open still holds dropped events in
+// its journal: after following an erasure (identity.Graph.Forget), call
+// Snapshot so the erased values leave the disk too.
 func (s *Store) Follow(ch identity.Change) (dropped int) {
 	return s.Refile(ch).Dropped
 }
