@@ -68,6 +68,7 @@ type generator struct {
 	steps   []step
 	buyers  map[int32]bool
 	browsed map[string]bool // cookies that already had their pre-lead sessions
+	devices map[int32]int   // browsers and devices per person in the population
 }
 
 func generate(people int, seed uint64, now time.Time) ([]step, *generator) {
@@ -77,7 +78,14 @@ func generate(people int, seed uint64, now time.Time) ([]step, *generator) {
 		r:      rand.New(rand.NewPCG(seed, 0xdea1e7)),
 		cls:    channel.Default(),
 		seed:   seed,
-		buyers: map[int32]bool{}, browsed: map[string]bool{},
+		buyers: map[int32]bool{}, browsed: map[string]bool{}, devices: map[int32]int{},
+	}
+	// People on a single browser or device get a second one (a phone they
+	// browse car cards on), as buyers use 2 to 10.
+	for id, person := range pop.Identifiers() {
+		if person >= 0 && (id.Kind == identity.Cookie || id.Kind == identity.Device) {
+			g.devices[person]++
+		}
 	}
 	// Who buys decides how they browse, so read the population first.
 	var all []population.Observation
@@ -124,6 +132,10 @@ func (g *generator) observation(o population.Observation, now time.Time) {
 		if cookie != nil && !g.browsed[cookie.Value] {
 			g.browsed[cookie.Value] = true
 			g.browse(*cookie, o.Time, person, car)
+		}
+		if person >= 0 && g.devices[person] < 2 {
+			g.devices[person] = 2
+			g.secondDevice(o, person, car)
 		}
 		s.ev = &journey.Event{ID: g.id(), Time: o.Time, Type: journey.Lead, IDs: o.IDs, Props: props}
 		// The form asks for consents: email and SMS offers, and ads
@@ -176,6 +188,22 @@ func (g *generator) observation(o population.Observation, now time.Time) {
 		s.ev = &journey.Event{ID: g.id(), Time: o.Time, Type: journey.Survey, IDs: o.IDs, Props: map[string]string{"score": fmt.Sprint(6 + g.r.IntN(5))}}
 	}
 	g.steps = append(g.steps, s)
+}
+
+// secondDevice adds a phone browser a person looks at car cards on before
+// the lead, anonymously; half of them later open an SMS link on it, which
+// is what lets identity attach it.
+func (g *generator) secondDevice(lead population.Observation, person int32, car struct{ brand, model string }) {
+	phone := identity.ID{Kind: identity.Cookie, Value: fmt.Sprintf("GA1.2.%d.%d", 2_000_000_000+int(person), 1_760_000_000+g.r.IntN(10_000_000))}
+	t := lead.Time.Add(-time.Duration(1+g.r.IntN(10)) * 24 * time.Hour)
+	g.session(phone, t, g.pick(false, false), car, 1+g.r.IntN(3))
+	if tel := first(lead.IDs, identity.Phone); tel != nil && g.r.IntN(2) == 0 {
+		at := lead.Time.Add(time.Duration(1+g.r.IntN(5)) * 24 * time.Hour)
+		ids := []identity.ID{phone, *tel}
+		g.steps = append(g.steps, step{t: at, obs: &identity.Observation{Time: at, Source: "sms_click", IDs: ids},
+			ev: &journey.Event{ID: g.id(), Time: at, Type: journey.SMSClick, IDs: ids,
+				Touch: g.touch("https://avtotrade-group.ru/offers?utm_source=crm&utm_medium=sms&utm_campaign=personal_offer", "")}})
+	}
 }
 
 // browse makes the sessions that come before a lead: a few visits from
