@@ -152,7 +152,7 @@ func (e *Engine) update(p identity.ProfileID, ev *journey.Event, now time.Time) 
 		// First sight: load the whole timeline, this event included, so an
 		// engine made over a store that already holds events heals itself.
 		e.load(&e.states[i])
-		return e.reeval(i, e.allUnits(), now, CauseEvent, nil, nil)
+		return e.reeval(i, e.prog.all, now, CauseEvent, nil, nil)
 	}
 	st := &e.states[i]
 	sec := ev.Time.Unix()
@@ -227,7 +227,7 @@ func (e *Engine) Follow(ch identity.Change, now time.Time) []Change {
 			e.drop(p)
 		}
 	}
-	all := e.allUnits()
+	all := e.prog.all
 	for _, p := range results {
 		i, _ := e.state(p)
 		e.load(&e.states[i])
@@ -241,13 +241,7 @@ func (e *Engine) Follow(ch identity.Change, now time.Time) []Change {
 	}
 	// A profile that only gained or lost identifiers.
 	if p := ch.Profile; !p.IsZero() && !slices.Contains(results, p) {
-		i, fresh := e.state(p)
-		if fresh {
-			e.load(&e.states[i])
-		} else {
-			e.states[i].kinds = e.kindsOf(p)
-		}
-		out = append(out, e.reeval(i, all, now, CauseIdentity, nil, nil)...)
+		out = append(out, e.reeval(e.refreshed(p), all, now, CauseIdentity, nil, nil)...)
 	}
 	return out
 }
@@ -260,13 +254,7 @@ func (e *Engine) Touch(p identity.ProfileID, now time.Time) []Change {
 	if cur, ok := e.current(p); ok {
 		p = cur
 	}
-	i, fresh := e.state(p)
-	if fresh {
-		e.load(&e.states[i])
-	} else {
-		e.states[i].kinds = e.kindsOf(p)
-	}
-	return e.reeval(i, e.allUnits(), now, CauseTouch, nil, nil)
+	return e.reeval(e.refreshed(p), e.prog.all, now, CauseTouch, nil, nil)
 }
 
 // Refresh re-evaluates every profile at now and reports the changes the
@@ -337,10 +325,7 @@ func (e *Engine) Evaluate(p identity.ProfileID, now time.Time) []string {
 	st := pstate{id: p}
 	e.load(&st)
 	c := e.newCtx()
-	c.st, c.now, c.nowT = &st, now.Unix(), now
-	for u := range e.prog.units {
-		e.prog.units[u].eval(c)
-	}
+	e.run(c, &st, nil, e.prog.all, now)
 	var out []string
 	for b, n := range e.prog.names {
 		if hasBit(c.bits, b) {
@@ -467,12 +452,27 @@ func (e *Engine) load(st *pstate) {
 	slices.Sort(st.hits)
 }
 
-func (e *Engine) allUnits() []int {
-	u := make([]int, len(e.prog.units))
-	for i := range u {
-		u[i] = i
+// refreshed returns p's slot with what the engine cannot learn from
+// events current: loaded whole the first time, its identifier kinds read
+// again from the graph otherwise.
+func (e *Engine) refreshed(p identity.ProfileID) int32 {
+	i, fresh := e.state(p)
+	if fresh {
+		e.load(&e.states[i])
+	} else {
+		e.states[i].kinds = e.kindsOf(p)
 	}
-	return u
+	return i
+}
+
+// run evaluates units, in order, for st at now, starting from the
+// memberships in start; the result is left in c.bits.
+func (e *Engine) run(c *ctx, st *pstate, start []uint64, units []int, now time.Time) {
+	copy(c.bits, start)
+	c.st, c.now, c.nowT, c.loaded, c.props = st, now.Unix(), now, false, nil
+	for _, u := range units {
+		e.prog.units[u].eval(c)
+	}
 }
 
 // reeval evaluates units (in order) for slot i and reports the changes.
@@ -486,11 +486,7 @@ func (e *Engine) reeval(i int32, units []int, now time.Time, cause Cause, carrie
 	if pb, ok := prior[st.id]; ok {
 		before = pb
 	}
-	copy(c.bits, cur)
-	c.st, c.now, c.nowT, c.loaded, c.props = st, now.Unix(), now, false, nil
-	for _, u := range units {
-		e.prog.units[u].eval(c)
-	}
+	e.run(c, st, cur, units, now)
 	out := e.diff(st.id, before, c.bits, now, cause, carried, prior)
 	copy(cur, c.bits)
 	sortChanges(out)
@@ -528,11 +524,7 @@ func (e *Engine) pass(now time.Time, cause Cause) []Change {
 				continue
 			}
 			cur := e.word(int32(i))
-			copy(c.bits, cur)
-			c.st, c.now, c.nowT, c.loaded, c.props = st, now.Unix(), now, false, nil
-			for u := range e.prog.units {
-				e.prog.units[u].eval(c)
-			}
+			e.run(c, st, cur, e.prog.all, now)
 			out = append(out, e.diff(st.id, cur, c.bits, now, cause, nil, nil)...)
 			copy(cur, c.bits)
 		}

@@ -257,8 +257,7 @@ func eventField(e *journey.Event, name string) (string, bool) {
 		if e.Value.Currency == "" && e.Value.Minor == 0 {
 			return "", false
 		}
-		s := e.Value.String()
-		return s[:strings.IndexByte(s, ' ')], true
+		return decimal(e.Value), true
 	case "currency":
 		return e.Value.Currency, e.Value.Currency != ""
 	}

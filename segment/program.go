@@ -11,6 +11,7 @@ import (
 // filter the units an event passing it can change.
 type program struct {
 	units    []unit
+	all      []int // every unit's index, in evaluation order
 	filters  []*cfilter
 	kinds    []string
 	names    []string // by membership bit
@@ -170,6 +171,10 @@ func compileSet(s *Set, env *Config) (*program, error) {
 		}
 	}
 	prog.units = units
+	prog.all = make([]int, len(units))
+	for i := range prog.all {
+		prog.all[i] = i
+	}
 	prog.words = (len(prog.names) + 63) / 64
 	// An event passing filter f changes the units that use f and every
 	// unit that reads those, transitively.

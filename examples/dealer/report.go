@@ -468,5 +468,5 @@ func (r *report) channelsByCredit() []string {
 }
 
 func short(model string) string {
-	return strings.NewReplacer("last_non_direct", "last_nd", "time_decay", "decay", "position", "position").Replace(model)
+	return strings.NewReplacer("last_non_direct", "last_nd", "time_decay", "decay").Replace(model)
 }
