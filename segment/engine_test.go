@@ -266,6 +266,7 @@ func TestProfileConditions(t *testing.T) {
 		{Name: "emailable", When: And{HasID{Kind: identity.Email}, Reachable{Channel: "email"}}},
 		{Name: "moscow", When: Prop{Name: "city", Op: Equals, Value: "москва", Fold: true}},
 		{Name: "service due", When: Prop{Name: "last_service", Op: Less, Value: "now-365d"}},
+		{Name: "outside moscow", When: And{HasID{Kind: identity.Email}, Not{Cond: InSegment{Name: "moscow"}}}},
 	}}
 	w := newWorld(t, set)
 	_, chs := w.observe(at(0), "cookie:c")
@@ -275,8 +276,8 @@ func TestProfileConditions(t *testing.T) {
 	// An identifier arriving changes HasID through Follow (and, being a
 	// better anchor, the profile's ID).
 	p, chs := w.observe(at(1), "cookie:c", "email:olga@yandex.ru")
-	if len(chs) != 0 {
-		t.Fatalf("%v (no consent yet)", names(chs))
+	if !slices.Equal(names(chs), []string{"+outside moscow"}) {
+		t.Fatalf("%v (no consent yet; not known to be in Moscow)", names(chs))
 	}
 	w.r.SetContact(p, "email", "olga@yandex.ru")
 	if err := w.r.RecordConsent(p, channel.Consent{Channel: "email", Purpose: "marketing", Status: channel.ConsentGranted, At: at(1)}); err != nil {
@@ -290,7 +291,7 @@ func TestProfileConditions(t *testing.T) {
 		t.Fatalf("%v", names(chs))
 	}
 	w.props[p] = map[string]string{"city": "Москва", "last_service": "2025-06-15"}
-	if chs := w.e.Touch(p, at(2)); !slices.Equal(names(chs), []string{"+moscow"}) {
+	if chs := w.e.Touch(p, at(2)); !slices.Equal(names(chs), []string{"-outside moscow", "+moscow"}) {
 		t.Fatalf("%v", names(chs))
 	}
 	// A year after the service, time alone moves her.
