@@ -97,13 +97,14 @@ func TestRulesOrderIndependent(t *testing.T) {
 }
 
 // TestAccuracyTargets holds the default rules, on populations of other
-// seeds than the scorer's, to what they reach robustly: contacts precision
-// ≥ 0.999 and recall ≥ 0.98, all identifiers precision ≥ 0.997 and recall
-// ≥ 0.96. Issue 3 asks contacts precision ≥ 0.9995 (across seeds 3, 11, 12,
-// 13 and 21 it is 0.9994–0.9999: at the target, not safely above it) and
-// recall over all identifiers ≥ 0.97 (0.964–0.967: family computers stay
-// apart from every member, while this generator's truth gives each to its
-// first user).
+// seeds than the scorer's, to issue 3's targets: contacts precision ≥ 0.9995
+// and recall ≥ 0.98, all identifiers precision ≥ 0.997 and recall ≥ 0.97.
+// Across seeds 3, 11, 12, 13, 21, 31 and 41 the rules give contacts
+// 0.99957–1.0 / 0.990–0.992 and all identifiers 0.9990–0.9993 /
+// 0.9708–0.9725; the thinnest margins are contacts precision on seed 21 and
+// recall over all identifiers on seed 11. Family computers stay apart from
+// every member, while this generator's truth gives each to its first user:
+// that is most of the recall still missing.
 func TestAccuracyTargets(t *testing.T) {
 	if testing.Short() {
 		t.Skip("resolves three populations of 20k people")
@@ -111,7 +112,7 @@ func TestAccuracyTargets(t *testing.T) {
 	for _, seed := range []uint64{11, 13, 21} {
 		s, _ := resolvePopulation(t, population.Config{People: 20_000, Seed: seed, Traps: population.Realistic()}, nil)
 		t.Logf("seed %d: all %.5f/%.5f contacts %.5f/%.5f", seed, s.Precision, s.Recall, s.ContactPrecision, s.ContactRecall)
-		if s.ContactPrecision < 0.999 || s.ContactRecall < 0.98 || s.Precision < 0.997 || s.Recall < 0.96 {
+		if s.ContactPrecision < 0.9995 || s.ContactRecall < 0.98 || s.Precision < 0.997 || s.Recall < 0.97 {
 			t.Errorf("seed %d: all %.5f/%.5f contacts %.5f/%.5f", seed, s.Precision, s.Recall, s.ContactPrecision, s.ContactRecall)
 		}
 	}

@@ -3,6 +3,7 @@ package identity
 import (
 	"cmp"
 	"slices"
+	"time"
 )
 
 // Clustering turns one component (identifiers joined by linking evidence)
@@ -31,9 +32,11 @@ type clusterer struct {
 }
 
 type vote struct {
-	weight   int
-	capable  bool // some of the evidence may merge
-	verified bool
+	weight      int
+	capable     bool // some of the evidence may merge
+	verified    bool
+	undated     bool  // some of the evidence has no time
+	first, last int64 // times of the dated evidence (Unix ns)
 }
 
 func ufFind(p []int32, i int32) int32 {
@@ -134,12 +137,30 @@ func (g *Graph) cluster(root uint32) {
 	}
 	// 2. Votes of each soft group for each hard cluster.
 	nodeVote := make(map[[2]int32]int) // (soft node, cluster) -> weight, for soft limits
+	// Per hard cluster: its members and the observations that carry them,
+	// for Bridge.Thin.
+	hardN, obsN := map[int32]int{}, map[int32]int{}
+	for i := range n {
+		if hard(i) {
+			hardN[ufFind(c.huf, i)]++
+		}
+	}
+	var touched []int32
 	for _, o := range c.obs {
 		rec := g.ev.at(o)
 		if rec.flags&obsRetracted != 0 {
 			continue
 		}
 		lm = c.localMembers(rec.members, lm)
+		touched = touched[:0]
+		for _, h := range lm {
+			if hard(h) && !slices.Contains(touched, ufFind(c.huf, h)) {
+				touched = append(touched, ufFind(c.huf, h))
+			}
+		}
+		for _, h := range touched {
+			obsN[h]++
+		}
 		w := weightOf(rec.trust)
 		capable := rec.flags&obsAttachOnly == 0
 		for _, s := range lm {
@@ -156,6 +177,14 @@ func (g *Graph) cluster(root uint32) {
 				if v == nil {
 					v = &vote{}
 					c.votes[[2]int32{gs, ch}] = v
+				}
+				switch {
+				case rec.time == 0:
+					v.undated = true
+				case v.first == 0:
+					v.first, v.last = rec.time, rec.time
+				default:
+					v.first, v.last = min(v.first, rec.time), max(v.last, rec.time)
 				}
 				v.weight += w
 				v.capable = v.capable || capable
@@ -256,6 +285,71 @@ func (g *Graph) cluster(root uint32) {
 		}
 		return len(hy) > 0
 	}
+	// thin reports that cluster y is one hard identifier carried by one
+	// observation, whose soft groups x holds too and no third cluster holds:
+	// a single typed value on a browser only x otherwise reached.
+	thin := func(y, x int32) bool {
+		if hardN[y] != 1 || obsN[y] != 1 || !covered(y, x) {
+			return false
+		}
+		for k := range c.votes {
+			if r := ufFind(c.huf, k[1]); r != x && r != y {
+				if _, ok := c.votes[[2]int32{k[0], y}]; ok {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	// gap returns the least time between x's and y's evidence on a soft
+	// group both hold: 0 when the spans overlap or either is undated.
+	gap := func(x, y int32) time.Duration {
+		type span struct {
+			first, last int64
+			undated     bool
+		}
+		sx, sy := map[int32]span{}, map[int32]span{}
+		for k, v := range c.votes {
+			m := sx
+			switch ufFind(c.huf, k[1]) {
+			case x:
+			case y:
+				m = sy
+			default:
+				continue
+			}
+			sp, ok := m[k[0]]
+			switch {
+			case !ok:
+				sp = span{v.first, v.last, v.undated}
+			case v.first != 0 && sp.first != 0:
+				sp.first, sp.last = min(sp.first, v.first), max(sp.last, v.last)
+			case v.first != 0:
+				sp.first, sp.last = v.first, v.last
+			}
+			sp.undated = sp.undated || v.undated
+			m[k[0]] = sp
+		}
+		best := int64(-1)
+		for gs, a := range sx {
+			b, ok := sy[gs]
+			if !ok {
+				continue
+			}
+			var d int64
+			switch {
+			case a.undated || b.undated || a.first == 0 || b.first == 0:
+			case a.last < b.first:
+				d = b.first - a.last
+			case b.last < a.first:
+				d = a.first - b.last
+			}
+			if best < 0 || d < best {
+				best = d
+			}
+		}
+		return time.Duration(max(best, 0))
+	}
 	bridged := map[int32]bool{} // groups that carried an accepted bridge
 	// Canonical order: strongest first, then by the clusters' best members.
 	best := make(map[int32]uint32) // cluster -> its best member node
@@ -309,12 +403,16 @@ func (g *Graph) cluster(root uint32) {
 		}
 		slices.Sort(clash)
 		br := Bridge{Clash: clash, Support: p.support, CapableSupport: p.capableSupport, Verified: p.verified,
-			Dependent: dependent(a, b) || dependent(b, a), Covered: covered(a, b) || covered(b, a)}
+			Dependent: dependent(a, b) || dependent(b, a), Covered: covered(a, b) || covered(b, a),
+			Thin: thin(a, b) || thin(b, a), Gap: gap(a, b)}
+		br.Near = g.policy.near < 0 || br.Gap <= g.policy.near
 		if g.policy.decide(br) {
 			for _, gs := range p.groups {
 				bridged[gs] = true
 			}
 			c.huf[b] = a
+			hardN[a] += hardN[b]
+			obsN[a] += obsN[b]
 			for k := range kinds[b] {
 				kinds[a][k] = true
 			}

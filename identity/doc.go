@@ -7,8 +7,23 @@
 // several identifiers together (a form sent from a browser, a login in the
 // app, a call matched to a session) is an [Observation]. A [Graph] keeps every
 // observation as evidence and maintains the partition of identifiers into
-// profiles: two identifiers belong to one profile when a chain of
-// observations joins them.
+// profiles: two identifiers can belong to one profile only when a chain of
+// observations joins them, and do when the merge rules weigh that chain
+// enough.
+//
+// # Merge rules
+//
+// Joining everything seen together glues a dealer's base into one blob: a
+// showroom tablet, a family computer, test@test.com, one call matched to the
+// wrong visitor. A [Policy] decides instead: junk and hubs never link (and
+// are quarantined, see [Graph.Status]); hard identifiers (email, phone, CRM
+// number) typed or verified together merge; soft ones (cookies, devices)
+// bridge two profiles only when the evidence on both sides outweighs what a
+// shared computer, a forwarded link or a misattributed call would leave
+// ([Bridge], [DefaultDecide]). What was refused, and why, is kept:
+// [Graph.Explain] gives the chain that joins two identifiers and
+// [Graph.WhyNot] the refusals that keep them apart. [Graph.Retract] and
+// [Graph.Forget] take evidence back and rebuild only what it touched.
 //
 // # Canonical keys
 //

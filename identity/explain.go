@@ -63,7 +63,13 @@ func (r Refusal) String() string {
 	}
 	switch r.Reason {
 	case RefusedBridge:
-		fmt.Fprintf(&b, " (clash %v, support %d, mergeable %d, dependent %v, verified %v)", r.Bridge.Clash, r.Bridge.Support, r.Bridge.CapableSupport, r.Bridge.Dependent, r.Bridge.Verified)
+		br := r.Bridge
+		fmt.Fprintf(&b, " (clash %v, support %d, mergeable %d, dependent %v, covered %v, thin %v, verified %v",
+			br.Clash, br.Support, br.CapableSupport, br.Dependent, br.Covered, br.Thin, br.Verified)
+		if !br.Near {
+			fmt.Fprintf(&b, ", %.0f days apart", br.Gap.Hours()/24)
+		}
+		b.WriteString(")")
 	case RefusedAttach, RefusedLimit:
 		fmt.Fprintf(&b, " (weight %d)", r.Weight)
 	case RefusedJunk, RefusedHub:

@@ -2,6 +2,7 @@ package identity
 
 import (
 	"strings"
+	"time"
 )
 
 // A Policy holds the merge rules. The zero value is the default policy: the
@@ -19,16 +20,17 @@ import (
 //     a hub glued are split again when it is found out.
 //   - What may merge two people? Hard identifiers (email, phone, CRM number)
 //     typed or verified together in one observation merge. A soft identifier
-//     (cookie, device) that two profiles both hold bridges them only when the
-//     evidence on both sides may merge (not inferred, not a link click) and
-//     the bridge decision agrees: by default, when the two profiles hold no
-//     conflicting hard identifiers of a kind, or when independent soft
-//     identifiers repeat the bridge (two people who share one computer clash
-//     on email and phone and share one device; one person with two phones
-//     clashes on phone alone and shows the second phone from several
-//     browsers). Otherwise the soft identifier attaches to the profile with
-//     the strongest evidence and the refusal can be read through
-//     [Graph.WhyNot].
+//     (cookie, device) that two profiles both hold bridges them when the
+//     bridge decision weighs the evidence enough: by default, when the two
+//     profiles hold no conflicting hard identifiers of a kind and typed on
+//     it, or when one has nothing of its own (a second phone typed from the
+//     person's own browsers, or typed once on the browser the first phone
+//     called from, close in time), or when independent soft identifiers
+//     repeat the bridge. Two people who share one computer clash on email
+//     and phone and each have browsers of their own; clicks and calls
+//     (attach-only evidence) never merge by themselves. Otherwise the soft
+//     identifier attaches to the profile with the strongest evidence and
+//     the refusal can be read through [Graph.WhyNot].
 //
 // Order: with all evidence in, the profiles depend only on the set of
 // observations, not their order. Along the way they may not: a device looks
@@ -62,6 +64,14 @@ type Policy struct {
 	// limit, room for years of cookie churn) and device 16 (a family's ten
 	// devices with room to spare).
 	SoftLimit map[Kind]int
+	// Near bounds the time between two profiles' evidence on a browser for
+	// a bridge that clashes on one kind and rests on clicks or calls on one
+	// side (Bridge.Near): 0 means 45 days, negative means no limit. One
+	// person's own uses of a browser fall within their decision, which takes
+	// a dealer's customer about 90 days, and mostly within half of it; a
+	// forwarded link or a call matched to the wrong visitor lands at a time
+	// unrelated to that visitor's own typing.
+	Near time.Duration
 	// Decide replaces the default bridge decision.
 	Decide func(Bridge) bool
 }
@@ -127,6 +137,17 @@ type Bridge struct {
 	// Covered reports that one profile has no soft identifier the other
 	// does not also hold, whatever the weights: no browser of its own.
 	Covered bool
+	// Thin reports that one profile is a single hard identifier carried by
+	// one observation, on soft identifiers the other profile holds and no
+	// third profile does: a second phone typed once, on the browser the
+	// first phone called from. A person who came back, typed twice or left
+	// a second contact is not thin.
+	Thin bool
+	// Gap is the least time between the two profiles' evidence on a soft
+	// identifier both hold (0 when the spans overlap or some of it is
+	// undated); Near reports Gap ≤ Policy.Near.
+	Gap  time.Duration
+	Near bool
 	// Verified reports that some of the evidence is verified.
 	Verified bool
 }
@@ -141,15 +162,30 @@ type Bridge struct {
 // browser the other lacks) through two browsers or more, none of which both
 // typed into: the person who typed the second phone on the tablet the first
 // phone called from, and the first on the laptop the second called from. A
-// couple who both type into the family computer stay apart. Two clashing
-// kinds (two emails and two phones) also need the bridge repeated through
-// two soft identifiers.
+// couple who both type into the family computer stay apart.
+//
+// With one clash and no mergeable evidence on both sides (one profile
+// reached the browser only by clicks or calls), the two profiles' evidence
+// there must also be near in time (Bridge.Near); then dependence merges,
+// and so does a thin profile: a single contact typed once, on the browser
+// the other's call or click was matched to. That is how a person's second
+// phone looks; a forwarded link or a call matched to the wrong session
+// looks the same when its victim left nothing else, but lands at a time
+// unrelated to the victim's own typing, so the time limit keeps most of
+// those apart. Two clashing kinds (two emails and two phones) need the
+// bridge repeated through two soft identifiers.
 func DefaultDecide(b Bridge) bool {
 	switch len(b.Clash) {
 	case 0:
 		return b.CapableSupport >= 1 || b.Dependent
 	case 1:
-		return b.Dependent || (b.Covered && b.Support >= 2 && b.CapableSupport == 0)
+		if b.Covered && b.Support >= 2 && b.CapableSupport == 0 {
+			return true
+		}
+		if b.CapableSupport == 0 && !b.Near {
+			return false
+		}
+		return b.Dependent || b.Thin
 	}
 	return b.Dependent && b.Support >= 2
 }
@@ -163,6 +199,7 @@ type policy struct {
 	maxPerKind int
 	softLimit  []int // by kind number; 0 is no limit
 	decide     func(Bridge) bool
+	near       time.Duration // negative: no limit
 }
 
 func (g *Graph) setPolicy(p Policy) error {
@@ -178,6 +215,12 @@ func (g *Graph) setPolicy(p Policy) error {
 	}
 	if rp.decide == nil {
 		rp.decide = DefaultDecide
+	}
+	switch rp.near = p.Near; {
+	case rp.near == 0:
+		rp.near = 45 * 24 * time.Hour
+	case rp.near < 0:
+		rp.near = -1
 	}
 	limits := p.SoftLimit
 	if limits == nil {
