@@ -529,3 +529,44 @@ func TestThinContactOnCalledBrowser(t *testing.T) {
 		t.Fatal("a browser three people hold made a fragment of one of them")
 	}
 }
+
+// TestCallsDoNotOutweighTyping: a second phone typed on the laptop the
+// first was typed on, then called from (the call matched to the laptop's
+// session), is the first phone's owner's: the call is presence on the
+// laptop, not a claim on it against the first phone's typing.
+func TestCallsDoNotOutweighTyping(t *testing.T) {
+	const first, second = "phone:+79160000001", "phone:+79620000001"
+	g := mustGraph(t, nil)
+	mustObserve(t, g, at(0, "web_form", "cookie:laptop", first))
+	mustObserve(t, g, at(1, "sms_click", "cookie:phone", first))
+	mustObserve(t, g, at(3, "web_form", "cookie:laptop", second))
+	mustObserve(t, g, at(4, "call", second, "cookie:laptop"))
+	if !together(t, g, first, second) || !together(t, g, first, "cookie:laptop") {
+		t.Fatal("a call from the second phone kept it, and the laptop, apart")
+	}
+	// The second phone's typist with a browser of their own is another
+	// person who shares the laptop, call or no call.
+	mustObserve(t, g, at(5, "web_form", "cookie:olga-phone", second))
+	if together(t, g, first, second) {
+		t.Fatal("a typist with a browser of their own merged through a shared laptop")
+	}
+}
+
+// TestClickOnOwnBrowserFarInTime: Boris types on the family computer Anna
+// also types on, and on his own browser, where a link Anna forwarded was
+// opened five months earlier. The old click does not make his browser hers,
+// so he does not depend on her.
+func TestClickOnOwnBrowserFarInTime(t *testing.T) {
+	for _, clickDay := range []int{-150, 10} {
+		g := mustGraph(t, nil)
+		mustObserve(t, g, at(0, "web_form", "cookie:anna-laptop", "email:anna@mail.ru", "phone:+79160000001"))
+		mustObserve(t, g, at(1, "web_form", "cookie:family", "email:anna@mail.ru", "phone:+79160000001"))
+		mustObserve(t, g, at(clickDay, "email_click", "cookie:boris", "email:anna@mail.ru"))
+		mustObserve(t, g, at(2, "web_form", "cookie:boris", "phone:+79160000002"))
+		mustObserve(t, g, at(3, "web_form", "cookie:family", "phone:+79160000002"))
+		merged := together(t, g, "email:anna@mail.ru", "phone:+79160000002")
+		if want := clickDay == 10; merged != want {
+			t.Fatalf("click on day %d: merged = %v", clickDay, merged)
+		}
+	}
+}
