@@ -133,6 +133,7 @@ func (g *Graph) forgetNode(n uint32, k uint8, v string, dryRun bool) Change {
 	g.nodes.at(n).flags |= flagErased
 	g.recompute(seeds, nil)
 	ch := t.change(g)
+	ch.Forgotten = 1
 	if undo != nil {
 		g.restoreRegion(undo)
 		return ch

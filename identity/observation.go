@@ -73,8 +73,10 @@ type Change struct {
 	// Quarantined lists identifiers that stopped linking in this call: junk
 	// values and newly found hubs.
 	Quarantined []ID
-	// Added counts identifiers new to the graph; Forgotten counts
-	// identifiers dropped because they were erased (see [Graph.Forget]).
+	// Added counts identifiers new to the graph. Forgotten counts erased
+	// identifiers: for [Graph.Forget], the one it erases (1, also in a dry
+	// run); for an observation, those it carried that were erased before and
+	// were dropped (a replay cannot bring them back).
 	Added     int
 	Forgotten int
 }

@@ -277,14 +277,14 @@ func TestForget(t *testing.T) {
 	}
 	before := snapshotProfiles(g)
 	dry, err := g.Forget(Phone, "8 916 000-00-01", true)
-	if err != nil || len(dry.Splits) != 1 {
+	if err != nil || len(dry.Splits) != 1 || dry.Forgotten != 1 {
 		t.Fatalf("dry run = %+v, %v", dry, err)
 	}
 	if !mapsEqual(before, snapshotProfiles(g)) {
 		t.Fatal("a dry run changed the graph")
 	}
 	ch, err := g.Forget(Phone, "+79160000001", false)
-	if err != nil || len(ch.Splits) != 1 {
+	if err != nil || len(ch.Splits) != 1 || ch.Forgotten != 1 || ch.Added != 0 {
 		t.Fatalf("Forget = %+v, %v", ch, err)
 	}
 	// The bridging phone is gone: the cookies are apart.
