@@ -65,5 +65,7 @@
 // Reacher.Follow keeps it in step with identity: merged people pool their
 // consents and sends; a split keeps refusals on every side and grants only
 // where the original profile ID stays, since no one can tell which of the
-// people gave them.
+// people gave them. OpenReacher keeps all of it in a directory (an
+// append-only journal and snapshots, the format identity and journey use):
+// a refusal must survive a restart.
 package channel

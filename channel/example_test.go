@@ -3,6 +3,7 @@ package channel_test
 import (
 	"errors"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/throughline/throughline/channel"
@@ -111,4 +112,29 @@ func ExampleCallPool() {
 	// Output:
 	// +74951000001 s-1 true 1
 	// call [phone:+79161234567 cookie:GA1.2.123.456]
+}
+
+// A Reacher opened on a directory keeps consents across restarts.
+func ExampleOpenReacher() {
+	dir, _ := os.MkdirTemp("", "reacher")
+	defer os.RemoveAll(dir)
+	cfg := channel.ReachConfig{Preference: []string{"sms"}}
+	g, _ := identity.New(nil)
+	ch, _ := g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Phone, Value: "+79161234567"}}})
+	noon := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
+
+	r, _ := channel.OpenReacher(dir, cfg)
+	r.SetContact(ch.Profile, "sms", "+79161234567")
+	r.RecordConsent(ch.Profile, channel.Consent{Channel: "sms", Purpose: "*", Status: channel.ConsentGranted, At: noon})
+	r.RecordConsent(ch.Profile, channel.Consent{Channel: "sms", Purpose: "*", Status: channel.ConsentRevoked, At: noon.Add(time.Hour)})
+	r.Close()
+
+	// After a restart: the withdrawal is still there.
+	r, _ = channel.OpenReacher(dir, cfg)
+	defer r.Close()
+	fmt.Println(r.Recovery().Records, "changes replayed")
+	fmt.Println(r.Reach(ch.Profile, "marketing", noon.Add(2*time.Hour))[0])
+	// Output:
+	// 3 changes replayed
+	// sms: no consent
 }

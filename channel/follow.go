@@ -24,7 +24,10 @@ import (
 //
 // An ID retired because a better identifier joined its profile moves
 // whole to the ID the graph gives it now.
-func (r *Reacher) Follow(g *identity.Graph, ch identity.Change) {
+//
+// On a Reacher made by OpenReacher, each step is journaled before it is
+// applied; a journal error stops Follow there and is returned.
+func (r *Reacher) Follow(g *identity.Graph, ch identity.Change) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	for _, m := range ch.Merges {
@@ -35,38 +38,72 @@ func (r *Reacher) Follow(g *identity.Graph, ch identity.Change) {
 			if cur, ok := live(g, from); ok && cur == from {
 				continue
 			}
-			r.merge(m.Into, from)
+			if err := r.journaledMerge(m.Into, from); err != nil {
+				return err
+			}
 		}
 	}
 	for _, s := range ch.Splits {
-		orig := r.people[s.From]
-		if orig == nil {
+		if r.people[s.From] == nil {
 			continue
 		}
-		for _, into := range s.Into {
-			if into == s.From {
-				continue
+		if err := r.journalIf(recSplit, func() enc {
+			e := enc{}.profile(s.From)
+			for _, into := range s.Into {
+				e = e.profile(into)
 			}
-			x := r.person(into)
-			for k, c := range orig.consents {
-				if c.Status != ConsentGranted {
-					keepLatest(x.consents, k, c)
-				}
-			}
-			x.sends = mergeSends(x.sends, orig.sends)
+			return e
+		}); err != nil {
+			return err
 		}
-		if !slices.Contains(s.Into, s.From) {
-			// The original ID is gone: its grants go nowhere.
-			delete(r.people, s.From)
-		}
+		r.split(s.From, s.Into)
 	}
 	for _, old := range ch.Retired {
 		if _, ok := r.people[old]; !ok {
 			continue
 		}
 		if cur, ok := live(g, old); ok && cur != old {
-			r.merge(cur, old)
+			if err := r.journaledMerge(cur, old); err != nil {
+				return err
+			}
 		}
+	}
+	return nil
+}
+
+func (r *Reacher) journaledMerge(into, from identity.ProfileID) error {
+	if r.people[from] == nil || into == from {
+		return nil
+	}
+	if err := r.journalIf(recMerge, func() enc { return enc{}.profile(into).profile(from) }); err != nil {
+		return err
+	}
+	r.merge(into, from)
+	return nil
+}
+
+// split hands from's refusals and sends to every profile of into, and
+// keeps its grants and contacts only if from is among them.
+func (r *Reacher) split(from identity.ProfileID, into []identity.ProfileID) {
+	orig := r.people[from]
+	if orig == nil {
+		return
+	}
+	for _, p := range into {
+		if p == from {
+			continue
+		}
+		x := r.person(p)
+		for k, c := range orig.consents {
+			if c.Status != ConsentGranted {
+				keepLatest(x.consents, k, c)
+			}
+		}
+		x.sends = mergeSends(x.sends, orig.sends)
+	}
+	if !slices.Contains(into, from) {
+		// The original ID is gone: its grants go nowhere.
+		delete(r.people, from)
 	}
 }
 

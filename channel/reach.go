@@ -114,6 +114,12 @@ type ReachConfig struct {
 	Transactional []string
 	// Location is the time zone of people without one; nil means UTC.
 	Location *time.Location
+	// Sync and SyncInterval say when a Reacher made by OpenReacher flushes
+	// its journal, as for the identity graph (identity.SyncMode): the zero
+	// value fsyncs every change, since a lost refusal means messaging
+	// someone who said no.
+	Sync         identity.SyncMode
+	SyncInterval time.Duration
 }
 
 // ErrReachConfig reports an invalid configuration or record.
@@ -121,12 +127,14 @@ var ErrReachConfig = errors.New("channel: invalid reach configuration")
 
 // A Reacher keeps contacts, consents, suppressions and sends per profile
 // and answers Reach. It is safe for concurrent use; every call takes the
-// time from its caller.
+// time from its caller. One made by [OpenReacher] keeps its state on disk.
 type Reacher struct {
-	cfg    ReachConfig
-	mu     sync.Mutex
-	people map[identity.ProfileID]*person
-	supp   map[[2]string]suppression // (channel, address)
+	cfg     ReachConfig
+	mu      sync.Mutex
+	people  map[identity.ProfileID]*person
+	supp    map[[2]string]suppression // (channel, address)
+	persist *reachPersistence
+	zones   map[string]*time.Location // loaded by name; nil: unknown
 }
 
 type person struct {
@@ -180,22 +188,37 @@ func (r *Reacher) person(p identity.ProfileID) *person {
 }
 
 // SetContact sets the address (email, phone, push token) to use for a
-// channel; an empty address removes it.
-func (r *Reacher) SetContact(p identity.ProfileID, channel, address string) {
+// channel; an empty address removes it. The error is a journal write's, on
+// a Reacher made by OpenReacher; nothing changes then.
+func (r *Reacher) SetContact(p identity.ProfileID, channel, address string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.journalIf(recContact, func() enc { return enc{}.profile(p).str(channel).str(address) }); err != nil {
+		return err
+	}
+	r.setContact(p, channel, address)
+	return nil
+}
+
+func (r *Reacher) setContact(p identity.ProfileID, channel, address string) {
 	if address == "" {
-		delete(r.person(p).contacts, channel)
+		if x := r.people[p]; x != nil {
+			delete(x.contacts, channel)
+		}
 		return
 	}
 	r.person(p).contacts[channel] = address
 }
 
-// SetLocation sets the person's time zone.
-func (r *Reacher) SetLocation(p identity.ProfileID, loc *time.Location) {
+// SetLocation sets the person's time zone (nil: the configured default).
+func (r *Reacher) SetLocation(p identity.ProfileID, loc *time.Location) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.journalIf(recLocation, func() enc { return r.appendLocation(enc{}.profile(p), loc) }); err != nil {
+		return err
+	}
 	r.person(p).loc = loc
+	return nil
 }
 
 // RecordConsent records a consent event. Events may arrive out of order:
@@ -207,34 +230,57 @@ func (r *Reacher) RecordConsent(p identity.ProfileID, c Consent) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.journalIf(recConsent, func() enc { return enc{}.profile(p).str(c.Channel).str(c.Purpose).byte(byte(c.Status)).time(c.At) }); err != nil {
+		return err
+	}
 	keepLatest(r.person(p).consents, [2]string{c.Channel, c.Purpose}, c)
 	return nil
 }
 
 // Suppress puts an address on the channel's suppression list. A later
 // Unsuppress (a re-subscribe) removes it.
-func (r *Reacher) Suppress(channel, address string, reason SuppressionReason, at time.Time) {
+func (r *Reacher) Suppress(channel, address string, reason SuppressionReason, at time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.journalIf(recSuppress, func() enc { return enc{}.str(channel).str(address).byte(byte(reason)).time(at) }); err != nil {
+		return err
+	}
 	r.supp[[2]string{channel, address}] = suppression{reason, at}
+	return nil
 }
 
 // Unsuppress removes an address from the channel's suppression list.
-func (r *Reacher) Unsuppress(channel, address string) {
+func (r *Reacher) Unsuppress(channel, address string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.journalIf(recUnsuppress, func() enc { return enc{}.str(channel).str(address) }); err != nil {
+		return err
+	}
 	delete(r.supp, [2]string{channel, address})
+	return nil
 }
 
 // RecordSend counts a message sent to p over channel at at towards the
 // caps. Transactional messages should not be recorded.
-func (r *Reacher) RecordSend(p identity.ProfileID, channel string, at time.Time) {
+func (r *Reacher) RecordSend(p identity.ProfileID, channel string, at time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if err := r.journalIf(recSend, func() enc { return enc{}.profile(p).str(channel).time(at) }); err != nil {
+		return err
+	}
+	r.recordSend(p, channel, at, true)
+	return nil
+}
+
+// recordSend inserts a send in time order; trim drops those older than 8
+// days before it (the week cap's window plus a day of clock skew).
+func (r *Reacher) recordSend(p identity.ProfileID, channel string, at time.Time, trim bool) {
 	x := r.person(p)
 	i, _ := slices.BinarySearchFunc(x.sends, at, func(s send, t time.Time) int { return s.at.Compare(t) })
 	x.sends = slices.Insert(x.sends, i, send{channel, at})
-	// Keep 8 days: the week cap's window plus a day of clock skew.
+	if !trim {
+		return
+	}
 	cut := at.Add(-8 * 24 * time.Hour)
 	k := 0
 	for k < len(x.sends) && x.sends[k].at.Before(cut) {
