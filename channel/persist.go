@@ -6,6 +6,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -188,24 +189,17 @@ func (r *Reacher) apply(rec journal.Record) error {
 func (r *Reacher) Snapshot() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.persist == nil {
-		return ErrNotPersistent
+	d, err := r.dir()
+	if err != nil {
+		return err
 	}
-	if r.persist.dir == nil {
-		return ErrClosed
-	}
-	return r.persist.dir.Compact(r.appendState(nil))
+	return d.Compact(r.appendState(nil))
 }
 
 // appendState encodes the state as records, in a fixed order (the same
 // state gives the same bytes).
 func (r *Reacher) appendState(b []byte) []byte {
-	ids := make([]identity.ProfileID, 0, len(r.people))
-	for p := range r.people {
-		ids = append(ids, p)
-	}
-	slices.SortFunc(ids, identity.ProfileID.Compare)
-	for _, p := range ids {
+	for _, p := range slices.SortedFunc(maps.Keys(r.people), identity.ProfileID.Compare) {
 		x := r.people[p]
 		if x.loc != nil {
 			b = journal.AppendRecord(b, recLocation, r.appendLocation(enc{}.profile(p), x.loc))
@@ -213,12 +207,7 @@ func (r *Reacher) appendState(b []byte) []byte {
 		for _, ch := range sortedKeys(x.contacts) {
 			b = journal.AppendRecord(b, recContact, enc{}.profile(p).str(ch).str(x.contacts[ch]))
 		}
-		keys := make([][2]string, 0, len(x.consents))
-		for k := range x.consents {
-			keys = append(keys, k)
-		}
-		slices.SortFunc(keys, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
-		for _, k := range keys {
+		for _, k := range sortedPairs(x.consents) {
 			c := x.consents[k]
 			b = journal.AppendRecord(b, recConsent, enc{}.profile(p).str(c.Channel).str(c.Purpose).byte(byte(c.Status)).time(c.At))
 		}
@@ -226,38 +215,41 @@ func (r *Reacher) appendState(b []byte) []byte {
 			b = journal.AppendRecord(b, recSendKept, enc{}.profile(p).str(s.channel).time(s.at))
 		}
 	}
-	supp := make([][2]string, 0, len(r.supp))
-	for k := range r.supp {
-		supp = append(supp, k)
-	}
-	slices.SortFunc(supp, func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
-	for _, k := range supp {
+	for _, k := range sortedPairs(r.supp) {
 		s := r.supp[k]
 		b = journal.AppendRecord(b, recSuppress, enc{}.str(k[0]).str(k[1]).byte(byte(s.reason)).time(s.at))
 	}
 	return b
 }
 
-func sortedKeys(m map[string]string) []string {
-	ks := make([]string, 0, len(m))
-	for k := range m {
-		ks = append(ks, k)
-	}
-	slices.Sort(ks)
-	return ks
+func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
+	return slices.Sorted(maps.Keys(m))
+}
+
+func sortedPairs[V any](m map[[2]string]V) [][2]string {
+	return slices.SortedFunc(maps.Keys(m), func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
 }
 
 // Sync flushes the journal to disk.
 func (r *Reacher) Sync() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.persist == nil {
-		return ErrNotPersistent
+	d, err := r.dir()
+	if err != nil {
+		return err
 	}
-	if r.persist.dir == nil {
-		return ErrClosed
+	return d.Sync()
+}
+
+// dir returns the open journal directory; the lock is held.
+func (r *Reacher) dir() (*journal.Dir, error) {
+	switch {
+	case r.persist == nil:
+		return nil, ErrNotPersistent
+	case r.persist.dir == nil:
+		return nil, ErrClosed
 	}
-	return r.persist.dir.Sync()
+	return r.persist.dir, nil
 }
 
 // Close syncs and closes the journal; later changes fail with ErrClosed,
@@ -265,13 +257,11 @@ func (r *Reacher) Sync() error {
 func (r *Reacher) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if r.persist == nil {
-		return ErrNotPersistent
+	d, err := r.dir()
+	if err != nil {
+		return err
 	}
-	if r.persist.dir == nil {
-		return ErrClosed
-	}
-	err := r.persist.dir.Close()
+	err = d.Close()
 	r.persist.dir = nil
 	return err
 }
