@@ -181,9 +181,10 @@ func (g *Graph) cluster(root uint32) {
 	// observations once instead loses 0.001 of precision over all
 	// identifiers on the realistic population.
 	nodeVote := make(map[[2]int32]int) // (soft node, cluster) -> weight, for soft limits
-	// Per hard cluster: its members and the observations that carry them,
-	// for Bridge.Thin.
+	// Per hard cluster: its members, the observations that carry them (for
+	// Bridge.Thin) and when those were seen (its journey, for Bridge.Gap).
 	hardN, obsN := map[int32]int{}, map[int32]int{}
+	jspan := map[int32]span{}
 	for i := range n {
 		if hard(i) {
 			hardN[ufFind(c.huf, i)]++
@@ -204,6 +205,9 @@ func (g *Graph) cluster(root uint32) {
 		}
 		for _, h := range touched {
 			obsN[h]++
+			sp := jspan[h]
+			sp.add(rec.time)
+			jspan[h] = sp
 		}
 		w := weightOf(rec.trust)
 		capable := rec.flags&obsAttachOnly == 0
@@ -377,20 +381,6 @@ func (g *Graph) cluster(root uint32) {
 		}
 		return true
 	}
-	// gap returns the least time between x's and y's evidence on a soft
-	// group both hold.
-	gap := func(x, y int32) time.Duration {
-		sx, sy := spans(x, y)
-		best := time.Duration(-1)
-		for gs, a := range sx {
-			if b, ok := sy[gs]; ok {
-				if d := a.gap(b); best < 0 || d < best {
-					best = d
-				}
-			}
-		}
-		return max(best, 0)
-	}
 	bridged := map[int32]bool{} // groups that carried an accepted bridge
 	// Canonical order: strongest first, then by the clusters' best members.
 	best := make(map[int32]uint32) // cluster -> its best member node
@@ -445,13 +435,16 @@ func (g *Graph) cluster(root uint32) {
 		slices.Sort(clash)
 		br := Bridge{Clash: clash, Support: p.support, CapableSupport: p.capableSupport, Verified: p.verified,
 			Dependent: dependent(a, b) || dependent(b, a), Covered: covered(a, b) || covered(b, a),
-			Thin: thin(a, b) || thin(b, a), Gap: gap(a, b)}
+			Thin: thin(a, b) || thin(b, a), Gap: jspan[a].gap(jspan[b])}
 		br.Near = g.policy.near < 0 || br.Gap <= g.policy.near
 		if g.policy.decide(br) {
 			for _, gs := range p.groups {
 				bridged[gs] = true
 			}
 			c.huf[b] = a
+			ja := jspan[a]
+			ja.merge(jspan[b])
+			jspan[a] = ja
 			hardN[a] += hardN[b]
 			obsN[a] += obsN[b]
 			for k := range kinds[b] {

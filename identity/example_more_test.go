@@ -96,28 +96,29 @@ func ExampleGraph_Retract() {
 }
 
 // A phone typed once, on the browser the first phone's call was matched to,
-// is taken for the caller's second phone when the two happen close in time
-// (Policy.Near, 45 days by default); half a year apart, it looks like a call
-// matched to the wrong visitor and stays apart.
+// is taken for the caller's second phone when it turns up during the
+// caller's journey or within Policy.Near (15 days by default) of it; half a
+// year after the caller was last seen, it looks like a call matched to the
+// wrong visitor and stays apart.
 func ExamplePolicy_near() {
 	day := func(d int) time.Time { return time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC).AddDate(0, 0, d) }
-	for _, callDay := range []int{2, 200} {
+	for _, typed := range []int{3, 200} {
 		g, _ := identity.New(nil)
 		g.Observe(identity.Observation{Time: day(0), Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.111.222"}, {Kind: identity.Email, Value: "ivan@mail.ru"}, {Kind: identity.Phone, Value: "+79161234567"}}})
-		g.Observe(identity.Observation{Time: day(callDay), Source: "call", IDs: []identity.ID{{Kind: identity.Phone, Value: "+79161234567"}, {Kind: identity.Cookie, Value: "GA1.2.333.444"}}})
-		g.Observe(identity.Observation{Time: day(3), Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.333.444"}, {Kind: identity.Phone, Value: "+79037654321"}}})
+		g.Observe(identity.Observation{Time: day(2), Source: "call", IDs: []identity.ID{{Kind: identity.Phone, Value: "+79161234567"}, {Kind: identity.Cookie, Value: "GA1.2.333.444"}}})
+		g.Observe(identity.Observation{Time: day(typed), Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.333.444"}, {Kind: identity.Phone, Value: "+79037654321"}}})
 		ivan, second := identity.MustParseID(identity.Email, "ivan@mail.ru"), identity.MustParseID(identity.Phone, "+79037654321")
 		a, _ := g.ResolveID(ivan)
 		b, _ := g.ResolveID(second)
-		fmt.Printf("call on day %d: one profile: %v\n", callDay, a == b)
+		fmt.Printf("typed on day %d: one profile: %v\n", typed, a == b)
 		refusals, _ := g.WhyNot(ivan, second)
 		for _, r := range refusals {
 			fmt.Println(" ", r)
 		}
 	}
 	// Output:
-	// call on day 2: one profile: true
-	// call on day 200: one profile: false
-	//   bridge refused: email:ivan@mail.ru / phone:+79037654321 (clash [phone], support 1, mergeable 0, dependent false, covered true, thin true, verified false, 197 days apart)
+	// typed on day 3: one profile: true
+	// typed on day 200: one profile: false
+	//   bridge refused: email:ivan@mail.ru / phone:+79037654321 (clash [phone], support 1, mergeable 0, dependent false, covered true, thin true, verified false, 198 days apart)
 	//   attached elsewhere: cookie:333.444 / email:ivan@mail.ru (weight 1)
 }

@@ -64,13 +64,16 @@ type Policy struct {
 	// limit, room for years of cookie churn) and device 16 (a family's ten
 	// devices with room to spare).
 	SoftLimit map[Kind]int
-	// Near bounds the time between two profiles' evidence on a browser for
-	// a bridge that clashes on one kind and rests on clicks or calls on one
-	// side (Bridge.Near): 0 means 45 days, negative means no limit. One
-	// person's own uses of a browser fall within their decision, which takes
-	// a dealer's customer about 90 days, and mostly within half of it; a
-	// forwarded link or a call matched to the wrong visitor lands at a time
-	// unrelated to that visitor's own typing.
+	// Near bounds how far apart in time two profiles may be seen for a
+	// bridge that clashes on one kind and rests on clicks or calls on one
+	// side (Bridge.Near): the gap between their journeys, the spans of all
+	// their evidence, 0 when they overlap. A browser one profile holds only
+	// by clicks or calls also counts toward the other depending on it only
+	// when the clicks or calls fall within Near of the other's typing there.
+	// 0 means 15 days; negative means no limit. A person's second phone
+	// turns up during their own journey, however long it is; a forwarded
+	// link or a call matched to the wrong visitor lands at a time unrelated
+	// to that visitor's own journey.
 	Near time.Duration
 	// Decide replaces the default bridge decision.
 	Decide func(Bridge) bool
@@ -143,9 +146,9 @@ type Bridge struct {
 	// first phone called from. A person who came back, typed twice or left
 	// a second contact is not thin.
 	Thin bool
-	// Gap is the least time between the two profiles' evidence on a soft
-	// identifier both hold (0 when the spans overlap or some of it is
-	// undated); Near reports Gap ≤ Policy.Near.
+	// Gap is the time between the two profiles' journeys (the spans of all
+	// the evidence that carries their hard identifiers): 0 when they
+	// overlap or some of it is undated. Near reports Gap ≤ Policy.Near.
 	Gap  time.Duration
 	Near bool
 	// Verified reports that some of the evidence is verified.
@@ -165,15 +168,16 @@ type Bridge struct {
 // couple who both type into the family computer stay apart.
 //
 // With one clash and no mergeable evidence on both sides (one profile
-// reached the browser only by clicks or calls), the two profiles' evidence
-// there must also be near in time (Bridge.Near); then dependence merges,
-// and so does a thin profile: a single contact typed once, on the browser
-// the other's call or click was matched to. That is how a person's second
-// phone looks; a forwarded link or a call matched to the wrong session
-// looks the same when its victim left nothing else, but lands at a time
-// unrelated to the victim's own typing, so the time limit keeps most of
-// those apart. Two clashing kinds (two emails and two phones) need the
-// bridge repeated through two soft identifiers.
+// reached the browser only by clicks or calls), the two profiles must also
+// be near in time (Bridge.Near: one seen during, or within Policy.Near of,
+// the other's journey); then dependence merges, and so does a thin profile:
+// a single contact typed once, on the browser the other's call or click was
+// matched to. That is how a person's second phone looks; a forwarded link
+// or a call matched to the wrong session looks the same when its victim
+// left nothing else, but the victim's typing falls at a time unrelated to
+// the other's journey, so the time limit keeps most of those apart. Two
+// clashing kinds (two emails and two phones) need the bridge repeated
+// through two soft identifiers.
 func DefaultDecide(b Bridge) bool {
 	switch len(b.Clash) {
 	case 0:
@@ -218,7 +222,7 @@ func (g *Graph) setPolicy(p Policy) error {
 	}
 	switch rp.near = p.Near; {
 	case rp.near == 0:
-		rp.near = 45 * 24 * time.Hour
+		rp.near = 15 * 24 * time.Hour
 	case rp.near < 0:
 		rp.near = -1
 	}

@@ -444,62 +444,66 @@ func TestSplitIsNotReportedAsMerge(t *testing.T) {
 }
 
 // TestThinContactOnCalledBrowser: a phone typed once, on the browser the
-// first phone's call was matched to a day before, is the caller's second
-// phone. The same shape with the call half a year from the typing is a call
-// matched to the wrong visitor, who left a form once: it stays apart. A
-// typist who came back, or a browser a third person also holds, is no
-// fragment.
+// first phone's call was matched to, during or soon after the caller's own
+// journey, is the caller's second phone. The same shape half a year after
+// the caller was last seen is a call matched to the wrong visitor, who left
+// a form once: it stays apart. A typist who came back, or a browser a third
+// person also holds, is no fragment.
 func TestThinContactOnCalledBrowser(t *testing.T) {
-	build := func(p *Policy, callDay int, more ...Observation) *Graph {
+	build := func(p *Policy, typeDay int, more ...Observation) *Graph {
 		g := mustGraph(t, &Options{Policy: *p})
 		mustObserve(t, g, at(0, "web_form", "cookie:laptop", "email:ivan@mail.ru", "phone:+79160000001"))
-		mustObserve(t, g, at(callDay, "call", "phone:+79160000001", "cookie:tablet"))
-		mustObserve(t, g, at(3, "web_form", "cookie:tablet", "phone:+79620000001"))
+		mustObserve(t, g, at(2, "call", "phone:+79160000001", "cookie:tablet"))
+		mustObserve(t, g, at(typeDay, "web_form", "cookie:tablet", "phone:+79620000001"))
 		for _, o := range more {
 			mustObserve(t, g, o)
 		}
 		return g
 	}
 	const ivan, second = "email:ivan@mail.ru", "phone:+79620000001"
-	for _, day := range []int{2, 4, 40} {
+	for _, day := range []int{-10, 1, 3, 16} {
 		g := build(&Policy{}, day)
 		if !together(t, g, ivan, second) || !together(t, g, ivan, "cookie:tablet") {
-			t.Fatalf("call on day %d: the second phone typed on the called browser must merge", day)
+			t.Fatalf("typed on day %d: the second phone typed on the called browser must merge", day)
 		}
 	}
 
 	far := build(&Policy{}, 200)
 	if together(t, far, ivan, second) {
-		t.Fatal("a call 197 days from the typing merged a stranger's phone")
+		t.Fatal("a phone typed 198 days after the caller was last seen merged")
 	}
 	if !together(t, far, second, "cookie:tablet") {
 		t.Fatal("the browser stays with the one who typed into it")
 	}
 	rs, _ := far.WhyNot(ID{Email, "ivan@mail.ru"}, ID{Phone, "+79620000001"})
 	i := slices.IndexFunc(rs, func(r Refusal) bool { return r.Reason == RefusedBridge })
-	if i < 0 || !rs[i].Bridge.Thin || rs[i].Bridge.Near || rs[i].Bridge.Gap != 197*24*time.Hour {
+	if i < 0 || !rs[i].Bridge.Thin || rs[i].Bridge.Near || rs[i].Bridge.Gap != 198*24*time.Hour {
 		t.Fatalf("WhyNot = %v", rs)
 	}
-	if s := rs[i].String(); !strings.Contains(s, "thin true") || !strings.Contains(s, "197 days apart") {
+	if s := rs[i].String(); !strings.Contains(s, "thin true") || !strings.Contains(s, "198 days apart") {
 		t.Fatalf("refusal reads %q", s)
+	}
+	// Ivan is still around on day 300: the typing falls inside his journey.
+	if g := build(&Policy{}, 200, at(300, "web_form", "cookie:laptop", ivan)); !together(t, g, ivan, second) {
+		t.Fatal("a phone typed during the caller's journey stayed apart")
 	}
 	if g := build(&Policy{Near: -1}, 200); !together(t, g, ivan, second) {
 		t.Fatal("Near < 0 must lift the time limit")
 	}
 	if g := build(&Policy{Near: 24 * time.Hour}, 5); together(t, g, ivan, second) {
-		t.Fatal("with Near of a day, a call two days from the typing merged")
+		t.Fatal("with Near of a day, a phone typed three days after the call merged")
 	}
 
 	// Clicks weigh as much as the typing (the clicker's browser, by
 	// dependence), but the same time limit holds: a link opened half a year
-	// from the typing is as likely forwarded.
-	for day, want := range map[int]bool{2: true, 200: false} {
+	// before the typing is as likely forwarded.
+	for day, want := range map[int]bool{3: true, 200: false} {
 		g := mustGraph(t, nil)
 		mustObserve(t, g, at(0, "web_form", "cookie:laptop", ivan, "phone:+79160000001"))
-		mustObserve(t, g, at(day, "email_click", "cookie:tablet", ivan))
-		mustObserve(t, g, at(3, "web_form", "cookie:tablet", second))
+		mustObserve(t, g, at(2, "email_click", "cookie:tablet", ivan))
+		mustObserve(t, g, at(day, "web_form", "cookie:tablet", second))
 		if together(t, g, ivan, second) != want {
-			t.Fatalf("click on day %d: merged = %v", day, !want)
+			t.Fatalf("typed on day %d: merged = %v", day, !want)
 		}
 	}
 
@@ -521,11 +525,11 @@ func TestThinContactOnCalledBrowser(t *testing.T) {
 	}
 
 	// The typist came back to the browser: a person who uses it, not a fragment.
-	if g := build(&Policy{}, 2, at(5, "web_form", "cookie:tablet", second)); together(t, g, ivan, second) {
+	if g := build(&Policy{}, 3, at(5, "web_form", "cookie:tablet", second)); together(t, g, ivan, second) {
 		t.Fatal("a typist with history of their own merged through one call")
 	}
 	// A third person typed on the browser too: whose it is is unclear.
-	if g := build(&Policy{}, 2, at(5, "web_form", "cookie:tablet", "email:olga@mail.ru", "phone:+79160000005")); together(t, g, ivan, second) {
+	if g := build(&Policy{}, 3, at(5, "web_form", "cookie:tablet", "email:olga@mail.ru", "phone:+79160000005")); together(t, g, ivan, second) {
 		t.Fatal("a browser three people hold made a fragment of one of them")
 	}
 }

@@ -33,7 +33,10 @@ type Config struct {
 	Seed   uint64    // the same seed gives the same population
 	Start  time.Time // first possible observation; zero means 2026-01-01 UTC
 	Days   int       // length of the period observations fall in; 0 means 365
-	Traps  Traps     // the zero value: none, every person cleanly separable
+	// MaxSpanDays bounds one person's journey (uniform from 1 day); 0 means
+	// 90, the dealer's decision time.
+	MaxSpanDays int
+	Traps       Traps // the zero value: none, every person cleanly separable
 }
 
 // Traps are the ways real dealer data joins people who are not one person,
@@ -90,6 +93,9 @@ func (c Config) withDefaults() Config {
 	}
 	if c.Days == 0 {
 		c.Days = 365
+	}
+	if c.MaxSpanDays <= 0 {
+		c.MaxSpanDays = 90
 	}
 	return c
 }
@@ -408,7 +414,7 @@ func (g *Generator) person(n uint32) *person {
 		return ref(c)
 	}
 	start := g.cfg.Start.Unix() + int64(r.IntN(g.cfg.Days))*86400 + int64(r.IntN(86400))
-	span := int64(86400 * (1 + r.IntN(90)))
+	span := int64(86400 * (1 + r.IntN(g.cfg.MaxSpanDays)))
 	at := func() int64 { return start + r.Int64N(span) }
 	trap := ""
 	plan := func(t int64, src string, ids ...uint8) {
