@@ -79,6 +79,20 @@ func (s span) gap(o span) time.Duration {
 	return 0
 }
 
+// A clusterStat is what the bridge rules need of a hard cluster: how many
+// hard identifiers it holds and how many observations carry them (for
+// Bridge.Thin), and when those were seen, its journey (for Bridge.Gap).
+type clusterStat struct {
+	hard, obs int
+	seen      span
+}
+
+func (s *clusterStat) merge(o *clusterStat) {
+	s.hard += o.hard
+	s.obs += o.obs
+	s.seen.merge(o.seen)
+}
+
 func ufFind(p []int32, i int32) int32 {
 	for p[i] != i {
 		p[i] = p[p[i]]
@@ -181,13 +195,18 @@ func (g *Graph) cluster(root uint32) {
 	// observations once instead loses 0.001 of precision over all
 	// identifiers on the realistic population.
 	nodeVote := make(map[[2]int32]int) // (soft node, cluster) -> weight, for soft limits
-	// Per hard cluster: its members, the observations that carry them (for
-	// Bridge.Thin) and when those were seen (its journey, for Bridge.Gap).
-	hardN, obsN := map[int32]int{}, map[int32]int{}
-	jspan := map[int32]span{}
+	stats := map[int32]*clusterStat{}
+	stat := func(h int32) *clusterStat {
+		st := stats[h]
+		if st == nil {
+			st = &clusterStat{}
+			stats[h] = st
+		}
+		return st
+	}
 	for i := range n {
 		if hard(i) {
-			hardN[ufFind(c.huf, i)]++
+			stat(ufFind(c.huf, i)).hard++
 		}
 	}
 	var touched []int32
@@ -204,10 +223,9 @@ func (g *Graph) cluster(root uint32) {
 			}
 		}
 		for _, h := range touched {
-			obsN[h]++
-			sp := jspan[h]
-			sp.add(rec.time)
-			jspan[h] = sp
+			st := stat(h)
+			st.obs++
+			st.seen.add(rec.time)
 		}
 		w := weightOf(rec.trust)
 		capable := rec.flags&obsAttachOnly == 0
@@ -369,7 +387,7 @@ func (g *Graph) cluster(root uint32) {
 	// observation, whose soft groups x holds too and no third cluster holds:
 	// a single typed value on a browser only x otherwise reached.
 	thin := func(y, x int32) bool {
-		if hardN[y] != 1 || obsN[y] != 1 || !covered(y, x) {
+		if st := stats[y]; st == nil || st.hard != 1 || st.obs != 1 || !covered(y, x) {
 			return false
 		}
 		for k := range c.votes {
@@ -435,18 +453,14 @@ func (g *Graph) cluster(root uint32) {
 		slices.Sort(clash)
 		br := Bridge{Clash: clash, Support: p.support, CapableSupport: p.capableSupport, Verified: p.verified,
 			Dependent: dependent(a, b) || dependent(b, a), Covered: covered(a, b) || covered(b, a),
-			Thin: thin(a, b) || thin(b, a), Gap: jspan[a].gap(jspan[b])}
+			Thin: thin(a, b) || thin(b, a), Gap: stat(a).seen.gap(stat(b).seen)}
 		br.Near = g.policy.near < 0 || br.Gap <= g.policy.near
 		if g.policy.decide(br) {
 			for _, gs := range p.groups {
 				bridged[gs] = true
 			}
 			c.huf[b] = a
-			ja := jspan[a]
-			ja.merge(jspan[b])
-			jspan[a] = ja
-			hardN[a] += hardN[b]
-			obsN[a] += obsN[b]
+			stat(a).merge(stat(b))
 			for k := range kinds[b] {
 				kinds[a][k] = true
 			}
