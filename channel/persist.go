@@ -56,6 +56,9 @@ type ReachRecovery struct {
 // by NewReacher.
 var ErrNotPersistent = errors.New("channel: reacher has no directory (made by NewReacher, not OpenReacher)")
 
+// ErrClosed is returned by changes to a Reacher after Close.
+var ErrClosed = errors.New("reacher is closed")
+
 // errRecord reports a journal or snapshot record that does not decode.
 var errRecord = errors.New("bad reacher record")
 
@@ -124,9 +127,6 @@ func (r *Reacher) journalIf(typ byte, payload func() enc) error {
 	return nil
 }
 
-// ErrClosed is returned by changes to a Reacher after Close.
-var ErrClosed = errors.New("reacher is closed")
-
 // apply replays one record.
 func (r *Reacher) apply(rec journal.Record) error {
 	d := &dec{b: rec.Payload}
@@ -142,12 +142,13 @@ func (r *Reacher) apply(rec journal.Record) error {
 			r.person(p).loc = loc
 		}
 	case recConsent:
-		p, ch, purpose, status, at := d.profile(), d.str(), d.str(), ConsentStatus(d.byte()), d.time()
-		if status > ConsentRevoked || ch == "" || purpose == "" {
+		p := d.profile()
+		c := Consent{Channel: d.str(), Purpose: d.str(), Status: ConsentStatus(d.byte()), At: d.time()}
+		if !c.valid() {
 			d.fail("consent")
 		}
 		if d.done() == nil {
-			keepLatest(r.person(p).consents, [2]string{ch, purpose}, Consent{Channel: ch, Purpose: purpose, Status: status, At: at})
+			keepLatest(r.person(p).consents, [2]string{c.Channel, c.Purpose}, c)
 		}
 	case recSuppress:
 		ch, addr, reason, at := d.str(), d.str(), SuppressionReason(d.byte()), d.time()

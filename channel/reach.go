@@ -40,6 +40,10 @@ type Consent struct {
 	At               time.Time
 }
 
+func (c Consent) valid() bool {
+	return c.Channel != "" && c.Purpose != "" && c.Status <= ConsentRevoked
+}
+
 // SuppressionReason says why an address is suppressed.
 type SuppressionReason uint8
 
@@ -225,7 +229,7 @@ func (r *Reacher) SetLocation(p identity.ProfileID, loc *time.Location) error {
 // the latest by At wins, and of two at the same instant the more
 // restrictive (denied, revoked) wins.
 func (r *Reacher) RecordConsent(p identity.ProfileID, c Consent) error {
-	if c.Channel == "" || c.Purpose == "" || c.Status > ConsentRevoked {
+	if !c.valid() {
 		return fmt.Errorf("%w: consent needs channel, purpose and a known status", ErrReachConfig)
 	}
 	r.mu.Lock()
