@@ -574,3 +574,33 @@ func TestClickOnOwnBrowserFarInTime(t *testing.T) {
 		}
 	}
 }
+
+// TestDefaultSources: the documented source table, an unknown source, and
+// an observation's own trust overriding its source's.
+func TestDefaultSources(t *testing.T) {
+	g := mustGraph(t, nil)
+	for _, c := range []struct {
+		source     string
+		override   Trust
+		trust      Trust
+		attachOnly bool
+	}{
+		{"web_form", TrustDefault, TrustAsserted, false},
+		{"csi_survey", TrustDefault, TrustAsserted, false},
+		{"chat", TrustDefault, TrustAsserted, false},
+		{"app_login", TrustDefault, TrustVerified, false},
+		{"payment", TrustDefault, TrustVerified, false},
+		{"crm_import", TrustDefault, TrustVerified, false},
+		{"email_click", TrustDefault, TrustAsserted, true},
+		{"sms_click", TrustDefault, TrustAsserted, true},
+		{"call", TrustDefault, TrustInferred, true},
+		{"dealer_portal", TrustDefault, TrustAsserted, false},
+		{"call", TrustVerified, TrustVerified, false},
+		{"web_form", TrustInferred, TrustInferred, true},
+	} {
+		trust, flags := g.policy.sourceRule(c.source, c.override)
+		if trust != c.trust || (flags&obsAttachOnly != 0) != c.attachOnly {
+			t.Errorf("%s (trust %v): got %v, attach-only %v; want %v, %v", c.source, c.override, trust, flags&obsAttachOnly != 0, c.trust, c.attachOnly)
+		}
+	}
+}
