@@ -604,3 +604,30 @@ func TestDefaultSources(t *testing.T) {
 		}
 	}
 }
+
+// TestCustomDecide: a host's decision function replaces the default one
+// and sees what the rules saw.
+func TestCustomDecide(t *testing.T) {
+	shape := func(g *Graph) {
+		mustObserve(t, g, at(0, "web_form", "cookie:laptop", "email:anna@mail.ru", "phone:+79160000001"))
+		mustObserve(t, g, at(3, "web_form", "cookie:laptop", "phone:+79160000009"))
+	}
+	g := mustGraph(t, nil)
+	shape(g)
+	if !together(t, g, "email:anna@mail.ru", "phone:+79160000009") {
+		t.Fatal("the default decision must merge a second phone typed on the person's own browser")
+	}
+	var seen []Bridge
+	never := mustGraph(t, &Options{Policy: Policy{Decide: func(b Bridge) bool { seen = append(seen, b); return false }}})
+	shape(never)
+	if together(t, never, "email:anna@mail.ru", "phone:+79160000009") {
+		t.Fatal("a Decide that refuses everything merged")
+	}
+	if len(seen) == 0 || !slices.Equal(seen[len(seen)-1].Clash, []Kind{Phone}) || !seen[len(seen)-1].Dependent || !seen[len(seen)-1].Near {
+		t.Fatalf("Decide saw %+v", seen)
+	}
+	rs, _ := never.WhyNot(ID{Email, "anna@mail.ru"}, ID{Phone, "+79160000009"})
+	if !slices.ContainsFunc(rs, func(r Refusal) bool { return r.Reason == RefusedBridge }) {
+		t.Fatalf("the host's refusal is not recorded: %v", rs)
+	}
+}
