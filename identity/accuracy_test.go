@@ -51,6 +51,12 @@ func TestAccuracyRealistic(t *testing.T) {
 		s, traps := resolvePopulation(t, cfg, c.opts)
 		t.Logf("%s: all %.4f/%.4f contacts %.4f/%.4f over-merged %d (largest %d) split %d",
 			c.name, s.Precision, s.Recall, s.ContactPrecision, s.ContactRecall, s.OverMerged, s.LargestProfilePeople, s.Split)
+		if c.opts == nil && (s.ContactPrecision < 0.9995 || s.Precision < 0.997) {
+			t.Errorf("default rules: precision all %.5f contacts %.5f", s.Precision, s.ContactPrecision)
+		}
+		if c.opts != nil && s.Recall != 1 {
+			t.Errorf("connected components must join every person's identifiers: recall %.5f", s.Recall)
+		}
 		for _, tr := range traps {
 			t.Logf("  %-18s %5d observations, %5.1f%% right; pairs together %d/%d, apart %d/%d",
 				tr.Trap, tr.Observations, 100*float64(tr.Right)/float64(tr.Observations), tr.PairsTogether, tr.PairsShould, tr.PairsApart, tr.PairsShouldnt)
@@ -97,20 +103,15 @@ func TestRulesOrderIndependent(t *testing.T) {
 	}
 }
 
-// TestAccuracyTargets holds the default rules, on populations of other
-// seeds than the scorer's, to issue 3's targets: contacts precision ≥ 0.9995
-// and recall ≥ 0.98, all identifiers precision ≥ 0.997 and recall ≥ 0.97.
-// Across 17 seeds (3, 11–13, 21, 31, 41, 51–60) the rules give contacts
-// 0.99967–1.0 / 0.991–0.994 and all identifiers 0.9988–0.9993 /
-// 0.9711–0.9745: every target on every seed, the thinnest margin recall
-// over all identifiers on seed 53. Journeys up to 180 days instead of 90
-// (the time rules must not assume the generator's) keep every target too.
-// Family computers stay apart from every member, while this generator's
-// truth gives each to its first user: that is most of the recall still
-// missing.
+// TestAccuracyTargets holds the default rules to issue 13's precision
+// targets on internal/population's realistic generator, on several seeds
+// and with journeys up to 180 days: contacts precision ≥ 0.9995 and all
+// identifiers ≥ 0.997. Recall is what the evidence allows once clicks and
+// calls no longer merge (about 0.82 for contacts here, see the README's
+// frontier); the floors below only catch a regression.
 func TestAccuracyTargets(t *testing.T) {
 	if testing.Short() {
-		t.Skip("resolves three populations of 20k people")
+		t.Skip("resolves five populations of 20k people")
 	}
 	for _, c := range []struct {
 		seed uint64
@@ -119,7 +120,7 @@ func TestAccuracyTargets(t *testing.T) {
 		seed := c.seed
 		s, _ := resolvePopulation(t, population.Config{People: 20_000, Seed: seed, MaxSpanDays: c.span, Traps: population.Realistic()}, nil)
 		t.Logf("seed %d, journeys up to %d days: all %.5f/%.5f contacts %.5f/%.5f", seed, cmp.Or(c.span, 90), s.Precision, s.Recall, s.ContactPrecision, s.ContactRecall)
-		if s.ContactPrecision < 0.9995 || s.ContactRecall < 0.98 || s.Precision < 0.997 || s.Recall < 0.97 {
+		if s.ContactPrecision < 0.9995 || s.Precision < 0.997 || s.ContactRecall < 0.80 || s.Recall < 0.85 {
 			t.Errorf("seed %d: all %.5f/%.5f contacts %.5f/%.5f", seed, s.Precision, s.Recall, s.ContactPrecision, s.ContactRecall)
 		}
 	}

@@ -95,30 +95,32 @@ func ExampleGraph_Retract() {
 	// split into 2 ; together: false
 }
 
-// A phone typed once, on the browser the first phone's call was matched to,
-// is taken for the caller's second phone when it turns up during the
-// caller's journey or within Policy.Near (15 days by default) of it; half a
-// year after the caller was last seen, it looks like a call matched to the
-// wrong visitor and stays apart.
-func ExamplePolicy_near() {
+// ExampleBridge shows the merge decision's score: a second phone typed once
+// on the person's laptop stays apart (it could be anyone's who sat there);
+// typed again on another of the person's browsers, it merges.
+func ExampleBridge() {
 	day := func(d int) time.Time { return time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC).AddDate(0, 0, d) }
-	for _, typed := range []int{3, 200} {
-		g, _ := identity.New(nil)
-		g.Observe(identity.Observation{Time: day(0), Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.111.222"}, {Kind: identity.Email, Value: "ivan@mail.ru"}, {Kind: identity.Phone, Value: "+79161234567"}}})
-		g.Observe(identity.Observation{Time: day(2), Source: "call", IDs: []identity.ID{{Kind: identity.Phone, Value: "+79161234567"}, {Kind: identity.Cookie, Value: "GA1.2.333.444"}}})
-		g.Observe(identity.Observation{Time: day(typed), Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.333.444"}, {Kind: identity.Phone, Value: "+79037654321"}}})
-		ivan, second := identity.MustParseID(identity.Email, "ivan@mail.ru"), identity.MustParseID(identity.Phone, "+79037654321")
-		a, _ := g.ResolveID(ivan)
-		b, _ := g.ResolveID(second)
-		fmt.Printf("typed on day %d: one profile: %v\n", typed, a == b)
-		refusals, _ := g.WhyNot(ivan, second)
-		for _, r := range refusals {
-			fmt.Println(" ", r)
-		}
+	form := func(d int, ids ...identity.ID) identity.Observation {
+		return identity.Observation{Time: day(d), Source: "web_form", IDs: ids}
 	}
+	cookie := func(v string) identity.ID { return identity.ID{Kind: identity.Cookie, Value: v} }
+	ivan, second := identity.MustParseID(identity.Email, "ivan@mail.ru"), identity.MustParseID(identity.Phone, "+79037654321")
+	first := identity.ID{Kind: identity.Phone, Value: "+79161234567"}
+	g, _ := identity.New(nil)
+	g.Observe(form(0, cookie("GA1.2.111.222"), ivan, first))
+	g.Observe(form(3, cookie("GA1.2.111.222"), second))
+	refusals, _ := g.WhyNot(ivan, second)
+	for _, r := range refusals {
+		fmt.Println(r)
+	}
+	g.Observe(form(5, cookie("GA1.2.333.444"), ivan))
+	g.Observe(form(6, cookie("GA1.2.333.444"), second))
+	g.Observe(identity.Observation{Time: day(7), Source: "call", IDs: []identity.ID{second, cookie("GA1.2.111.222")}})
+	a, _ := g.ResolveID(ivan)
+	b, _ := g.ResolveID(second)
+	fmt.Println("after two browsers and a call, one profile:", a == b)
 	// Output:
-	// typed on day 3: one profile: true
-	// typed on day 200: one profile: false
-	//   bridge refused: email:ivan@mail.ru / phone:+79037654321 (clash [phone], support 1, mergeable 0, dependent false, covered true, thin true, verified false, 198 days apart)
-	//   attached elsewhere: cookie:333.444 / email:ivan@mail.ru (weight 1)
+	// bridge refused: email:ivan@mail.ru / phone:+79037654321 (score -5 < 1: shared 1, typed on 1; clash -6; typed +3; covered +3; lone -5)
+	// shared: cookie:111.222 / email:ivan@mail.ru
+	// after two browsers and a call, one profile: true
 }

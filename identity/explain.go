@@ -64,10 +64,15 @@ func (r Refusal) String() string {
 	switch r.Reason {
 	case RefusedBridge:
 		br := r.Bridge
-		fmt.Fprintf(&b, " (clash %v, support %d, mergeable %d, dependent %v, covered %v, thin %v, verified %v",
-			br.Clash, br.Support, br.CapableSupport, br.Dependent, br.Covered, br.Thin, br.Verified)
+		fmt.Fprintf(&b, " (score %+g < %g: shared %d, typed on %d", br.Score, br.Threshold, br.Shared, br.Typed)
+		if br.Typed == 0 {
+			b.WriteString(", clicks and calls alone never merge")
+		}
 		if !br.Near {
 			fmt.Fprintf(&b, ", %.0f days apart", br.Gap.Hours()/24)
+		}
+		for _, c := range br.Contributions {
+			fmt.Fprintf(&b, "; %s %+g", c.Feature, c.Weight)
 		}
 		b.WriteString(")")
 	case RefusedAttach, RefusedLimit:

@@ -51,7 +51,7 @@ func TestReport(t *testing.T) {
 	out, dir := small(t, 1)
 	browsers := number(t, out, `Profiles: (\d+) browsers and devices`)
 	people := number(t, out, `became (\d+) people`)
-	if people >= browsers || people < 2500 || people > 4000 {
+	if people >= browsers || people < 2500 || people > 5000 {
 		t.Errorf("%v browsers became %v people", browsers, people)
 	}
 	if number(t, out, `Merged: (\d+) profiles by email`) == 0 || number(t, out, `then (\d+) by phone`) == 0 {

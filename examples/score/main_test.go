@@ -47,7 +47,9 @@ func TestPipeline(t *testing.T) {
 	if s.Precision < 0.997 || s.ContactPrecision < 0.9995 {
 		t.Errorf("precision below target: all %.4f, contacts %.4f", s.Precision, s.ContactPrecision)
 	}
-	if s.Recall < 0.97 || s.ContactRecall < 0.98 {
-		t.Errorf("recall below target: all %.4f, contacts %.4f", s.Recall, s.ContactRecall)
+	// Recall is what the evidence allows once clicks and calls no longer
+	// merge (issue 13: precision first); the floor catches a regression.
+	if s.Recall < 0.85 || s.ContactRecall < 0.80 {
+		t.Errorf("recall below the floor: all %.4f, contacts %.4f", s.Recall, s.ContactRecall)
 	}
 }

@@ -37,6 +37,9 @@ type Config struct {
 	// 90, the dealer's decision time.
 	MaxSpanDays int
 	Traps       Traps // the zero value: none, every person cleanly separable
+	// World, when set, plans people by its behaviour instead of Traps (and
+	// MaxSpanDays): see DrawWorld.
+	World *World
 }
 
 // Traps are the ways real dealer data joins people who are not one person,
@@ -167,15 +170,22 @@ func (g *Generator) Identifiers() iter.Seq2[identity.ID, int32] {
 			}
 		}
 		// Values that belong to nobody, each once.
-		if g.cfg.Traps.Junk > 0 {
+		junk, tablets := g.cfg.Traps.Junk > 0, 0
+		if g.cfg.Traps.ShowroomSurveys > 0 {
+			tablets = g.cfg.Traps.Dealerships
+		}
+		if w := g.cfg.World; w != nil {
+			junk, tablets = w.Junk > 0, max(w.Dealerships, 1)
+		}
+		if junk {
 			for _, j := range junkValues {
 				if !yield(j.plain(), Nobody) {
 					return
 				}
 			}
 		}
-		for d := range g.cfg.Traps.Dealerships {
-			if g.cfg.Traps.ShowroomSurveys > 0 && !yield(g.tablet(uint32(d)).plain(), Nobody) {
+		for d := range tablets {
+			if !yield(g.tablet(uint32(d)).plain(), Nobody) {
 				return
 			}
 		}
@@ -383,6 +393,9 @@ func (g *Generator) tablet(d uint32) pid {
 
 // person builds person n's identifiers and observation plan.
 func (g *Generator) person(n uint32) *person {
+	if g.cfg.World != nil {
+		return g.worldPerson(n)
+	}
 	b := g.base(n)
 	r := b.r
 	tr := g.cfg.Traps
