@@ -8,6 +8,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 )
@@ -175,14 +176,32 @@ func TestSyncInterval(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	l.Append(1, []byte("a"))
-	if st, _ := os.Stat(path); st.Size() != 0 {
-		t.Fatal("synced before the interval")
+	// Acknowledged means written: the record is in the file before the
+	// fsync the interval allows, in every mode.
+	for i, mode := range []Sync{SyncInterval, SyncNever, SyncAlways} {
+		p := filepath.Join(t.TempDir(), fmt.Sprint(i))
+		m, _, err := Open(p, &Options{Sync: mode, Interval: time.Hour}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for j := range 100 {
+			if err := m.Append(1, payload(j)); err != nil {
+				t.Fatal(err)
+			}
+			if st, _ := os.Stat(p); st.Size() != m.Size() {
+				t.Fatalf("mode %d: %d bytes in the file after append %d, %d appended", mode, st.Size(), j, m.Size())
+			}
+		}
+		if err := m.Close(); err != nil || m.Close() != nil {
+			t.Fatalf("close: %v", err)
+		}
+	}
+	if err := l.Append(1, []byte("a")); err != nil {
+		t.Fatal(err)
 	}
 	now = now.Add(2 * time.Minute)
-	l.Append(1, []byte("b"))
-	if st, _ := os.Stat(path); st.Size() == 0 {
-		t.Fatal("not synced after the interval")
+	if err := l.Append(1, []byte("b")); err != nil {
+		t.Fatal(err)
 	}
 	l.Close()
 }
@@ -348,5 +367,68 @@ func TestDir(t *testing.T) {
 	}
 	if _, _, err := OpenDir(dir, "other", nil, func([]byte) error { return nil }, nil); !errors.Is(err, ErrBadSnapshot) {
 		t.Fatalf("wrong kind: %v", err)
+	}
+}
+
+// TestSnapshotOnFullDisk: a snapshot whose writes fail (its temporary file
+// is /dev/full, which answers every write with ENOSPC) returns the error
+// and leaves the previous snapshot in place.
+func TestSnapshotOnFullDisk(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	path := filepath.Join(t.TempDir(), "snap")
+	if err := WriteSnapshot(path, "test", 1, []byte("the first body")); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Symlink("/dev/full", path+".tmp"); err != nil {
+		t.Fatal(err)
+	}
+	err := WriteSnapshot(path, "test", 2, bytes.Repeat([]byte("x"), 1<<20))
+	if !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("snapshot on a full disk returned %v", err)
+	}
+	gen, body, err := ReadSnapshot(path, "test")
+	if err != nil || gen != 1 || string(body) != "the first body" {
+		t.Fatalf("previous snapshot: gen %d body %q err %v", gen, body, err)
+	}
+}
+
+// TestCompactOnFullDisk: a compaction whose snapshot cannot be written
+// reports it, keeps the journal, and the directory reopens with every
+// record and stays usable.
+func TestCompactOnFullDisk(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	dir := t.TempDir()
+	var restored []string
+	open := func() *Dir {
+		restored = nil
+		d, _, err := OpenDir(dir, "test", &Options{Sync: SyncNever},
+			func(body []byte) error { restored = append(restored, "snap:"+string(body)); return nil },
+			func(r Record) error { restored = append(restored, string(r.Payload)); return nil })
+		if err != nil {
+			t.Fatal(err)
+		}
+		return d
+	}
+	d := open()
+	d.Append(1, []byte("a"))
+	d.Append(1, []byte("b"))
+	if err := os.Symlink("/dev/full", filepath.Join(dir, "snapshot.snap.tmp")); err != nil {
+		t.Fatal(err)
+	}
+	if err := d.Compact(bytes.Repeat([]byte("x"), 1<<20)); !errors.Is(err, syscall.ENOSPC) {
+		t.Fatalf("compaction on a full disk returned %v", err)
+	}
+	if err := d.Append(1, []byte("c")); err != nil {
+		t.Fatalf("append after a failed compaction: %v", err)
+	}
+	d.Close()
+	d = open()
+	defer d.Close()
+	if strings.Join(restored, ",") != "a,b,c" {
+		t.Fatalf("reopened after a failed compaction: %v", restored)
 	}
 }

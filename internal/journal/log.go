@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"slices"
+	"sync"
 	"time"
 )
 
@@ -33,10 +34,14 @@ var (
 // Sync is an fsync policy.
 type Sync uint8
 
+// Every mode writes each record to the file (one write call) before Append
+// returns, so a process killed at any moment loses nothing it was told was
+// appended; the modes differ only in when the file is fsynced, which is
+// about power loss and kernel crashes.
 const (
 	SyncAlways   Sync = iota // fsync after every append
-	SyncInterval             // fsync when the last one is older than the interval
-	SyncNever                // fsync only on Close
+	SyncInterval             // fsync at most an interval after an append (a background timer)
+	SyncNever                // fsync only on Sync and Close
 )
 
 // AppendRecord appends one framed record to b.
@@ -153,19 +158,23 @@ func (r Recovery) String() string {
 	return fmt.Sprintf("%d records kept, %d bytes dropped (%s)", r.Records, r.DroppedBytes, r.Reason)
 }
 
-// A Log is a journal file opened for appending. It is not safe for
-// concurrent use: its owner serializes appends (identity does, under its
-// write lock).
+// A Log is a journal file opened for appending. Its owner serializes
+// appends (identity does, under its write lock); the SyncInterval timer
+// runs beside them under the log's own lock.
 type Log struct {
+	mu       sync.Mutex
 	f        *os.File
-	w        *bufio.Writer
 	sync     Sync
 	interval time.Duration
 	lastSync time.Time
+	dirty    bool // written since the last fsync
 	size     int64
 	buf      []byte
 	closed   bool
+	broken   error // a failed write that could not be undone
 	now      func() time.Time
+	stop     chan struct{}
+	done     chan struct{}
 }
 
 // Options configure a Log.
@@ -226,7 +235,7 @@ func Open(path string, opts *Options, fn func(Record) error) (*Log, Recovery, er
 		f.Close()
 		return nil, rec, err
 	}
-	l := &Log{f: f, w: bufio.NewWriterSize(f, 1<<16), sync: opts.Sync, interval: opts.Interval, size: rec.Good, now: opts.Now}
+	l := &Log{f: f, sync: opts.Sync, interval: opts.Interval, size: rec.Good, now: opts.Now}
 	if l.interval == 0 {
 		l.interval = time.Second
 	}
@@ -234,58 +243,116 @@ func Open(path string, opts *Options, fn func(Record) error) (*Log, Recovery, er
 		l.now = time.Now
 	}
 	l.lastSync = l.now()
+	if l.sync == SyncInterval {
+		l.stop, l.done = make(chan struct{}), make(chan struct{})
+		go l.syncEvery()
+	}
 	return l, rec, nil
 }
 
-// Append writes one record and syncs it by the log's policy.
-func (l *Log) Append(typ byte, payload []byte) error {
-	if l.closed {
-		return ErrClosed
+// syncEvery fsyncs the log on a timer while it is dirty, so power loss
+// costs at most the interval even when no append follows.
+func (l *Log) syncEvery() {
+	defer close(l.done)
+	t := time.NewTicker(l.interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-l.stop:
+			return
+		case <-t.C:
+			l.mu.Lock()
+			if l.dirty && !l.closed && l.broken == nil {
+				l.fsync() // an error here surfaces on the next Append or Sync
+			}
+			l.mu.Unlock()
+		}
 	}
-	if 1+len(payload) > MaxRecord {
+}
+
+// Append writes one record to the file and fsyncs it by the log's policy.
+// When it returns nil the record is in the operating system's hands. A
+// failed write is cut off again, so the log never holds a torn record
+// before later good ones; if that fails too the log refuses further
+// appends.
+func (l *Log) Append(typ byte, payload []byte) error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	switch {
+	case l.closed:
+		return ErrClosed
+	case l.broken != nil:
+		return l.broken
+	case 1+len(payload) > MaxRecord:
 		return ErrTooLarge
 	}
 	l.buf = AppendRecord(l.buf[:0], typ, payload)
-	if _, err := l.w.Write(l.buf); err != nil {
-		return err
+	if _, err := l.f.Write(l.buf); err != nil {
+		l.undo()
+		return fmt.Errorf("journal: append: %w", err)
 	}
 	l.size += int64(len(l.buf))
+	l.dirty = true
 	switch l.sync {
 	case SyncAlways:
-		return l.Sync()
+		return l.fsync()
 	case SyncInterval:
 		if l.now().Sub(l.lastSync) >= l.interval {
-			return l.Sync()
+			return l.fsync()
 		}
-		return nil
 	}
 	return nil
 }
 
-// Sync flushes buffered records and fsyncs the file.
+// undo cuts a partly written record off the end of the file.
+func (l *Log) undo() {
+	if err := l.f.Truncate(l.size); err != nil {
+		l.broken = fmt.Errorf("journal: a failed append could not be undone: %w", err)
+		return
+	}
+	if _, err := l.f.Seek(l.size, io.SeekStart); err != nil {
+		l.broken = fmt.Errorf("journal: a failed append could not be undone: %w", err)
+	}
+}
+
+func (l *Log) fsync() error {
+	l.lastSync = l.now()
+	if err := l.f.Sync(); err != nil {
+		return fmt.Errorf("journal: fsync: %w", err)
+	}
+	l.dirty = false
+	return nil
+}
+
+// Sync fsyncs the file.
 func (l *Log) Sync() error {
+	l.mu.Lock()
+	defer l.mu.Unlock()
 	if l.closed {
 		return ErrClosed
 	}
-	if err := l.w.Flush(); err != nil {
-		return err
-	}
-	l.lastSync = l.now()
-	return l.f.Sync()
+	return l.fsync()
 }
 
 // Size is the log's length in bytes, appended records included.
 func (l *Log) Size() int64 { return l.size }
 
-// Close syncs and closes the log.
+// Close syncs and closes the log. Closing a closed log does nothing.
 func (l *Log) Close() error {
+	l.mu.Lock()
 	if l.closed {
+		l.mu.Unlock()
 		return nil
 	}
-	err := l.Sync()
+	err := l.fsync()
 	l.closed = true
-	if cerr := l.f.Close(); err == nil {
-		err = cerr
+	if cerr := l.f.Close(); err == nil && cerr != nil {
+		err = fmt.Errorf("journal: close: %w", cerr)
+	}
+	l.mu.Unlock()
+	if l.stop != nil {
+		close(l.stop)
+		<-l.done
 	}
 	return err
 }

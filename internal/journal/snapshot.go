@@ -39,7 +39,10 @@ func WriteSnapshot(path, kind string, gen uint64, body []byte) error {
 	if err != nil {
 		return err
 	}
-	if _, err := f.Write(h); err == nil {
+	// err is assigned, never redeclared: a failed write must reach the
+	// caller, or a full disk leaves a truncated snapshot that the caller
+	// believes and compacts its journal against.
+	if _, err = f.Write(h); err == nil {
 		_, err = f.Write(body)
 	}
 	if err == nil {
@@ -50,12 +53,15 @@ func WriteSnapshot(path, kind string, gen uint64, body []byte) error {
 	}
 	if err != nil {
 		os.Remove(tmp)
-		return err
+		return fmt.Errorf("journal: writing snapshot %s: %w", path, err)
 	}
 	if err := os.Rename(tmp, path); err != nil {
-		return err
+		return fmt.Errorf("journal: %w", err)
 	}
-	return syncDir(filepath.Dir(path))
+	if err := syncDir(filepath.Dir(path)); err != nil {
+		return fmt.Errorf("journal: syncing %s: %w", filepath.Dir(path), err)
+	}
+	return nil
 }
 
 // ReadSnapshot reads and checks the snapshot at path.
