@@ -114,8 +114,8 @@ func referrerHost(ref string) string {
 	h := strings.TrimSpace(ref)
 	if i := strings.Index(h, "://"); i >= 0 {
 		h = h[i+3:]
-	} else if strings.HasPrefix(h, "//") {
-		h = h[2:]
+	} else {
+		h = strings.TrimPrefix(h, "//")
 	}
 	if i := strings.IndexAny(h, "/?#"); i >= 0 {
 		h = h[:i]

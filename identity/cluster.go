@@ -83,8 +83,6 @@ func (s *span) merge(o span) {
 	}
 }
 
-func (s span) empty() bool { return s.first == 0 && !s.undated }
-
 // gap returns the time between two spans: 0 when they overlap or either
 // holds undated evidence.
 func (s span) gap(o span) time.Duration {

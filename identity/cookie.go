@@ -68,15 +68,3 @@ func gaClientID(s string) (string, bool) {
 	}
 	return s[third:], true
 }
-
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}

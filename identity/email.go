@@ -221,11 +221,7 @@ func emailCanonicalText(raw string) (string, string) {
 			}
 			b = append(b, c)
 		}
-		s := string(b)
-		if strings.HasPrefix(s, "mailto:") {
-			s = s[len("mailto:"):]
-		}
-		return s, ""
+		return strings.TrimPrefix(string(b), "mailto:"), ""
 	}
 	var b strings.Builder
 	for _, r := range raw {
@@ -241,10 +237,7 @@ func emailCanonicalText(raw string) (string, string) {
 	s = cases.Lower(language.Und).String(s)
 	s = norm.NFKC.String(s)
 	s = strings.NewReplacer("\u3002", ".", "\uff0e", ".", "\uff61", ".").Replace(s)
-	if strings.HasPrefix(s, "mailto:") {
-		s = s[len("mailto:"):]
-	}
-	return s, ""
+	return strings.TrimPrefix(s, "mailto:"), ""
 }
 
 const utf8RuneError = '\uFFFD'

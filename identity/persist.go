@@ -25,16 +25,20 @@ import (
 // (tombstones are keyed hashes), so protect the directory as you would the
 // data.
 
-// SyncMode says when journal appends reach the disk.
+// SyncMode says when journal appends are fsynced. In every mode a mutating
+// call writes its record to the journal file before it returns, so a
+// process killed at any moment loses nothing it acknowledged; the modes
+// differ only in what power loss or a kernel crash can take.
 type SyncMode uint8
 
 const (
-	// SyncAlways fsyncs every mutating call: nothing acknowledged is lost.
+	// SyncAlways fsyncs every mutating call: not even power loss loses an
+	// acknowledged record.
 	SyncAlways SyncMode = iota
-	// SyncInterval fsyncs at most once per Options.SyncInterval (one second
-	// by default): a crash loses at most that much.
+	// SyncInterval fsyncs on a timer, Options.SyncInterval (one second by
+	// default): power loss loses at most that much.
 	SyncInterval
-	// SyncNever leaves flushing to the OS and to Snapshot and Close.
+	// SyncNever leaves fsync to the OS and to Snapshot and Close.
 	SyncNever
 )
 

@@ -132,3 +132,33 @@ func BenchmarkSnapshotRestore(b *testing.B) {
 	b.ReportMetric(float64(fi.Size())/float64(st.Identifiers), "snapshot-bytes/id")
 	b.ReportMetric(float64(st.Identifiers), "identifiers")
 }
+
+// BenchmarkObserveOpen measures Observe through a graph made by Open, per
+// sync mode: the journal write each acknowledged observation costs.
+func BenchmarkObserveOpen(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		mode identity.SyncMode
+	}{{"never", identity.SyncNever}, {"interval", identity.SyncInterval}} {
+		b.Run(c.name, func(b *testing.B) {
+			var os []identity.Observation
+			for o := range population.New(population.Config{People: 8000, Seed: 1, Traps: population.Realistic()}).Observations() {
+				os = append(os, o.Observation)
+			}
+			g, err := identity.Open(b.TempDir(), &identity.Options{Sync: c.mode})
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer g.Close()
+			i := 0
+			for b.Loop() {
+				g.Observe(os[i%len(os)]) // junk values report skipped identifiers; the rest is applied
+				i++
+			}
+			if err := g.Sync(); err != nil {
+				b.Fatal(err)
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "observations/s")
+		})
+	}
+}

@@ -65,13 +65,12 @@ type Record struct {
 
 // A Reader reads records from a log.
 type Reader struct {
-	r      *bufio.Reader
-	off    int64
-	buf    []byte
-	err    error
-	stop   string
-	rec    Record
-	dropEx bool
+	r    *bufio.Reader
+	off  int64
+	buf  []byte
+	err  error
+	stop string
+	rec  Record
 }
 
 // NewReader reads records from r.
