@@ -52,12 +52,17 @@ type ReachRecovery struct {
 	Reason       string // why
 }
 
-// ErrNotPersistent is returned by Snapshot, Sync and Close on a Reacher made
+// ErrNotPersistent is returned by Snapshot and Sync on a Reacher made
 // by NewReacher.
 var ErrNotPersistent = errors.New("channel: reacher has no directory (made by NewReacher, not OpenReacher)")
 
 // ErrClosed is returned by changes to a Reacher after Close.
-var ErrClosed = errors.New("reacher is closed")
+// It is the same error as identity.ErrClosed and journey.ErrClosed.
+var ErrClosed = journal.ErrClosed
+
+// ErrLocked is returned by OpenReacher for a directory another open
+// Reacher holds.
+var ErrLocked = journal.ErrLocked
 
 // errRecord reports a journal or snapshot record that does not decode.
 var errRecord = errors.New("bad reacher record")
@@ -77,7 +82,7 @@ func OpenReacher(dir string, cfg ReachConfig) (*Reacher, error) {
 	}
 	p := &reachPersistence{replay: true}
 	r.persist = p
-	d, rec, err := journal.OpenDir(dir, "reacher", &journal.Options{Sync: journal.Sync(cfg.Sync), Interval: cfg.SyncInterval},
+	d, rec, err := journal.OpenDir(dir, "reacher", &journal.Options{Sync: journal.Sync(cfg.Sync), Interval: cfg.SyncInterval, LockTimeout: cfg.LockTimeout},
 		func(body []byte) error {
 			rd := journal.NewReader(bytes.NewReader(body))
 			for rd.Next() {
@@ -253,14 +258,15 @@ func (r *Reacher) dir() (*journal.Dir, error) {
 	return r.persist.dir, nil
 }
 
-// Close syncs and closes the journal; later changes fail with ErrClosed,
+// Close syncs and closes the journal and releases the directory (nil on an
+// in-memory Reacher, and the second time); later changes fail with ErrClosed,
 // reads still answer.
 func (r *Reacher) Close() error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	d, err := r.dir()
 	if err != nil {
-		return err
+		return nil // in memory, or closed already: nothing to close
 	}
 	err = d.Close()
 	r.persist.dir = nil

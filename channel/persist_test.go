@@ -225,11 +225,14 @@ func TestReacherClosedAndNotPersistent(t *testing.T) {
 		r.Unsuppress("email", "anna@mail.ru"),
 		r.RecordSend(p, "email", time.Time{}),
 		r.Follow(nil, identity.Change{Merges: []identity.Merge{{Into: profileN(t, 2), From: []identity.ProfileID{p}}}}),
-		r.Snapshot(), r.Sync(), r.Close(),
+		r.Snapshot(), r.Sync(),
 	} {
 		if !errors.Is(err, ErrClosed) {
 			t.Errorf("after Close: %v, want ErrClosed", err)
 		}
+	}
+	if err := r.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
 	}
 	if !bytes.Equal(state(r), before) {
 		t.Error("a refused change changed the state")
@@ -238,10 +241,13 @@ func TestReacherClosedAndNotPersistent(t *testing.T) {
 		t.Errorf("reads after Close: %v", got)
 	}
 	m, _ := NewReacher(persistCfg)
-	for _, err := range []error{m.Snapshot(), m.Sync(), m.Close()} {
+	for _, err := range []error{m.Snapshot(), m.Sync()} {
 		if !errors.Is(err, ErrNotPersistent) {
 			t.Errorf("in-memory Reacher: %v, want ErrNotPersistent", err)
 		}
+	}
+	if err := m.Close(); err != nil {
+		t.Errorf("Close on an in-memory Reacher: %v", err)
 	}
 	if (m.Recovery() != ReachRecovery{}) {
 		t.Error("in-memory Reacher reports a recovery")
@@ -318,4 +324,22 @@ func BenchmarkReacherRecordSendJournaled(b *testing.B) {
 			b.Fatal(err)
 		}
 	}
+}
+
+// TestReacherLock: one Reacher per directory; Close releases it.
+func TestReacherLock(t *testing.T) {
+	dir := t.TempDir()
+	r, err := OpenReacher(dir, persistCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OpenReacher(dir, persistCfg); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second OpenReacher: %v, want ErrLocked", err)
+	}
+	r.Close()
+	r2, err := OpenReacher(dir, persistCfg)
+	if err != nil {
+		t.Fatalf("reopen after Close: %v", err)
+	}
+	r2.Close()
 }

@@ -124,6 +124,9 @@ type ReachConfig struct {
 	// someone who said no.
 	Sync         identity.SyncMode
 	SyncInterval time.Duration
+	// LockTimeout is how long OpenReacher waits for a directory another
+	// Reacher holds before failing with ErrLocked; 0 fails at once.
+	LockTimeout time.Duration
 }
 
 // ErrReachConfig reports an invalid configuration or record.

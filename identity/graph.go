@@ -30,6 +30,9 @@ type Options struct {
 	// journal to disk; the zero value fsyncs every mutating call.
 	Sync         SyncMode
 	SyncInterval time.Duration
+	// LockTimeout is how long Open waits for a directory another graph
+	// holds before failing with ErrLocked; 0 fails at once.
+	LockTimeout time.Duration
 	// EraseKey keys the hashes that tombstones of forgotten identifiers keep
 	// (HMAC-SHA-256). nil means a random key, made once and kept in the
 	// graph's snapshots, so tombstones cannot be tested against a list of

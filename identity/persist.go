@@ -51,8 +51,15 @@ type Recovery struct {
 	Reason       string // why it was cut
 }
 
-// ErrNotPersistent is returned by Snapshot and Close on a graph made by New.
+// ErrNotPersistent is returned by Snapshot and Sync on a graph made by New.
 var ErrNotPersistent = errors.New("identity: graph has no directory (made by New, not Open)")
+
+// ErrClosed is returned by mutating calls on a graph after Close; every
+// store in the module returns this one error, so errors.Is works alike.
+var ErrClosed = journal.ErrClosed
+
+// ErrLocked is returned by Open for a directory another open graph holds.
+var ErrLocked = journal.ErrLocked
 
 const (
 	recObserve byte = 1
@@ -79,7 +86,7 @@ func Open(dir string, opts *Options) (*Graph, error) {
 	}
 	st := &store{replay: true}
 	g.store = st
-	d, rec, err := journal.OpenDir(dir, "identity", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval},
+	d, rec, err := journal.OpenDir(dir, "identity", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout},
 		g.decodeSnapshot, g.replayRecord)
 	st.replay = false
 	if err != nil {
@@ -264,13 +271,15 @@ func (g *Graph) Sync() error {
 	return g.store.dir.Sync()
 }
 
-// Close syncs and closes the journal. The graph stays readable; mutating
-// calls then fail.
+// Close syncs and closes the journal and releases the directory. The graph
+// stays readable; mutating calls then fail with ErrClosed. Closing twice,
+// or closing a graph made by New, returns nil, so defer g.Close() is
+// always right.
 func (g *Graph) Close() error {
 	g.mu.lock()
 	defer g.mu.unlock()
 	if g.store == nil {
-		return ErrNotPersistent
+		return nil
 	}
 	return g.store.dir.Close()
 }

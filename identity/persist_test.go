@@ -235,8 +235,37 @@ func TestNotPersistent(t *testing.T) {
 	if err := g.Snapshot(); !errors.Is(err, ErrNotPersistent) {
 		t.Fatal(err)
 	}
-	if err := g.Close(); !errors.Is(err, ErrNotPersistent) {
+	if err := g.Close(); err != nil {
+		t.Fatalf("Close on a graph made by New: %v", err)
+	}
+}
+
+// TestLockAndLifecycle: a second Open of a directory fails with ErrLocked
+// while the first holds it; Close is idempotent, later changes fail with
+// ErrClosed, and the directory reopens after Close with what was written.
+func TestLockAndLifecycle(t *testing.T) {
+	dir := t.TempDir()
+	g, err := Open(dir, nil)
+	if err != nil {
 		t.Fatal(err)
+	}
+	mustObserve(t, g, at(0, "web_form", "cookie:b1", "email:ivan@mail.ru"))
+	if _, err := Open(dir, nil); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open: %v, want ErrLocked", err)
+	}
+	if err := g.Close(); err != nil || g.Close() != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	if _, err := g.Observe(at(1, "web_form", "cookie:b2", "email:anna@mail.ru")); !errors.Is(err, ErrClosed) {
+		t.Fatalf("Observe after Close: %v, want ErrClosed", err)
+	}
+	h, err := Open(dir, nil)
+	if err != nil {
+		t.Fatalf("reopen after Close: %v", err)
+	}
+	defer h.Close()
+	if !together(t, h, "cookie:b1", "email:ivan@mail.ru") {
+		t.Fatal("reopened graph lost what was written")
 	}
 }
 

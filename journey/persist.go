@@ -32,8 +32,16 @@ type Recovery struct {
 	Unresolved int
 }
 
-// ErrNotPersistent is returned by Snapshot on a store made by NewStore.
+// ErrNotPersistent is returned by Snapshot and Sync on a store made by
+// NewStore.
 var ErrNotPersistent = errors.New("journey: store has no directory (made by NewStore, not Open)")
+
+// ErrClosed is returned by mutating calls after Close (the same error as
+// identity.ErrClosed).
+var ErrClosed = journal.ErrClosed
+
+// ErrLocked is returned by Open for a directory another open store holds.
+var ErrLocked = journal.ErrLocked
 
 const recEvent byte = 1
 
@@ -67,7 +75,7 @@ func Open(dir string, g *identity.Graph, opts *Options) (*Store, error) {
 		}
 		return nil
 	}
-	d, rec, err := journal.OpenDir(dir, "journey", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval},
+	d, rec, err := journal.OpenDir(dir, "journey", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout},
 		func(body []byte) error {
 			for line := range bytes.Lines(body) {
 				if err := add(bytes.TrimSpace(line)); err != nil {
@@ -145,12 +153,13 @@ func (s *Store) Sync() error {
 	return s.persist.dir.Sync()
 }
 
-// Close syncs and closes the journal.
+// Close syncs and closes the journal and releases the directory. Closing
+// twice, or closing a store made by NewStore, returns nil.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.persist == nil {
-		return ErrNotPersistent
+		return nil
 	}
 	return s.persist.dir.Close()
 }

@@ -28,6 +28,9 @@ type Options struct {
 	// journal to disk; the zero value fsyncs every Add.
 	Sync         SyncMode
 	SyncInterval time.Duration
+	// LockTimeout is how long Open waits for a directory another store
+	// holds before failing with ErrLocked; 0 fails at once.
+	LockTimeout time.Duration
 }
 
 // ErrNoProfile reports an event none of whose identifiers resolves.

@@ -17,6 +17,7 @@ type Dir struct {
 	gen  uint64
 	log  *Log
 	opts Options
+	lock *os.File // holds the directory's flock until Close
 }
 
 // DirRecovery reports what opening a Dir found.
@@ -38,10 +39,24 @@ func OpenDir(path, kind string, opts *Options, restore func(body []byte) error, 
 	if err := os.MkdirAll(path, 0o755); err != nil {
 		return nil, rec, err
 	}
-	d := &Dir{path: path, kind: kind, opts: *opts}
-	snap := filepath.Join(path, "snapshot.snap")
+	lock, err := lockDir(filepath.Join(path, "lock"), opts.LockTimeout)
+	if err != nil {
+		return nil, rec, fmt.Errorf("journal: %s: %w", path, err)
+	}
+	d := &Dir{path: path, kind: kind, opts: *opts, lock: lock}
+	d, rec, err = d.open(restore, replay)
+	if err != nil {
+		lock.Close()
+		return nil, rec, err
+	}
+	return d, rec, nil
+}
+
+func (d *Dir) open(restore func(body []byte) error, replay func(Record) error) (*Dir, DirRecovery, error) {
+	var rec DirRecovery
+	snap := filepath.Join(d.path, "snapshot.snap")
 	if _, err := os.Stat(snap); err == nil {
-		gen, body, err := ReadSnapshot(snap, kind)
+		gen, body, err := ReadSnapshot(snap, d.kind)
 		if err != nil {
 			return nil, rec, err
 		}
@@ -102,5 +117,15 @@ func (d *Dir) Compact(body []byte) error {
 // Sync flushes the journal to disk.
 func (d *Dir) Sync() error { return d.log.Sync() }
 
-// Close syncs and closes the journal.
-func (d *Dir) Close() error { return d.log.Close() }
+// Close syncs and closes the journal and releases the directory's lock.
+// Closing a closed Dir does nothing.
+func (d *Dir) Close() error {
+	err := d.log.Close()
+	if d.lock != nil {
+		if cerr := d.lock.Close(); err == nil && cerr != nil {
+			err = cerr
+		}
+		d.lock = nil
+	}
+	return err
+}

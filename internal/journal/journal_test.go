@@ -357,9 +357,27 @@ func TestDir(t *testing.T) {
 	d.Append(1, []byte("c"))
 	d.Close()
 	d, rec = open()
-	defer d.Close()
 	if !rec.Snapshot || rec.Generation != 1 || rec.Records != 1 || strings.Join(restored, ",") != "snap:ab,c" {
 		t.Fatalf("reopened: %+v %v", rec, restored)
+	}
+	// One store per directory: a second open fails while the first holds
+	// it, waits for it with a timeout, and succeeds once it is closed.
+	if _, _, err := OpenDir(dir, "test", nil, func([]byte) error { return nil }, nil); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second open: %v", err)
+	}
+	released := make(chan error, 1)
+	go func() {
+		d2, _, err := OpenDir(dir, "test", &Options{LockTimeout: time.Minute}, func([]byte) error { return nil }, nil)
+		if err == nil {
+			err = d2.Close()
+		}
+		released <- err
+	}()
+	if err := d.Close(); err != nil || d.Close() != nil {
+		t.Fatalf("close: %v", err)
+	}
+	if err := <-released; err != nil {
+		t.Fatalf("open waiting for the lock: %v", err)
 	}
 	logs, _ := filepath.Glob(filepath.Join(dir, "journal-*.log"))
 	if len(logs) != 1 {

@@ -29,6 +29,9 @@ var (
 	ErrTooLarge = errors.New("journal: record too large")
 	// ErrClosed reports use of a closed log.
 	ErrClosed = errors.New("journal: log closed")
+	// ErrLocked reports a directory another process (or another open
+	// store in this one) holds.
+	ErrLocked = errors.New("journal: directory is in use by another store")
 )
 
 // Sync is an fsync policy.
@@ -181,6 +184,9 @@ type Options struct {
 	Sync     Sync
 	Interval time.Duration // for SyncInterval; 0 means one second
 	Now      func() time.Time
+	// LockTimeout is how long OpenDir waits for a directory another store
+	// holds before it fails with ErrLocked; 0 fails at once.
+	LockTimeout time.Duration
 }
 
 // Open opens (or creates) the log at path, reads every complete record

@@ -1,0 +1,33 @@
+package journey
+
+import (
+	"errors"
+	"testing"
+
+	"github.com/throughline/throughline/identity"
+)
+
+// TestStoreLockAndClose: one store per directory; Close is idempotent and
+// releases it; a store made by NewStore closes with nil.
+func TestStoreLockAndClose(t *testing.T) {
+	g, _ := identity.New(nil)
+	dir := t.TempDir()
+	s, err := Open(dir, g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Open(dir, g, nil); !errors.Is(err, ErrLocked) {
+		t.Fatalf("second Open: %v, want ErrLocked", err)
+	}
+	if err := s.Close(); err != nil || s.Close() != nil {
+		t.Fatalf("Close: %v", err)
+	}
+	s2, err := Open(dir, g, nil)
+	if err != nil {
+		t.Fatalf("reopen after Close: %v", err)
+	}
+	s2.Close()
+	if err := NewStore(g, nil).Close(); err != nil {
+		t.Fatalf("Close on a store made by NewStore: %v", err)
+	}
+}
