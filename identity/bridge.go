@@ -48,6 +48,9 @@ type Bridge struct {
 	// by one or two observations: a contact typed in passing, which could
 	// be anyone's who sat at the browser.
 	Lone bool
+	// Alone reports that no third profile with contacts is anywhere in
+	// the component: nobody else was ever seen on these browsers.
+	Alone bool
 	// Gap is the time between the two profiles' journeys (the spans of all
 	// the evidence carrying their hard identifiers): 0 when they overlap or
 	// some of it is undated. Near reports Gap ≤ Policy.Near.
@@ -204,10 +207,22 @@ func (c *clusterer) features(x, y int32) Bridge {
 	}
 	br.Person = kindCount(small.kinds) >= 2
 	br.Lone = small.hard == 1 && small.obs <= 2
+	br.Alone = c.roots() == 2
 	br.Gap = sx.seen.gap(sy.seen)
 	br.Near = c.g.policy.near < 0 || br.Gap <= c.g.policy.near
 	c.g.policy.score(&br)
 	return br
+}
+
+// roots counts the clusters that stand now.
+func (c *clusterer) roots() int {
+	n := 0
+	for cl := range c.stats {
+		if ufFind(c.huf, cl) == cl {
+			n++
+		}
+	}
+	return n
 }
 
 func kindCount(k kindSet) int {

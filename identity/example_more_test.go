@@ -120,7 +120,7 @@ func ExampleBridge() {
 	b, _ := g.ResolveID(second)
 	fmt.Println("after two browsers and a call, one profile:", a == b)
 	// Output:
-	// bridge refused: email:ivan@mail.ru / phone:+79037654321 (score -5 < 1: shared 1, typed on 1; clash -6; typed +3; covered +3; lone -5)
+	// bridge refused: email:ivan@mail.ru / phone:+79037654321 (score +0 < 1: shared 1, typed on 1; clash -6; typed +3; covered +3)
 	// shared: cookie:111.222 / email:ivan@mail.ru
 	// after two browsers and a call, one profile: true
 }

@@ -426,7 +426,7 @@ func TestCustomDecide(t *testing.T) {
 	shape := func(g *Graph) {
 		mustObserve(t, g, at(0, "web_form", "cookie:laptop", "email:anna@mail.ru", "phone:+79160000001"))
 		mustObserve(t, g, at(3, "web_form", "cookie:laptop", "email:anna@mail.ru"))
-		mustObserve(t, g, at(3, "web_form", "cookie:laptop", "phone:+79160000009"))
+		mustObserve(t, g, at(5, "web_form", "cookie:laptop", "phone:+79160000009"))
 	}
 	g := mustGraph(t, nil)
 	shape(g)

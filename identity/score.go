@@ -17,14 +17,14 @@ type Weights struct {
 	Crowded  float64 // a third profile holds a shared browser too
 	Session  float64 // both typed on one browser within an hour
 	Person   float64 // the smaller side is a person of its own (two kinds typed together)
-	Lone     float64 // the smaller side is one contact typed in passing
+	Lone     float64 // the smaller side is one contact typed in passing, and someone else is in sight (not Alone)
 	Far      float64 // the journeys are further apart than Policy.Near
 	Verified float64 // verified typed evidence on a shared browser
 }
 
 // DefaultWeights are the default weights, with the reading behind each.
 //
-//   - Clash −5: a person has a second phone or email far less often than
+//   - Clash −6: a person has a second phone or email far less often than
 //     two people sharing a browser hold one each.
 //   - Typed +3, Repeated +2: one browser both typed on is the evidence a
 //     merge rests on; each independent one repeats it.
@@ -32,22 +32,30 @@ type Weights struct {
 //     common one are a household; a person's second contact is typed from
 //     the person's own browsers.
 //   - Covered +3: no browser of its own is how a second contact looks.
-//   - Crowded −3: a browser more than two profiles hold is shared.
+//   - Apart −3: each holds a browser the other never reached.
+//   - Also shared +1 each, two at most: clicks and calls on further common
+//     browsers strengthen a bridge typing already supports.
+//   - Crowded −6: a browser more than two profiles hold is shared.
 //   - Session +2: one sitting is one person, mostly.
 //   - Person −4: a loose contact attaches to a person; a person with two
 //     kinds typed together is someone.
 //   - Lone −5: a contact typed once or twice, in passing, could be anyone's
 //     who sat at the browser: a household member's as well as the
-//     typist's own. Only more evidence (typed on two browsers, called
-//     from a third) carries it.
+//     typist's own, when some third profile is in sight (Bridge.Alone is
+//     false). Only more evidence (typed on two browsers, called from a
+//     third) carries it then.
 //   - Far −3: a second contact turns up during its owner's journey.
 //   - Verified +1.
 //
-// With the default threshold of 1, a second phone typed once on the
-// person's own browser (clash −5, typed +3, covered +3) merges; the same
-// phone typed by a spouse who also has a browser of her own (both own −6)
-// does not; an email-only and a phone-only form on one browser merge, the
-// same two forms by two people with browsers of their own do not.
+// With the default threshold of 1: a second phone typed once on the
+// person's own browser scores 0 (clash −6, typed +3, covered +3) and stays
+// apart, since a household member's phone typed on the home computer looks
+// the same; typed on a second browser of the person's as well it merges
+// (repeated +2). An email-only and a phone-only form on one browser merge
+// (typed +3, covered +3); the same two forms by two people with browsers
+// of their own do not (both own −6). TestMergeSpec holds these and the
+// other scenarios; the clash and the lone contact are where recall goes
+// (the README's frontier).
 func DefaultWeights() Weights {
 	return Weights{Clash: -6, Typed: 3, Repeated: 2, BothOwn: -6, Apart: -3, Also: 1, Covered: 3, Crowded: -6, Session: 2,
 		Person: -4, Lone: -5, Far: -3, Verified: 1}
@@ -86,7 +94,7 @@ func (p *policy) score(b *Bridge) {
 	add(b.Crowded, "crowded", w.Crowded)
 	add(b.Session, "session", w.Session)
 	add(b.Person, "person", w.Person)
-	add(b.Lone, "lone", w.Lone)
+	add(b.Lone && !b.Alone, "lone", w.Lone)
 	add(!b.Near, "far", w.Far)
 	add(b.Verified, "verified", w.Verified)
 	b.Threshold = p.threshold

@@ -184,6 +184,17 @@ func TestMergeSpec(t *testing.T) {
 			at(4, "web_form", "cookie:b2", "email:ivan.work@yandex.ru"),
 			at(5, "email_click", "cookie:b1", "email:ivan.work@yandex.ru")},
 			[]pair{{"email:ivan@mail.ru", "email:ivan.work@yandex.ru"}}, nil, nil},
+		{"a phone typed once where only one email-only person was ever seen", []Observation{
+			at(0, "web_form", "cookie:b1", "email:ivan@mail.ru"),
+			at(4, "email_click", "cookie:b2", "email:ivan@mail.ru"),
+			at(9, "web_form", "cookie:b1", "phone:+79161111111")},
+			[]pair{{"email:ivan@mail.ru", "phone:+79161111111"}}, nil, nil},
+		{"the same phone when a household member's contacts are in sight", []Observation{
+			at(0, "web_form", "cookie:b1", "email:ivan@mail.ru"),
+			at(1, "web_form", "cookie:hers", "email:anna@mail.ru", "phone:+79162222222"),
+			at(2, "sms_click", "cookie:b1", "phone:+79162222222"),
+			at(9, "web_form", "cookie:b1", "phone:+79161111111")},
+			nil, []pair{{"email:ivan@mail.ru", "phone:+79161111111"}, {"email:anna@mail.ru", "phone:+79161111111"}}, nil},
 		{"a host's threshold that refuses everything", []Observation{
 			when(0, 0, "web_form", "cookie:b1", "email:ivan@mail.ru"),
 			when(0, 0, "web_form", "cookie:b1", "phone:+79161111111")},
