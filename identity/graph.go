@@ -218,14 +218,35 @@ func (g *Graph) prepare(o Observation, ids []preparedID) (Prepared, error) {
 
 // Observe records an observation and joins its identifiers into one profile.
 //
-// Identifiers that do not normalize are skipped, never joined: Observe applies
-// the rest and returns an error joining a *ParseError for each skipped one,
-// alongside a Change that describes what was applied. When no identifier is
-// left the error wraps [ErrNoIdentifiers] and nothing changes.
+// The contract, for every mutating call of the module's stores alike: a
+// non-nil error means nothing was applied; a nil error means the Change
+// describes everything that was. Identifiers that do not normalize are
+// skipped, never joined: Observe applies the rest and lists each skipped
+// one in Change.Skipped. When no identifier is left the error wraps
+// [ErrNoIdentifiers] and the skipped ones' errors, and nothing changes; a
+// journal write that fails is an error too, and nothing changes.
 func (g *Graph) Observe(o Observation) (Change, error) {
 	p, perr := g.Prepare(o)
+	if len(p.ids) == 0 {
+		return Change{}, errors.Join(ErrNoIdentifiers, perr)
+	}
 	c, err := g.ObservePrepared(p)
-	return c, errors.Join(perr, err)
+	if err != nil {
+		return Change{}, err
+	}
+	c.Skipped = unjoin(perr)
+	return c, nil
+}
+
+// unjoin splits an errors.Join error back into its parts.
+func unjoin(err error) []error {
+	if err == nil {
+		return nil
+	}
+	if j, ok := err.(interface{ Unwrap() []error }); ok {
+		return j.Unwrap()
+	}
+	return []error{err}
 }
 
 // ObservePrepared applies an observation prepared by [Graph.Prepare].

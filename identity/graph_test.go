@@ -125,13 +125,17 @@ func TestBetterAnchorRetiresID(t *testing.T) {
 func TestObserveBadIdentifiers(t *testing.T) {
 	g := mustGraph(t, nil)
 	ch, err := g.Observe(obs("email:bad", "phone:8 916 123 45 67", "device:00000000-0000-0000-0000-000000000000", "telegram:@ivan"))
-	if ch.Profile.IsZero() || ch.Added != 1 {
-		t.Fatalf("valid identifier not applied: %+v", ch)
+	if err != nil || ch.Profile.IsZero() || ch.Added != 1 {
+		t.Fatalf("valid identifier not applied: %+v, %v (an error means nothing was applied)", ch, err)
 	}
+	skipped := errors.Join(ch.Skipped...)
 	for _, want := range []error{ErrMalformed, ErrRefused, ErrUnknownKind} {
-		if !errors.Is(err, want) {
-			t.Errorf("error %v does not report %v", err, want)
+		if !errors.Is(skipped, want) {
+			t.Errorf("skipped %v does not report %v", ch.Skipped, want)
 		}
+	}
+	if len(ch.Skipped) != 3 {
+		t.Errorf("skipped %d identifiers, want 3: %v", len(ch.Skipped), ch.Skipped)
 	}
 	if _, err := g.Resolve(Email, "bad"); err == nil {
 		t.Error("a malformed value was joined")

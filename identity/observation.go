@@ -79,6 +79,10 @@ type Change struct {
 	// were dropped (a replay cannot bring them back).
 	Added     int
 	Forgotten int
+	// Skipped lists the identifiers of an applied observation that did not
+	// normalize, each a *ParseError (errors.Is ErrMalformed, ErrRefused,
+	// ErrEmpty or ErrUnknownKind): the rest of the observation was applied.
+	Skipped []error
 }
 
 // A Prepared observation has been normalized and hashed by [Graph.Prepare],

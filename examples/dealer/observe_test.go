@@ -1,0 +1,44 @@
+package main
+
+import (
+	"testing"
+	"time"
+
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/journey"
+)
+
+// TestIngestFollowsPartlyAppliedObservations: an observation with one
+// malformed identifier is applied for the rest, and its merge reaches the
+// timelines; only an observation with nothing usable counts as refused.
+func TestIngestFollowsPartlyAppliedObservations(t *testing.T) {
+	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
+	obs := func(d int, src string, ids ...identity.ID) step {
+		o := identity.Observation{Time: at.AddDate(0, 0, d), Source: src, IDs: ids}
+		return step{t: o.Time, obs: &o}
+	}
+	email, phone := identity.ID{Kind: identity.Email, Value: "ivan@mail.ru"}, identity.ID{Kind: identity.Phone, Value: "+79161234567"}
+	view := journey.Event{Type: "car_view", Time: at.AddDate(0, 0, 1), IDs: []identity.ID{phone}}
+	steps := []step{
+		obs(0, "web_form", identity.ID{Kind: identity.Cookie, Value: "111.222"}, email),
+		obs(0, "web_form", identity.ID{Kind: identity.Cookie, Value: "333.444"}, phone),
+		{t: view.Time, ev: &view},
+		// The CRM record joins email and phone; its second email is malformed.
+		obs(2, "crm_import", identity.ID{Kind: identity.CRM, Value: "CRM-1"}, email, phone, identity.ID{Kind: identity.Email, Value: "not an email"}),
+		obs(3, "web_form", identity.ID{Kind: identity.Email, Value: "@@"}),
+	}
+	d, err := ingest(steps, at.AddDate(0, 0, 5), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if d.badObs != 1 {
+		t.Errorf("%d observations counted as refused, want 1 (only the one with nothing usable)", d.badObs)
+	}
+	if d.merges["email"] == 0 {
+		t.Error("the CRM record's merge was not followed")
+	}
+	p, _ := d.g.Resolve(identity.Email, "ivan@mail.ru")
+	if n := len(d.s.Timeline(p)); n != 1 {
+		t.Errorf("the merged profile's timeline holds %d events, want the car view", n)
+	}
+}
