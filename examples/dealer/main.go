@@ -62,8 +62,25 @@ func main() {
 	}
 	if err := run(o, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "dealer:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
+}
+
+// errUsage marks a flag value run refuses before reading anything.
+var errUsage = errors.New("usage")
+
+// check refuses flag values that make no sense, before any work.
+func (o options) check() error {
+	switch {
+	case o.observations == "" && o.events == "" && o.customers < 1:
+		return fmt.Errorf("%w: -customers must be at least 1, got %d", errUsage, o.customers)
+	case o.events != "" && o.observations == "":
+		return fmt.Errorf("%w: -events needs -observations", errUsage)
+	}
+	return nil
 }
 
 type options struct {
@@ -77,6 +94,9 @@ type options struct {
 }
 
 func run(o options, stdout, stderr io.Writer) error {
+	if err := o.check(); err != nil {
+		return err
+	}
 	var prog *progress
 	if !o.quiet {
 		prog = &progress{w: stderr}
@@ -88,6 +108,9 @@ func run(o options, stdout, stderr io.Writer) error {
 		var err error
 		if steps, err = readSteps(o.observations, o.events, stderr); err != nil {
 			return err
+		}
+		if len(steps) == 0 {
+			return fmt.Errorf("nothing usable in %s %s", o.observations, o.events)
 		}
 		if o.now.IsZero() && len(steps) > 0 {
 			o.now = steps[len(steps)-1].t

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"errors"
+	"os"
 	"testing"
 	"time"
 
@@ -40,5 +43,36 @@ func TestIngestFollowsPartlyAppliedObservations(t *testing.T) {
 	p, _ := d.g.Resolve(identity.Email, "ivan@mail.ru")
 	if n := len(d.s.Timeline(p)); n != 1 {
 		t.Errorf("the merged profile's timeline holds %d events, want the car view", n)
+	}
+}
+
+// TestBadFlagsAndInput: flag values that make no sense, and files with
+// nothing usable, fail before any work with a clear error.
+func TestBadFlagsAndInput(t *testing.T) {
+	dir := t.TempDir()
+	junk := dir + "/junk.jsonl"
+	if err := os.WriteFile(junk, []byte("not json\n{\"time\":\"yesterday\"}\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct {
+		name  string
+		o     options
+		usage bool
+	}{
+		{"negative customers", options{customers: -5, quiet: true, out: dir}, true},
+		{"zero customers", options{customers: 0, quiet: true, out: dir}, true},
+		{"events without observations", options{events: junk, quiet: true, out: dir}, true},
+		{"nothing usable in the files", options{observations: junk, quiet: true, out: dir}, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			err := run(c.o, &stdout, &stderr)
+			if err == nil {
+				t.Fatal("accepted")
+			}
+			if errors.Is(err, errUsage) != c.usage {
+				t.Fatalf("usage error %v, want %v: %v", errors.Is(err, errUsage), c.usage, err)
+			}
+		})
 	}
 }
