@@ -333,8 +333,17 @@ func (g *Generator) base(n uint32) *base {
 		// Exponential number of extra browsers with the given mean.
 		ncookies += min(int(r.ExpFloat64()*tr.CookieChurn), 12)
 	}
-	for k := range ncookies {
-		if r.IntN(100) < 30 {
+	b.browsersAndRecords(ncookies, func() bool { return r.IntN(100) < 30 }, add)
+	return b
+}
+
+// browsersAndRecords adds n browsers (Metrica's cookie format when metrica
+// says so, else GA's), a device for one person in four and a CRM number for
+// three in ten.
+func (b *base) browsersAndRecords(n int, metrica func() bool, add func(idKind, string) uint8) {
+	r := b.r
+	for k := range n {
+		if metrica() {
 			b.cookies = append(b.cookies, add(kMetrica, strconv.FormatUint(uint64(1600000000+r.IntN(100000000)), 10)+fmt.Sprintf("%011d", uint64(b.s)*16+uint64(k))))
 		} else {
 			b.cookies = append(b.cookies, add(kCookie, strconv.FormatUint(uint64(b.s)*16+uint64(k), 10)+"."+strconv.Itoa(1700000000+r.IntN(60000000))))
@@ -346,7 +355,6 @@ func (g *Generator) base(n uint32) *base {
 	if r.IntN(100) < 30 {
 		b.crm = int(add(kCRM, "CRM-"+strconv.FormatUint(uint64(b.s), 10)))
 	}
-	return b
 }
 
 // household returns the members of n's household (n alone if none): people

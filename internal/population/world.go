@@ -167,19 +167,7 @@ func (g *Generator) worldBase(n uint32) *base {
 		}
 	}
 	ncookies := 1 + min(int(r.ExpFloat64()*w.CookieChurn), 10)
-	for k := range ncookies {
-		if r.Float64() < w.Metrica {
-			b.cookies = append(b.cookies, add(kMetrica, strconv.FormatUint(uint64(1600000000+r.IntN(100000000)), 10)+fmt.Sprintf("%011d", uint64(b.s)*16+uint64(k))))
-		} else {
-			b.cookies = append(b.cookies, add(kCookie, strconv.FormatUint(uint64(b.s)*16+uint64(k), 10)+"."+strconv.Itoa(1700000000+r.IntN(60000000))))
-		}
-	}
-	if r.IntN(100) < 25 {
-		b.device = int(add(kDevice, deviceID(r)))
-	}
-	if r.IntN(100) < 30 {
-		b.crm = int(add(kCRM, "CRM-"+strconv.FormatUint(uint64(b.s), 10)))
-	}
+	b.browsersAndRecords(ncookies, func() bool { return r.Float64() < w.Metrica }, add)
 	return b
 }
 
