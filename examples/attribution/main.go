@@ -44,8 +44,11 @@ func main() {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *models, *order, strings.Split(*direct, ","), os.Stdout, os.Stderr); err != nil {
+	if err := run(flag.Arg(0), *models, *order, strings.Split(*direct, ","), os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "attribution:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
@@ -80,7 +83,15 @@ func model(name string, order int, direct []string) (attribution.Model, error) {
 	return nil, fmt.Errorf("unknown model %q", name)
 }
 
-func run(path, models string, order int, direct []string, stdout, stderr io.Writer) error {
+// errUsage marks a flag value refused before any input is read.
+var errUsage = errors.New("usage")
+
+// run reads path ("-" for stdin) and writes every model's credit. It fails
+// when nothing usable was read.
+func run(path, models string, order int, direct []string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if order < 1 || order > 8 {
+		return fmt.Errorf("%w: -order must be 1 to 8, got %d", errUsage, order)
+	}
 	var ms []attribution.Model
 	var names []string
 	for _, n := range strings.Split(models, ",") {
@@ -96,23 +107,31 @@ func run(path, models string, order int, direct []string, stdout, stderr io.Writ
 	if len(ms) == 0 {
 		return errors.New("no models")
 	}
-	f, err := os.Open(path)
-	if err != nil {
-		return err
+	in := stdin
+	if path != "-" {
+		f, err := os.Open(path)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		in = f
 	}
-	defer f.Close()
-	br := bufio.NewReaderSize(f, 1<<20)
+	br := bufio.NewReaderSize(in, 1<<20)
 	first, _ := br.Peek(1)
 	jsonl := strings.HasSuffix(path, ".jsonl") || strings.HasSuffix(path, ".ndjson") || bytes.Equal(first, []byte("{"))
 	var d *attribution.Dataset
 	var bad []error
+	var err error
 	if jsonl {
 		d, bad, err = attribution.ReadJSONL(br)
 	} else {
 		d, bad, err = attribution.ReadCSV(br)
 	}
 	if err != nil {
-		return err
+		return fmt.Errorf("%s: %w", path, err)
+	}
+	if d.Len() == 0 {
+		return fmt.Errorf("%s: no usable path (%d bad rows)", path, len(bad))
 	}
 	for i, e := range bad {
 		if i == 100 {

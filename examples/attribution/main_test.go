@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"encoding/csv"
+	"errors"
 	"os"
 	"path/filepath"
 	"strconv"
@@ -12,7 +13,7 @@ import (
 
 func TestAnderlToyThroughCLI(t *testing.T) {
 	var out, errb bytes.Buffer
-	if err := run("../../testdata/paths.csv", "first,last,linear,position,shapley,markov", 1, nil, &out, &errb); err != nil {
+	if err := run("../../testdata/paths.csv", "first,last,linear,position,shapley,markov", 1, nil, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	rows, err := csv.NewReader(&out).ReadAll()
@@ -51,7 +52,7 @@ func TestAnderlToyThroughCLI(t *testing.T) {
 
 func TestTimeDecayOnCSVIsAnError(t *testing.T) {
 	var out, errb bytes.Buffer
-	err := run("../../testdata/paths.csv", "time_decay", 1, nil, &out, &errb)
+	err := run("../../testdata/paths.csv", "time_decay", 1, nil, nil, &out, &errb)
 	if err == nil || !strings.Contains(err.Error(), "JSONL") {
 		t.Fatalf("got %v", err)
 	}
@@ -62,7 +63,7 @@ func TestBadRowsAndJSONL(t *testing.T) {
 	csvPath := filepath.Join(dir, "p.csv")
 	os.WriteFile(csvPath, []byte("path,total_conversions\na > b,1\n,1\nc,x\n"), 0o644)
 	var out, errb bytes.Buffer
-	if err := run(csvPath, "linear", 1, nil, &out, &errb); err != nil {
+	if err := run(csvPath, "linear", 1, nil, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(errb.String(), "line 3:") || !strings.Contains(errb.String(), "line 4:") {
@@ -71,13 +72,33 @@ func TestBadRowsAndJSONL(t *testing.T) {
 	jl := filepath.Join(dir, "p.jsonl")
 	os.WriteFile(jl, []byte(`{"touches":[{"channel":"a","time":"2026-01-01T00:00:00Z"},{"channel":"b","time":"2026-01-08T00:00:00Z"}],"conversions":1,"value":3,"converted_at":"2026-01-08T00:00:00Z"}`+"\n"), 0o644)
 	out.Reset()
-	if err := run(jl, "time_decay", 1, nil, &out, &errb); err != nil {
+	if err := run(jl, "time_decay", 1, nil, nil, &out, &errb); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.Contains(out.String(), "time_decay,a,0.333333333333") || !strings.Contains(out.String(), "time_decay,b,0.666666666666") {
 		t.Fatalf("time decay output %s", out.String())
 	}
-	if err := run(jl, "nonsense", 1, nil, &out, &errb); err == nil {
+	if err := run(jl, "nonsense", 1, nil, nil, &out, &errb); err == nil {
 		t.Fatal("unknown model accepted")
+	}
+}
+
+// TestBadFlagsAndInput: an order outside 1–8 is a usage error before any
+// input is read; "-" reads stdin; input with no usable path fails.
+func TestBadFlagsAndInput(t *testing.T) {
+	var out, errb bytes.Buffer
+	for _, order := range []int{0, -1, 9} {
+		if err := run("../../testdata/paths.csv", "markov", order, nil, nil, &out, &errb); !errors.Is(err, errUsage) {
+			t.Errorf("-order %d: %v, want a usage error", order, err)
+		}
+	}
+	out.Reset()
+	if err := run("-", "linear", 1, nil, strings.NewReader("path,total_conversions\na > b,1\n"), &out, &errb); err != nil || !strings.Contains(out.String(), "linear,a,") {
+		t.Errorf("stdin: %v\n%s", err, out.String())
+	}
+	for _, in := range []string{"", "path,total_conversions\n,1\nc,x\n", "not a header at all\n"} {
+		if err := run("-", "linear", 1, nil, strings.NewReader(in), &out, &errb); err == nil {
+			t.Errorf("input %q with nothing usable was accepted", in)
+		}
 	}
 }

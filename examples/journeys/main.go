@@ -61,6 +61,9 @@ func main() {
 	}
 	if err := run(o, os.Stdin, os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "journeys:", err)
+		if errors.Is(err, errUsage) {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
@@ -75,7 +78,16 @@ type options struct {
 // grouping becomes a graph: every identifier observed with its profile ID.
 const profileKind identity.Kind = "profile"
 
+// errUsage marks a flag value refused before any input is read.
+var errUsage = errors.New("usage")
+
+// run files the events under the answer's profiles and writes the paths.
+// It fails when no event was filed, or when none is of a conversion type
+// (a typo in -conversions would otherwise give no conversions at all).
 func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
+	if o.lookback <= 0 {
+		return fmt.Errorf("%w: -lookback must be positive, got %v", errUsage, o.lookback)
+	}
 	kinds := append(identity.BuiltinKinds("RU"), identity.KindSpec{Kind: profileKind, Class: identity.Hard, Rank: 1,
 		Normalizer: identity.NormalizerFunc(func(s string) (string, error) {
 			p, err := identity.ParseProfileID(s)
@@ -142,7 +154,17 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 		}
 		fmt.Fprintf(stderr, "journeys: events line %d: %v\n", b.Line, b.Err)
 	}
+	if rep.Added == 0 {
+		return fmt.Errorf("%s: no event filed under the answer's profiles (%d left out)", o.events, len(rep.Bad))
+	}
 	paths := s.AllPaths(journey.PathOptions{Lookback: o.lookback})
+	conversions := 0.0
+	for _, p := range paths {
+		conversions += p.Conversions
+	}
+	if conversions == 0 {
+		return fmt.Errorf("%s: no event of the conversion types %v among %d events (check -conversions)", o.events, o.conversions, rep.Added)
+	}
 	fmt.Fprintf(stderr, "journeys: %d identifiers in %d profiles (%d unresolved skipped), %d events (%d duplicates, %d left out), %d paths\n",
 		mapped, len(s.Profiles()), skipped, rep.Added, rep.Duplicates, len(rep.Bad), len(paths))
 	bw := bufio.NewWriter(stdout)

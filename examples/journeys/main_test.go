@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -138,10 +139,27 @@ func TestBadInput(t *testing.T) {
 	}
 	// Events of identifiers the answer does not name are reported by line.
 	errb.Reset()
-	if err := run(o, strings.NewReader("email\tnobody@example.com\t0f1e2d3c-0000-8000-8000-000000000001\n"), &out, &errb); err != nil {
-		t.Fatal(err)
+	// None filed: reported by line, and an error.
+	if err := run(o, strings.NewReader("email\tnobody@example.com\t0f1e2d3c-0000-8000-8000-000000000001\n"), &out, &errb); err == nil {
+		t.Fatal("no event filed, no error")
 	}
 	if !strings.Contains(errb.String(), "events line 1:") {
 		t.Fatalf("%q", errb.String())
+	}
+	answer, err := os.ReadFile(sample + "answer.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	typo := o
+	typo.conversions = []string{"contarct"}
+	if err := run(typo, bytes.NewReader(answer), &out, &errb); err == nil || !strings.Contains(err.Error(), "-conversions") {
+		t.Errorf("a typo in -conversions: %v", err)
+	}
+	for _, lb := range []time.Duration{0, -time.Hour} {
+		bad := o
+		bad.lookback = lb
+		if err := run(bad, bytes.NewReader(answer), &out, &errb); !errors.Is(err, errUsage) {
+			t.Errorf("-lookback %v: %v, want a usage error", lb, err)
+		}
 	}
 }
