@@ -153,6 +153,9 @@ func run(obsPath, queryPath string, opts *identity.Options, quiet bool, stdout, 
 	fmt.Fprintf(stderr, "resolve: %d identifiers in %d profiles, %d quarantined; %d queries answered\n", gs.Identifiers, gs.Profiles, gs.Quarantined, queries)
 	fmt.Fprintf(stderr, "resolve: wall %.2fs (load %.2fs), peak memory %.0f MB\n",
 		time.Since(start).Seconds(), loaded.Seconds(), float64(peakRSS())/1e6)
+	if st.applied == 0 {
+		return fmt.Errorf("%s: no usable observation in %d lines", obsPath, st.lines)
+	}
 	return nil
 }
 

@@ -139,3 +139,23 @@ func TestMissingFile(t *testing.T) {
 		t.Fatal("an unknown phone region must be an error")
 	}
 }
+
+// TestNothingUsable: input whose every line is malformed, or carries no
+// valid identifier, is an error (the CLI exits non-zero), after the
+// summary says what was read.
+func TestNothingUsable(t *testing.T) {
+	dir := t.TempDir()
+	for _, in := range []string{"", "garbage\n{\"time\":\"yesterday\"}\n", `{"source":"web_form","ids":[{"kind":"email","value":"@@"}]}` + "\n"} {
+		path := filepath.Join(dir, "obs.jsonl")
+		if err := os.WriteFile(path, []byte(in), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		var out, errb bytes.Buffer
+		if err := run(path, "", nil, true, &out, &errb); err == nil {
+			t.Errorf("input %q: accepted", in)
+		}
+		if !strings.Contains(errb.String(), "lines read") {
+			t.Errorf("input %q: no summary: %s", in, errb.String())
+		}
+	}
+}
