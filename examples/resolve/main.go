@@ -256,9 +256,10 @@ func readBatches(in io.Reader, jobs chan<- *batch) error {
 	flush := func() {
 		b.seq = seq
 		b.readBytes = read
+		size := len(b.data) // read before the send: the worker owns b after it
 		jobs <- b
 		seq++
-		b = &batch{firstLine: line, data: make([]byte, 0, len(b.data)), ends: make([]int, 0, batchLines)}
+		b = &batch{firstLine: line, data: make([]byte, 0, size), ends: make([]int, 0, batchLines)}
 	}
 	for {
 		chunk, err := r.ReadSlice('\n')
