@@ -94,9 +94,7 @@ func (c *clusterer) bridge() {
 			c.merge(a, b)
 			continue
 		}
-		if c.refuse != nil {
-			*c.refuse = append(*c.refuse, Refusal{Reason: RefusedBridge, A: c.g.idOf(c.best[p.a]), B: c.g.idOf(c.best[p.b]), Bridge: br})
-		}
+		c.refusal(Refusal{Reason: RefusedBridge, A: c.g.idOf(c.best[p.a]), B: c.g.idOf(c.best[p.b]), Bridge: br})
 	}
 }
 
@@ -127,12 +125,8 @@ func (c *clusterer) candidates() []candidate {
 
 // merge joins cluster b into a.
 func (c *clusterer) merge(a, b int32) {
-	for _, gs := range c.groupsOf[b] {
-		if slices.Contains(c.groupsOf[a], gs) {
-			c.bridged[gs] = true
-		}
-	}
 	c.huf[b] = a
+	c.standing--
 	c.stat(a).merge(c.stat(b))
 	c.groupsOf[a] = append(c.groupsOf[a], c.groupsOf[b]...)
 	slices.Sort(c.groupsOf[a])
@@ -141,8 +135,8 @@ func (c *clusterer) merge(a, b int32) {
 	c.noteBest(a, c.best[b])
 }
 
-// holding sums what the clusters now under root left on group gs, and
-// reports whether clusters under neither x nor y hold it.
+// holding sums what the clusters now merged into x, and into y, left on
+// group gs, and reports whether clusters under neither hold it.
 func (c *clusterer) holding(gs, x, y int32) (tx, ty tally, others bool) {
 	for _, cl := range c.holds[gs] {
 		t := c.tallies[[2]int32{gs, cl}]
@@ -162,9 +156,7 @@ func (t *tally) merge(o *tally) {
 	t.typedW += o.typedW
 	t.attachW += o.attachW
 	t.typedObs += o.typedObs
-	t.attachObs += o.attachObs
 	t.typed.merge(o.typed)
-	t.attach.merge(o.attach)
 	t.verified = t.verified || o.verified
 }
 
@@ -195,8 +187,9 @@ func (c *clusterer) features(x, y int32) Bridge {
 	br.Apart = xOnly && yOnly
 	br.Covered = !xOnly || !yOnly
 	sx, sy := c.stat(x), c.stat(y)
+	both := sx.kinds.intersect(sy.kinds)
 	for k := range c.g.kinds {
-		if ks := sx.kinds.intersect(sy.kinds); ks[k>>6]&(1<<(k&63)) != 0 {
+		if both.has(k) {
 			br.Clash = append(br.Clash, c.g.kinds[k].Kind)
 		}
 	}
@@ -207,22 +200,11 @@ func (c *clusterer) features(x, y int32) Bridge {
 	}
 	br.Person = kindCount(small.kinds) >= 2
 	br.Lone = small.hard == 1 && small.obs <= 2
-	br.Alone = c.roots() == 2
+	br.Alone = c.standing == 2
 	br.Gap = sx.seen.gap(sy.seen)
 	br.Near = c.g.policy.near < 0 || br.Gap <= c.g.policy.near
 	c.g.policy.score(&br)
 	return br
-}
-
-// roots counts the clusters that stand now.
-func (c *clusterer) roots() int {
-	n := 0
-	for cl := range c.stats {
-		if ufFind(c.huf, cl) == cl {
-			n++
-		}
-	}
-	return n
 }
 
 func kindCount(k kindSet) int {

@@ -41,7 +41,7 @@ type clusterer struct {
 	groupsOf map[int32][]int32 // cluster (current root) -> groups it holds
 	nodeW    map[[2]int32]int  // (soft node, cluster) -> weight, for soft limits
 	best     map[int32]uint32  // cluster -> its best member node
-	bridged  map[int32]bool    // groups that carried an accepted bridge
+	standing int               // clusters not yet merged into another
 	final    []int32           // local index -> profile representative
 	refuse   *[]Refusal
 	hubSeen  []uint32 // scratch for hub checks (graph.go)
@@ -49,10 +49,10 @@ type clusterer struct {
 
 // A tally is what one hard cluster left on one soft group.
 type tally struct {
-	typedW, attachW     int // evidence weight by trust: typed (mergeable) and attach-only
-	typedObs, attachObs int
-	typed, attach       span // when
-	verified            bool // some typed evidence is verified
+	typedW, attachW int  // evidence weight by trust: typed (mergeable) and attach-only
+	typedObs        int  // typed observations
+	typed           span // when the typing was
+	verified        bool // some typed evidence is verified
 }
 
 func (t *tally) weight() int { return t.typedW + t.attachW }
@@ -125,6 +125,7 @@ func (k kindSet) union(o kindSet) kindSet {
 func (k kindSet) intersect(o kindSet) kindSet {
 	return kindSet{k[0] & o[0], k[1] & o[1], k[2] & o[2], k[3] & o[3]}
 }
+func (k kindSet) has(i int) bool { return k[i>>6]&(1<<(i&63)) != 0 }
 
 func ufFind(p []int32, i int32) int32 {
 	for p[i] != i {
@@ -190,7 +191,7 @@ func (c *clusterer) collect() {
 		c.local, c.seenObs = map[uint32]int32{}, map[uint32]struct{}{}
 		c.tallies, c.stats = map[[2]int32]*tally{}, map[int32]*clusterStat{}
 		c.holds, c.groupsOf, c.nodeW = map[int32][]int32{}, map[int32][]int32{}, map[[2]int32]int{}
-		c.best, c.bridged = map[int32]uint32{}, map[int32]bool{}
+		c.best = map[int32]uint32{}
 	}
 	clear(c.local)
 	clear(c.seenObs)
@@ -200,7 +201,6 @@ func (c *clusterer) collect() {
 	clear(c.groupsOf)
 	clear(c.nodeW)
 	clear(c.best)
-	clear(c.bridged)
 	c.obs = c.obs[:0]
 	n := int32(len(c.members))
 	c.huf = slices.Grow(c.huf[:0], int(n))[:n]
@@ -305,6 +305,7 @@ func (c *clusterer) tally() {
 	for _, cls := range c.holds {
 		slices.SortFunc(cls, c.clusterCmp)
 	}
+	c.standing = len(c.stats)
 }
 
 func (t *tally) add(at int64, w int, typed, verified bool) {
@@ -316,8 +317,6 @@ func (t *tally) add(at int64, w int, typed, verified bool) {
 		return
 	}
 	t.attachW += w
-	t.attachObs++
-	t.attach.add(at)
 }
 
 func (c *clusterer) stat(h int32) *clusterStat {
