@@ -44,36 +44,37 @@ func OpenDir(path, kind string, opts *Options, restore func(body []byte) error, 
 		return nil, rec, fmt.Errorf("journal: %s: %w", path, err)
 	}
 	d := &Dir{path: path, kind: kind, opts: *opts, lock: lock}
-	d, rec, err = d.open(restore, replay)
-	if err != nil {
+	if rec, err = d.open(restore, replay); err != nil {
 		lock.Close()
 		return nil, rec, err
 	}
 	return d, rec, nil
 }
 
-func (d *Dir) open(restore func(body []byte) error, replay func(Record) error) (*Dir, DirRecovery, error) {
+// open restores the snapshot and replays the journal into d; the caller
+// holds the lock.
+func (d *Dir) open(restore func(body []byte) error, replay func(Record) error) (DirRecovery, error) {
 	var rec DirRecovery
 	snap := filepath.Join(d.path, "snapshot.snap")
 	if _, err := os.Stat(snap); err == nil {
 		gen, body, err := ReadSnapshot(snap, d.kind)
 		if err != nil {
-			return nil, rec, err
+			return rec, err
 		}
 		if err := restore(body); err != nil {
-			return nil, rec, fmt.Errorf("journal: snapshot %s: %w", snap, err)
+			return rec, fmt.Errorf("journal: snapshot %s: %w", snap, err)
 		}
 		d.gen = gen
 		rec.Snapshot, rec.Generation = true, gen
 	} else if !os.IsNotExist(err) {
-		return nil, rec, err
+		return rec, err
 	}
 	log, r, err := Open(d.journalPath(d.gen), &d.opts, replay)
 	if err != nil {
-		return nil, rec, err
+		return rec, err
 	}
 	d.log, rec.Recovery = log, r
-	return d, rec, nil
+	return rec, nil
 }
 
 func (d *Dir) journalPath(gen uint64) string {

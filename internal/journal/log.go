@@ -174,6 +174,7 @@ type Log struct {
 	buf      []byte
 	closed   bool
 	broken   error // a failed write that could not be undone
+	timerErr error // the timer's failed fsync, for the next Append or Sync
 	now      func() time.Time
 	stop     chan struct{}
 	done     chan struct{}
@@ -268,7 +269,7 @@ func (l *Log) syncEvery() {
 		case <-t.C:
 			l.mu.Lock()
 			if l.dirty && !l.closed && l.broken == nil {
-				l.fsync() // an error here surfaces on the next Append or Sync
+				l.timerErr = l.fsync() // reported by the next Append or Sync
 			}
 			l.mu.Unlock()
 		}
@@ -290,6 +291,10 @@ func (l *Log) Append(typ byte, payload []byte) error {
 		return l.broken
 	case 1+len(payload) > MaxRecord:
 		return ErrTooLarge
+	case l.timerErr != nil:
+		err := l.timerErr
+		l.timerErr = nil
+		return err
 	}
 	l.buf = AppendRecord(l.buf[:0], typ, payload)
 	if _, err := l.f.Write(l.buf); err != nil {
@@ -336,6 +341,7 @@ func (l *Log) Sync() error {
 	if l.closed {
 		return ErrClosed
 	}
+	l.timerErr = nil // superseded: this fsync covers what the timer's did not
 	return l.fsync()
 }
 
