@@ -82,7 +82,7 @@ func OpenReacher(dir string, cfg ReachConfig) (*Reacher, error) {
 	}
 	p := &reachPersistence{replay: true}
 	r.persist = p
-	d, rec, err := journal.OpenDir(dir, "reacher", &journal.Options{Sync: journal.Sync(cfg.Sync), Interval: cfg.SyncInterval, LockTimeout: cfg.LockTimeout},
+	d, rec, err := journal.OpenDir(dir, "reacher", &journal.Options{Sync: journal.Sync(cfg.Sync), Interval: cfg.SyncInterval, LockTimeout: cfg.LockTimeout, FS: cfg.fs},
 		func(body []byte) error {
 			rd := journal.NewReader(bytes.NewReader(body))
 			for rd.Next() {

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/journal"
 )
 
 // ConsentStatus is a person's answer for one (channel, purpose).
@@ -127,6 +128,8 @@ type ReachConfig struct {
 	// LockTimeout is how long OpenReacher waits for a directory another
 	// Reacher holds before failing with ErrLocked; 0 fails at once.
 	LockTimeout time.Duration
+	fs          journal.FS // a test's fault injection; nil is the OS
+
 }
 
 // ErrReachConfig reports an invalid configuration or record.

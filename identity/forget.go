@@ -114,7 +114,7 @@ func (g *Graph) Forget(kind Kind, raw string, dryRun bool) (Change, error) {
 	if !dryRun && g.store != nil {
 		// Compact at once: the journal still holds the value in clear.
 		if err := g.snapshotLocked(); err != nil {
-			return ch, fmt.Errorf("identity: forgotten, but compaction failed (the journal still holds the value): %w", err)
+			return ch, fmt.Errorf("%w: %w", ErrNotCompacted, err)
 		}
 	}
 	return ch, nil

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/throughline/throughline/internal/journal"
 )
 
 // Options configure a [Graph]. The zero value (or nil) gives the built-in
@@ -33,6 +34,8 @@ type Options struct {
 	// LockTimeout is how long Open waits for a directory another graph
 	// holds before failing with ErrLocked; 0 fails at once.
 	LockTimeout time.Duration
+	fs          journal.FS // a test's fault injection; nil is the OS
+
 	// EraseKey keys the hashes that tombstones of forgotten identifiers keep
 	// (HMAC-SHA-256). nil means a random key, made once and kept in the
 	// graph's snapshots, so tombstones cannot be tested against a list of

@@ -58,6 +58,11 @@ var ErrNotPersistent = errors.New("identity: graph has no directory (made by New
 // store in the module returns this one error, so errors.Is works alike.
 var ErrClosed = journal.ErrClosed
 
+// ErrNotCompacted is returned by Forget when the value was forgotten (the
+// Change is applied and journaled) but the compaction that takes it off the
+// disk failed: the journal may still hold it. Snapshot retries.
+var ErrNotCompacted = errors.New("identity: forgotten, but the journal still holds the value (compaction failed)")
+
 // ErrLocked is returned by Open for a directory another open graph holds.
 var ErrLocked = journal.ErrLocked
 
@@ -86,7 +91,7 @@ func Open(dir string, opts *Options) (*Graph, error) {
 	}
 	st := &store{replay: true}
 	g.store = st
-	d, rec, err := journal.OpenDir(dir, "identity", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout},
+	d, rec, err := journal.OpenDir(dir, "identity", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs},
 		g.decodeSnapshot, g.replayRecord)
 	st.replay = false
 	if err != nil {

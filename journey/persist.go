@@ -75,7 +75,7 @@ func Open(dir string, g *identity.Graph, opts *Options) (*Store, error) {
 		}
 		return nil
 	}
-	d, rec, err := journal.OpenDir(dir, "journey", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout},
+	d, rec, err := journal.OpenDir(dir, "journey", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs},
 		func(body []byte) error {
 			for line := range bytes.Lines(body) {
 				if err := add(bytes.TrimSpace(line)); err != nil {

@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/journal"
 )
 
 // Options configure a Store.
@@ -31,6 +32,8 @@ type Options struct {
 	// LockTimeout is how long Open waits for a directory another store
 	// holds before failing with ErrLocked; 0 fails at once.
 	LockTimeout time.Duration
+	fs          journal.FS // a test's fault injection; nil is the OS
+
 }
 
 // ErrNoProfile reports an event none of whose identifiers resolves.

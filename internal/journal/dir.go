@@ -1,8 +1,10 @@
 package journal
 
 import (
+	"errors"
 	"fmt"
-	"os"
+	"io"
+	"io/fs"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -17,7 +19,8 @@ type Dir struct {
 	gen  uint64
 	log  *Log
 	opts Options
-	lock *os.File // holds the directory's flock until Close
+	fs   FS
+	lock io.Closer // holds the directory's lock until Close
 }
 
 // DirRecovery reports what opening a Dir found.
@@ -26,6 +29,12 @@ type DirRecovery struct {
 	Generation uint64 // its generation
 	Recovery          // what the journal replay kept and dropped
 }
+
+// ErrCleanup wraps a Compact error that came after the new snapshot was in
+// place: the store continues from it and has lost nothing, but files it
+// replaced (an erased value among them, perhaps) may still be on disk. A
+// later Compact removes them.
+var ErrCleanup = errors.New("journal: compacted, but the replaced files were not all removed")
 
 // OpenDir opens (creating) the directory, hands the snapshot body to
 // restore (when there is a snapshot), then every complete journal record
@@ -36,14 +45,15 @@ func OpenDir(path, kind string, opts *Options, restore func(body []byte) error, 
 	if opts == nil {
 		opts = &Options{}
 	}
-	if err := os.MkdirAll(path, 0o755); err != nil {
-		return nil, rec, err
+	fsys := fsOf(opts)
+	if err := fsys.MkdirAll(path, 0o755); err != nil {
+		return nil, rec, fmt.Errorf("journal: %w", err)
 	}
-	lock, err := lockDir(filepath.Join(path, "lock"), opts.LockTimeout)
+	lock, err := fsys.Lock(filepath.Join(path, "lock"), opts.LockTimeout)
 	if err != nil {
 		return nil, rec, fmt.Errorf("journal: %s: %w", path, err)
 	}
-	d := &Dir{path: path, kind: kind, opts: *opts, lock: lock}
+	d := &Dir{path: path, kind: kind, opts: *opts, fs: fsys, lock: lock}
 	if rec, err = d.open(restore, replay); err != nil {
 		lock.Close()
 		return nil, rec, err
@@ -55,9 +65,9 @@ func OpenDir(path, kind string, opts *Options, restore func(body []byte) error, 
 // holds the lock.
 func (d *Dir) open(restore func(body []byte) error, replay func(Record) error) (DirRecovery, error) {
 	var rec DirRecovery
-	snap := filepath.Join(d.path, "snapshot.snap")
-	if _, err := os.Stat(snap); err == nil {
-		gen, body, err := ReadSnapshot(snap, d.kind)
+	snap := d.snapshotPath()
+	if _, err := d.fs.Stat(snap); err == nil {
+		gen, body, err := readSnapshot(d.fs, snap, d.kind)
 		if err != nil {
 			return rec, err
 		}
@@ -66,8 +76,8 @@ func (d *Dir) open(restore func(body []byte) error, replay func(Record) error) (
 		}
 		d.gen = gen
 		rec.Snapshot, rec.Generation = true, gen
-	} else if !os.IsNotExist(err) {
-		return rec, err
+	} else if !errors.Is(err, fs.ErrNotExist) {
+		return rec, fmt.Errorf("journal: %w", err)
 	}
 	log, r, err := Open(d.journalPath(d.gen), &d.opts, replay)
 	if err != nil {
@@ -76,6 +86,8 @@ func (d *Dir) open(restore func(body []byte) error, replay func(Record) error) (
 	d.log, rec.Recovery = log, r
 	return rec, nil
 }
+
+func (d *Dir) snapshotPath() string { return filepath.Join(d.path, "snapshot.snap") }
 
 func (d *Dir) journalPath(gen uint64) string {
 	return filepath.Join(d.path, "journal-"+strconv.FormatUint(gen, 10)+".log")
@@ -86,33 +98,77 @@ func (d *Dir) Append(typ byte, payload []byte) error { return d.log.Append(typ, 
 
 // Compact writes body as the next snapshot, starts an empty journal after
 // it and removes the older journals: the directory then holds only body.
+// It runs in named steps, each of which reports its error:
+//
+//  1. create journal G+1, empty (any leftover of an earlier failed
+//     compaction is garbage: no snapshot names it);
+//  2. write snapshot G+1 beside the old one and rename it into place;
+//     until the rename, a failure leaves snapshot G and journal G as they
+//     were, and the Dir goes on appending to journal G;
+//  3. switch appends to journal G+1 and close journal G;
+//  4. remove the journals before G+1.
+//
+// A failure after the rename is returned wrapped in ErrCleanup: the Dir
+// has already switched and lost nothing.
 func (d *Dir) Compact(body []byte) error {
 	next := d.gen + 1
-	// The new journal exists (empty) before the snapshot names it.
-	nl, _, err := Open(d.journalPath(next), &d.opts, nil)
+	nl, err := d.createJournal(next)
 	if err != nil {
 		return err
 	}
-	if err := WriteSnapshot(filepath.Join(d.path, "snapshot.snap"), d.kind, next, body); err != nil {
+	renamed, err := writeSnapshot(d.fs, d.snapshotPath(), d.kind, next, body)
+	if !renamed {
 		nl.Close()
-		os.Remove(d.journalPath(next))
+		d.fs.Remove(d.journalPath(next)) // best effort: step 1 truncates it next time
 		return err
 	}
 	old := d.log
 	d.log, d.gen = nl, next
-	old.Close()
-	entries, _ := os.ReadDir(d.path)
+	errs := []error{err, old.Close(), d.removeBefore(next)}
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("%w: %w", ErrCleanup, err)
+	}
+	return nil
+}
+
+// createJournal creates journal gen empty, truncating any leftover.
+func (d *Dir) createJournal(gen uint64) (*Log, error) {
+	nl, _, err := Open(d.journalPath(gen), &d.opts, nil)
+	if err != nil {
+		return nil, err
+	}
+	if nl.Size() > 0 {
+		if err := nl.f.Truncate(0); err != nil {
+			nl.Close()
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		if _, err := nl.f.Seek(0, io.SeekStart); err != nil {
+			nl.Close()
+			return nil, fmt.Errorf("journal: %w", err)
+		}
+		nl.size = 0
+	}
+	return nl, nil
+}
+
+// removeBefore removes the journals of generations before gen.
+func (d *Dir) removeBefore(gen uint64) error {
+	entries, err := d.fs.ReadDir(d.path)
+	if err != nil {
+		return err
+	}
+	var errs []error
 	for _, e := range entries {
 		name := e.Name()
 		if !strings.HasPrefix(name, "journal-") || !strings.HasSuffix(name, ".log") {
 			continue
 		}
-		gen, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, "journal-"), ".log"), 10, 64)
-		if err == nil && gen < next {
-			os.Remove(filepath.Join(d.path, name))
+		g, err := strconv.ParseUint(strings.TrimSuffix(strings.TrimPrefix(name, "journal-"), ".log"), 10, 64)
+		if err == nil && g < gen {
+			errs = append(errs, d.fs.Remove(filepath.Join(d.path, name)))
 		}
 	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Sync flushes the journal to disk.
@@ -124,7 +180,7 @@ func (d *Dir) Close() error {
 	err := d.log.Close()
 	if d.lock != nil {
 		if cerr := d.lock.Close(); err == nil && cerr != nil {
-			err = cerr
+			err = fmt.Errorf("journal: releasing the lock: %w", cerr)
 		}
 		d.lock = nil
 	}

@@ -21,9 +21,21 @@
 //
 // # Durability
 //
-// Sync says when appends reach the disk: SyncAlways fsyncs every append (no
-// acknowledged record is ever lost), SyncInterval at most once per interval
-// (a crash loses at most that much), SyncNever leaves it to the OS and Close.
+// Acknowledged means written: in every sync mode, Append writes the record
+// to the file (one write call) before it returns, so a process killed at
+// any moment loses nothing it acknowledged. The modes differ only in fsync,
+// which is about power loss and kernel crashes: SyncAlways fsyncs every
+// append, SyncInterval on a background timer (power loss costs at most the
+// interval), SyncNever only on Sync and Close.
+//
+// Every write error reaches the caller. An Append whose write or fsync
+// fails cuts its record off again and returns the error, so a record that
+// was refused never reappears on reopen; if even that fails, the log
+// refuses further appends. Snapshots, compactions and Close report every
+// step's error (write, fsync, close, rename, directory fsync, removal).
+// The file system is an interface (FS) so that tests can fail any single
+// operation through Faults; every store in the module is run through each
+// failure in turn.
 //
 // # Snapshots
 //

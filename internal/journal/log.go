@@ -165,7 +165,7 @@ func (r Recovery) String() string {
 // runs beside them under the log's own lock.
 type Log struct {
 	mu       sync.Mutex
-	f        *os.File
+	f        File
 	sync     Sync
 	interval time.Duration
 	lastSync time.Time
@@ -188,6 +188,9 @@ type Options struct {
 	// LockTimeout is how long OpenDir waits for a directory another store
 	// holds before it fails with ErrLocked; 0 fails at once.
 	LockTimeout time.Duration
+	// FS is the file system; nil means the operating system's. Tests put
+	// Faults here.
+	FS FS
 }
 
 // Open opens (or creates) the log at path, reads every complete record
@@ -197,47 +200,12 @@ func Open(path string, opts *Options, fn func(Record) error) (*Log, Recovery, er
 	if opts == nil {
 		opts = &Options{}
 	}
-	f, err := os.OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
+	f, err := fsOf(opts).OpenFile(path, os.O_RDWR|os.O_CREATE, 0o644)
 	if err != nil {
-		return nil, Recovery{}, err
+		return nil, Recovery{}, fmt.Errorf("journal: %w", err)
 	}
-	st, err := f.Stat()
+	rec, err := replayFile(f, path, fn)
 	if err != nil {
-		f.Close()
-		return nil, Recovery{}, err
-	}
-	rd := NewReader(f)
-	var rec Recovery
-	for rd.Next() {
-		if fn != nil {
-			if err := fn(rd.Record()); err != nil {
-				f.Close()
-				return nil, rec, fmt.Errorf("journal: %s at offset %d: %w", path, rd.Record().Offset, err)
-			}
-		}
-		rec.Records++
-	}
-	if err := rd.Err(); err != nil {
-		f.Close()
-		return nil, rec, err
-	}
-	rec.Good = rd.Offset()
-	rec.DroppedBytes = st.Size() - rec.Good
-	if rec.DroppedBytes > 0 {
-		rec.Reason = rd.Stop()
-		if rec.Reason == "" {
-			rec.Reason = "trailing bytes"
-		}
-		if err := f.Truncate(rec.Good); err != nil {
-			f.Close()
-			return nil, rec, err
-		}
-		if err := f.Sync(); err != nil {
-			f.Close()
-			return nil, rec, err
-		}
-	}
-	if _, err := f.Seek(rec.Good, io.SeekStart); err != nil {
 		f.Close()
 		return nil, rec, err
 	}
@@ -254,6 +222,46 @@ func Open(path string, opts *Options, fn func(Record) error) (*Log, Recovery, er
 		go l.syncEvery()
 	}
 	return l, rec, nil
+}
+
+// replayFile replays f's complete records through fn, cuts a damaged tail
+// off, and leaves f positioned to append after the last good record.
+func replayFile(f File, path string, fn func(Record) error) (Recovery, error) {
+	var rec Recovery
+	st, err := f.Stat()
+	if err != nil {
+		return rec, fmt.Errorf("journal: %w", err)
+	}
+	rd := NewReader(f)
+	for rd.Next() {
+		if fn != nil {
+			if err := fn(rd.Record()); err != nil {
+				return rec, fmt.Errorf("journal: %s at offset %d: %w", path, rd.Record().Offset, err)
+			}
+		}
+		rec.Records++
+	}
+	if err := rd.Err(); err != nil {
+		return rec, fmt.Errorf("journal: reading %s: %w", path, err)
+	}
+	rec.Good = rd.Offset()
+	rec.DroppedBytes = st.Size() - rec.Good
+	if rec.DroppedBytes > 0 {
+		rec.Reason = rd.Stop()
+		if rec.Reason == "" {
+			rec.Reason = "trailing bytes"
+		}
+		if err := f.Truncate(rec.Good); err != nil {
+			return rec, fmt.Errorf("journal: cutting the damaged tail of %s: %w", path, err)
+		}
+		if err := f.Sync(); err != nil {
+			return rec, fmt.Errorf("journal: %w", err)
+		}
+	}
+	if _, err := f.Seek(rec.Good, io.SeekStart); err != nil {
+		return rec, fmt.Errorf("journal: %w", err)
+	}
+	return rec, nil
 }
 
 // syncEvery fsyncs the log on a timer while it is dirty, so power loss
@@ -301,20 +309,22 @@ func (l *Log) Append(typ byte, payload []byte) error {
 		l.undo()
 		return fmt.Errorf("journal: append: %w", err)
 	}
-	l.size += int64(len(l.buf))
 	l.dirty = true
-	switch l.sync {
-	case SyncAlways:
-		return l.fsync()
-	case SyncInterval:
-		if l.now().Sub(l.lastSync) >= l.interval {
-			return l.fsync()
+	if l.sync == SyncAlways || l.sync == SyncInterval && l.now().Sub(l.lastSync) >= l.interval {
+		if err := l.fsync(); err != nil {
+			// The caller is told the record failed, so it must not
+			// reappear on reopen: cut it off again. The records
+			// before it stay dirty, for the next fsync to retry.
+			l.undo()
+			return err
 		}
 	}
+	l.size += int64(len(l.buf))
 	return nil
 }
 
-// undo cuts a partly written record off the end of the file.
+// undo cuts a partly or wholly written record off the end of the file;
+// the log's size is still the length before it.
 func (l *Log) undo() {
 	if err := l.f.Truncate(l.size); err != nil {
 		l.broken = fmt.Errorf("journal: a failed append could not be undone: %w", err)

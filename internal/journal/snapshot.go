@@ -22,9 +22,35 @@ var ErrBadSnapshot = errors.New("journal: bad snapshot")
 // WriteSnapshot writes body as the snapshot at path, atomically: a reader
 // sees the old file or the new one, never a part.
 func WriteSnapshot(path, kind string, gen uint64, body []byte) error {
+	_, err := writeSnapshot(osFS{}, path, kind, gen, body)
+	return err
+}
+
+// writeSnapshot writes the snapshot through fsys in named steps: write the
+// temporary file, fsync and close it, rename it over path, fsync the
+// directory. renamed reports whether the rename happened: from then on the
+// new snapshot is the one a reopen reads, even when the directory's fsync
+// then fails, and the caller must continue from it.
+func writeSnapshot(fsys FS, path, kind string, gen uint64, body []byte) (renamed bool, err error) {
 	if len(kind) > 255 {
-		return fmt.Errorf("journal: snapshot kind too long")
+		return false, fmt.Errorf("journal: snapshot kind too long")
 	}
+	tmp := path + ".tmp"
+	if err := writeTemp(fsys, tmp, snapshotHeader(kind, gen, body), body); err != nil {
+		fsys.Remove(tmp) // best effort: a stale .tmp is overwritten next time
+		return false, fmt.Errorf("journal: writing snapshot %s: %w", path, err)
+	}
+	if err := fsys.Rename(tmp, path); err != nil {
+		fsys.Remove(tmp)
+		return false, fmt.Errorf("journal: %w", err)
+	}
+	if err := syncDir(fsys, filepath.Dir(path)); err != nil {
+		return true, fmt.Errorf("journal: syncing %s: %w", filepath.Dir(path), err)
+	}
+	return true, nil
+}
+
+func snapshotHeader(kind string, gen uint64, body []byte) []byte {
 	h := make([]byte, 0, 64)
 	h = append(h, snapMagic[:]...)
 	h = binary.LittleEndian.AppendUint16(h, SnapshotVersion)
@@ -33,16 +59,18 @@ func WriteSnapshot(path, kind string, gen uint64, body []byte) error {
 	h = binary.LittleEndian.AppendUint64(h, gen)
 	h = binary.LittleEndian.AppendUint64(h, uint64(len(body)))
 	h = binary.LittleEndian.AppendUint32(h, crc32.Checksum(body, castagnoli))
-	h = binary.LittleEndian.AppendUint32(h, crc32.Checksum(h, castagnoli)) // the header's own checksum
-	tmp := path + ".tmp"
-	f, err := os.Create(tmp)
+	return binary.LittleEndian.AppendUint32(h, crc32.Checksum(h, castagnoli)) // the header's own checksum
+}
+
+// writeTemp writes header and body to a new file at name, fsyncs and
+// closes it; every step's error is returned, or a full disk leaves a
+// truncated snapshot the caller believes and compacts its journal against.
+func writeTemp(fsys FS, name string, header, body []byte) error {
+	f, err := fsys.OpenFile(name, os.O_RDWR|os.O_CREATE|os.O_TRUNC, 0o644)
 	if err != nil {
 		return err
 	}
-	// err is assigned, never redeclared: a failed write must reach the
-	// caller, or a full disk leaves a truncated snapshot that the caller
-	// believes and compacts its journal against.
-	if _, err = f.Write(h); err == nil {
+	if _, err = f.Write(header); err == nil {
 		_, err = f.Write(body)
 	}
 	if err == nil {
@@ -51,24 +79,18 @@ func WriteSnapshot(path, kind string, gen uint64, body []byte) error {
 	if cerr := f.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		os.Remove(tmp)
-		return fmt.Errorf("journal: writing snapshot %s: %w", path, err)
-	}
-	if err := os.Rename(tmp, path); err != nil {
-		return fmt.Errorf("journal: %w", err)
-	}
-	if err := syncDir(filepath.Dir(path)); err != nil {
-		return fmt.Errorf("journal: syncing %s: %w", filepath.Dir(path), err)
-	}
-	return nil
+	return err
 }
 
 // ReadSnapshot reads and checks the snapshot at path.
 func ReadSnapshot(path, kind string) (gen uint64, body []byte, err error) {
-	b, err := os.ReadFile(path)
+	return readSnapshot(osFS{}, path, kind)
+}
+
+func readSnapshot(fsys FS, path, kind string) (gen uint64, body []byte, err error) {
+	b, err := readFile(fsys, path)
 	if err != nil {
-		return 0, nil, err
+		return 0, nil, fmt.Errorf("journal: %w", err)
 	}
 	return DecodeSnapshot(b, kind)
 }
@@ -107,13 +129,4 @@ func DecodeSnapshot(b []byte, kind string) (gen uint64, body []byte, err error) 
 		return bad("body checksum mismatch")
 	}
 	return gen, body, nil
-}
-
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	defer d.Close()
-	return d.Sync()
 }

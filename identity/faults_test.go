@@ -1,0 +1,74 @@
+package identity
+
+import (
+	"errors"
+	"fmt"
+	"maps"
+	"testing"
+
+	"github.com/throughline/throughline/internal/journal"
+)
+
+// TestEveryFault opens a graph on a file system that fails one operation
+// (each kind, each N in turn), observes, snapshots, forgets and retracts,
+// and closes; then reopens the directory without faults. Each run checks
+// that the call the fault fired in returned an error, and that the
+// reopened graph answers exactly as a graph made by New and fed only the
+// calls that returned nil.
+func TestEveryFault(t *testing.T) {
+	for _, mode := range []SyncMode{SyncAlways, SyncNever} {
+		runs := 0
+		journal.EachFault(func(f *journal.Faults) { runs++; graphFaultRun(t, mode, f) })
+		t.Logf("sync mode %d: %d runs, each failing one operation", mode, runs)
+	}
+}
+
+func graphFaultRun(t *testing.T, mode SyncMode, f *journal.Faults) {
+	t.Helper()
+	dir := t.TempDir()
+	check := func(what string, err error) bool {
+		t.Helper()
+		if f.Swallowed(err) {
+			t.Fatalf("mode %d: %s failed in %s, which returned nil", mode, f.Fired(), what)
+		}
+		return err == nil
+	}
+	want := mustGraph(t, nil)
+	g, err := Open(dir, &Options{Sync: mode, fs: f})
+	if check("Open", err) {
+		for i := range 10 {
+			o := at(i, "web_form", fmt.Sprintf("cookie:c%d", i), fmt.Sprintf("email:p%d@mail.ru", i/2))
+			ch, err := g.Observe(o)
+			if check("Observe", err) {
+				mustObserve(t, want, o)
+			}
+			switch i {
+			case 3:
+				check("Snapshot", g.Snapshot())
+			case 5:
+				if _, err := g.Forget(Email, "p1@mail.ru", false); check("Forget", err) || errors.Is(err, ErrNotCompacted) {
+					if _, err := want.Forget(Email, "p1@mail.ru", false); err != nil {
+						t.Fatal(err)
+					}
+				}
+			case 7:
+				if err == nil {
+					if _, err := g.Retract(ch.Observation, false); check("Retract", err) {
+						if _, err := want.Retract(ch.Observation, false); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+			}
+		}
+		check("Close", g.Close())
+	}
+	g, err = Open(dir, nil)
+	if err != nil {
+		t.Fatalf("mode %d, after %s: reopening: %v", mode, f.Fired(), err)
+	}
+	defer g.Close()
+	if got, w := snapshotProfiles(g), snapshotProfiles(want); !maps.Equal(got, w) {
+		t.Fatalf("mode %d, after %s: reopened graph %v, want %v", mode, f.Fired(), got, w)
+	}
+}

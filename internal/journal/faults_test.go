@@ -1,0 +1,102 @@
+package journal
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// TestEveryFault runs a Dir through open, appends, compactions, a sync and
+// close, failing each file-system operation of each kind in turn, in both
+// sync modes, and checks after each run:
+//   - the call the fault fired in returned an error (no failure reported
+//     as success);
+//   - the directory reopens (with no faults), and holds exactly the
+//     records whose Append returned nil, in order, none doubled;
+//   - after a failed Append or Compact, the Dir keeps working.
+func TestEveryFault(t *testing.T) {
+	for _, mode := range []Sync{SyncAlways, SyncNever} {
+		runs := 0
+		EachFault(func(f *Faults) {
+			runs++
+			dirFaultRun(t, mode, f)
+		})
+		t.Logf("sync mode %d: %d runs", mode, runs)
+	}
+}
+
+func dirFaultRun(t *testing.T, mode Sync, f *Faults) {
+	t.Helper()
+	dir := t.TempDir()
+	fail := func(what string, err error) {
+		t.Helper()
+		if f.Swallowed(err) {
+			t.Fatalf("mode %d, %s failed in %s and %s returned nil", mode, f.Fired(), what, what)
+		}
+	}
+	restoreInto := func(acked *[]string) func([]byte) error {
+		return func(body []byte) error {
+			if len(body) > 0 {
+				*acked = strings.Split(string(body), ",")
+			}
+			return nil
+		}
+	}
+	var acked []string
+	d, _, err := OpenDir(dir, "test", &Options{Sync: mode, FS: f}, restoreInto(new([]string)), nil)
+	fail("OpenDir", err)
+	if err == nil {
+		for i := range 12 {
+			p := fmt.Sprintf("r%d", i)
+			err := d.Append(1, []byte(p))
+			fail("Append", err)
+			if err == nil {
+				acked = append(acked, p)
+			}
+			switch i {
+			case 4, 8:
+				err := d.Compact([]byte(strings.Join(acked, ",")))
+				fail("Compact", err)
+			case 6:
+				fail("Sync", d.Sync())
+			}
+		}
+		fail("Close", d.Close())
+	}
+	var got []string
+	d, _, err = OpenDir(dir, "test", nil, restoreInto(&got), func(r Record) error {
+		got = append(got, string(r.Payload))
+		return nil
+	})
+	if err != nil {
+		t.Fatalf("mode %d, after %s: reopening: %v", mode, f.Fired(), err)
+	}
+	defer d.Close()
+	if !slices.Equal(got, acked) {
+		t.Fatalf("mode %d, after %s: reopened with %v, acknowledged %v", mode, f.Fired(), got, acked)
+	}
+	if f.N > 0 && f.Fired() == "" {
+		t.Fatalf("mode %d: %v #%d never ran", mode, f.Op, f.N)
+	}
+}
+
+// TestFaultsSwallowed checks the checker: a fault that fired in a call
+// that returned nil is reported, once.
+func TestFaultsSwallowed(t *testing.T) {
+	f := &Faults{Op: OpRemove, N: 1}
+	if f.Swallowed(nil) {
+		t.Fatal("nothing fired yet")
+	}
+	err := f.Remove(t.TempDir() + "/x")
+	if !errors.Is(err, ErrInjected) {
+		t.Fatalf("Remove: %v", err)
+	}
+	if !f.Swallowed(nil) || f.Swallowed(nil) {
+		t.Fatal("a swallowed fault is reported once")
+	}
+	if f.Count(OpRemove) != 1 || f.Fired() == "" {
+		t.Fatalf("count %d fired %q", f.Count(OpRemove), f.Fired())
+	}
+}

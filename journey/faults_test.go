@@ -1,0 +1,72 @@
+package journey
+
+import (
+	"fmt"
+	"reflect"
+	"testing"
+
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/journal"
+)
+
+// TestEveryFault opens a store on a file system that fails one operation
+// (each kind, each N in turn), adds events (one of them twice), snapshots,
+// syncs and closes; then reopens the directory without faults. Each run
+// checks that the call the fault fired in returned an error, and that the
+// reopened store holds exactly the events whose Add returned nil, in order,
+// none doubled.
+func TestEveryFault(t *testing.T) {
+	g := graphWith(t,
+		identity.Observation{Source: "web_form", IDs: ids("cookie", "c1", "email", "anna@mail.ru")},
+		identity.Observation{Source: "web_form", IDs: ids("cookie", "c2", "email", "oleg@mail.ru")})
+	for _, mode := range []identity.SyncMode{identity.SyncAlways, identity.SyncNever} {
+		runs := 0
+		journal.EachFault(func(f *journal.Faults) { runs++; storeFaultRun(t, g, mode, f) })
+		t.Logf("sync mode %d: %d runs, each failing one operation", mode, runs)
+	}
+}
+
+func storeFaultRun(t *testing.T, g *identity.Graph, mode identity.SyncMode, f *journal.Faults) {
+	t.Helper()
+	dir := t.TempDir()
+	check := func(what string, err error) bool {
+		t.Helper()
+		if f.Swallowed(err) {
+			t.Fatalf("mode %d: %s failed in %s, which returned nil", mode, f.Fired(), what)
+		}
+		return err == nil
+	}
+	want := NewStore(g, nil)
+	s, err := Open(dir, g, &Options{Sync: mode, fs: f})
+	if check("Open", err) {
+		for i := range 10 {
+			e := ev(fmt.Sprint(i%9), day(float64(9-i)), []string{PageView, Lead}[i%2], Touch{Channel: "search"}, "cookie", []string{"c1", "c2"}[i%2])
+			if _, err := s.Add(e); check("Add", err) {
+				if _, err := want.Add(e); err != nil {
+					t.Fatal(err)
+				}
+			}
+			switch i {
+			case 4:
+				check("Snapshot", s.Snapshot())
+			case 6:
+				check("Sync", s.Sync())
+			}
+		}
+		check("Close", s.Close())
+	}
+	back, err := Open(dir, g, nil)
+	if err != nil {
+		t.Fatalf("mode %d, after %s: reopening: %v", mode, f.Fired(), err)
+	}
+	defer back.Close()
+	for _, c := range []string{"c1", "c2"} {
+		p, _ := g.Resolve(identity.Cookie, c)
+		if got, w := back.Timeline(p), want.Timeline(p); !reflect.DeepEqual(got, w) {
+			t.Fatalf("mode %d, after %s: reopened timeline %v, want %v", mode, f.Fired(), got, w)
+		}
+	}
+	if back.Len() != want.Len() {
+		t.Fatalf("mode %d, after %s: %d events, want %d", mode, f.Fired(), back.Len(), want.Len())
+	}
+}
