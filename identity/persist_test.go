@@ -3,13 +3,10 @@ package identity
 import (
 	"bytes"
 	"errors"
-	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 )
 
 func openGraph(t *testing.T, dir string) *Graph {
@@ -187,49 +184,6 @@ func TestCorruptSnapshot(t *testing.T) {
 
 // TestKilledProcess kills a child that observes into an opened graph with
 // SyncAlways; the graph reopens to a prefix of its observations.
-func TestKilledProcess(t *testing.T) {
-	if dir := os.Getenv("IDENTITY_CHILD"); dir != "" {
-		g, err := Open(dir, &Options{Sync: SyncAlways})
-		if err != nil {
-			os.Exit(3)
-		}
-		for i := 0; ; i++ {
-			g.Observe(at(i%300, "web_form", fmt.Sprintf("cookie:c%d", i), fmt.Sprintf("email:p%d@mail.ru", i/3)))
-		}
-	}
-	if testing.Short() {
-		t.Skip("spawns a process")
-	}
-	dir := t.TempDir()
-	cmd := exec.Command(os.Args[0], "-test.run=^TestKilledProcess$")
-	cmd.Env = append(os.Environ(), "IDENTITY_CHILD="+dir)
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	time.Sleep(400 * time.Millisecond)
-	cmd.Process.Kill()
-	cmd.Wait()
-	g, err := Open(dir, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer g.Close()
-	n := g.Recovery().Records
-	if n == 0 {
-		t.Fatal("nothing recovered")
-	}
-	// Every recovered observation i joined cookie ci to person i/3.
-	for i := 0; i < n; i++ {
-		if !together(t, g, fmt.Sprintf("cookie:c%d", i), fmt.Sprintf("email:p%d@mail.ru", i/3)) {
-			t.Fatalf("observation %d lost or wrong", i)
-		}
-	}
-	if _, err := g.Resolve(Cookie, fmt.Sprintf("c%d", n)); !errors.Is(err, ErrNotFound) {
-		t.Fatal("an unrecovered observation is present")
-	}
-	t.Logf("%d observations recovered; %+v", n, g.Recovery())
-}
-
 func TestNotPersistent(t *testing.T) {
 	g := mustGraph(t, nil)
 	if err := g.Snapshot(); !errors.Is(err, ErrNotPersistent) {

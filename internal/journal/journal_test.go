@@ -5,12 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/throughline/throughline/internal/killtest"
 )
 
 func payload(i int) []byte {
@@ -206,52 +208,43 @@ func TestSyncInterval(t *testing.T) {
 	l.Close()
 }
 
-// TestKilledWriter kills a child process while it appends with SyncAlways:
-// the log then holds a prefix of its records, every one intact.
+// TestKilledWriter kills a child process with SIGKILL while it appends,
+// in each sync mode (internal/killtest): the log then holds every record
+// the child was told was appended, in order, each once.
 func TestKilledWriter(t *testing.T) {
-	if path := os.Getenv("JOURNAL_CHILD"); path != "" {
-		l, _, err := Open(path, &Options{Sync: SyncAlways}, nil)
+	if c, ok := killtest.AsChild(); ok {
+		l, rec, err := Open(filepath.Join(c.Dir, "j.log"), &Options{Sync: syncModes[c.Mode], Interval: 50 * time.Millisecond}, nil)
 		if err != nil {
-			os.Exit(3)
+			c.Fail(err)
 		}
-		for i := 0; ; i++ {
-			if err := l.Append(1, payload(i)); err != nil {
-				os.Exit(4)
-			}
-		}
+		c.Run(rec.Records, func(i int) error { return l.Append(1, []byte(strconv.Itoa(i))) }, nil)
 	}
 	if testing.Short() {
-		t.Skip("spawns a process")
+		t.Skip("spawns processes")
 	}
-	path := filepath.Join(t.TempDir(), "j.log")
-	for round := range 3 {
-		cmd := exec.Command(os.Args[0], "-test.run=^TestKilledWriter$")
-		cmd.Env = append(os.Environ(), "JOURNAL_CHILD="+path)
-		if err := cmd.Start(); err != nil {
+	for i, mode := range killtest.Modes {
+		dir := t.TempDir()
+		f, err := killtest.Campaign("journal", "TestKilledWriter", dir, mode, killtest.Rounds(3), uint64(i+1), func() ([]int, bool, error) {
+			recs, rec, l := readAll(t, filepath.Join(dir, "j.log"))
+			l.Close()
+			var seqs []int
+			for _, r := range recs {
+				n, err := strconv.Atoi(string(r.Payload))
+				if err != nil {
+					return nil, false, fmt.Errorf("record %q", r.Payload)
+				}
+				seqs = append(seqs, n)
+			}
+			return seqs, rec.DroppedBytes > 0, nil
+		})
+		if err != nil {
 			t.Fatal(err)
 		}
-		time.Sleep(time.Duration(150+100*round) * time.Millisecond)
-		cmd.Process.Kill()
-		cmd.Wait()
-		recs, rec, l := readAll(t, path)
-		l.Close()
-		if len(recs) == 0 {
-			t.Fatalf("round %d: nothing written (%+v)", round, rec)
-		}
-		// Each child starts at record 0 after the previous one's records.
-		i := 0
-		for _, r := range recs {
-			if !bytes.Equal(r.Payload, payload(i)) {
-				i = 0
-				if !bytes.Equal(r.Payload, payload(0)) {
-					t.Fatalf("round %d: record %q out of sequence", round, r.Payload)
-				}
-			}
-			i++
-		}
-		t.Logf("round %d: %d records, %s", round, len(recs), rec)
+		t.Log(f)
 	}
 }
+
+var syncModes = map[string]Sync{"always": SyncAlways, "interval": SyncInterval, "never": SyncNever}
 
 func TestSnapshot(t *testing.T) {
 	dir := t.TempDir()
