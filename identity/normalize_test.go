@@ -115,6 +115,13 @@ func TestNormalizePhone(t *testing.T) {
 		{"8 916 ABC 45 67", "", ErrMalformed},
 		{"+7 +916", "", ErrMalformed},
 		{"916+1234567", "", ErrMalformed},
+		// The right length, but not in the numbering plan of +7.
+		{"+7 000 000 00 00", "", ErrMalformed},
+		{"+7 123 456 78 90", "", ErrMalformed},
+		{"8 916 123 45 6", "", ErrMalformed},   // a digit short: 891… is no Russian range
+		{"+7 600 123 45 67", "", ErrMalformed}, // 6xx is unassigned
+		{"+7 495 123 45 67", "+74951234567", nil},
+		{"+7 7172 12 34 56", "+77172123456", nil}, // Astana, fixed
 	})
 }
 

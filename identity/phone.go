@@ -15,7 +15,10 @@ import (
 // are read as national numbers of the default region, with its national
 // prefix (8 in Russia) removed. Lengths are checked against libphonenumber's
 // possible lengths for the country calling code (tools/phonegen regenerates
-// them), so "+49 30 123" is refused while "+49 30 1234567" is kept. An
+// them), so "+49 30 123" is refused while "+49 30 1234567" is kept. Numbers
+// of +7 (Russia and Kazakhstan) are also checked against the numbering
+// plan: "+7 000 000 00 00" and "+7 123 456 78 90" have the right length
+// but no operator uses them, so they are refused. An
 // extension ("доб. 12", "ext. 5", "x 7", "#3") is cut off: it reaches a desk, not
 // a person.
 //
@@ -244,6 +247,9 @@ func (p PhoneNormalizer) normalize(raw string) (string, error) {
 	}
 	switch lengthVerdict(cc, len(nsn)) {
 	case lengthPossible:
+		if cc == "7" && planType(nsn) == 0 {
+			return "", parseErr(Phone, raw, ErrMalformed, "not in the numbering plan of +7")
+		}
 		return "+" + cc + nsn, nil
 	case lengthTooShort:
 		return "", parseErr(Phone, raw, ErrMalformed, "too short for +"+cc)
@@ -261,7 +267,10 @@ func (PhoneNormalizer) Junk(e164 string) (string, bool) {
 	var prefixes []string
 	switch cc {
 	case "7":
-		prefixes = []string{"800", "804"}
+		if planType(nsn) == phoneTollFree {
+			return "toll-free business line", true
+		}
+		return "", false
 	case "1":
 		prefixes = []string{"800", "833", "844", "855", "866", "877", "888"}
 	case "44":

@@ -53,6 +53,10 @@ var (
 	ErrTooFew     = errors.New("segment: audience below the platform's minimum size")
 	ErrNoConsent  = errors.New("segment: export needs a paid-media consent check")
 	ErrExportSpec = errors.New("segment: invalid export configuration")
+	// ErrBusinessLine marks a phone left out of an audience because it is
+	// a business's line (8-800 and other toll-free numbers): matching it
+	// targets the company, often the dealer itself, not a customer.
+	ErrBusinessLine = errors.New("segment: toll-free business line")
 )
 
 // Contact is what a host knows of one profile for an audience file: the
@@ -76,6 +80,9 @@ type ExportConfig struct {
 	// PhoneRegion is the region for phones written without a country code;
 	// "" means RU.
 	PhoneRegion string
+	// KeepBusinessLines keeps toll-free numbers (8-800, 0800, 1-800...),
+	// which are left out by default with ErrBusinessLine.
+	KeepBusinessLines bool
 }
 
 // Dropped is a value left out of the file, with the reason.
@@ -168,7 +175,13 @@ func BuildAudience(cfg ExportConfig, contacts []Contact) (Audience, ExportReport
 			return ExportEmail(cfg.Platform, raw)
 		}, &rep)
 		phones := hashAll(cfg, c.Profile, c.Phones, func(raw string) (string, error) {
-			return ExportPhone(cfg.Platform, raw, cfg.PhoneRegion)
+			v, err := ExportPhone(cfg.Platform, raw, cfg.PhoneRegion)
+			if err == nil && !cfg.KeepBusinessLines {
+				if _, junk := (identity.PhoneNormalizer{}).Junk("+" + strings.TrimPrefix(v, "+")); junk {
+					return "", ErrBusinessLine
+				}
+			}
+			return v, err
 		}, &rep)
 		n := max(len(emails), len(phones))
 		if n == 0 {
@@ -276,16 +289,36 @@ func ExportEmail(p Platform, raw string) (string, error) {
 
 // ExportPhone returns the string the platform hashes for a phone: E.164
 // with "+" for Google, digits with the country code and no "+" for Meta and
-// Yandex.
+// Yandex. A number the region cannot read that starts with 00, the
+// international prefix most of the world dials, is read as international
+// ("0079161234567" is +7 916 123-45-67), as Meta reads it: it strips
+// leading zeros before matching.
 func ExportPhone(p Platform, raw, region string) (string, error) {
-	v, err := identity.PhoneNormalizer{Region: region}.Normalize(raw)
+	norm := identity.PhoneNormalizer{Region: region}
+	v, err := norm.Normalize(raw)
 	if err != nil {
-		return "", err
+		rest, ok := afterDoubleZero(raw)
+		if !ok {
+			return "", err
+		}
+		if v, err = norm.Normalize("+" + rest); err != nil {
+			return "", err
+		}
 	}
 	if p == GoogleCustomerMatch {
 		return v, nil
 	}
 	return strings.TrimPrefix(v, "+"), nil
+}
+
+// afterDoubleZero returns raw after its leading zeros when its first two
+// digits (before any other character but spaces and separators) are 00.
+func afterDoubleZero(raw string) (string, bool) {
+	s := strings.TrimLeft(raw, " \t-.()")
+	if !strings.HasPrefix(s, "00") {
+		return "", false
+	}
+	return strings.TrimLeft(s, "0"), true
 }
 
 // hashAll returns the platform's hashes of raws, each put in the platform's

@@ -123,6 +123,28 @@ func TestWriteAudienceRules(t *testing.T) {
 	}
 }
 
+// TestBusinessLinesLeftOut: toll-free numbers (8-800 here) stay out of
+// audience files unless the host keeps them; the rest of the profile is
+// exported.
+func TestBusinessLinesLeftOut(t *testing.T) {
+	all := func(identity.ProfileID) bool { return true }
+	cs := []Contact{{Phones: []string{"8 800 555-35-35", "8 (916) 123-45-67"}}}
+	var buf bytes.Buffer
+	rep, err := WriteAudience(&buf, ExportConfig{Platform: MetaCustomAudiences, PaidMedia: all}, cs)
+	if err != nil || rep.Rows != 1 || len(rep.Dropped) != 1 || !errors.Is(rep.Dropped[0].Err, ErrBusinessLine) {
+		t.Fatalf("default: %+v %v", rep, err)
+	}
+	mobile, _ := ExportPhone(MetaCustomAudiences, "8 (916) 123-45-67", "")
+	if !strings.Contains(buf.String(), digest(SHA256, mobile)) {
+		t.Fatalf("the mobile number is missing: %q", buf.String())
+	}
+	buf.Reset()
+	rep, err = WriteAudience(&buf, ExportConfig{Platform: MetaCustomAudiences, PaidMedia: all, KeepBusinessLines: true}, cs)
+	if err != nil || rep.Rows != 2 || len(rep.Dropped) != 0 {
+		t.Fatalf("KeepBusinessLines: %+v %v", rep, err)
+	}
+}
+
 func TestExportForms(t *testing.T) {
 	for _, tc := range []struct {
 		p         Platform
@@ -148,6 +170,13 @@ func TestExportForms(t *testing.T) {
 		{YandexAudiences, "7 (999) 555-11-11", "", "79995551111"},
 		{YandexAudiences, "9995551111", "", "79995551111"},
 		{MetaCustomAudiences, "+49 30 901820", "DE", "4930901820"},
+		// 00 is read as the international prefix where the region's own
+		// reading fails, as Meta reads it.
+		{MetaCustomAudiences, "0079161234567", "", "79161234567"},
+		{MetaCustomAudiences, "00 7 916 123-45-67", "", "79161234567"},
+		{GoogleCustomerMatch, "0049 30 901820", "", "+4930901820"},
+		{YandexAudiences, "00079161234567", "", "79161234567"},
+		{MetaCustomAudiences, "030 901820", "DE", "4930901820"}, // a national 0 stays national
 	} {
 		if got, err := ExportPhone(tc.p, tc.raw, tc.reg); err != nil || got != tc.want {
 			t.Errorf("ExportPhone(%v, %q) = %q, %v; want %q", tc.p, tc.raw, got, err, tc.want)

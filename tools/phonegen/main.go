@@ -14,6 +14,7 @@ import (
 	"bytes"
 	"flag"
 	"fmt"
+	"go/format"
 	"log"
 	"math/rand/v2"
 	"os"
@@ -107,7 +108,138 @@ func writeMeta(path string) error {
 		fmt.Fprintf(&b, "\t%q: {%q, %q, %q},\n", r, strconv.Itoa(in.cc), np[0]+"|"+np[1], in.intl)
 	}
 	b.WriteString("}\n")
-	return os.WriteFile(path, b.Bytes(), 0o644)
+	writePlan7(&b)
+	src, err := format.Source(b.Bytes())
+	if err != nil {
+		return err
+	}
+	return os.WriteFile(path, src, 0o644)
+}
+
+// phoneTypes names libphonenumber's number types as identity's phoneType
+// constants (phone_plan.go).
+var phoneTypes = map[phonenumbers.PhoneNumberType]string{
+	phonenumbers.FIXED_LINE:           "phoneFixed",
+	phonenumbers.MOBILE:               "phoneMobile",
+	phonenumbers.FIXED_LINE_OR_MOBILE: "phoneFixedOrMobile",
+	phonenumbers.TOLL_FREE:            "phoneTollFree",
+	phonenumbers.PREMIUM_RATE:         "phonePremium",
+	phonenumbers.SHARED_COST:          "phoneSharedCost",
+	phonenumbers.VOIP:                 "phoneVoIP",
+	phonenumbers.PERSONAL_NUMBER:      "phonePersonal",
+	phonenumbers.PAGER:                "phonePager",
+	phonenumbers.UAN:                  "phoneUAN",
+	phonenumbers.VOICEMAIL:            "phoneVoicemail",
+}
+
+type numberRange struct {
+	lo, hi uint64 // national significant numbers [lo, hi)
+	typ    phonenumbers.PhoneNumberType
+}
+
+// writePlan7 writes the numbering plan of calling code 7 (Russia and
+// Kazakhstan) as ranges of national numbers of each possible length, with
+// libphonenumber's type for each. The ranges come from splitting the
+// number space by leading digits until every number under a prefix gets
+// the same answer: libphonenumber's patterns are leading digits followed
+// by \d{n}, so a prefix whose sampled completions all agree is uniform.
+// The vectors (phone_vectors.tsv) check the table against libphonenumber
+// on numbers drawn independently.
+func writePlan7(b *bytes.Buffer) {
+	rng := rand.New(rand.NewPCG(7, 7))
+	var ranges []numberRange
+	for _, length := range []int{10, 14} {
+		ranges = append(ranges, split7("", length, rng)...)
+	}
+	// Merge neighbours of one type.
+	var merged []numberRange
+	for _, r := range ranges {
+		if n := len(merged); n > 0 && merged[n-1].hi == r.lo && merged[n-1].typ == r.typ && digitsOf(merged[n-1].lo) == digitsOf(r.lo) {
+			merged[n-1].hi = r.hi
+			continue
+		}
+		merged = append(merged, r)
+	}
+	b.WriteString("\n// plan7 is the numbering plan of calling code 7 (Russia and Kazakhstan):\n// the national significant numbers libphonenumber deems valid, as sorted\n// ranges [lo, hi) of one length each, with their type. A number of +7 in\n// no range is not in use.\nvar plan7 = []numberRange{\n")
+	for _, r := range merged {
+		fmt.Fprintf(b, "\t{%d, %d, %s},\n", r.lo, r.hi, phoneTypes[r.typ])
+	}
+	b.WriteString("}\n")
+	fmt.Fprintf(os.Stderr, "plan7: %d ranges\n", len(merged))
+}
+
+// digitsOf is the number of decimal digits of n (its national length, as
+// ranges never start with a leading zero... except 0 itself).
+func digitsOf(n uint64) int { return len(strconv.FormatUint(n, 10)) }
+
+// split7 returns the valid ranges under prefix among numbers of length
+// digits.
+func split7(prefix string, length int, rng *rand.Rand) []numberRange {
+	typ, uniform := uniformType(prefix, length, rng)
+	if uniform || len(prefix) == length {
+		if typ == phonenumbers.UNKNOWN {
+			return nil
+		}
+		lo, _ := strconv.ParseUint(prefix+strings.Repeat("0", length-len(prefix)), 10, 64)
+		span := uint64(1)
+		for range length - len(prefix) {
+			span *= 10
+		}
+		return []numberRange{{lo, lo + span, typ}}
+	}
+	var out []numberRange
+	for d := '0'; d <= '9'; d++ {
+		if prefix == "" && d == '0' {
+			continue // a national number of +7 never starts with 0
+		}
+		out = append(out, split7(prefix+string(d), length, rng)...)
+	}
+	return out
+}
+
+// uniformType samples completions of prefix to length digits: the type
+// libphonenumber gives them, and whether they all got it.
+func uniformType(prefix string, length int, rng *rand.Rand) (phonenumbers.PhoneNumberType, bool) {
+	rest := length - len(prefix)
+	if rest == 0 {
+		return type7(prefix), true
+	}
+	var first phonenumbers.PhoneNumberType
+	for i := range 24 {
+		var c strings.Builder
+		for k := range rest {
+			switch i {
+			case 0:
+				c.WriteByte('0')
+			case 1:
+				c.WriteByte('9')
+			default:
+				_ = k
+				c.WriteByte(byte('0' + rng.IntN(10)))
+			}
+		}
+		t := type7(prefix + c.String())
+		if i == 0 {
+			first = t
+		} else if t != first {
+			return 0, false
+		}
+	}
+	// A prefix short enough that a pattern's fixed digits could still hide
+	// beyond it is split further even when the samples agree.
+	if len(prefix) < 3 {
+		return 0, false
+	}
+	return first, true
+}
+
+// type7 is libphonenumber's type of +7 nsn (UNKNOWN when it is not valid).
+func type7(nsn string) phonenumbers.PhoneNumberType {
+	n, err := phonenumbers.Parse("+7"+nsn, "ZZ")
+	if err != nil || !phonenumbers.IsValidNumber(n) {
+		return phonenumbers.UNKNOWN
+	}
+	return phonenumbers.GetNumberType(n)
 }
 
 func writeVectors(path string) error {
@@ -144,6 +276,29 @@ func writeVectors(path string) error {
 	for _, s := range junk(rng) {
 		add("RU", s)
 	}
+	// Numbers of +7 drawn from the whole space, most of them not in use:
+	// they check the numbering plan (plan7) independently of how it was
+	// built.
+	for i := 0; i < 3000; i++ {
+		d := []byte{byte('1' + rng.IntN(9))}
+		for len(d) < 10 {
+			d = append(d, byte('0'+rng.IntN(10)))
+		}
+		region := "RU"
+		if i%3 == 0 {
+			region = "KZ"
+		}
+		switch i % 4 {
+		case 0:
+			add(region, "+7"+string(d))
+		case 1:
+			add(region, "8"+string(d))
+		case 2:
+			add(region, "+7 ("+string(d[:3])+") "+string(d[3:6])+"-"+string(d[6:8])+"-"+string(d[8:]))
+		case 3:
+			add(region, string(d))
+		}
+	}
 	var b bytes.Buffer
 	b.WriteString("# region\tinput\tlibphonenumber E.164, or ! when it is not a possible number\n")
 	for _, r := range rows {
@@ -160,6 +315,10 @@ func answer(in, region string) string {
 		return "!"
 	}
 	if phonenumbers.IsPossibleNumberWithReason(n) != phonenumbers.IS_POSSIBLE {
+		return "!"
+	}
+	// Russia and Kazakhstan are checked against the numbering plan too.
+	if n.GetCountryCode() == 7 && !phonenumbers.IsValidNumber(n) {
 		return "!"
 	}
 	return phonenumbers.Format(n, phonenumbers.E164)
