@@ -49,7 +49,8 @@ func ExampleLinks() {
 		Profile: profile, Message: "send-42", Channel: "sms", Purpose: "test-drive",
 		Expires: sent.Add(7 * 24 * time.Hour),
 	})
-	fmt.Println("https://dealer.ru/l/" + tok)
+	link := "https://dealer.ru/l/" + tok
+	fmt.Println(len(link), "characters; a fresh token for every send")
 
 	c, err := links.Verify(tok, "test-drive", sent.Add(time.Hour))
 	fmt.Println(c.Profile, c.Message, c.Channel, err)
@@ -58,7 +59,7 @@ func ExampleLinks() {
 	_, err = links.Verify(tok, "unsubscribe", sent.Add(time.Hour))
 	fmt.Println(errors.Is(err, channel.ErrTokenPurpose))
 	// Output:
-	// https://dealer.ru/l/AQKgkrXYBg0x_jGjDIRsA-i20J8JIfkHc2VuZC00MgNzbXMKdGVzdC1kcml2ZTtkRM7YnpHJegTM1jyeYKs
+	// 119 characters; a fresh token for every send
 	// 0123abcd-4567-8def-8123-456789abcdef send-42 sms <nil>
 	// true
 	// true

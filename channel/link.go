@@ -3,15 +3,13 @@ package channel
 import (
 	"crypto/aes"
 	"crypto/cipher"
-	"crypto/hmac"
+	"crypto/hkdf"
+	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"hash"
-	"sync"
 	"time"
 
 	"github.com/throughline/throughline/identity"
@@ -32,8 +30,7 @@ var (
 )
 
 // LinkClaims are what a personal link vouches for. The token never carries
-// an email or phone; the profile ID is encrypted (see Links), the message
-// ID, channel, purpose and expiry are signed but readable.
+// an email or phone, and none of its claims is readable without the key.
 type LinkClaims struct {
 	Profile identity.ProfileID
 	Message string    // the send or message ID, at most 255 bytes
@@ -43,48 +40,81 @@ type LinkClaims struct {
 	KeyID   uint32    // the key that signed it (set by Sign)
 }
 
-// Links signs and verifies personal-link tokens with HMAC-SHA-256 under a
-// key ring. Rotation: add a new key and make it current; tokens signed with
-// older keys verify while their keys stay in the ring, and fail with
-// ErrTokenUnknownKey once removed.
+// Links signs and verifies personal-link tokens: authenticated encryption
+// of the claims under a key ring, built from standard parts.
 //
-// The profile ID inside a token is encrypted with AES-256 under a key
-// derived from the same secret, the MAC serving as the IV (the SIV
-// construction): profile IDs are pseudonyms, and a link forwarded, logged
-// by a proxy or pasted into a chat should not show whose it is.
+// # Construction (format 2)
 //
-// Tokens are stateless bearer credentials: the same token verifies any
-// number of times until it expires. A purpose that must be used once (a
-// payment confirmation) needs the host to remember spent (KeyID, Message,
-// Purpose) triples until expiry; the identity evidence of a click is
-// idempotent and needs nothing.
+//	key   = HKDF-SHA-256(secret, salt "", info "throughline/channel/link/v2 aes-256-gcm", 32 bytes)
+//	head  = 0x02 || uvarint(key ID)
+//	claims = uvarint(expiry, Unix seconds) || profile ID (16 bytes)
+//	         || len(message) || message || len(channel) || channel || len(purpose) || purpose
+//	token = base64url-unpadded(head || nonce (12 random bytes) || AES-256-GCM(key, nonce, claims, additional data head))
+//
+// One secret per key ID is all a host manages; HKDF gives the cipher a key
+// of its own, so the secret is never used directly. Tokens are random
+// (a fresh nonce each), so two sends of the same claims cannot be linked by
+// their tokens. channel/testdata/link_tokens_v2.tsv holds vectors, and a
+// test rebuilds them from crypto/hkdf and crypto/cipher alone.
+//
+// # Threat model
+//
+// An attacker may see any number of tokens (a forwarded SMS, a proxy's log,
+// a link pasted into a chat), alter them, replay them, and make up new ones.
+//   - Forging a token, or changing any claim of a real one, needs the
+//     secret: GCM's 128-bit tag fails with ErrTokenTampered.
+//   - A token shows nothing of its claims, the profile ID included (a
+//     pseudonym, but personal data), only the key ID and the length.
+//   - A token expires (Verify with the caller's clock, plus Leeway) and
+//     serves one purpose: an "unsubscribe" link cannot confirm a payment.
+//   - Not covered: a token is a bearer credential and verifies any number
+//     of times until it expires (a purpose that must be used once, such as
+//     a payment confirmation, needs the host to remember spent (KeyID,
+//     Message, Purpose) triples); the link itself is not revocable before
+//     expiry except by retiring its key; whoever holds the secret can read
+//     and mint tokens, so keep it as you keep database credentials.
+//   - Random 96-bit nonces stay safe for 2^32 tokens per key (NIST SP
+//     800-38D); rotate long before that (a group sending a million links a
+//     day rotates yearly with a wide margin).
+//
+// # Rotation
+//
+// Add the new key to every verifier's ring first, then make it Current
+// (tokens signed with any key in the ring verify, so the order across
+// replicas does not matter), and remove the old key once the longest-lived
+// token it signed has expired. A token whose key was removed fails with
+// ErrTokenUnknownKey.
+//
+// # Format 1
+//
+// Tokens of the first format (HMAC-SHA-256 under the raw secret, profile ID
+// under AES keyed by an HMAC of it) still verify until they expire, as long
+// as their key is in the ring; Sign writes only format 2.
 //
 // Links is safe for concurrent use.
 type Links struct {
 	current uint32
 	keys    map[uint32]*linkKey
 	leeway  time.Duration
+	nonce   func([]byte) // fills a nonce; crypto/rand but in tests
 }
 
-type macPool struct{ sync.Pool }
-
-// linkKey is one secret's derived state: the MAC and the cipher that hides
-// the profile ID.
+// linkKey is one secret's derived state: the format 2 AEAD and the format
+// 1 verifier.
 type linkKey struct {
-	mac   *macPool
-	block cipher.Block
+	aead cipher.AEAD
+	v1   *v1Key
 }
 
-// MinKeyLen is the shortest secret Links accepts: SHA-256's block of
-// entropy, so the MAC is as strong as the hash.
+// MinKeyLen is the shortest secret Links accepts: 256 bits.
 const MinKeyLen = 32
 
-// macLen is the MAC length kept in tokens: HMAC-SHA-256 truncated to 128
-// bits (RFC 2104 §5 allows truncation to half the output), which keeps SMS
-// links short while forging stays a 2^-128 guess per try.
-const macLen = 16
-
-const tokenVersion = 1
+const (
+	tokenVersion = 2
+	nonceLen     = 12 // GCM's standard nonce
+	tagLen       = 16
+	linkInfo     = "throughline/channel/link/v2 aes-256-gcm"
+)
 
 // LinkConfig configures NewLinks.
 type LinkConfig struct {
@@ -100,25 +130,35 @@ func NewLinks(cfg LinkConfig) (*Links, error) {
 	if _, ok := cfg.Keys[cfg.Current]; !ok {
 		return nil, fmt.Errorf("%w: current key %d not in the ring", ErrTokenClaims, cfg.Current)
 	}
-	l := &Links{current: cfg.Current, keys: map[uint32]*linkKey{}, leeway: cfg.Leeway}
+	l := &Links{current: cfg.Current, keys: map[uint32]*linkKey{}, leeway: cfg.Leeway, nonce: func(b []byte) { rand.Read(b) }}
 	for id, k := range cfg.Keys {
 		if len(k) < MinKeyLen {
 			return nil, fmt.Errorf("%w: key %d is %d bytes, want at least %d", ErrTokenClaims, id, len(k), MinKeyLen)
 		}
-		key := append([]byte(nil), k...)
-		p := &macPool{}
-		p.New = func() any { return hmac.New(sha256.New, key) }
-		// An independent AES-256 key for the profile, derived from the
-		// secret, so one secret per key ID is all a host manages.
-		kdf := hmac.New(sha256.New, key)
-		kdf.Write([]byte("throughline/channel/link/profile-encryption"))
-		block, err := aes.NewCipher(kdf.Sum(nil))
+		aead, err := linkAEAD(k)
 		if err != nil {
 			return nil, err
 		}
-		l.keys[id] = &linkKey{mac: p, block: block}
+		v1, err := newV1Key(k)
+		if err != nil {
+			return nil, err
+		}
+		l.keys[id] = &linkKey{aead: aead, v1: v1}
 	}
 	return l, nil
+}
+
+// linkAEAD derives the format 2 cipher from a secret.
+func linkAEAD(secret []byte) (cipher.AEAD, error) {
+	key, err := hkdf.Key(sha256.New, secret, nil, linkInfo, 32)
+	if err != nil {
+		return nil, err
+	}
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
 }
 
 // Sign returns the URL-safe token for c, signed with the current key.
@@ -139,50 +179,27 @@ func (l *Links) AppendToken(dst []byte, c LinkClaims) ([]byte, error) {
 	if exp <= 0 {
 		return dst, fmt.Errorf("%w: expiry %v before 1970", ErrTokenClaims, c.Expires)
 	}
-	var buf [3*256 + 64]byte
-	raw := buf[:0]
-	raw = append(raw, tokenVersion)
+	var buf [4*256 + 64]byte
+	raw := append(buf[:0], tokenVersion)
 	raw = binary.AppendUvarint(raw, uint64(l.current))
-	raw = binary.AppendUvarint(raw, uint64(exp))
-	pOff := len(raw)
+	head := len(raw)
+	raw = raw[:head+nonceLen]
+	l.nonce(raw[head:])
+	pt := binary.AppendUvarint(buf[512:512], uint64(exp))
 	pid, _ := c.Profile.MarshalBinary()
-	raw = append(raw, pid...)
+	pt = append(pt, pid...)
 	for _, s := range [...]string{c.Message, c.Channel, c.Purpose} {
-		raw = append(raw, byte(len(s)))
-		raw = append(raw, s...)
+		pt = append(pt, byte(len(s)))
+		pt = append(pt, s...)
 	}
-	k := l.keys[l.current]
-	body := len(raw)
-	raw = k.mac.sum(raw, raw)
-	k.crypt(raw[pOff:pOff+16], raw[body:])
+	raw = l.keys[l.current].aead.Seal(raw, raw[head:], pt, raw[:head])
 	return base64.RawURLEncoding.AppendEncode(dst, raw), nil
-}
-
-// crypt encrypts or decrypts the 16 profile bytes in place: the synthetic
-// IV construction (SIV), where the MAC of the plaintext is the counter
-// block, so equal claims give equal tokens and any change to the
-// ciphertext changes the decrypted profile and fails the MAC.
-func (k *linkKey) crypt(profile, mac []byte) {
-	var ks [aes.BlockSize]byte
-	k.block.Encrypt(ks[:], mac[:aes.BlockSize])
-	subtle.XORBytes(profile, profile, ks[:])
-}
-
-// sum appends the truncated MAC of msg to dst.
-func (p *macPool) sum(dst, msg []byte) []byte {
-	h := p.Get().(hash.Hash)
-	h.Reset()
-	h.Write(msg)
-	var full [sha256.Size]byte
-	s := h.Sum(full[:0])
-	p.Put(h)
-	return append(dst, s[:macLen]...)
 }
 
 // Verify checks token and returns its claims. It fails with
 // ErrTokenMalformed, ErrTokenUnknownKey, ErrTokenTampered, ErrTokenExpired
-// or ErrTokenPurpose (in that order of checking); the MAC is compared in
-// constant time, and no claim is trusted before it matches.
+// or ErrTokenPurpose (in that order of checking); no claim is read before
+// the tag (or a format 1 token's MAC, compared in constant time) matches.
 func (l *Links) Verify(token, purpose string, now time.Time) (LinkClaims, error) {
 	var buf [1024]byte
 	if base64.RawURLEncoding.DecodedLen(len(token)) > len(buf) {
@@ -192,23 +209,17 @@ func (l *Links) Verify(token, purpose string, now time.Time) (LinkClaims, error)
 	if err != nil {
 		return LinkClaims{}, fmt.Errorf("%w: %w", ErrTokenMalformed, err)
 	}
-	raw := buf[:n]
-	c, body, pOff, err := decodeClaims(raw)
+	var c LinkClaims
+	switch raw := buf[:n]; {
+	case n > 0 && raw[0] == tokenVersion:
+		c, err = l.open(raw)
+	case n > 0 && raw[0] == v1Version:
+		c, err = l.verifyV1(raw)
+	default:
+		err = fmt.Errorf("%w: unknown format", ErrTokenMalformed)
+	}
 	if err != nil {
 		return LinkClaims{}, err
-	}
-	k, ok := l.keys[c.KeyID]
-	if !ok {
-		return LinkClaims{}, fmt.Errorf("%w: key %d", ErrTokenUnknownKey, c.KeyID)
-	}
-	mac := raw[len(body):]
-	k.crypt(body[pOff:pOff+16], mac)
-	var macBuf [macLen]byte
-	if !hmac.Equal(k.mac.sum(macBuf[:0], body), mac) {
-		return LinkClaims{}, ErrTokenTampered
-	}
-	if err := c.Profile.UnmarshalBinary(body[pOff : pOff+16]); err != nil {
-		return LinkClaims{}, fmt.Errorf("%w: profile", ErrTokenMalformed)
 	}
 	if now.After(c.Expires.Add(l.leeway)) {
 		return LinkClaims{}, fmt.Errorf("%w at %s", ErrTokenExpired, c.Expires.Format(time.RFC3339))
@@ -219,49 +230,60 @@ func (l *Links) Verify(token, purpose string, now time.Time) (LinkClaims, error)
 	return c, nil
 }
 
-// decodeClaims parses the token body but the still encrypted profile at
-// body[pOff:pOff+16]; body is raw without the MAC.
-func decodeClaims(raw []byte) (c LinkClaims, body []byte, pOff int, err error) {
-	bad := func(why string) (LinkClaims, []byte, int, error) {
-		return LinkClaims{}, nil, 0, fmt.Errorf("%w: %s", ErrTokenMalformed, why)
-	}
-	if len(raw) < 1+1+1+16+3+macLen {
-		return bad("too short")
-	}
-	if raw[0] != tokenVersion {
-		return bad(fmt.Sprintf("version %d", raw[0]))
-	}
-	rest := raw[1 : len(raw)-macLen]
-	kid, k := binary.Uvarint(rest)
+// open authenticates and decrypts a format 2 token.
+func (l *Links) open(raw []byte) (LinkClaims, error) {
+	kid, k := binary.Uvarint(raw[1:])
 	if k <= 0 || kid > 1<<32-1 {
-		return bad("key ID")
+		return LinkClaims{}, fmt.Errorf("%w: key ID", ErrTokenMalformed)
 	}
-	rest = rest[k:]
-	exp, k := binary.Uvarint(rest)
+	head := 1 + k
+	if len(raw) < head+nonceLen+tagLen {
+		return LinkClaims{}, fmt.Errorf("%w: too short", ErrTokenMalformed)
+	}
+	key, ok := l.keys[uint32(kid)]
+	if !ok {
+		return LinkClaims{}, fmt.Errorf("%w: key %d", ErrTokenUnknownKey, kid)
+	}
+	ct := raw[head+nonceLen:]
+	pt, err := key.aead.Open(ct[:0], raw[head:head+nonceLen], ct, raw[:head]) // in place
+	if err != nil {
+		return LinkClaims{}, ErrTokenTampered
+	}
+	c, err := decodeClaims(pt)
+	c.KeyID = uint32(kid)
+	return c, err
+}
+
+// decodeClaims parses authenticated claims: expiry, profile, message,
+// channel, purpose.
+func decodeClaims(b []byte) (LinkClaims, error) {
+	var c LinkClaims
+	bad := func(why string) (LinkClaims, error) {
+		return LinkClaims{}, fmt.Errorf("%w: %s", ErrTokenMalformed, why)
+	}
+	exp, k := binary.Uvarint(b)
 	if k <= 0 || exp == 0 || exp > 1<<40 {
 		return bad("expiry")
 	}
-	rest = rest[k:]
-	if len(rest) < 16 {
+	b = b[k:]
+	if len(b) < 16 || c.Profile.UnmarshalBinary(b[:16]) != nil {
 		return bad("profile")
 	}
-	pOff = len(raw) - macLen - len(rest)
-	rest = rest[16:]
+	b = b[16:]
 	var s [3]string
 	for i := range s {
-		if len(rest) < 1 || len(rest) < 1+int(rest[0]) {
+		if len(b) < 1 || len(b) < 1+int(b[0]) {
 			return bad("truncated field")
 		}
-		s[i] = string(rest[1 : 1+int(rest[0])])
-		rest = rest[1+int(rest[0]):]
+		s[i] = string(b[1 : 1+int(b[0])])
+		b = b[1+int(b[0]):]
 	}
-	if len(rest) != 0 {
+	if len(b) != 0 {
 		return bad("trailing bytes")
 	}
-	c.KeyID = uint32(kid)
 	c.Expires = time.Unix(int64(exp), 0).UTC()
 	c.Message, c.Channel, c.Purpose = s[0], s[1], s[2]
-	return c, raw[:len(raw)-macLen], pOff, nil
+	return c, nil
 }
 
 // ClickObservation turns a verified click into identity evidence: the

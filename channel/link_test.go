@@ -48,7 +48,7 @@ func TestLinkRoundTrip(t *testing.T) {
 	if strings.ContainsAny(tok, "+/=?&#%") {
 		t.Errorf("token %q is not URL-safe", tok)
 	}
-	if len(tok) > 100 {
+	if len(tok) > 112 {
 		t.Errorf("token is %d chars, want a compact SMS link", len(tok))
 	}
 	got, err := l.Verify(tok, "view", t0)
@@ -72,9 +72,14 @@ func TestLinkRoundTrip(t *testing.T) {
 	if got, err := l.Verify(otok, "view", t0); err != nil || got.Profile != other.Profile {
 		t.Errorf("second profile: %v, %v", got.Profile, err)
 	}
-	// Determinism: same claims, same key, same token.
-	if tok2, _ := l.Sign(c); tok2 != tok {
-		t.Errorf("Sign not deterministic")
+	// A fresh nonce each time: two sends of the same claims cannot be
+	// linked by their tokens, and both verify.
+	tok2, _ := l.Sign(c)
+	if tok2 == tok {
+		t.Errorf("Sign repeated a token")
+	}
+	if got, err := l.Verify(tok2, "view", t0); err != nil || got != c {
+		t.Errorf("second token: %+v, %v", got, err)
 	}
 	// Empty message and channel are allowed; sub-second expiry truncates.
 	c2 := LinkClaims{Profile: c.Profile, Purpose: "unsubscribe", Expires: t0.Add(time.Hour + 300*time.Millisecond)}
@@ -106,7 +111,9 @@ func TestLinkRejections(t *testing.T) {
 		{"not base64", "!!!", "view", t0, ErrTokenMalformed},
 		{"padding", tok + "=", "view", t0, ErrTokenMalformed},
 		{"empty", "", "view", t0, ErrTokenMalformed},
-		{"truncated", tok[:len(tok)-5], "view", t0, ErrTokenMalformed},
+		{"truncated into the header", tok[:12], "view", t0, ErrTokenMalformed},
+		{"truncated", tok[:len(tok)-5], "view", t0, ErrTokenTampered}, // the tag no longer matches
+		{"format 3", "Aw" + tok[2:], "view", t0, ErrTokenMalformed},
 		{"version", flip(0), "view", t0, ErrTokenMalformed},
 		{"huge", strings.Repeat("A", 5000), "view", t0, ErrTokenMalformed},
 		{"profile byte flipped", flip(10), "view", t0, ErrTokenTampered},
@@ -274,6 +281,7 @@ func FuzzVerify(f *testing.F) {
 	f.Add(tok[:20])
 	f.Add("")
 	f.Add("AQ")
+	f.Add("AQGAse-GB3CIa0TSMZZZTuq3SxcuSeoHc2VuZC00MgNzbXMEdmlld3s1G_5WwYHXBgkW") // format 1, key1
 	l300 := mustLinks(f, LinkConfig{Keys: map[uint32][]byte{300: key2}, Current: 300})
 	tok300, _ := l300.Sign(testClaims(f))
 	f.Add(tok300)
@@ -286,13 +294,18 @@ func FuzzVerify(f *testing.F) {
 			}
 			return
 		}
+		// Only a real token verifies: its claims sign again and verify
+		// to themselves.
 		signer := l
 		if c.KeyID == 300 {
 			signer = l300
 		}
 		again, err := signer.Sign(c)
-		if err != nil || again != tok {
-			t.Fatalf("verified %q but re-signs to %q (%v)", tok, again, err)
+		if err != nil {
+			t.Fatalf("verified %q but its claims do not sign: %v", tok, err)
+		}
+		if back, err := l.Verify(again, "view", t0); err != nil || back != c {
+			t.Fatalf("verified %q to %+v, re-signed to %+v (%v)", tok, c, back, err)
 		}
 	})
 }
