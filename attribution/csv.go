@@ -15,6 +15,8 @@ import (
 	"strings"
 	"time"
 	"unsafe"
+
+	"github.com/throughline/throughline/internal/printable"
 )
 
 // ErrBadInput is wrapped by every error reading paths.
@@ -44,14 +46,18 @@ func (e *RowError) Unwrap() []error {
 // header, no path column, an I/O error).
 func ReadCSV(r io.Reader) (d *Dataset, bad []error, err error) {
 	br := bufio.NewReaderSize(r, 1<<20)
-	header, err := br.ReadString('\n')
-	if err != nil && (err != io.EOF || header == "") {
-		if err == io.EOF {
-			return nil, nil, fmt.Errorf("%w: empty input", ErrBadInput)
-		}
+	// The header fits the reader's buffer: a longer first line is no
+	// header, and is neither read whole nor copied into the error.
+	hb, err := br.ReadSlice('\n')
+	switch {
+	case err == bufio.ErrBufferFull:
+		return nil, nil, fmt.Errorf("%w: line 1: a header over 1 MiB (starts %s)", ErrBadInput, printable.Quote(string(hb), 80))
+	case err == io.EOF && len(hb) == 0:
+		return nil, nil, fmt.Errorf("%w: empty input", ErrBadInput)
+	case err != nil && err != io.EOF:
 		return nil, nil, err
 	}
-	header = strings.TrimRight(strings.TrimPrefix(header, "\ufeff"), "\r\n")
+	header := strings.TrimRight(strings.TrimPrefix(string(hb), "\ufeff"), "\r\n")
 	sep := byte(',')
 	if strings.Count(header, ";") > strings.Count(header, ",") {
 		sep = ';'
@@ -65,12 +71,12 @@ func ReadCSV(r io.Reader) (d *Dataset, bad []error, err error) {
 			continue
 		}
 		if ix[j] >= 0 {
-			return nil, nil, fmt.Errorf("%w: line 1: column %q twice", ErrBadInput, c)
+			return nil, nil, fmt.Errorf("%w: line 1: column %s twice", ErrBadInput, printable.Quote(c, 80))
 		}
 		ix[j] = i
 	}
 	if ix[0] < 0 || ix[1] < 0 {
-		return nil, nil, fmt.Errorf("%w: line 1: the header needs path and total_conversions columns (got %q)", ErrBadInput, header)
+		return nil, nil, fmt.Errorf("%w: line 1: the header needs path and total_conversions columns (got %s)", ErrBadInput, printable.Quote(header, 80))
 	}
 	d = newDataset()
 	d.reserve(inputSize(r))
@@ -140,7 +146,7 @@ func (d *Dataset) addRow(f [][]byte, ix [4]int, ncols int) error {
 		}
 		v, ok := parseCount(bytes.TrimSpace(f[i]))
 		if !ok {
-			return fmt.Errorf("%s %q: want a number that is not negative", [4]string{"", "total_conversions", "total_conversion_value", "total_null"}[j], f[i])
+			return fmt.Errorf("%s %s: want a number that is not negative", [4]string{"", "total_conversions", "total_conversion_value", "total_null"}[j], printable.Quote(string(f[i]), 40))
 		}
 		nums[j-1] = v
 	}

@@ -124,10 +124,10 @@ func (r *Reacher) journalIf(typ byte, payload func() enc) error {
 		return nil
 	}
 	if p.dir == nil {
-		return fmt.Errorf("channel: journal: %w", ErrClosed)
+		return fmt.Errorf("channel: %w", ErrClosed)
 	}
 	if err := p.dir.Append(typ, payload()); err != nil {
-		return fmt.Errorf("channel: journal: %w", err)
+		return fmt.Errorf("channel: %w", err)
 	}
 	return nil
 }

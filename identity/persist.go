@@ -116,7 +116,7 @@ func (g *Graph) journalWrite(typ byte, payload []byte) error {
 		return nil
 	}
 	if err := g.store.dir.Append(typ, payload); err != nil {
-		return fmt.Errorf("identity: journal: %w", err)
+		return fmt.Errorf("identity: %w", err)
 	}
 	return nil
 }

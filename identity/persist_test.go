@@ -204,14 +204,18 @@ func TestLockAndLifecycle(t *testing.T) {
 		t.Fatal(err)
 	}
 	mustObserve(t, g, at(0, "web_form", "cookie:b1", "email:ivan@mail.ru"))
-	if _, err := Open(dir, nil); !errors.Is(err, ErrLocked) {
+	_, err = Open(dir, nil)
+	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("second Open: %v, want ErrLocked", err)
+	}
+	if want := "identity: journal: directory is in use by another store: " + dir; err.Error() != want {
+		t.Errorf("second Open says %q, want %q", err, want)
 	}
 	if err := g.Close(); err != nil || g.Close() != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	if _, err := g.Observe(at(1, "web_form", "cookie:b2", "email:anna@mail.ru")); !errors.Is(err, ErrClosed) {
-		t.Fatalf("Observe after Close: %v, want ErrClosed", err)
+	if _, err := g.Observe(at(1, "web_form", "cookie:b2", "email:anna@mail.ru")); !errors.Is(err, ErrClosed) || err.Error() != "identity: journal: log closed" {
+		t.Fatalf("Observe after Close: %v, want ErrClosed (and no doubled prefix)", err)
 	}
 	h, err := Open(dir, nil)
 	if err != nil {

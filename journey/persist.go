@@ -115,7 +115,7 @@ func (s *Store) journalEvent(e Event) error {
 	}
 	p.buf = e.AppendJSON(p.buf[:0])
 	if err := p.dir.Append(recEvent, p.buf); err != nil {
-		return fmt.Errorf("journey: journal: %w", err)
+		return fmt.Errorf("journey: %w", err)
 	}
 	return nil
 }

@@ -7,9 +7,12 @@
 // total_conversions and optionally total_conversion_value and total_null;
 // ';' or ',' as separator; channels joined by '>'), or journeys JSONL (lines
 // of {"touches":[{"channel":…,"time":…}],"conversions":…}), told apart by a
-// .jsonl/.ndjson name or a first byte '{'. Time decay needs the times only
-// JSONL has; asking for it on CSV is an error that says so. Bad rows are
-// reported to stderr with their line numbers and skipped.
+// .jsonl/.ndjson name or a first byte '{'; "-" reads stdin. Time decay
+// needs the times only JSONL has; asking for it on CSV is an error that
+// says so. Bad rows are reported to stderr with their line numbers (the
+// first 20) and skipped; the credits of the rest are written, and the exit
+// status is 1 unless -partial accepts partial input. Input with no usable
+// path fails; flags are checked before any input is read (status 2).
 //
 // The output is CSV: model,channel,conversions,value,removal_effect, one row
 // per model and channel, channels sorted by name, numbers with full
@@ -29,6 +32,7 @@ import (
 	"strings"
 
 	"github.com/throughline/throughline/attribution"
+	"github.com/throughline/throughline/internal/cli"
 )
 
 func main() {
@@ -39,13 +43,15 @@ func main() {
 		fmt.Fprintln(os.Stderr, "usage: attribution [-models list] [-order k] paths.csv|paths.jsonl > credits.csv")
 		flag.PrintDefaults()
 	}
+	partial := flag.Bool("partial", false, "accept input with bad rows (reported and skipped) with exit status 0")
 	flag.Parse()
 	if flag.NArg() != 1 {
 		flag.Usage()
 		os.Exit(2)
 	}
-	if err := run(flag.Arg(0), *models, *order, strings.Split(*direct, ","), os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "attribution:", err)
+	o := options{path: flag.Arg(0), models: *models, order: *order, direct: strings.Split(*direct, ","), partial: *partial}
+	if err := run(o, os.Stdin, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, cli.Message("attribution", err))
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
 		}
@@ -86,9 +92,18 @@ func model(name string, order int, direct []string) (attribution.Model, error) {
 // errUsage marks a flag value refused before any input is read.
 var errUsage = errors.New("usage")
 
-// run reads path ("-" for stdin) and writes every model's credit. It fails
-// when nothing usable was read.
-func run(path, models string, order int, direct []string, stdin io.Reader, stdout, stderr io.Writer) error {
+type options struct {
+	path, models string
+	order        int
+	direct       []string
+	partial      bool
+}
+
+// run reads o.path ("-" for stdin) and writes every model's credit. It
+// fails when nothing usable was read, and after writing when rows were bad
+// and o.partial is not set.
+func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
+	path, models, order, direct := o.path, o.models, o.order, o.direct
 	if order < 1 || order > 8 {
 		return fmt.Errorf("%w: -order must be 1 to 8, got %d", errUsage, order)
 	}
@@ -133,13 +148,11 @@ func run(path, models string, order int, direct []string, stdin io.Reader, stdou
 	if d.Len() == 0 {
 		return fmt.Errorf("%s: no usable path (%d bad rows)", path, len(bad))
 	}
-	for i, e := range bad {
-		if i == 100 {
-			fmt.Fprintf(stderr, "attribution: … and %d more bad rows\n", len(bad)-100)
-			break
-		}
-		fmt.Fprintln(stderr, "attribution:", e)
+	rep := &cli.Reporter{W: stderr, Cmd: "attribution"}
+	for _, e := range bad {
+		rep.Printf("%s: %v", path, e)
 	}
+	rep.Done()
 	w := bufio.NewWriterSize(stdout, 1<<16)
 	w.WriteString("model,channel,conversions,value,removal_effect\n")
 	var buf []byte
@@ -175,7 +188,13 @@ func run(path, models string, order int, direct []string, stdin io.Reader, stdou
 				d.Len(), len(bad), strconv.FormatFloat(r.Conversions, 'g', -1, 64), strconv.FormatFloat(r.Value, 'g', -1, 64))
 		}
 	}
-	return w.Flush()
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	if len(bad) > 0 && !o.partial {
+		return fmt.Errorf("%s: %d bad rows: %w", path, len(bad), cli.ErrPartial)
+	}
+	return nil
 }
 
 // appendCSVField quotes a channel name that holds a comma, quote or newline.

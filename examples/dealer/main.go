@@ -23,10 +23,16 @@
 // the warm segment's size and its entries and exits over the last week,
 // audience files for Google, Meta and Yandex, and who is reachable on each
 // channel now. A progress bar goes to stderr unless -quiet.
+//
+// Malformed lines of the input files are reported (the first 20, with file
+// and line number) and skipped; the report of the rest is written, and the
+// exit status is 1 unless -partial accepts partial input. Flags are checked
+// before any work (status 2); files with nothing usable fail.
 package main
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"flag"
 	"fmt"
@@ -38,6 +44,7 @@ import (
 	"time"
 
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/cli"
 	"github.com/throughline/throughline/journey"
 )
 
@@ -50,6 +57,7 @@ func main() {
 	flag.StringVar(&o.events, "events", "", "journey events JSONL (with -observations)")
 	now := flag.String("now", "", "the report's time, RFC 3339 (default: 2026-11-01T09:00:00Z for generated data, the last event's time for files)")
 	flag.BoolVar(&o.quiet, "quiet", false, "no progress bar")
+	flag.BoolVar(&o.partial, "partial", false, "accept input files with malformed lines (reported and skipped) with exit status 0")
 	flag.StringVar(&o.export, "export", "", "write the generated data to this directory as observations.jsonl, events.jsonl and ids.tsv (every identifier the events carry, for examples/resolve -queries), then stop")
 	flag.Parse()
 	if *now != "" {
@@ -61,7 +69,7 @@ func main() {
 		o.now = t
 	}
 	if err := run(o, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "dealer:", err)
+		fmt.Fprintln(os.Stderr, cli.Message("dealer", err))
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
 		}
@@ -91,6 +99,7 @@ type options struct {
 	now                  time.Time
 	quiet                bool
 	export               string
+	partial              bool
 }
 
 func run(o options, stdout, stderr io.Writer) error {
@@ -103,10 +112,11 @@ func run(o options, stdout, stderr io.Writer) error {
 	}
 	var steps []step
 	var gen *generator
+	bad := &cli.Reporter{W: stderr, Cmd: "dealer"}
 	switch {
 	case o.observations != "" || o.events != "":
 		var err error
-		if steps, err = readSteps(o.observations, o.events, stderr); err != nil {
+		if steps, err = readSteps(o.observations, o.events, bad); err != nil {
 			return err
 		}
 		if len(steps) == 0 {
@@ -155,6 +165,9 @@ func run(o options, stdout, stderr io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(stdout, "\nwrote %s\n", filepath.Join(o.out, "report.html"))
+	if bad.Count() > 0 && !o.partial {
+		return fmt.Errorf("%d malformed lines: %w", bad.Count(), cli.ErrPartial)
+	}
 	return nil
 }
 
@@ -201,34 +214,44 @@ func export(dir string, steps []step, now time.Time) error {
 	return nil
 }
 
-// readSteps reads the host's observations and events.
-func readSteps(obsPath, evPath string, stderr io.Writer) ([]step, error) {
+// readSteps reads the host's observations and events, opening both files
+// before reading either. Malformed lines go to rep.
+func readSteps(obsPath, evPath string, rep *cli.Reporter) ([]step, error) {
+	files := map[string]*os.File{}
+	for _, path := range []string{obsPath, evPath} {
+		if path == "" {
+			continue
+		}
+		f, err := os.Open(path)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		files[path] = f
+	}
 	var steps []step
-	bad := 0
 	read := func(path string, line func([]byte) error) error {
 		if path == "" {
 			return nil
 		}
-		f, err := os.Open(path)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		sc := bufio.NewScanner(f)
-		sc.Buffer(make([]byte, 0, 1<<16), 1<<24)
-		for n := 1; sc.Scan(); n++ {
-			b := sc.Bytes()
-			if len(strings.TrimSpace(string(b))) == 0 {
+		lines := cli.NewLines(files[path])
+		for lines.Next() {
+			if lines.Long() {
+				rep.Printf("%s line %d: longer than %d bytes, skipped", path, lines.Number(), cli.MaxLine)
+				continue
+			}
+			b := lines.Line()
+			if len(bytes.TrimSpace(b)) == 0 {
 				continue
 			}
 			if err := line(b); err != nil {
-				if bad < 20 {
-					fmt.Fprintf(stderr, "dealer: %s:%d: %v\n", path, n, err)
-				}
-				bad++
+				rep.Printf("%s line %d: %v", path, lines.Number(), err)
 			}
 		}
-		return sc.Err()
+		if err := lines.Err(); err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		return nil
 	}
 	if err := read(obsPath, func(b []byte) error {
 		var o identity.Observation
@@ -253,9 +276,7 @@ func readSteps(obsPath, evPath string, stderr io.Writer) ([]step, error) {
 	}); err != nil {
 		return nil, err
 	}
-	if bad > 0 {
-		fmt.Fprintf(stderr, "dealer: %d bad lines skipped\n", bad)
-	}
+	rep.Done()
 	if len(steps) == 0 {
 		return nil, errors.New("no observations or events")
 	}

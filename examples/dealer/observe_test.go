@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"os"
+	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/cli"
 	"github.com/throughline/throughline/journey"
 )
 
@@ -63,6 +66,7 @@ func TestBadFlagsAndInput(t *testing.T) {
 		{"zero customers", options{customers: 0, quiet: true, out: dir}, true},
 		{"events without observations", options{events: junk, quiet: true, out: dir}, true},
 		{"nothing usable in the files", options{observations: junk, quiet: true, out: dir}, false},
+		{"missing events file", options{observations: junk, events: dir + "/none.jsonl", quiet: true, out: dir}, false},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			var stdout, stderr bytes.Buffer
@@ -73,6 +77,44 @@ func TestBadFlagsAndInput(t *testing.T) {
 			if errors.Is(err, errUsage) != c.usage {
 				t.Fatalf("usage error %v, want %v: %v", errors.Is(err, errUsage), c.usage, err)
 			}
+			if msg := cli.Message("dealer", err); strings.Count(msg, "dealer:") != 1 {
+				t.Errorf("message %q", msg)
+			}
 		})
+	}
+}
+
+// TestPartialInput: the committed sample with malformed lines added (one
+// with control bytes, one over 1 MiB) gives the whole report and then
+// fails, unless -partial accepts partial input; stderr names file and line
+// and stays clean.
+func TestPartialInput(t *testing.T) {
+	dir := t.TempDir()
+	obs, err := os.ReadFile("../../testdata/dealer/observations.jsonl")
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, "obs.jsonl")
+	bad := append([]byte("{\"time\":\"\x1b[2J\x00\"}\n"+strings.Repeat("x", 2<<20)+"\n"), obs...)
+	if err := os.WriteFile(path, bad, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, partial := range []bool{false, true} {
+		var stdout, stderr bytes.Buffer
+		err := run(options{observations: path, events: "../../testdata/dealer/events.jsonl", quiet: true, out: dir, partial: partial}, &stdout, &stderr)
+		if partial && err != nil || !partial && !errors.Is(err, cli.ErrPartial) {
+			t.Fatalf("partial %v: %v", partial, err)
+		}
+		if !strings.Contains(stdout.String(), "wrote ") {
+			t.Errorf("partial %v: no report", partial)
+		}
+		for _, want := range []string{path + " line 1:", path + " line 2: longer than"} {
+			if !strings.Contains(stderr.String(), want) {
+				t.Errorf("stderr lacks %q: %s", want, stderr.String())
+			}
+		}
+		if strings.ContainsAny(stderr.String(), "\x00\x1b") {
+			t.Errorf("stderr %q", stderr.String())
+		}
 	}
 }

@@ -11,8 +11,12 @@
 // with an empty profile are skipped. The events are journey's JSONL (see
 // journey.Event.UnmarshalJSON). Each event is filed under the profile of
 // its first identifier that the answer names; events none of whose
-// identifiers it names are reported to stderr with their line numbers and
-// left out.
+// identifiers it names are reported (the first 20) and left out. Malformed lines of either
+// file (the first 20 are reported with file and line number, lines over 1
+// MiB included) are skipped; the paths of the rest are written and the exit
+// status is 1 unless -partial accepts partial input. Flags are checked
+// before any input is read (status 2); no event filed, or none of a
+// conversion type, fails.
 //
 // The output is ChannelAttribution's CSV, the one examples/attribution
 // reads: path;total_conversions;total_conversion_value;total_null, one row
@@ -39,6 +43,7 @@ import (
 
 	"github.com/throughline/throughline/attribution"
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/cli"
 	"github.com/throughline/throughline/journey"
 )
 
@@ -49,6 +54,7 @@ func main() {
 	conv := flag.String("conversions", "contract", "comma-separated event types that count as conversions")
 	flag.DurationVar(&o.lookback, "lookback", 90*24*time.Hour, "how far before a conversion touches count")
 	flag.StringVar(&o.format, "format", "csv", "csv (ChannelAttribution's) or jsonl (with touch times)")
+	flag.BoolVar(&o.partial, "partial", false, "accept input with malformed lines (reported and skipped) with exit status 0")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: resolve ... | journeys -events events.jsonl [-conversions contract] [-format csv|jsonl] > paths.csv")
 		flag.PrintDefaults()
@@ -60,7 +66,7 @@ func main() {
 		os.Exit(2)
 	}
 	if err := run(o, os.Stdin, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "journeys:", err)
+		fmt.Fprintln(os.Stderr, cli.Message("journeys", err))
 		if errors.Is(err, errUsage) {
 			os.Exit(2)
 		}
@@ -72,6 +78,7 @@ type options struct {
 	events, profiles, format string
 	conversions              []string
 	lookback                 time.Duration
+	partial                  bool
 }
 
 // profileKind is a host kind holding resolve's profile IDs, so the answer's
@@ -101,23 +108,88 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return err
 	}
-	in := stdin
+	in, name := stdin, "stdin"
 	if o.profiles != "-" {
 		f, err := os.Open(o.profiles)
 		if err != nil {
 			return err
 		}
 		defer f.Close()
-		in = f
+		in, name = f, o.profiles
 	}
-	sc := bufio.NewScanner(in)
-	sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
-	mapped, skipped := 0, 0
-	for line := 1; sc.Scan(); line++ {
-		f := strings.Split(sc.Text(), "\t")
+	events, err := os.Open(o.events) // before reading: a wrong path fails at once
+	if err != nil {
+		return err
+	}
+	defer events.Close()
+	rep := &cli.Reporter{W: stderr, Cmd: "journeys"}
+	mapped, skipped, err := readProfiles(g, in, name, rep)
+	if err != nil {
+		return err
+	}
+	if mapped == 0 {
+		return errors.New("no profiles read: pipe examples/resolve's answer in, or give -profiles")
+	}
+	s := journey.NewStore(g, &journey.Options{Conversions: o.conversions})
+	read, err := s.ReadJSONL(bufio.NewReaderSize(events, 1<<20))
+	if err != nil {
+		return fmt.Errorf("%s: %w", o.events, err)
+	}
+	unresolved := &cli.Reporter{W: stderr, Cmd: "journeys"}
+	for _, b := range read.Bad {
+		if errors.Is(b.Err, journey.ErrNoProfile) {
+			// A person the answer does not hold: left out, not bad input.
+			unresolved.Printf("events %s line %d: %v", o.events, b.Line, b.Err)
+			continue
+		}
+		rep.Printf("events %s line %d: %v", o.events, b.Line, b.Err)
+	}
+	unresolved.Done()
+	rep.Done()
+	if read.Added == 0 {
+		return fmt.Errorf("%s: no event filed under the answer's profiles (%d left out)", o.events, len(read.Bad))
+	}
+	paths := s.AllPaths(journey.PathOptions{Lookback: o.lookback})
+	conversions := 0.0
+	for _, p := range paths {
+		conversions += p.Conversions
+	}
+	if conversions == 0 {
+		return fmt.Errorf("%s: no event of the conversion types %v among %d events (check -conversions)", o.events, o.conversions, read.Added)
+	}
+	fmt.Fprintf(stderr, "journeys: %d identifiers in %d profiles (%d unresolved skipped), %d events (%d duplicates, %d left out: %d of people the answer does not hold, %d malformed), %d paths\n",
+		mapped, len(s.Profiles()), skipped, read.Added, read.Duplicates, len(read.Bad), unresolved.Count(), rep.Count(), len(paths))
+	bw := bufio.NewWriter(stdout)
+	if o.format == "jsonl" {
+		writeJSONL(bw, paths)
+	} else {
+		writeCSV(bw, paths)
+	}
+	if err := bw.Flush(); err != nil {
+		return err
+	}
+	if rep.Count() > 0 && !o.partial {
+		return fmt.Errorf("%d malformed lines: %w", rep.Count(), cli.ErrPartial)
+	}
+	return nil
+}
+
+// readProfiles joins each identifier of resolve's answer to its profile
+// in g; identifiers with an empty profile are counted as skipped, and
+// malformed lines go to rep.
+func readProfiles(g *identity.Graph, in io.Reader, name string, rep *cli.Reporter) (mapped, skipped int, err error) {
+	lines := cli.NewLines(in)
+	for lines.Next() {
+		line := lines.Number()
+		if lines.Long() {
+			rep.Printf("profiles %s line %d: longer than %d bytes, skipped", name, line, cli.MaxLine)
+			continue
+		}
+		text := string(lines.Line())
+		f := strings.Split(text, "\t")
 		if len(f) != 3 {
-			if strings.TrimSpace(sc.Text()) != "" {
-				fmt.Fprintf(stderr, "journeys: profiles line %d: want kind<TAB>value<TAB>profile\n", line)
+			if strings.TrimSpace(text) != "" {
+				rep.Printf("profiles %s line %d: want kind<TAB>value<TAB>profile", name, line)
 			}
 			continue
 		}
@@ -126,54 +198,15 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 			continue
 		}
 		if _, err := g.Observe(identity.Observation{Source: "resolve", IDs: []identity.ID{{Kind: identity.Kind(f[0]), Value: f[1]}, {Kind: profileKind, Value: f[2]}}}); err != nil {
-			fmt.Fprintf(stderr, "journeys: profiles line %d: %v\n", line, err)
+			rep.Printf("profiles %s line %d: %v", name, line, err)
 			continue
 		}
 		mapped++
 	}
-	if err := sc.Err(); err != nil {
-		return err
+	if err := lines.Err(); err != nil {
+		return mapped, skipped, fmt.Errorf("profiles %s: %w", name, err)
 	}
-	if mapped == 0 {
-		return errors.New("no profiles read: pipe examples/resolve's answer in, or give -profiles")
-	}
-	s := journey.NewStore(g, &journey.Options{Conversions: o.conversions})
-	f, err := os.Open(o.events)
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	rep, err := s.ReadJSONL(bufio.NewReaderSize(f, 1<<20))
-	if err != nil {
-		return err
-	}
-	for i, b := range rep.Bad {
-		if i == 20 {
-			fmt.Fprintf(stderr, "journeys: … and %d more events left out\n", len(rep.Bad)-20)
-			break
-		}
-		fmt.Fprintf(stderr, "journeys: events line %d: %v\n", b.Line, b.Err)
-	}
-	if rep.Added == 0 {
-		return fmt.Errorf("%s: no event filed under the answer's profiles (%d left out)", o.events, len(rep.Bad))
-	}
-	paths := s.AllPaths(journey.PathOptions{Lookback: o.lookback})
-	conversions := 0.0
-	for _, p := range paths {
-		conversions += p.Conversions
-	}
-	if conversions == 0 {
-		return fmt.Errorf("%s: no event of the conversion types %v among %d events (check -conversions)", o.events, o.conversions, rep.Added)
-	}
-	fmt.Fprintf(stderr, "journeys: %d identifiers in %d profiles (%d unresolved skipped), %d events (%d duplicates, %d left out), %d paths\n",
-		mapped, len(s.Profiles()), skipped, rep.Added, rep.Duplicates, len(rep.Bad), len(paths))
-	bw := bufio.NewWriter(stdout)
-	if o.format == "jsonl" {
-		writeJSONL(bw, paths)
-	} else {
-		writeCSV(bw, paths)
-	}
-	return bw.Flush()
+	return mapped, skipped, nil
 }
 
 // writeCSV aggregates paths by channel sequence.

@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/throughline/throughline/internal/cli"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/dealer/paths.csv")
@@ -143,7 +145,7 @@ func TestBadInput(t *testing.T) {
 	if err := run(o, strings.NewReader("email\tnobody@example.com\t0f1e2d3c-0000-8000-8000-000000000001\n"), &out, &errb); err == nil {
 		t.Fatal("no event filed, no error")
 	}
-	if !strings.Contains(errb.String(), "events line 1:") {
+	if !strings.Contains(errb.String(), "events "+sample+"events.jsonl line 1:") {
 		t.Fatalf("%q", errb.String())
 	}
 	answer, err := os.ReadFile(sample + "answer.tsv")
@@ -163,3 +165,63 @@ func TestBadInput(t *testing.T) {
 		}
 	}
 }
+
+// TestBadInputTable is the table of bad input the issue lists: every case
+// names the file and line of what it refuses, prints at most a capped
+// number of clean lines, and fails unless -partial accepts the rest.
+func TestBadInputTable(t *testing.T) {
+	answer, err := os.ReadFile(sample + "answer.tsv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	badEvents := filepath.Join(dir, "events.jsonl")
+	ev, _ := os.ReadFile(sample + "events.jsonl")
+	os.WriteFile(badEvents, append(append([]byte("{not json\x1b[2J\n"), ev...), strings.Repeat("x", 2<<20)+"\n"...), 0o644)
+	o := options{events: sample + "events.jsonl", profiles: "-", format: "csv", conversions: []string{"contract"}, lookback: 90 * 24 * time.Hour}
+	for _, c := range []struct {
+		name     string
+		events   string
+		partial  bool
+		profiles string
+		want     error // nil: succeeds; errAny: any error
+		stderr   string
+		written  bool
+	}{
+		{"clean", "", false, string(answer), nil, "", true},
+		{"a 10 MB profiles line", "", false, strings.Repeat("p", 10<<20) + "\n" + string(answer), cli.ErrPartial, "profiles stdin line 1: longer than", true},
+		{"a 10 MB profiles line, -partial", "", true, strings.Repeat("p", 10<<20) + "\n" + string(answer), nil, "profiles stdin line 1: longer than", true},
+		{"control bytes", "", false, "email\x1b[31m\tx\x00\n" + string(answer), cli.ErrPartial, `profiles stdin line 1:`, true},
+		{"many bad lines", "", false, strings.Repeat("bad line\n", 500) + string(answer), cli.ErrPartial, "… and 480 more", true},
+		{"bad events, a long one among them", badEvents, false, string(answer), cli.ErrPartial, "events " + badEvents + " line 1:", true},
+		{"every profile line bad", "", false, "garbage\n\x00\n", errAny, "profiles stdin line 1:", false},
+		{"missing events file", filepath.Join(dir, "nope.jsonl"), false, string(answer), errAny, "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			oc := o
+			if c.events != "" {
+				oc.events = c.events
+			}
+			oc.partial = c.partial
+			var out, errb bytes.Buffer
+			err := run(oc, strings.NewReader(c.profiles), &out, &errb)
+			switch {
+			case c.want == nil && err != nil:
+				t.Fatalf("failed: %v", err)
+			case c.want == errAny && err == nil, c.want != nil && c.want != errAny && !errors.Is(err, c.want):
+				t.Fatalf("err = %v, want %v", err, c.want)
+			}
+			if !strings.Contains(errb.String(), c.stderr) {
+				t.Errorf("stderr lacks %q:\n%s", c.stderr, errb.String())
+			}
+			if strings.ContainsAny(errb.String(), "\x00\x1b") || strings.Count(errb.String(), "\n") > 2*cli.MaxShown+5 || len(errb.String()) > 20000 {
+				t.Errorf("stderr is not capped and clean: %d bytes", errb.Len())
+			}
+			if got := out.Len() > 0; got != c.written {
+				t.Errorf("paths written: %v, want %v", got, c.written)
+			}
+		})
+	}
+}
+
+var errAny = errors.New("any error")

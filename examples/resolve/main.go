@@ -9,7 +9,10 @@
 //
 // Kinds are email, phone, cookie, device and crm. An identifier that does not
 // normalize is skipped and counted, never fatal; a malformed line is reported
-// with its line number and skipped; blank lines are ignored.
+// with its line number (the first 20) and skipped, the answer for the rest is
+// written, and the exit status is 1 unless -partial accepts partial input;
+// blank lines are ignored. No usable observation at all fails; flags and the
+// queries file are checked before the observations are read.
 //
 // queries.tsv holds kind<TAB>raw value a line. The answer has one line per
 // query, in query order: kind<TAB>raw value<TAB>profile ID, the profile empty
@@ -38,6 +41,7 @@ import (
 	"time"
 
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/cli"
 )
 
 func main() {
@@ -47,6 +51,7 @@ func main() {
 	quiet := flag.Bool("quiet", false, "no progress lines")
 	noRules := flag.Bool("no-rules", false, "turn the merge rules off: profiles are the connected components of the observations")
 	cpuprofile := flag.String("cpuprofile", "", "write a CPU profile here")
+	partial := flag.Bool("partial", false, "accept input with malformed lines (reported and skipped) with exit status 0")
 	flag.Usage = func() {
 		fmt.Fprintln(os.Stderr, "usage: resolve -observations obs.jsonl [-queries queries.tsv] > answer.tsv")
 		flag.PrintDefaults()
@@ -72,8 +77,12 @@ func main() {
 		defer pprof.StopCPUProfile()
 	}
 	opts := &identity.Options{PhoneRegion: *region, Policy: identity.Policy{Disabled: *noRules}}
-	if err := run(*obsPath, *queryPath, opts, *quiet, os.Stdout, os.Stderr); err != nil {
-		fmt.Fprintln(os.Stderr, "resolve:", err)
+	if err := (identity.PhoneNormalizer{Region: *region}).Check(); err != nil {
+		fmt.Fprintln(os.Stderr, cli.Message("resolve", fmt.Errorf("-phone-region: %w", err)))
+		os.Exit(2)
+	}
+	if err := run(*obsPath, *queryPath, opts, *quiet, *partial, os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, cli.Message("resolve", err))
 		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
@@ -86,8 +95,19 @@ func open(path string) (io.ReadCloser, error) {
 	return os.Open(path)
 }
 
-func run(obsPath, queryPath string, opts *identity.Options, quiet bool, stdout, stderr io.Writer) error {
+func run(obsPath, queryPath string, opts *identity.Options, quiet, partial bool, stdout, stderr io.Writer) error {
 	start := time.Now()
+	// The queries file is opened first: a wrong path fails before a long
+	// load, not after it.
+	var queries io.ReadCloser
+	if queryPath != "" {
+		q, err := open(queryPath)
+		if err != nil {
+			return err
+		}
+		defer q.Close()
+		queries = q
+	}
 	in, err := open(obsPath)
 	if err != nil {
 		return err
@@ -129,10 +149,10 @@ func run(obsPath, queryPath string, opts *identity.Options, quiet bool, stdout, 
 		return err
 	}
 	loaded := time.Since(start)
-	queries := 0
-	if queryPath != "" {
-		if queries, err = answer(g, queryPath, stdout); err != nil {
-			return err
+	answered := 0
+	if queries != nil {
+		if answered, err = answer(g, queries, stdout); err != nil {
+			return fmt.Errorf("%s: %w", queryPath, err)
 		}
 	}
 	gs := g.Stats()
@@ -150,11 +170,14 @@ func run(obsPath, queryPath string, opts *identity.Options, quiet bool, stdout, 
 		}
 		fmt.Fprintf(stderr, "resolve: identifiers skipped: %s\n", strings.Join(parts, ", "))
 	}
-	fmt.Fprintf(stderr, "resolve: %d identifiers in %d profiles, %d quarantined; %d queries answered\n", gs.Identifiers, gs.Profiles, gs.Quarantined, queries)
+	fmt.Fprintf(stderr, "resolve: %d identifiers in %d profiles, %d quarantined; %d queries answered\n", gs.Identifiers, gs.Profiles, gs.Quarantined, answered)
 	fmt.Fprintf(stderr, "resolve: wall %.2fs (load %.2fs), peak memory %.0f MB\n",
 		time.Since(start).Seconds(), loaded.Seconds(), float64(peakRSS())/1e6)
 	if st.applied == 0 {
 		return fmt.Errorf("%s: no usable observation in %d lines", obsPath, st.lines)
+	}
+	if st.badLines > 0 && !partial {
+		return fmt.Errorf("%s: %d malformed lines: %w", obsPath, st.badLines, cli.ErrPartial)
 	}
 	return nil
 }
@@ -205,7 +228,7 @@ func load(g *identity.Graph, in io.Reader, stderr io.Writer, progress func(int, 
 
 	pending := map[int]*batch{}
 	next := 0
-	reported := 0
+	rep := &cli.Reporter{W: stderr, Cmd: "resolve"}
 	for b := range done {
 		pending[b.seq] = b
 		for {
@@ -218,10 +241,7 @@ func load(g *identity.Graph, in io.Reader, stderr io.Writer, progress func(int, 
 			st.lines += b.lines
 			st.badLines += len(b.badLines)
 			for _, msg := range b.badLines {
-				if reported < 100 {
-					fmt.Fprintln(stderr, "resolve:", msg)
-				}
-				reported++
+				rep.Printf("%s", msg)
 			}
 			for k, n := range b.skipped {
 				st.skipped[k] += n
@@ -242,9 +262,7 @@ func load(g *identity.Graph, in io.Reader, stderr io.Writer, progress func(int, 
 			}
 		}
 	}
-	if reported > 100 {
-		fmt.Fprintf(stderr, "resolve: … and %d more malformed lines\n", reported-100)
-	}
+	rep.Done()
 	return st, readErr
 }
 
@@ -346,12 +364,7 @@ func countSkipped(m map[string]int, err error) {
 }
 
 // answer resolves each query line and writes kind, value and profile.
-func answer(g *identity.Graph, path string, stdout io.Writer) (int, error) {
-	in, err := open(path)
-	if err != nil {
-		return 0, err
-	}
-	defer in.Close()
+func answer(g *identity.Graph, in io.Reader, stdout io.Writer) (int, error) {
 	r := bufio.NewReaderSize(in, 1<<20)
 	w := bufio.NewWriterSize(stdout, 1<<20)
 	n := 0

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"errors"
 	"flag"
 	"math/rand/v2"
 	"os"
@@ -10,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/cli"
 )
 
 var update = flag.Bool("update", false, "rewrite the golden answer")
@@ -23,11 +25,64 @@ const (
 func runResolve(t *testing.T, obs, queries string) (string, string) {
 	t.Helper()
 	var out, errb bytes.Buffer
-	if err := run(obs, queries, &identity.Options{PhoneRegion: "RU"}, true, &out, &errb); err != nil {
+	if err := run(obs, queries, &identity.Options{PhoneRegion: "RU"}, true, true, &out, &errb); err != nil {
 		t.Fatalf("run: %v\n%s", err, errb.String())
 	}
 	return out.String(), errb.String()
 }
+
+// TestBadFlagsAndInput is the table of what resolve refuses: each case
+// fails as it says (the sample holds two malformed lines on purpose: the
+// answer for the rest is written, and only -partial makes that a success),
+// before reading when a flag or the queries file is wrong, with a message
+// of bounded length, no control bytes and one "resolve:".
+func TestBadFlagsAndInput(t *testing.T) {
+	dir := t.TempDir()
+	ctrl := filepath.Join(dir, "ctrl.jsonl")
+	os.WriteFile(ctrl, []byte("{\"time\":\"\x1b[2J\x00\"}\n"+`{"time":"2026-06-01T10:43:01Z","ids":[{"kind":"email","value":"a@mail.ru"}]}`+"\n"), 0o644)
+	golden, _ := os.ReadFile(goldenAnswer)
+	for _, c := range []struct {
+		name, obs, queries string
+		region             string
+		partial            bool
+		want               error // nil: succeeds; errAny: any error
+		answer             bool  // the golden answer written
+	}{
+		{"sample, -partial", sampleObs, sampleQueries, "RU", true, nil, true},
+		{"sample", sampleObs, sampleQueries, "RU", false, cli.ErrPartial, true},
+		{"control bytes in a line", ctrl, "", "RU", false, cli.ErrPartial, false},
+		{"missing queries file", sampleObs, filepath.Join(dir, "none.tsv"), "RU", true, errAny, false},
+		{"missing observations", filepath.Join(dir, "none.jsonl"), "", "RU", true, errAny, false},
+		{"unknown phone region", sampleObs, "", "XX", true, identity.ErrBadOptions, false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			var out, errb bytes.Buffer
+			err := run(c.obs, c.queries, &identity.Options{PhoneRegion: c.region}, true, c.partial, &out, &errb)
+			switch {
+			case c.want == nil && err != nil:
+				t.Fatalf("failed: %v", err)
+			case c.want == errAny && err == nil, c.want != nil && c.want != errAny && !errors.Is(err, c.want):
+				t.Fatalf("err = %v, want %v", err, c.want)
+			}
+			if c.answer != (out.String() == string(golden)) {
+				t.Errorf("answer written: %v, want %v", !c.answer, c.answer)
+			}
+			if err != nil {
+				if msg := cli.Message("resolve", err); len(msg) > 300 || strings.Count(msg, "resolve:") != 1 || strings.ContainsAny(msg, "\x00\x1b") {
+					t.Errorf("message %q", msg)
+				}
+			}
+			if strings.ContainsAny(errb.String(), "\x00\x1b") {
+				t.Errorf("stderr %q", errb.String())
+			}
+			if c.name == "missing queries file" && strings.Contains(errb.String(), "lines read") {
+				t.Error("the observations were read before the queries file was found missing")
+			}
+		})
+	}
+}
+
+var errAny = errors.New("any error")
 
 func TestSampleAnswer(t *testing.T) {
 	out, stderr := runResolve(t, sampleObs, sampleQueries)
@@ -132,10 +187,10 @@ func TestLongLinesAndCRLF(t *testing.T) {
 
 func TestMissingFile(t *testing.T) {
 	var out, errb bytes.Buffer
-	if err := run(filepath.Join(t.TempDir(), "none.jsonl"), "", nil, true, &out, &errb); err == nil {
+	if err := run(filepath.Join(t.TempDir(), "none.jsonl"), "", nil, true, false, &out, &errb); err == nil {
 		t.Fatal("a missing file must be an error")
 	}
-	if err := run(sampleObs, "", &identity.Options{PhoneRegion: "XX"}, true, &out, &errb); err == nil {
+	if err := run(sampleObs, "", &identity.Options{PhoneRegion: "XX"}, true, false, &out, &errb); err == nil {
 		t.Fatal("an unknown phone region must be an error")
 	}
 }
@@ -151,7 +206,7 @@ func TestNothingUsable(t *testing.T) {
 			t.Fatal(err)
 		}
 		var out, errb bytes.Buffer
-		if err := run(path, "", nil, true, &out, &errb); err == nil {
+		if err := run(path, "", nil, true, false, &out, &errb); err == nil {
 			t.Errorf("input %q: accepted", in)
 		}
 		if !strings.Contains(errb.String(), "lines read") {

@@ -50,8 +50,11 @@ func OpenDir(path, kind string, opts *Options, restore func(body []byte) error, 
 		return nil, rec, fmt.Errorf("journal: %w", err)
 	}
 	lock, err := fsys.Lock(filepath.Join(path, "lock"), opts.LockTimeout)
+	if errors.Is(err, ErrLocked) {
+		return nil, rec, fmt.Errorf("%w: %s", err, path)
+	}
 	if err != nil {
-		return nil, rec, fmt.Errorf("journal: %s: %w", path, err)
+		return nil, rec, fmt.Errorf("journal: locking %s: %w", path, err)
 	}
 	d := &Dir{path: path, kind: kind, opts: *opts, fs: fsys, lock: lock}
 	if rec, err = d.open(restore, replay); err != nil {
