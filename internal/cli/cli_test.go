@@ -49,3 +49,32 @@ func TestReporter(t *testing.T) {
 		t.Fatalf("reporter printed %q", out)
 	}
 }
+
+// FuzzLines: the lines read back are the input's, without line ends, and
+// a line is Long only when it is over MaxLine bytes.
+func FuzzLines(f *testing.F) {
+	f.Add("a\r\nb\n\nc")
+	f.Add("\n\n\r\n")
+	f.Fuzz(func(t *testing.T, in string) {
+		l := NewLines(strings.NewReader(in))
+		var got []string
+		for l.Next() {
+			if l.Long() {
+				t.Fatalf("a line of %d bytes at most is Long", len(in))
+			}
+			got = append(got, string(l.Line()))
+		}
+		if l.Err() != nil {
+			t.Fatal(l.Err())
+		}
+		var want []string
+		for _, s := range strings.SplitAfter(in, "\n") {
+			if s != "" {
+				want = append(want, strings.TrimRight(s, "\r\n"))
+			}
+		}
+		if strings.Join(got, "\x00") != strings.Join(want, "\x00") {
+			t.Fatalf("lines %q, want %q", got, want)
+		}
+	})
+}
