@@ -33,6 +33,47 @@ func worldScores(t testing.TB, seed uint64, count, people int, opts func() *iden
 	return out
 }
 
+// ceilingScore scores the profiles the evidence allows at best: the
+// connected components of the observations with each observation cut into
+// its people's parts (the ground truth), so nothing joins two people and
+// everything one person's own evidence connects is joined. Its recall is
+// the most any rule can reach on the world without merging two people.
+func ceilingScore(t testing.TB, cfg population.Config, typedOnly bool) population.Score {
+	g, err := identity.New(&identity.Options{Policy: identity.Policy{Disabled: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	gen := population.New(cfg)
+	attachOnly := map[string]bool{}
+	for src, r := range identity.DefaultSources() {
+		attachOnly[src] = r.AttachOnly
+	}
+	for o := range gen.Observations() {
+		if typedOnly && (attachOnly[o.Source] || o.Trust == identity.TrustInferred) {
+			continue
+		}
+		byPerson := map[int32][]identity.ID{}
+		for i, id := range o.IDs {
+			byPerson[o.Person[i]] = append(byPerson[o.Person[i]], id)
+		}
+		for pers, ids := range byPerson {
+			if pers == population.Nobody {
+				continue // junk and tablets join no one
+			}
+			g.Observe(identity.Observation{Time: o.Time, Source: o.Source, IDs: ids})
+		}
+	}
+	var labeled []population.Labeled
+	for id, person := range gen.Identifiers() {
+		l := population.Labeled{Person: person, Contact: id.Kind == identity.Email || id.Kind == identity.Phone || id.Kind == identity.CRM}
+		if p, err := g.Resolve(id.Kind, id.Value); err == nil {
+			l.Profile = p.String()
+		}
+		labeled = append(labeled, l)
+	}
+	return population.Evaluate(labeled)
+}
+
 // worldOptions are the default options with the dealer's own values on
 // the junk list, as a host sets them.
 func worldOptions() *identity.Options {
@@ -55,14 +96,21 @@ func TestAccuracyWorlds(t *testing.T) {
 	const people = 10_000
 	const worlds = 40
 	scores := worldScores(t, 1000, worlds, people, worldOptions)
+	ceilings, typedCeilings := make([]population.Score, worlds), make([]population.Score, worlds)
+	for i := range ceilings {
+		w := population.DrawWorld(1000 + uint64(i))
+		ceilings[i] = ceilingScore(t, population.Config{People: people, Seed: 1000 + uint64(i), World: &w}, false)
+		typedCeilings[i] = ceilingScore(t, population.Config{People: people, Seed: 1000 + uint64(i), World: &w}, true)
+	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "world  contacts P / R     all P / R\n")
+	fmt.Fprintf(&b, "world  contacts P / R (ceiling, typed only)      all P / R (ceiling, typed only)\n")
 	minCP, minP := 1.0, 1.0
 	for i, s := range scores {
-		fmt.Fprintf(&b, "%5d  %.5f / %.4f  %.5f / %.4f  over-merged %d\n", i, s.ContactPrecision, s.ContactRecall, s.Precision, s.Recall, s.OverMerged)
+		fmt.Fprintf(&b, "%5d  %.5f / %.4f (%.4f, %.4f)  %.5f / %.4f (%.4f, %.4f)  over-merged %d\n", i, s.ContactPrecision, s.ContactRecall, ceilings[i].ContactRecall, typedCeilings[i].ContactRecall,
+			s.Precision, s.Recall, ceilings[i].Recall, typedCeilings[i].Recall, s.OverMerged)
 		minCP, minP = min(minCP, s.ContactPrecision), min(minP, s.Precision)
 	}
-	cr := func(f func(population.Score) float64) (lo, med float64) {
+	crOf := func(scores []population.Score, f func(population.Score) float64) (lo, med float64) {
 		v := make([]float64, len(scores))
 		for i, s := range scores {
 			v[i] = f(s)
@@ -70,11 +118,18 @@ func TestAccuracyWorlds(t *testing.T) {
 		slices.Sort(v)
 		return v[0], v[len(v)/2]
 	}
+	cr := func(f func(population.Score) float64) (lo, med float64) { return crOf(scores, f) }
 	lo1, md1 := cr(func(s population.Score) float64 { return s.ContactPrecision })
 	lo2, md2 := cr(func(s population.Score) float64 { return s.ContactRecall })
 	lo3, md3 := cr(func(s population.Score) float64 { return s.Precision })
 	lo4, md4 := cr(func(s population.Score) float64 { return s.Recall })
+	lo5, md5 := crOf(ceilings, func(s population.Score) float64 { return s.ContactRecall })
+	lo6, md6 := crOf(ceilings, func(s population.Score) float64 { return s.Recall })
 	fmt.Fprintf(&b, "min/median: contacts P %.5f/%.5f R %.4f/%.4f; all P %.5f/%.5f R %.4f/%.4f\n", lo1, md1, lo2, md2, lo3, md3, lo4, md4)
+	fmt.Fprintf(&b, "ceiling (each person's own evidence joined, nothing else) min/median: contacts R %.4f/%.4f; all R %.4f/%.4f\n", lo5, md5, lo6, md6)
+	lo7, md7 := crOf(typedCeilings, func(s population.Score) float64 { return s.ContactRecall })
+	lo8, md8 := crOf(typedCeilings, func(s population.Score) float64 { return s.Recall })
+	fmt.Fprintf(&b, "ceiling from typed evidence alone (no clicks, no calls) min/median: contacts R %.4f/%.4f; all R %.4f/%.4f\n", lo7, md7, lo8, md8)
 	t.Log("\n" + b.String())
 	if os.Getenv("WORLDS_OUT") != "" {
 		os.WriteFile(os.Getenv("WORLDS_OUT"), []byte(b.String()), 0o644)
@@ -82,4 +137,42 @@ func TestAccuracyWorlds(t *testing.T) {
 	if minCP < 0.9995 || minP < 0.997 {
 		t.Errorf("worst world: contacts precision %.5f (want ≥ 0.9995), all identifiers %.5f (want ≥ 0.997)", minCP, minP)
 	}
+}
+
+// TestAccuracyFrontier prints the precision–recall frontier of the default
+// rules over the 40 worlds as Policy.Threshold moves (scripts/figures.sh
+// accuracy sets THROUGHLINE_FRONTIER=1; it takes a few minutes): the worst
+// world's precision and the minimum and median recall per threshold. It
+// checks that median recall does not fall as the threshold drops, and that
+// the default meets the precision targets.
+func TestAccuracyFrontier(t *testing.T) {
+	if os.Getenv("THROUGHLINE_FRONTIER") == "" || raceEnabled {
+		t.Skip("set THROUGHLINE_FRONTIER=1 (without -race) to run the 40 worlds at five thresholds")
+	}
+	var b strings.Builder
+	fmt.Fprintf(&b, "threshold  contacts P min  R min / median   all P min  R min / median\n")
+	lastR := 0.0
+	for _, th := range []float64{3, 2, 1, -0.5, -3} {
+		scores := worldScores(t, 1000, 40, 10_000, func() *identity.Options {
+			o := worldOptions()
+			o.Policy.Threshold = th
+			return o
+		})
+		var cp, cr, p, r []float64
+		for _, s := range scores {
+			cp, cr, p, r = append(cp, s.ContactPrecision), append(cr, s.ContactRecall), append(p, s.Precision), append(r, s.Recall)
+		}
+		for _, v := range [][]float64{cp, cr, p, r} {
+			slices.Sort(v)
+		}
+		fmt.Fprintf(&b, "%9g  %.5f  %.4f / %.4f  %.5f  %.4f / %.4f\n", th, cp[0], cr[0], cr[20], p[0], r[0], r[20])
+		if cr[20] < lastR-0.002 {
+			t.Errorf("threshold %g: median contacts recall %.4f after %.4f", th, cr[20], lastR)
+		}
+		lastR = cr[20]
+		if th == 1 && (cp[0] < 0.9995 || p[0] < 0.997) {
+			t.Errorf("the default threshold misses the precision targets: %.5f, %.5f", cp[0], p[0])
+		}
+	}
+	t.Log("\n" + b.String())
 }

@@ -34,6 +34,9 @@ for s in $sections; do
 		echo "## accuracy (realistic population, 20k people)"
 		go test -count=1 -v -run . ./examples/score 2>&1 | grep -E 'precision|recall|P /|contacts|all identifiers' || true
 		go test -count=1 -v -run TestAccuracyRealistic ./identity 2>&1 | grep -vE '^(=== RUN|--- |PASS|ok)' || true
+		echo "## accuracy on 40 worlds, with the evidence ceilings, and the threshold frontier"
+		go test -count=1 -v -run 'TestAccuracyWorlds' ./identity 2>&1 | grep -vE '^(=== RUN|--- |PASS|ok)' || true
+		THROUGHLINE_FRONTIER=1 go test -count=1 -v -timeout 30m -run 'TestAccuracyFrontier' ./identity 2>&1 | grep -vE '^(=== RUN|--- |PASS|ok)' || true
 		;;
 	identity | journey | attribution | channel | segment)
 		echo "## $s benchmarks"
