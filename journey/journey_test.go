@@ -366,3 +366,35 @@ func TestFollowVanishedIdentifier(t *testing.T) {
 		t.Fatalf("after Forget: dropped %d, %d events left (%+v)", dropped, len(s.Timeline(p)), fg)
 	}
 }
+
+// TestWriteInsideEventsLoop: the body of a loop over Store.Events may add
+// events and follow changes (the iterator holds no lock while it yields);
+// a timeout catches the deadlock the old iterator had.
+func TestWriteInsideEventsLoop(t *testing.T) {
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("email", "anna@mail.ru", "cookie", "c1")})
+	s := NewStore(g, nil)
+	s.Add(ev("1", day(1), PageView, Touch{}, "cookie", "c1"))
+	p, _ := g.Resolve(identity.Cookie, "c1")
+	done := make(chan int, 1)
+	go func() {
+		n := 0
+		for range s.Events(p) {
+			n++
+			s.Add(ev(fmt.Sprint(n+1), day(2), Lead, Touch{}, "email", "anna@mail.ru"))
+			ch, _ := g.Observe(identity.Observation{Source: "web_form", IDs: ids("email", "anna@mail.ru", "phone", "+79161234567")})
+			s.Follow(ch)
+		}
+		done <- n
+	}()
+	select {
+	case n := <-done:
+		if n != 1 {
+			t.Fatalf("%d events in the snapshot, want 1", n)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("writing from inside the loop deadlocked")
+	}
+	if len(s.Timeline(p)) != 2 {
+		t.Fatalf("timeline %v", s.Timeline(p))
+	}
+}

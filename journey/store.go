@@ -49,6 +49,7 @@ type Store struct {
 
 	mu        sync.RWMutex
 	tab       *tables
+	eventBufs sync.Pool                    // of *[]Event, Events' snapshots
 	timelines map[identity.ProfileID][]rec // each sorted by (time, ID)
 	seen      map[uuid.UUID]struct{}
 	persist   *persistence // nil unless made by Open
@@ -60,6 +61,7 @@ func NewStore(g *identity.Graph, opts *Options) *Store {
 		opts = &Options{}
 	}
 	s := &Store{graph: g, conv: map[string]bool{}, newID: opts.NewID, tab: newTables(), timelines: map[identity.ProfileID][]rec{}, seen: make(map[uuid.UUID]struct{}, opts.SizeHint)}
+	s.eventBufs.New = func() any { return new([]Event) }
 	if s.newID == nil {
 		s.newID = uuid.NewV7
 	}
@@ -210,18 +212,32 @@ func (s *Store) Timeline(p identity.ProfileID) []Event {
 }
 
 // Events iterates over a profile's events in time order (following p if it
-// retired) without copying the timeline, for readers that fold events into
-// state of their own. It holds the store's read lock: do not add events or
-// follow changes from the loop.
+// retired). The sequence is a snapshot taken when it starts: no lock is held
+// while the loop body runs, so the body may add events and follow changes
+// (they are not in this sequence).
 func (s *Store) Events(p identity.ProfileID) iter.Seq[Event] {
 	return func(yield func(Event) bool) {
 		if cur, ok := s.graph.Current(p); ok {
 			p = cur
 		}
+		// A snapshot: the lock is not held while the loop body runs, so
+		// the body may add events or follow merges.
+		buf := s.eventBufs.Get().(*[]Event)
+		defer func() {
+			clear(*buf) // drop the references the events hold
+			if cap(*buf) <= 1<<16 {
+				s.eventBufs.Put(buf)
+			}
+		}()
 		s.mu.RLock()
-		defer s.mu.RUnlock()
+		evs := (*buf)[:0]
 		for _, r := range s.timelines[p] {
-			if !yield(s.tab.event(r)) {
+			evs = append(evs, s.tab.event(r))
+		}
+		s.mu.RUnlock()
+		*buf = evs
+		for _, e := range evs {
+			if !yield(e) {
 				return
 			}
 		}

@@ -364,14 +364,23 @@ func (e *Engine) Members(segment string) []identity.ProfileID {
 	return out
 }
 
-// Profiles iterates over the profiles the engine keeps, in no order.
-// It holds the engine's lock: do not call the engine from the loop.
+// Profiles iterates over the profiles the engine keeps, in no order. The
+// sequence is a snapshot taken when it starts: no lock is held while the
+// loop body runs, so the body may call the engine.
 func (e *Engine) Profiles() iter.Seq[identity.ProfileID] {
 	return func(yield func(identity.ProfileID) bool) {
+		// A snapshot: the lock is not held while the loop body runs, so
+		// the body may add events or follow merges.
 		e.mu.Lock()
-		defer e.mu.Unlock()
+		ids := make([]identity.ProfileID, 0, len(e.states))
 		for i := range e.states {
-			if !e.states[i].id.IsZero() && !yield(e.states[i].id) {
+			if !e.states[i].id.IsZero() {
+				ids = append(ids, e.states[i].id)
+			}
+		}
+		e.mu.Unlock()
+		for _, id := range ids {
+			if !yield(id) {
 				return
 			}
 		}

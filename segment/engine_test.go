@@ -430,3 +430,30 @@ func TestEngineConcurrent(t *testing.T) {
 		}
 	}
 }
+
+// TestWriteInsideProfilesLoop: the body of a loop over Engine.Profiles may
+// add events and follow merges (the iterator holds no lock while it
+// yields); a timeout catches the deadlock the old iterator had.
+func TestWriteInsideProfilesLoop(t *testing.T) {
+	w := newWorld(t, warmSet())
+	w.observe(t0, "cookie:c1", "email:a@mail.ru")
+	w.add("cookie:c1", at(0), "car_view", nil, at(0))
+	done := make(chan int, 1)
+	go func() {
+		n := 0
+		for range w.e.Profiles() {
+			n++
+			w.add("email:a@mail.ru", at(1), "lead", nil, at(1))
+			w.observe(at(1), "email:a@mail.ru", "phone:+79161234567")
+		}
+		done <- n
+	}()
+	select {
+	case n := <-done:
+		if n == 0 {
+			t.Fatal("no profile")
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("writing from inside the loop deadlocked")
+	}
+}
