@@ -1,6 +1,7 @@
 package channel_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -124,14 +125,14 @@ func ExampleOpenReacher() {
 	ch, _ := g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Phone, Value: "+79161234567"}}})
 	noon := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
-	r, _ := channel.OpenReacher(dir, cfg)
+	r, _ := channel.OpenReacher(context.Background(), dir, cfg)
 	r.SetContact(ch.Profile, "sms", "+79161234567")
 	r.RecordConsent(ch.Profile, channel.Consent{Channel: "sms", Purpose: "*", Status: channel.ConsentGranted, At: noon})
 	r.RecordConsent(ch.Profile, channel.Consent{Channel: "sms", Purpose: "*", Status: channel.ConsentRevoked, At: noon.Add(time.Hour)})
 	r.Close()
 
 	// After a restart: the withdrawal is still there.
-	r, _ = channel.OpenReacher(dir, cfg)
+	r, _ = channel.OpenReacher(context.Background(), dir, cfg)
 	defer r.Close()
 	fmt.Println(r.Recovery().Records, "changes replayed")
 	fmt.Println(r.Reach(ch.Profile, "marketing", noon.Add(2*time.Hour))[0])

@@ -2,6 +2,7 @@ package channel
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -65,7 +66,7 @@ func reacherFaultRun(t *testing.T, mode identity.SyncMode, ops []func(*Reacher) 
 		t.Fatal(err)
 	}
 	cfg.fs = f
-	r, err := OpenReacher(dir, cfg)
+	r, err := OpenReacher(context.Background(), dir, cfg)
 	if check("OpenReacher", err) {
 		for i, op := range ops {
 			if check(fmt.Sprintf("change %d", i), op(r)) {
@@ -74,13 +75,13 @@ func reacherFaultRun(t *testing.T, mode identity.SyncMode, ops []func(*Reacher) 
 				}
 			}
 			if i == 3 {
-				check("Snapshot", r.Snapshot())
+				check("Snapshot", r.Snapshot(context.Background()))
 			}
 		}
 		check("Close", r.Close())
 	}
 	cfg.fs = nil
-	back, err := OpenReacher(dir, cfg)
+	back, err := OpenReacher(context.Background(), dir, cfg)
 	if err != nil {
 		t.Fatalf("mode %d, after %s: reopening: %v", mode, f.Fired(), err)
 	}

@@ -1,6 +1,7 @@
 package channel
 
 import (
+	"context"
 	"fmt"
 	"testing"
 	"time"
@@ -23,20 +24,20 @@ func killProfile(seq int) identity.ProfileID {
 func killContact(seq int) string { return fmt.Sprintf("u%d@kill.test", seq) }
 
 // TestKill9 kills a child process with SIGKILL while it records contacts
-// at full speed into OpenReacher(dir), in each sync mode, snapshotting
+// at full speed into OpenReacher(context.Background(), dir), in each sync mode, snapshotting
 // every 1,000 (internal/killtest). After every kill the reopened Reacher
 // holds every acknowledged contact, each once.
 func TestKill9(t *testing.T) {
 	if c, ok := killtest.AsChild(); ok {
 		cfg := persistCfg
 		cfg.Sync, cfg.SyncInterval = killModes[c.Mode], 50*time.Millisecond
-		r, err := OpenReacher(c.Dir, cfg)
+		r, err := OpenReacher(context.Background(), c.Dir, cfg)
 		if err != nil {
 			c.Fail(err)
 		}
 		c.Run(len(r.people), func(i int) error {
 			return r.SetContact(killProfile(i), "email", killContact(i))
-		}, r.Snapshot)
+		}, func() error { return r.Snapshot(context.Background()) })
 	}
 	if testing.Short() {
 		t.Skip("spawns processes")
@@ -44,7 +45,7 @@ func TestKill9(t *testing.T) {
 	for i, mode := range killtest.Modes {
 		dir := t.TempDir()
 		f, err := killtest.Campaign("reacher", "TestKill9", dir, mode, killtest.Rounds(3), uint64(i+1), func() ([]int, bool, error) {
-			r, err := OpenReacher(dir, persistCfg)
+			r, err := OpenReacher(context.Background(), dir, persistCfg)
 			if err != nil {
 				return nil, false, err
 			}

@@ -3,6 +3,7 @@ package channel
 import (
 	"bytes"
 	"cmp"
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -75,14 +76,17 @@ type reachPersistence struct {
 
 // OpenReacher opens the Reacher kept in dir (creating it), restoring its
 // snapshot and replaying its journal. Close it when done.
-func OpenReacher(dir string, cfg ReachConfig) (*Reacher, error) {
+//
+// When ctx is done before the replay ends, OpenReacher stops and returns
+// ctx's error, and dir is as it was.
+func OpenReacher(ctx context.Context, dir string, cfg ReachConfig) (*Reacher, error) {
 	r, err := NewReacher(cfg)
 	if err != nil {
 		return nil, err
 	}
 	p := &reachPersistence{replay: true}
 	r.persist = p
-	d, rec, err := journal.OpenDir(dir, "reacher", &journal.Options{Sync: journal.Sync(cfg.Sync), Interval: cfg.SyncInterval, LockTimeout: cfg.LockTimeout, FS: cfg.fs},
+	d, rec, err := journal.OpenDir(ctx, dir, "reacher", &journal.Options{Sync: journal.Sync(cfg.Sync), Interval: cfg.SyncInterval, LockTimeout: cfg.LockTimeout, FS: cfg.fs},
 		func(body []byte) error {
 			rd := journal.NewReader(bytes.NewReader(body))
 			for rd.Next() {
@@ -191,15 +195,20 @@ func (r *Reacher) apply(rec journal.Record) error {
 }
 
 // Snapshot writes the whole state to a new snapshot and starts a new
-// journal, removing the old one.
-func (r *Reacher) Snapshot() error {
+// journal, removing the old one. When ctx is done before the new snapshot
+// is in place, Snapshot returns ctx's error and the directory keeps the
+// previous snapshot and journal.
+func (r *Reacher) Snapshot(ctx context.Context) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	d, err := r.dir()
 	if err != nil {
 		return err
 	}
-	return d.Compact(r.appendState(nil))
+	if err := d.Compact(ctx, r.appendState(nil)); err != nil {
+		return fmt.Errorf("channel: %w", err)
+	}
+	return nil
 }
 
 // appendState encodes the state as records, in a fixed order (the same

@@ -2,6 +2,7 @@ package channel
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"os"
 	"path/filepath"
@@ -119,7 +120,7 @@ func answers(r *Reacher, ps []identity.ProfileID, at time.Time) string {
 func TestReacherPersistence(t *testing.T) {
 	dir := t.TempDir()
 	g, _ := identity.New(nil)
-	r, err := OpenReacher(dir, persistCfg)
+	r, err := OpenReacher(context.Background(), dir, persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -130,7 +131,7 @@ func TestReacherPersistence(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	back, err := OpenReacher(dir, persistCfg)
+	back, err := OpenReacher(context.Background(), dir, persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -145,7 +146,7 @@ func TestReacherPersistence(t *testing.T) {
 	}
 
 	// Snapshot, change more, reopen: the snapshot and the new journal.
-	if err := back.Snapshot(); err != nil {
+	if err := back.Snapshot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if err := back.RecordSend(ps[2], "email", s.noon.Add(time.Hour)); err != nil {
@@ -153,7 +154,7 @@ func TestReacherPersistence(t *testing.T) {
 	}
 	wantState = state(back)
 	back.Close()
-	again, err := OpenReacher(dir, persistCfg)
+	again, err := OpenReacher(context.Background(), dir, persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -174,7 +175,7 @@ func TestReacherPersistence(t *testing.T) {
 // reopens with every change before it.
 func TestReacherTornJournal(t *testing.T) {
 	dir := t.TempDir()
-	r, err := OpenReacher(dir, persistCfg)
+	r, err := OpenReacher(context.Background(), dir, persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -194,7 +195,7 @@ func TestReacherTornJournal(t *testing.T) {
 	for cut := fi.Size(); cut < int64(len(full)); cut++ {
 		sub := t.TempDir()
 		os.WriteFile(filepath.Join(sub, "journal-0.log"), full[:cut], 0o644)
-		back, err := OpenReacher(sub, persistCfg)
+		back, err := OpenReacher(context.Background(), sub, persistCfg)
 		if err != nil {
 			t.Fatalf("cut at %d: %v", cut, err)
 		}
@@ -209,7 +210,7 @@ func TestReacherTornJournal(t *testing.T) {
 }
 
 func TestReacherClosedAndNotPersistent(t *testing.T) {
-	r, err := OpenReacher(t.TempDir(), persistCfg)
+	r, err := OpenReacher(context.Background(), t.TempDir(), persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -225,7 +226,7 @@ func TestReacherClosedAndNotPersistent(t *testing.T) {
 		r.Unsuppress("email", "anna@mail.ru"),
 		r.RecordSend(p, "email", time.Time{}),
 		r.Follow(nil, identity.Change{Merges: []identity.Merge{{Into: profileN(t, 2), From: []identity.ProfileID{p}}}}),
-		r.Snapshot(), r.Sync(),
+		r.Snapshot(context.Background()), r.Sync(),
 	} {
 		if !errors.Is(err, ErrClosed) {
 			t.Errorf("after Close: %v, want ErrClosed", err)
@@ -241,7 +242,7 @@ func TestReacherClosedAndNotPersistent(t *testing.T) {
 		t.Errorf("reads after Close: %v", got)
 	}
 	m, _ := NewReacher(persistCfg)
-	for _, err := range []error{m.Snapshot(), m.Sync()} {
+	for _, err := range []error{m.Snapshot(context.Background()), m.Sync()} {
 		if !errors.Is(err, ErrNotPersistent) {
 			t.Errorf("in-memory Reacher: %v, want ErrNotPersistent", err)
 		}
@@ -310,7 +311,7 @@ func FuzzReacherRecord(f *testing.F) {
 
 func BenchmarkReacherRecordSendJournaled(b *testing.B) {
 	cfg := persistCfg
-	r, err := OpenReacher(b.TempDir(), cfg)
+	r, err := OpenReacher(context.Background(), b.TempDir(), cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -329,17 +330,45 @@ func BenchmarkReacherRecordSendJournaled(b *testing.B) {
 // TestReacherLock: one Reacher per directory; Close releases it.
 func TestReacherLock(t *testing.T) {
 	dir := t.TempDir()
-	r, err := OpenReacher(dir, persistCfg)
+	r, err := OpenReacher(context.Background(), dir, persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenReacher(dir, persistCfg); !errors.Is(err, ErrLocked) {
+	if _, err := OpenReacher(context.Background(), dir, persistCfg); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second OpenReacher: %v, want ErrLocked", err)
 	}
 	r.Close()
-	r2, err := OpenReacher(dir, persistCfg)
+	r2, err := OpenReacher(context.Background(), dir, persistCfg)
 	if err != nil {
 		t.Fatalf("reopen after Close: %v", err)
 	}
 	r2.Close()
+}
+
+// TestReacherCancelled: a cancelled OpenReacher or Snapshot returns
+// context.Canceled and leaves the directory usable.
+func TestReacherCancelled(t *testing.T) {
+	dir := t.TempDir()
+	r, err := OpenReacher(context.Background(), dir, persistCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := killProfile(1)
+	if err := r.SetContact(p, "email", "a@mail.ru"); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := r.Snapshot(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Snapshot: %v", err)
+	}
+	r.Close()
+	if _, err := OpenReacher(ctx, dir, persistCfg); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled OpenReacher: %v", err)
+	}
+	back, err := OpenReacher(context.Background(), dir, persistCfg)
+	if err != nil || back.people[p].contacts["email"] != "a@mail.ru" {
+		t.Fatalf("reopened: %v", err)
+	}
+	back.Close()
 }

@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -60,13 +61,13 @@ func ExampleGraph_Forget() {
 func ExampleOpen() {
 	dir, _ := os.MkdirTemp("", "graph")
 	defer os.RemoveAll(dir)
-	g, _ := identity.Open(dir, nil)
+	g, _ := identity.Open(context.Background(), dir, nil)
 	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}, {Kind: identity.Phone, Value: "+79161234567"}}})
 	p, _ := g.Resolve(identity.Email, "anna@mail.ru")
 	g.Close()
 
 	// After a restart the journal is replayed.
-	g, _ = identity.Open(dir, nil)
+	g, _ = identity.Open(context.Background(), dir, nil)
 	defer g.Close()
 	q, _ := g.Resolve(identity.Phone, "8 916 123-45-67")
 	fmt.Println(p == q, g.Recovery().Records)

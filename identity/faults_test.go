@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -34,7 +35,7 @@ func graphFaultRun(t *testing.T, mode SyncMode, f *journal.Faults) {
 		return err == nil
 	}
 	want := mustGraph(t, nil)
-	g, err := Open(dir, &Options{Sync: mode, fs: f})
+	g, err := Open(context.Background(), dir, &Options{Sync: mode, fs: f})
 	if check("Open", err) {
 		for i := range 10 {
 			o := at(i, "web_form", fmt.Sprintf("cookie:c%d", i), fmt.Sprintf("email:p%d@mail.ru", i/2))
@@ -44,7 +45,7 @@ func graphFaultRun(t *testing.T, mode SyncMode, f *journal.Faults) {
 			}
 			switch i {
 			case 3:
-				check("Snapshot", g.Snapshot())
+				check("Snapshot", g.Snapshot(context.Background()))
 			case 5:
 				if _, err := g.Forget(Email, "p1@mail.ru", false); check("Forget", err) || errors.Is(err, ErrNotCompacted) {
 					if _, err := want.Forget(Email, "p1@mail.ru", false); err != nil {
@@ -63,7 +64,7 @@ func graphFaultRun(t *testing.T, mode SyncMode, f *journal.Faults) {
 		}
 		check("Close", g.Close())
 	}
-	g, err = Open(dir, nil)
+	g, err = Open(context.Background(), dir, nil)
 	if err != nil {
 		t.Fatalf("mode %d, after %s: reopening: %v", mode, f.Fired(), err)
 	}

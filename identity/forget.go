@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/binary"
@@ -113,7 +114,7 @@ func (g *Graph) Forget(kind Kind, raw string, dryRun bool) (Change, error) {
 	ch := g.forgetNode(n, k, c.Value, dryRun)
 	if !dryRun && g.store != nil {
 		// Compact at once: the journal still holds the value in clear.
-		if err := g.snapshotLocked(); err != nil {
+		if err := g.snapshotLocked(context.Background()); err != nil {
 			return ch, fmt.Errorf("%w: %w", ErrNotCompacted, err)
 		}
 	}

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"testing"
@@ -22,20 +23,20 @@ func killObservation(seq int) Observation {
 }
 
 // TestKill9 kills a child process with SIGKILL while it observes at full
-// speed into Open(dir), in each sync mode, snapshotting every 1,000
+// speed into Open(context.Background(), dir), in each sync mode, snapshotting every 1,000
 // observations (internal/killtest). After every kill the reopened graph
 // holds every acknowledged observation, each once, and nothing after the
 // ones written.
 func TestKill9(t *testing.T) {
 	if c, ok := killtest.AsChild(); ok {
-		g, err := Open(c.Dir, &Options{Sync: killModes[c.Mode], SyncInterval: 50 * time.Millisecond})
+		g, err := Open(context.Background(), c.Dir, &Options{Sync: killModes[c.Mode], SyncInterval: 50 * time.Millisecond})
 		if err != nil {
 			c.Fail(err)
 		}
 		c.Run(g.Stats().Observations, func(i int) error {
 			_, err := g.Observe(killObservation(i))
 			return err
-		}, g.Snapshot)
+		}, func() error { return g.Snapshot(context.Background()) })
 	}
 	if testing.Short() {
 		t.Skip("spawns processes")
@@ -56,7 +57,7 @@ func TestKill9(t *testing.T) {
 // holds: seq 0, 1, ... while cookie k<seq> is present, checking that the
 // graph holds nothing else and no observation twice.
 func killedGraph(dir string) ([]int, bool, error) {
-	g, err := Open(dir, nil)
+	g, err := Open(context.Background(), dir, nil)
 	if err != nil {
 		return nil, false, err
 	}

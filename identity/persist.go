@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -80,8 +81,10 @@ type store struct {
 }
 
 // Open opens the graph stored in dir (creating dir if needed), restoring
-// its snapshot and replaying its journal.
-func Open(dir string, opts *Options) (*Graph, error) {
+// its snapshot and replaying its journal. Replaying millions of
+// observations takes seconds: when ctx is done first, Open stops and
+// returns ctx's error, and dir is as it was.
+func Open(ctx context.Context, dir string, opts *Options) (*Graph, error) {
 	g, err := New(opts)
 	if err != nil {
 		return nil, err
@@ -91,7 +94,7 @@ func Open(dir string, opts *Options) (*Graph, error) {
 	}
 	st := &store{replay: true}
 	g.store = st
-	d, rec, err := journal.OpenDir(dir, "identity", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs},
+	d, rec, err := journal.OpenDir(ctx, dir, "identity", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs},
 		g.decodeSnapshot, g.replayRecord)
 	st.replay = false
 	if err != nil {
@@ -252,18 +255,27 @@ func (g *Graph) replayRecord(r journal.Record) error {
 
 // Snapshot writes the graph to a new snapshot and starts a new journal,
 // removing the old ones: the directory then holds only what the graph holds
-// (erased values included: they are gone).
-func (g *Graph) Snapshot() error {
+// (erased values included: they are gone). When ctx is done before the new
+// snapshot is in place, Snapshot returns ctx's error and the directory
+// keeps the previous snapshot and journal.
+func (g *Graph) Snapshot(ctx context.Context) error {
 	g.mu.lock()
 	defer g.mu.unlock()
-	return g.snapshotLocked()
+	err := g.snapshotLocked(ctx)
+	if err != nil && err != ErrNotPersistent {
+		err = fmt.Errorf("identity: %w", err)
+	}
+	return err
 }
 
-func (g *Graph) snapshotLocked() error {
+func (g *Graph) snapshotLocked(ctx context.Context) error {
 	if g.store == nil {
 		return ErrNotPersistent
 	}
-	return g.store.dir.Compact(g.encodeSnapshot())
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	return g.store.dir.Compact(ctx, g.encodeSnapshot())
 }
 
 // Sync flushes the journal to disk.

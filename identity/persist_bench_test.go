@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ func profilesOf(g *identity.Graph) map[identity.ID]identity.ProfileID {
 // extended, closed and reopened answers every identifier as before.
 func TestRestoreAnswersAsBefore(t *testing.T) {
 	dir := t.TempDir()
-	g, err := identity.Open(dir, &identity.Options{Sync: identity.SyncNever})
+	g, err := identity.Open(context.Background(), dir, &identity.Options{Sync: identity.SyncNever})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -34,14 +35,14 @@ func TestRestoreAnswersAsBefore(t *testing.T) {
 	for o := range gen.Observations() {
 		g.Observe(o.Observation)
 		if i++; i == 8000 {
-			if err := g.Snapshot(); err != nil {
+			if err := g.Snapshot(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 		}
 	}
 	want, wantStats := profilesOf(g), g.Stats()
 	g.Close()
-	back, err := identity.Open(dir, nil)
+	back, err := identity.Open(context.Background(), dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -93,7 +94,7 @@ func BenchmarkSnapshotRestore(b *testing.B) {
 		people = 100_000
 	}
 	dir := b.TempDir()
-	g, err := identity.Open(dir, &identity.Options{Sync: identity.SyncNever})
+	g, err := identity.Open(context.Background(), dir, &identity.Options{Sync: identity.SyncNever})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -111,12 +112,12 @@ func BenchmarkSnapshotRestore(b *testing.B) {
 	var snap, restore time.Duration
 	for b.Loop() {
 		t0 := time.Now()
-		if err := g.Snapshot(); err != nil {
+		if err := g.Snapshot(context.Background()); err != nil {
 			b.Fatal(err)
 		}
 		snap = time.Since(t0)
 		t0 = time.Now()
-		back, err := identity.Open(dir, nil)
+		back, err := identity.Open(context.Background(), dir, nil)
 		if err != nil {
 			b.Fatal(err)
 		}
@@ -149,7 +150,7 @@ func BenchmarkObserveOpen(b *testing.B) {
 			// difference is what journaling costs.
 			g, err := identity.New(nil)
 			if c.name != "memory" {
-				g, err = identity.Open(b.TempDir(), &identity.Options{Sync: c.mode})
+				g, err = identity.Open(context.Background(), b.TempDir(), &identity.Options{Sync: c.mode})
 			}
 			if err != nil {
 				b.Fatal(err)

@@ -2,7 +2,10 @@ package identity
 
 import (
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"strings"
@@ -11,7 +14,7 @@ import (
 
 func openGraph(t *testing.T, dir string) *Graph {
 	t.Helper()
-	g, err := Open(dir, &Options{Sync: SyncNever})
+	g, err := Open(context.Background(), dir, &Options{Sync: SyncNever})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +63,7 @@ func TestSnapshotRestoreAndCompaction(t *testing.T) {
 	for _, o := range obs[:5] {
 		mustObserve(t, g, o)
 	}
-	if err := g.Snapshot(); err != nil {
+	if err := g.Snapshot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	for _, o := range obs[5:] {
@@ -142,7 +145,7 @@ func TestTornJournal(t *testing.T) {
 	for cut := sizes[len(sizes)-3]; cut <= int64(len(data)); cut++ {
 		d := t.TempDir()
 		os.WriteFile(filepath.Join(d, "journal-0.log"), data[:cut], 0o644)
-		back, err := Open(d, &Options{Sync: SyncNever})
+		back, err := Open(context.Background(), d, &Options{Sync: SyncNever})
 		if err != nil {
 			t.Fatalf("cut at %d: %v", cut, err)
 		}
@@ -171,13 +174,13 @@ func TestCorruptSnapshot(t *testing.T) {
 	for _, o := range familyObservations() {
 		mustObserve(t, g, o)
 	}
-	g.Snapshot()
+	g.Snapshot(context.Background())
 	g.Close()
 	path := filepath.Join(dir, "snapshot.snap")
 	data, _ := os.ReadFile(path)
 	data[len(data)/2] ^= 0xff
 	os.WriteFile(path, data, 0o644)
-	if _, err := Open(dir, nil); err == nil || !strings.Contains(err.Error(), "bad snapshot") {
+	if _, err := Open(context.Background(), dir, nil); err == nil || !strings.Contains(err.Error(), "bad snapshot") {
 		t.Fatalf("a corrupted snapshot opened: %v", err)
 	}
 }
@@ -186,7 +189,7 @@ func TestCorruptSnapshot(t *testing.T) {
 // SyncAlways; the graph reopens to a prefix of its observations.
 func TestNotPersistent(t *testing.T) {
 	g := mustGraph(t, nil)
-	if err := g.Snapshot(); !errors.Is(err, ErrNotPersistent) {
+	if err := g.Snapshot(context.Background()); !errors.Is(err, ErrNotPersistent) {
 		t.Fatal(err)
 	}
 	if err := g.Close(); err != nil {
@@ -199,12 +202,12 @@ func TestNotPersistent(t *testing.T) {
 // ErrClosed, and the directory reopens after Close with what was written.
 func TestLockAndLifecycle(t *testing.T) {
 	dir := t.TempDir()
-	g, err := Open(dir, nil)
+	g, err := Open(context.Background(), dir, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
 	mustObserve(t, g, at(0, "web_form", "cookie:b1", "email:ivan@mail.ru"))
-	_, err = Open(dir, nil)
+	_, err = Open(context.Background(), dir, nil)
 	if !errors.Is(err, ErrLocked) {
 		t.Fatalf("second Open: %v, want ErrLocked", err)
 	}
@@ -217,7 +220,7 @@ func TestLockAndLifecycle(t *testing.T) {
 	if _, err := g.Observe(at(1, "web_form", "cookie:b2", "email:anna@mail.ru")); !errors.Is(err, ErrClosed) || err.Error() != "identity: journal: log closed" {
 		t.Fatalf("Observe after Close: %v, want ErrClosed (and no doubled prefix)", err)
 	}
-	h, err := Open(dir, nil)
+	h, err := Open(context.Background(), dir, nil)
 	if err != nil {
 		t.Fatalf("reopen after Close: %v", err)
 	}
@@ -263,4 +266,72 @@ func FuzzJournalRecord(f *testing.F) {
 		h.Observe(at(0, "web_form", "email:anna@mail.ru", "phone:+79160000001"))
 		_ = h.replayRecord(journalRecord(typ, payload))
 	})
+}
+
+// errAfter is a context whose Err turns to context.Canceled after n calls:
+// a cancellation that lands in the middle of a long replay.
+type errAfter struct {
+	context.Context
+	n int
+}
+
+func (c *errAfter) Err() error {
+	if c.n--; c.n < 0 {
+		return context.Canceled
+	}
+	return nil
+}
+
+// TestCancelled: an Open cancelled before it starts, or in the middle of
+// its replay, returns context.Canceled, releases the directory and leaves
+// it as it was; a cancelled Snapshot changes no file and the graph stays
+// usable.
+func TestCancelled(t *testing.T) {
+	dir := t.TempDir()
+	g, err := Open(context.Background(), dir, &Options{Sync: SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 10_000 {
+		mustObserve(t, g, at(i%300, "web_form", fmt.Sprintf("cookie:c%d", i), fmt.Sprintf("email:p%d@mail.ru", i/3)))
+	}
+	files := func() map[string]string {
+		out := map[string]string{}
+		entries, _ := os.ReadDir(dir)
+		for _, e := range entries {
+			b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+			out[e.Name()] = string(b)
+		}
+		return out
+	}
+	before := files()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := g.Snapshot(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Snapshot: %v", err)
+	}
+	if !maps.Equal(files(), before) {
+		t.Fatal("a cancelled Snapshot changed the directory")
+	}
+	mustObserve(t, g, at(1, "web_form", "cookie:after", "email:after@mail.ru"))
+	if err := g.Close(); err != nil {
+		t.Fatal(err)
+	}
+	before = files()
+	for _, c := range []context.Context{ctx, &errAfter{Context: context.Background(), n: 2}} {
+		if _, err := Open(c, dir, nil); !errors.Is(err, context.Canceled) {
+			t.Fatalf("cancelled Open: %v", err)
+		}
+		if !maps.Equal(files(), before) {
+			t.Fatal("a cancelled Open changed the directory")
+		}
+	}
+	back, err := Open(context.Background(), dir, nil) // the lock was released
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	if back.Recovery().Records != 10_001 {
+		t.Fatalf("reopened with %+v", back.Recovery())
+	}
 }

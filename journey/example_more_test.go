@@ -1,6 +1,7 @@
 package journey_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"strings"
@@ -55,11 +56,11 @@ func ExampleOpen() {
 	defer os.RemoveAll(dir)
 	g, _ := identity.New(nil)
 	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}}})
-	s, _ := journey.Open(dir, g, nil)
+	s, _ := journey.Open(context.Background(), dir, g, nil)
 	s.Add(journey.Event{Time: time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC), Type: journey.Lead, IDs: []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}}})
 	s.Close()
 
-	s, _ = journey.Open(dir, g, nil)
+	s, _ = journey.Open(context.Background(), dir, g, nil)
 	defer s.Close()
 	fmt.Println(s.Len(), "event,", s.Recovery().Records, "journal record replayed")
 	// Output:

@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"context"
 	"fmt"
 	"reflect"
 	"testing"
@@ -37,7 +38,7 @@ func storeFaultRun(t *testing.T, g *identity.Graph, mode identity.SyncMode, f *j
 		return err == nil
 	}
 	want := NewStore(g, nil)
-	s, err := Open(dir, g, &Options{Sync: mode, fs: f})
+	s, err := Open(context.Background(), dir, g, &Options{Sync: mode, fs: f})
 	if check("Open", err) {
 		for i := range 10 {
 			e := ev(fmt.Sprint(i%9), day(float64(9-i)), []string{PageView, Lead}[i%2], Touch{Channel: "search"}, "cookie", []string{"c1", "c2"}[i%2])
@@ -48,14 +49,14 @@ func storeFaultRun(t *testing.T, g *identity.Graph, mode identity.SyncMode, f *j
 			}
 			switch i {
 			case 4:
-				check("Snapshot", s.Snapshot())
+				check("Snapshot", s.Snapshot(context.Background()))
 			case 6:
 				check("Sync", s.Sync())
 			}
 		}
 		check("Close", s.Close())
 	}
-	back, err := Open(dir, g, nil)
+	back, err := Open(context.Background(), dir, g, nil)
 	if err != nil {
 		t.Fatalf("mode %d, after %s: reopening: %v", mode, f.Fired(), err)
 	}

@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"context"
 	"fmt"
 	"strconv"
 	"testing"
@@ -34,7 +35,7 @@ func killEvent(seq int) Event {
 }
 
 // TestKill9 kills a child process with SIGKILL while it adds events at
-// full speed into Open(dir), in each sync mode, snapshotting every 1,000
+// full speed into Open(context.Background(), dir), in each sync mode, snapshotting every 1,000
 // events (internal/killtest). After every kill the reopened store holds
 // every acknowledged event, in order, each once.
 func TestKill9(t *testing.T) {
@@ -43,14 +44,14 @@ func TestKill9(t *testing.T) {
 		if err != nil {
 			c.Fail(err)
 		}
-		s, err := Open(c.Dir, g, &Options{Sync: killModes[c.Mode], SyncInterval: 50 * time.Millisecond})
+		s, err := Open(context.Background(), c.Dir, g, &Options{Sync: killModes[c.Mode], SyncInterval: 50 * time.Millisecond})
 		if err != nil {
 			c.Fail(err)
 		}
 		c.Run(s.Len(), func(i int) error {
 			_, err := s.Add(killEvent(i))
 			return err
-		}, s.Snapshot)
+		}, func() error { return s.Snapshot(context.Background()) })
 	}
 	if testing.Short() {
 		t.Skip("spawns processes")
@@ -62,7 +63,7 @@ func TestKill9(t *testing.T) {
 	for i, mode := range killtest.Modes {
 		dir := t.TempDir()
 		f, err := killtest.Campaign("journey", "TestKill9", dir, mode, killtest.Rounds(3), uint64(i+1), func() ([]int, bool, error) {
-			s, err := Open(dir, g, nil)
+			s, err := Open(context.Background(), dir, g, nil)
 			if err != nil {
 				return nil, false, err
 			}

@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"context"
 	"errors"
 	"testing"
 
@@ -12,17 +13,17 @@ import (
 func TestStoreLockAndClose(t *testing.T) {
 	g, _ := identity.New(nil)
 	dir := t.TempDir()
-	s, err := Open(dir, g, nil)
+	s, err := Open(context.Background(), dir, g, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := Open(dir, g, nil); !errors.Is(err, ErrLocked) {
+	if _, err := Open(context.Background(), dir, g, nil); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second Open: %v, want ErrLocked", err)
 	}
 	if err := s.Close(); err != nil || s.Close() != nil {
 		t.Fatalf("Close: %v", err)
 	}
-	s2, err := Open(dir, g, nil)
+	s2, err := Open(context.Background(), dir, g, nil)
 	if err != nil {
 		t.Fatalf("reopen after Close: %v", err)
 	}

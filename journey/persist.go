@@ -2,6 +2,7 @@ package journey
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -54,7 +55,10 @@ type persistence struct {
 
 // Open opens the store kept in dir over graph g, restoring its snapshot and
 // replaying its journal.
-func Open(dir string, g *identity.Graph, opts *Options) (*Store, error) {
+//
+// Replaying millions of events takes seconds: when ctx is done first, Open
+// stops and returns ctx's error, and dir is as it was.
+func Open(ctx context.Context, dir string, g *identity.Graph, opts *Options) (*Store, error) {
 	s := NewStore(g, opts)
 	if opts == nil {
 		opts = &Options{}
@@ -75,7 +79,7 @@ func Open(dir string, g *identity.Graph, opts *Options) (*Store, error) {
 		}
 		return nil
 	}
-	d, rec, err := journal.OpenDir(dir, "journey", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs},
+	d, rec, err := journal.OpenDir(ctx, dir, "journey", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs},
 		func(body []byte) error {
 			for line := range bytes.Lines(body) {
 				if err := add(bytes.TrimSpace(line)); err != nil {
@@ -122,7 +126,10 @@ func (s *Store) journalEvent(e Event) error {
 
 // Snapshot writes every stored event to a new snapshot and starts a new
 // journal, removing the old one.
-func (s *Store) Snapshot() error {
+//
+// When ctx is done before the new snapshot is in place, Snapshot returns
+// ctx's error and the directory keeps the previous snapshot and journal.
+func (s *Store) Snapshot(ctx context.Context) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.persist == nil {
@@ -134,13 +141,19 @@ func (s *Store) Snapshot() error {
 		profiles = append(profiles, p)
 	}
 	slices.SortFunc(profiles, identity.ProfileID.Compare)
-	for _, p := range profiles {
+	for i, p := range profiles {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return fmt.Errorf("journey: snapshot: %w", ctx.Err())
+		}
 		for _, r := range s.timelines[p] {
 			body = s.tab.event(r).AppendJSON(body)
 			body = append(body, '\n')
 		}
 	}
-	return s.persist.dir.Compact(body)
+	if err := s.persist.dir.Compact(ctx, body); err != nil {
+		return fmt.Errorf("journey: %w", err)
+	}
+	return nil
 }
 
 // Sync flushes the journal; Close syncs and closes it.

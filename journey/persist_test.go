@@ -2,10 +2,13 @@ package journey
 
 import (
 	"bytes"
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"reflect"
+	"slices"
 	"testing"
 
 	"github.com/throughline/throughline/identity"
@@ -14,7 +17,7 @@ import (
 func TestOpenSnapshotReopen(t *testing.T) {
 	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1", "phone", "+79161234567")})
 	dir := t.TempDir()
-	s, err := Open(dir, g, &Options{Sync: identity.SyncNever})
+	s, err := Open(context.Background(), dir, g, &Options{Sync: identity.SyncNever})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -26,7 +29,7 @@ func TestOpenSnapshotReopen(t *testing.T) {
 			t.Fatal(err)
 		}
 		if i == 5 {
-			if err := s.Snapshot(); err != nil {
+			if err := s.Snapshot(context.Background()); err != nil {
 				t.Fatal(err)
 			}
 		}
@@ -34,7 +37,7 @@ func TestOpenSnapshotReopen(t *testing.T) {
 	p, _ := g.Resolve(identity.Cookie, "c1")
 	want := s.Timeline(p)
 	s.Close()
-	back, err := Open(dir, g, &Options{Sync: identity.SyncNever})
+	back, err := Open(context.Background(), dir, g, &Options{Sync: identity.SyncNever})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,7 +48,7 @@ func TestOpenSnapshotReopen(t *testing.T) {
 	if got := back.Timeline(p); !reflect.DeepEqual(got, want) {
 		t.Fatalf("restored timeline differs:\n%v\n%v", got, want)
 	}
-	if err := NewStore(g, nil).Snapshot(); err != ErrNotPersistent {
+	if err := NewStore(g, nil).Snapshot(context.Background()); err != ErrNotPersistent {
 		t.Fatal(err)
 	}
 }
@@ -54,7 +57,7 @@ func TestOpenSnapshotReopen(t *testing.T) {
 func TestTornEventJournal(t *testing.T) {
 	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1")})
 	dir := t.TempDir()
-	s, _ := Open(dir, g, &Options{Sync: identity.SyncNever})
+	s, _ := Open(context.Background(), dir, g, &Options{Sync: identity.SyncNever})
 	var sizes []int64
 	for i := range 6 {
 		s.Add(ev(fmt.Sprint(i), day(float64(i)), PageView, Touch{}, "cookie", "c1"))
@@ -67,7 +70,7 @@ func TestTornEventJournal(t *testing.T) {
 	for cut := sizes[3]; cut <= int64(len(data)); cut++ {
 		d := t.TempDir()
 		os.WriteFile(filepath.Join(d, "journal-0.log"), data[:cut], 0o644)
-		back, err := Open(d, g, &Options{Sync: identity.SyncNever})
+		back, err := Open(context.Background(), d, g, &Options{Sync: identity.SyncNever})
 		if err != nil {
 			t.Fatalf("cut at %d: %v", cut, err)
 		}
@@ -89,7 +92,7 @@ func TestErasureLeavesTheDisk(t *testing.T) {
 	g := graphWith(t,
 		identity.Observation{Source: "web_form", IDs: ids("cookie", "home-1234567", "email", "anna@mail.ru")},
 		identity.Observation{Source: "web_form", IDs: ids("cookie", "erase-me-987654", "email", "anna@mail.ru")})
-	s, err := Open(dir, g, nil)
+	s, err := Open(context.Background(), dir, g, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -103,7 +106,7 @@ func TestErasureLeavesTheDisk(t *testing.T) {
 	if d := s.Follow(ch); d != 1 {
 		t.Fatalf("dropped %d", d)
 	}
-	if err := s.Snapshot(); err != nil {
+	if err := s.Snapshot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	entries, _ := os.ReadDir(dir)
@@ -116,4 +119,36 @@ func TestErasureLeavesTheDisk(t *testing.T) {
 	if s.Len() != 1 {
 		t.Fatalf("%d events", s.Len())
 	}
+}
+
+// TestCancelled: a cancelled Open or Snapshot returns context.Canceled and
+// leaves the directory as it was; the store reopens whole.
+func TestCancelled(t *testing.T) {
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1")})
+	dir := t.TempDir()
+	s, err := Open(context.Background(), dir, g, &Options{Sync: identity.SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i := range 5000 {
+		s.Add(ev(fmt.Sprint(i), day(float64(i)/100), PageView, Touch{}, "cookie", "c1"))
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	logs, _ := filepath.Glob(filepath.Join(dir, "*"))
+	if err := s.Snapshot(ctx); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Snapshot: %v", err)
+	}
+	s.Close()
+	if _, err := Open(ctx, dir, g, nil); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Open: %v", err)
+	}
+	if after, _ := filepath.Glob(filepath.Join(dir, "*")); !slices.Equal(after, logs) {
+		t.Fatalf("files %v, before %v", after, logs)
+	}
+	back, err := Open(context.Background(), dir, g, nil)
+	if err != nil || back.Len() != 5000 {
+		t.Fatalf("reopened: %v, %d events", err, back.Len())
+	}
+	back.Close()
 }

@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"testing"
@@ -83,7 +84,7 @@ func benchWorld(b *testing.B, n, per int) (*Engine, *identity.Graph, []string) {
 		b.Fatal(err)
 	}
 	start := time.Now()
-	e.Rebuild(benchNow)
+	e.Rebuild(context.Background(), benchNow)
 	b.Logf("%d profiles, %d events, rebuild %v", n, s.Len(), time.Since(start))
 	return e, g, cookies
 }
@@ -153,7 +154,7 @@ func BenchmarkUpdate(b *testing.B) {
 func BenchmarkRebuild(b *testing.B) {
 	e, _, _ := benchWorld(b, 100_000, 8)
 	for b.Loop() {
-		e.Rebuild(benchNow)
+		e.Rebuild(context.Background(), benchNow)
 	}
 	b.ReportMetric(100_000*float64(b.N)/b.Elapsed().Seconds(), "profiles/s")
 }

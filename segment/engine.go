@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"iter"
@@ -97,14 +98,14 @@ var ErrConfig = errors.New("segment: bad engine configuration")
 // consent change the engine cannot see (Touch). Every call takes the
 // evaluation time from its caller. An Engine is safe for concurrent use.
 type Engine struct {
-	mu     sync.Mutex
-	cfg    Config
-	prog   *program
-	index  map[identity.ProfileID]int32
-	states []pstate
-	bits   []uint64 // prog.words per state
-	free   []int32
-	ctx    *ctx // for single-profile work under mu
+	mu      sync.Mutex
+	cfg     Config
+	prog    *program
+	index   map[identity.ProfileID]int32
+	states  []pstate
+	bits    []uint64 // prog.words per state
+	free    []int32
+	evalCtx *evalCtx // for single-profile work under mu
 }
 
 // NewEngine compiles the set against the configuration. The engine starts
@@ -121,12 +122,12 @@ func NewEngine(set *Set, cfg Config) (*Engine, error) {
 		return nil, err
 	}
 	e := &Engine{cfg: cfg, prog: prog, index: map[identity.ProfileID]int32{}}
-	e.ctx = e.newCtx()
+	e.evalCtx = e.newCtx()
 	return e, nil
 }
 
-func (e *Engine) newCtx() *ctx {
-	return &ctx{getter: e.cfg.Props, bits: make([]uint64, e.prog.words)}
+func (e *Engine) newCtx() *evalCtx {
+	return &evalCtx{getter: e.cfg.Props, bits: make([]uint64, e.prog.words)}
 }
 
 // Names lists the segments and tabs, in the set's order.
@@ -270,18 +271,20 @@ func (e *Engine) Refresh(now time.Time) []Change {
 // Rebuild forgets what the engine knew and reloads every profile from the
 // store (and the graph, for profiles without events), then evaluates all of
 // them at now; the changes are against the memberships before.
-func (e *Engine) Rebuild(now time.Time) []Change {
+//
+// It runs in two steps: load every profile's history into new slots (the
+// long part, on every core, stopping when ctx is done), then commit: drop
+// the profiles that are gone, install the new slots and evaluate. A
+// cancelled Rebuild returns ctx's error before the commit and leaves the
+// engine as it was.
+func (e *Engine) Rebuild(ctx context.Context, now time.Time) ([]Change, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	var ps []identity.ProfileID
-	if e.cfg.Graph != nil {
-		for p := range e.cfg.Graph.Profiles() {
-			ps = append(ps, p)
-		}
+	ps := e.allProfiles()
+	loaded, err := e.loadAll(ctx, ps)
+	if err != nil {
+		return nil, fmt.Errorf("segment: rebuild: %w", err)
 	}
-	ps = append(ps, e.cfg.Store.Profiles()...)
-	slices.SortFunc(ps, identity.ProfileID.Compare)
-	ps = slices.Compact(ps)
 	var out []Change
 	keep := make(map[identity.ProfileID]bool, len(ps))
 	for _, p := range ps {
@@ -298,20 +301,52 @@ func (e *Engine) Rebuild(now time.Time) []Change {
 		}
 		e.drop(p)
 	}
-	for _, p := range ps {
-		e.state(p)
+	for k, p := range ps {
+		i, _ := e.state(p) // an existing slot keeps its memberships, to report changes against
+		e.states[i].kinds, e.states[i].hits = loaded[k].kinds, loaded[k].hits
 	}
-	e.parallel(func(lo, hi int, _ *ctx) []Change {
-		for i := lo; i < hi; i++ {
-			if !e.states[i].id.IsZero() {
-				e.load(&e.states[i])
-			}
-		}
-		return nil
-	})
 	out = append(out, e.pass(now, CauseRebuild)...)
 	sortChanges(out)
-	return out
+	return out, nil
+}
+
+// allProfiles lists the profiles of the graph and the store, sorted.
+func (e *Engine) allProfiles() []identity.ProfileID {
+	var ps []identity.ProfileID
+	if e.cfg.Graph != nil {
+		for p := range e.cfg.Graph.Profiles() {
+			ps = append(ps, p)
+		}
+	}
+	ps = append(ps, e.cfg.Store.Profiles()...)
+	slices.SortFunc(ps, identity.ProfileID.Compare)
+	return slices.Compact(ps)
+}
+
+// loadAll loads each profile's history into a slot of its own, on every
+// core, checking ctx every 1,024 profiles.
+func (e *Engine) loadAll(ctx context.Context, ps []identity.ProfileID) ([]pstate, error) {
+	loaded := make([]pstate, len(ps))
+	w := min(e.cfg.Workers, max(1, len(ps)/1024))
+	chunk := (len(ps) + w - 1) / max(w, 1)
+	var wg sync.WaitGroup
+	for k := range w {
+		lo, hi := k*chunk, min(len(ps), (k+1)*chunk)
+		wg.Go(func() {
+			for i := lo; i < hi; i++ {
+				if i%1024 == 0 && ctx.Err() != nil {
+					return
+				}
+				loaded[i].id = ps[i]
+				e.load(&loaded[i])
+			}
+		})
+	}
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	return loaded, nil
 }
 
 // Evaluate returns the segments and tabs a profile is in at now, computed
@@ -476,7 +511,7 @@ func (e *Engine) refreshed(p identity.ProfileID) int32 {
 
 // run evaluates units, in order, for st at now, starting from the
 // memberships in start; the result is left in c.bits.
-func (e *Engine) run(c *ctx, st *pstate, start []uint64, units []int, now time.Time) {
+func (e *Engine) run(c *evalCtx, st *pstate, start []uint64, units []int, now time.Time) {
 	copy(c.bits, start)
 	c.st, c.now, c.nowT, c.loaded, c.props = st, now.Unix(), now, false, nil
 	for _, u := range units {
@@ -488,7 +523,7 @@ func (e *Engine) run(c *ctx, st *pstate, start []uint64, units []int, now time.T
 // prior, when it has the profile, gives the memberships to compare with
 // (a profile that merged in or split off had them under its old shape).
 func (e *Engine) reeval(i int32, units []int, now time.Time, cause Cause, carried []identity.ProfileID, prior map[identity.ProfileID][]uint64) []Change {
-	c := e.ctx
+	c := e.evalCtx
 	st := &e.states[i]
 	cur := e.word(i)
 	before := cur
@@ -525,7 +560,7 @@ func (e *Engine) diff(p identity.ProfileID, before, after []uint64, now time.Tim
 
 // pass evaluates every profile on every core.
 func (e *Engine) pass(now time.Time, cause Cause) []Change {
-	out := e.parallel(func(lo, hi int, c *ctx) []Change {
+	out := e.parallel(func(lo, hi int, c *evalCtx) []Change {
 		var out []Change
 		for i := lo; i < hi; i++ {
 			st := &e.states[i]
@@ -546,7 +581,7 @@ func (e *Engine) pass(now time.Time, cause Cause) []Change {
 // parallel runs f over slices of the states on cfg.Workers goroutines,
 // each with its own evaluation context, and joins what they return in
 // slice order.
-func (e *Engine) parallel(f func(lo, hi int, c *ctx) []Change) []Change {
+func (e *Engine) parallel(f func(lo, hi int, c *evalCtx) []Change) []Change {
 	n := len(e.states)
 	w := min(e.cfg.Workers, max(1, n/1024))
 	chunk := (n + w - 1) / max(w, 1)

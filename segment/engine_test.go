@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -423,7 +424,7 @@ func TestEngineConcurrent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	full.Rebuild(at(4))
+	full.Rebuild(context.Background(), at(4))
 	for _, n := range w.e.Names() {
 		if !slices.Equal(w.e.Members(n), full.Members(n)) {
 			t.Fatalf("%s differs after concurrent use", n)
@@ -455,5 +456,29 @@ func TestWriteInsideProfilesLoop(t *testing.T) {
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatal("writing from inside the loop deadlocked")
+	}
+}
+
+// TestRebuildCancelled: a Rebuild whose context is done returns its error
+// and leaves the engine as it was; the same Rebuild with a live context
+// then applies the history the engine had not seen.
+func TestRebuildCancelled(t *testing.T) {
+	w := newWorld(t, Set{Segments: []Segment{{Name: "lead", When: Count{Event: Filter{Type: "lead"}, Min: 1}}}})
+	p, _ := w.observe(t0, "cookie:c1", "email:a@mail.ru")
+	// An event the engine never saw: only a rebuild brings it in.
+	if _, err := w.s.Add(journey.Event{ID: uuid.New(), Time: at(1), Type: "lead", IDs: []identity.ID{{Kind: identity.Cookie, Value: "c1"}}}); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := w.e.Rebuild(ctx, at(2)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Rebuild: %v", err)
+	}
+	if w.e.Is(p, "lead") || w.e.Evaluate(p, at(2)) == nil {
+		t.Fatalf("after a cancelled Rebuild: member %v, evaluates to %v", w.e.Is(p, "lead"), w.e.Evaluate(p, at(2)))
+	}
+	chs, err := w.e.Rebuild(context.Background(), at(2))
+	if err != nil || !w.e.Is(p, "lead") || len(chs) != 1 {
+		t.Fatalf("Rebuild: %v %v", chs, err)
 	}
 }

@@ -48,8 +48,8 @@ func (s *pstate) span(f int, lo, hi int64) []uint64 {
 	return s.hits[a : a+b]
 }
 
-// ctx is one evaluation of one profile at one time.
-type ctx struct {
+// evalCtx is one evaluation of one profile at one time.
+type evalCtx struct {
 	st     *pstate
 	now    int64 // seconds
 	nowT   time.Time
@@ -60,7 +60,7 @@ type ctx struct {
 	seq    [2][]int64 // scratch for sequences
 }
 
-func (c *ctx) prop(name string) (string, bool) {
+func (c *evalCtx) prop(name string) (string, bool) {
 	if !c.loaded {
 		c.loaded = true
 		if c.getter != nil {
@@ -71,7 +71,7 @@ func (c *ctx) prop(name string) (string, bool) {
 	return v, ok
 }
 
-type node interface{ eval(c *ctx) bool }
+type node interface{ eval(c *evalCtx) bool }
 
 type (
 	andNode   []node
@@ -87,7 +87,7 @@ type (
 	}
 )
 
-func (n andNode) eval(c *ctx) bool {
+func (n andNode) eval(c *evalCtx) bool {
 	for _, x := range n {
 		if !x.eval(c) {
 			return false
@@ -96,7 +96,7 @@ func (n andNode) eval(c *ctx) bool {
 	return true
 }
 
-func (n orNode) eval(c *ctx) bool {
+func (n orNode) eval(c *evalCtx) bool {
 	for _, x := range n {
 		if x.eval(c) {
 			return true
@@ -105,14 +105,14 @@ func (n orNode) eval(c *ctx) bool {
 	return false
 }
 
-func (n notNode) eval(c *ctx) bool  { return !n.n.eval(c) }
-func (falseNode) eval(*ctx) bool    { return false }
-func (n hasNode) eval(c *ctx) bool  { return c.st.kinds&n.bit != 0 }
-func (n propNode) eval(c *ctx) bool { v, ok := c.prop(n.m.name); return n.m.match(v, ok, c.nowT) }
+func (n notNode) eval(c *evalCtx) bool  { return !n.n.eval(c) }
+func (falseNode) eval(*evalCtx) bool    { return false }
+func (n hasNode) eval(c *evalCtx) bool  { return c.st.kinds&n.bit != 0 }
+func (n propNode) eval(c *evalCtx) bool { v, ok := c.prop(n.m.name); return n.m.match(v, ok, c.nowT) }
 
-func (n *inSegNode) eval(c *ctx) bool { return c.bits[n.bit/64]&(1<<(n.bit%64)) != 0 }
+func (n *inSegNode) eval(c *evalCtx) bool { return c.bits[n.bit/64]&(1<<(n.bit%64)) != 0 }
 
-func (n *reachNode) eval(c *ctx) bool {
+func (n *reachNode) eval(c *evalCtx) bool {
 	if n.r == nil {
 		return false
 	}
@@ -151,7 +151,7 @@ type countNode struct {
 	win      window
 }
 
-func (n *countNode) eval(c *ctx) bool {
+func (n *countNode) eval(c *evalCtx) bool {
 	lo, hi := n.win.bounds(c.now)
 	k := len(c.st.span(n.f, lo, hi))
 	if n.none {
@@ -166,7 +166,7 @@ type ageNode struct {
 	older, newer int64
 }
 
-func (n *ageNode) eval(c *ctx) bool {
+func (n *ageNode) eval(c *evalCtx) bool {
 	hs := c.st.span(n.f, math.MinInt64/2, c.now)
 	if len(hs) == 0 {
 		return false
@@ -188,7 +188,7 @@ type seqNode struct {
 // eval finds a chain t0 < t1 < … with t[i]−t[i−1] ≤ within[i]. For each
 // step it keeps the times a chain can end at; the latest earlier end is
 // always the best predecessor, so one merge-like pass per step suffices.
-func (n *seqNode) eval(c *ctx) bool {
+func (n *seqNode) eval(c *evalCtx) bool {
 	lo, hi := n.win.bounds(c.now)
 	prev := c.seq[0][:0]
 	for _, h := range c.st.span(n.fs[0], lo, hi) {

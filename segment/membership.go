@@ -2,6 +2,7 @@ package segment
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -100,8 +101,9 @@ func (c *countWriter) WriteString(s string) { c.Write([]byte(s)) }
 // down, not the whole membership again. Segments the saved file does not
 // name (added to the set since) start empty, so their members enter;
 // names the set no longer has are ignored. A file cut short or damaged
-// fails with ErrMembership and the line number, and nothing is loaded.
-func (e *Engine) Restore(r io.Reader, now time.Time) ([]Change, error) {
+// fails with ErrMembership and the line number, and nothing is loaded. The
+// rebuild stops when ctx is done (see Rebuild).
+func (e *Engine) Restore(ctx context.Context, r io.Reader, now time.Time) ([]Change, error) {
 	saved, err := readMemberships(r)
 	if err != nil {
 		return nil, err
@@ -124,7 +126,7 @@ func (e *Engine) Restore(r io.Reader, now time.Time) ([]Change, error) {
 		}
 	}
 	e.mu.Unlock()
-	return e.Rebuild(now), nil
+	return e.Rebuild(ctx, now)
 }
 
 type savedMemberships struct {

@@ -2,6 +2,7 @@ package segment
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"slices"
 	"strings"
@@ -38,7 +39,7 @@ func TestRestoreMemberships(t *testing.T) {
 	}
 	// A restart at the same time reports nothing: nobody enters again.
 	e := restart(set)
-	chs, err := e.Restore(bytes.NewReader(saved.Bytes()), at(10))
+	chs, err := e.Restore(context.Background(), bytes.NewReader(saved.Bytes()), at(10))
 	if err != nil || len(chs) != 0 {
 		t.Fatalf("restore: %v %v", names(chs), err)
 	}
@@ -52,11 +53,11 @@ func TestRestoreMemberships(t *testing.T) {
 	set2 := set
 	set2.Segments = append(slices.Clone(set.Segments), Segment{Name: "any", When: Count{Event: Filter{}, Min: 1}})
 	e = restart(set2)
-	chs, err = e.Restore(bytes.NewReader(saved.Bytes()), at(31))
+	chs, err = e.Restore(context.Background(), bytes.NewReader(saved.Bytes()), at(31))
 	if got := slices.Sorted(slices.Values(names(chs))); err != nil || !slices.Equal(got, []string{"+any", "+any", "+any", "-warm", "-warm"}) {
 		t.Fatalf("restore later: %v %v", names(chs), err)
 	}
-	if _, err := e.Restore(bytes.NewReader(saved.Bytes()), at(31)); !errors.Is(err, ErrMembership) {
+	if _, err := e.Restore(context.Background(), bytes.NewReader(saved.Bytes()), at(31)); !errors.Is(err, ErrMembership) {
 		t.Fatalf("restore into a used engine: %v", err)
 	}
 	// Cut anywhere before the trailer's end, the file is refused whole.

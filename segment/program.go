@@ -34,7 +34,7 @@ type tab struct {
 	bit  int
 }
 
-func (u *unit) eval(c *ctx) {
+func (u *unit) eval(c *evalCtx) {
 	found := false
 	for _, t := range u.tabs {
 		in := !found && t.root.eval(c)

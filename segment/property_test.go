@@ -1,6 +1,7 @@
 package segment
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math/rand/v2"
@@ -119,7 +120,7 @@ func incrementalVsFull(t *testing.T, seed uint64) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		full.Rebuild(now)
+		full.Rebuild(context.Background(), now)
 		// The kept hits are exactly what the timelines give.
 		for i := range e.states {
 			st := &e.states[i]

@@ -332,7 +332,7 @@ func TestFiguresMatchLibrary(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	e.Rebuild(now)
+	e.Rebuild(context.Background(), now)
 	if got := number(t, rep, `no contract\): (\d+) now`); got != float64(len(e.Members("warm"))) {
 		t.Errorf("warm: report %v, full evaluation %d", got, len(e.Members("warm")))
 	}

@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -40,7 +41,10 @@ var ErrCleanup = errors.New("journal: compacted, but the replaced files were not
 // restore (when there is a snapshot), then every complete journal record
 // to replay, and returns the Dir ready to append. A damaged journal tail is
 // cut off and reported; a damaged snapshot is an error (ErrBadSnapshot).
-func OpenDir(path, kind string, opts *Options, restore func(body []byte) error, replay func(Record) error) (*Dir, DirRecovery, error) {
+// When ctx is done before the replay ends, OpenDir stops, releases the
+// directory and returns ctx's error; the directory is as it was (the
+// caller discards what restore and replay built).
+func OpenDir(ctx context.Context, path, kind string, opts *Options, restore func(body []byte) error, replay func(Record) error) (*Dir, DirRecovery, error) {
 	var rec DirRecovery
 	if opts == nil {
 		opts = &Options{}
@@ -57,7 +61,7 @@ func OpenDir(path, kind string, opts *Options, restore func(body []byte) error, 
 		return nil, rec, fmt.Errorf("journal: locking %s: %w", path, err)
 	}
 	d := &Dir{path: path, kind: kind, opts: *opts, fs: fsys, lock: lock}
-	if rec, err = d.open(restore, replay); err != nil {
+	if rec, err = d.open(ctx, restore, replay); err != nil {
 		lock.Close()
 		return nil, rec, err
 	}
@@ -66,8 +70,11 @@ func OpenDir(path, kind string, opts *Options, restore func(body []byte) error, 
 
 // open restores the snapshot and replays the journal into d; the caller
 // holds the lock.
-func (d *Dir) open(restore func(body []byte) error, replay func(Record) error) (DirRecovery, error) {
+func (d *Dir) open(ctx context.Context, restore func(body []byte) error, replay func(Record) error) (DirRecovery, error) {
 	var rec DirRecovery
+	if err := ctx.Err(); err != nil {
+		return rec, fmt.Errorf("journal: %w", err)
+	}
 	snap := d.snapshotPath()
 	if _, err := d.fs.Stat(snap); err == nil {
 		gen, body, err := readSnapshot(d.fs, snap, d.kind)
@@ -82,7 +89,24 @@ func (d *Dir) open(restore func(body []byte) error, replay func(Record) error) (
 	} else if !errors.Is(err, fs.ErrNotExist) {
 		return rec, fmt.Errorf("journal: %w", err)
 	}
-	log, r, err := Open(d.journalPath(d.gen), &d.opts, replay)
+	// The replay checks ctx every 4,096 records, and stops before the
+	// damaged tail is cut, so a cancelled open changes nothing on disk.
+	n := 0
+	checked := func(r Record) error {
+		if n++; n%4096 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		if replay == nil {
+			return nil
+		}
+		return replay(r)
+	}
+	if err := ctx.Err(); err != nil {
+		return rec, fmt.Errorf("journal: %w", err)
+	}
+	log, r, err := Open(d.journalPath(d.gen), &d.opts, checked)
 	if err != nil {
 		return rec, err
 	}
@@ -112,14 +136,18 @@ func (d *Dir) Append(typ byte, payload []byte) error { return d.log.Append(typ, 
 //  4. remove the journals before G+1.
 //
 // A failure after the rename is returned wrapped in ErrCleanup: the Dir
-// has already switched and lost nothing.
-func (d *Dir) Compact(body []byte) error {
+// has already switched and lost nothing. When ctx is done before the
+// rename, Compact undoes steps 1 and 2 and returns ctx's error.
+func (d *Dir) Compact(ctx context.Context, body []byte) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("journal: %w", err)
+	}
 	next := d.gen + 1
 	nl, err := d.createJournal(next)
 	if err != nil {
 		return err
 	}
-	renamed, err := writeSnapshot(d.fs, d.snapshotPath(), d.kind, next, body)
+	renamed, err := writeSnapshot(ctx, d.fs, d.snapshotPath(), d.kind, next, body)
 	if !renamed {
 		nl.Close()
 		d.fs.Remove(d.journalPath(next)) // best effort: step 1 truncates it next time

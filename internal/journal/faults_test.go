@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -45,7 +46,7 @@ func dirFaultRun(t *testing.T, mode Sync, f *Faults) {
 		}
 	}
 	var acked []string
-	d, _, err := OpenDir(dir, "test", &Options{Sync: mode, FS: f}, restoreInto(new([]string)), nil)
+	d, _, err := OpenDir(context.Background(), dir, "test", &Options{Sync: mode, FS: f}, restoreInto(new([]string)), nil)
 	fail("OpenDir", err)
 	if err == nil {
 		for i := range 12 {
@@ -57,7 +58,7 @@ func dirFaultRun(t *testing.T, mode Sync, f *Faults) {
 			}
 			switch i {
 			case 4, 8:
-				err := d.Compact([]byte(strings.Join(acked, ",")))
+				err := d.Compact(context.Background(), []byte(strings.Join(acked, ",")))
 				fail("Compact", err)
 			case 6:
 				fail("Sync", d.Sync())
@@ -66,7 +67,7 @@ func dirFaultRun(t *testing.T, mode Sync, f *Faults) {
 		fail("Close", d.Close())
 	}
 	var got []string
-	d, _, err = OpenDir(dir, "test", nil, restoreInto(&got), func(r Record) error {
+	d, _, err = OpenDir(context.Background(), dir, "test", nil, restoreInto(&got), func(r Record) error {
 		got = append(got, string(r.Payload))
 		return nil
 	})

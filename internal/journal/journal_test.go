@@ -2,6 +2,7 @@ package journal
 
 import (
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -330,7 +331,7 @@ func TestDir(t *testing.T) {
 	var restored []string
 	open := func() (*Dir, DirRecovery) {
 		restored = nil
-		d, rec, err := OpenDir(dir, "test", &Options{Sync: SyncNever},
+		d, rec, err := OpenDir(context.Background(), dir, "test", &Options{Sync: SyncNever},
 			func(body []byte) error { restored = append(restored, "snap:"+string(body)); return nil },
 			func(r Record) error { restored = append(restored, string(r.Payload)); return nil })
 		if err != nil {
@@ -344,7 +345,7 @@ func TestDir(t *testing.T) {
 	}
 	d.Append(1, []byte("a"))
 	d.Append(1, []byte("b"))
-	if err := d.Compact([]byte("ab")); err != nil {
+	if err := d.Compact(context.Background(), []byte("ab")); err != nil {
 		t.Fatal(err)
 	}
 	d.Append(1, []byte("c"))
@@ -355,12 +356,12 @@ func TestDir(t *testing.T) {
 	}
 	// One store per directory: a second open fails while the first holds
 	// it, waits for it with a timeout, and succeeds once it is closed.
-	if _, _, err := OpenDir(dir, "test", nil, func([]byte) error { return nil }, nil); !errors.Is(err, ErrLocked) {
+	if _, _, err := OpenDir(context.Background(), dir, "test", nil, func([]byte) error { return nil }, nil); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second open: %v", err)
 	}
 	released := make(chan error, 1)
 	go func() {
-		d2, _, err := OpenDir(dir, "test", &Options{LockTimeout: time.Minute}, func([]byte) error { return nil }, nil)
+		d2, _, err := OpenDir(context.Background(), dir, "test", &Options{LockTimeout: time.Minute}, func([]byte) error { return nil }, nil)
 		if err == nil {
 			err = d2.Close()
 		}
@@ -376,7 +377,7 @@ func TestDir(t *testing.T) {
 	if len(logs) != 1 {
 		t.Fatalf("journals %v", logs)
 	}
-	if _, _, err := OpenDir(dir, "other", nil, func([]byte) error { return nil }, nil); !errors.Is(err, ErrBadSnapshot) {
+	if _, _, err := OpenDir(context.Background(), dir, "other", nil, func([]byte) error { return nil }, nil); !errors.Is(err, ErrBadSnapshot) {
 		t.Fatalf("wrong kind: %v", err)
 	}
 }
@@ -416,7 +417,7 @@ func TestCompactOnFullDisk(t *testing.T) {
 	var restored []string
 	open := func() *Dir {
 		restored = nil
-		d, _, err := OpenDir(dir, "test", &Options{Sync: SyncNever},
+		d, _, err := OpenDir(context.Background(), dir, "test", &Options{Sync: SyncNever},
 			func(body []byte) error { restored = append(restored, "snap:"+string(body)); return nil },
 			func(r Record) error { restored = append(restored, string(r.Payload)); return nil })
 		if err != nil {
@@ -430,7 +431,7 @@ func TestCompactOnFullDisk(t *testing.T) {
 	if err := os.Symlink("/dev/full", filepath.Join(dir, "snapshot.snap.tmp")); err != nil {
 		t.Fatal(err)
 	}
-	if err := d.Compact(bytes.Repeat([]byte("x"), 1<<20)); !errors.Is(err, syscall.ENOSPC) {
+	if err := d.Compact(context.Background(), bytes.Repeat([]byte("x"), 1<<20)); !errors.Is(err, syscall.ENOSPC) {
 		t.Fatalf("compaction on a full disk returned %v", err)
 	}
 	if err := d.Append(1, []byte("c")); err != nil {

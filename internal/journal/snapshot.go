@@ -1,6 +1,7 @@
 package journal
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -22,7 +23,7 @@ var ErrBadSnapshot = errors.New("journal: bad snapshot")
 // WriteSnapshot writes body as the snapshot at path, atomically: a reader
 // sees the old file or the new one, never a part.
 func WriteSnapshot(path, kind string, gen uint64, body []byte) error {
-	_, err := writeSnapshot(osFS{}, path, kind, gen, body)
+	_, err := writeSnapshot(context.Background(), osFS{}, path, kind, gen, body)
 	return err
 }
 
@@ -31,7 +32,7 @@ func WriteSnapshot(path, kind string, gen uint64, body []byte) error {
 // directory. renamed reports whether the rename happened: from then on the
 // new snapshot is the one a reopen reads, even when the directory's fsync
 // then fails, and the caller must continue from it.
-func writeSnapshot(fsys FS, path, kind string, gen uint64, body []byte) (renamed bool, err error) {
+func writeSnapshot(ctx context.Context, fsys FS, path, kind string, gen uint64, body []byte) (renamed bool, err error) {
 	if len(kind) > 255 {
 		return false, fmt.Errorf("journal: snapshot kind too long")
 	}
@@ -39,6 +40,10 @@ func writeSnapshot(fsys FS, path, kind string, gen uint64, body []byte) (renamed
 	if err := writeTemp(fsys, tmp, snapshotHeader(kind, gen, body), body); err != nil {
 		fsys.Remove(tmp) // best effort: a stale .tmp is overwritten next time
 		return false, fmt.Errorf("journal: writing snapshot %s: %w", path, err)
+	}
+	if err := ctx.Err(); err != nil { // the last moment a snapshot can be called off
+		fsys.Remove(tmp)
+		return false, fmt.Errorf("journal: %w", err)
 	}
 	if err := fsys.Rename(tmp, path); err != nil {
 		fsys.Remove(tmp)
