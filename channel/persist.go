@@ -86,7 +86,7 @@ func OpenReacher(ctx context.Context, dir string, cfg ReachConfig) (*Reacher, er
 	}
 	p := &reachPersistence{replay: true}
 	r.persist = p
-	d, rec, err := journal.OpenDir(ctx, dir, "reacher", &journal.Options{Sync: journal.Sync(cfg.Sync), Interval: cfg.SyncInterval, LockTimeout: cfg.LockTimeout, FS: cfg.fs},
+	d, rec, err := journal.OpenDir(ctx, dir, "reacher", &journal.Options{Sync: journal.Sync(cfg.Sync), Interval: cfg.SyncInterval, LockTimeout: cfg.LockTimeout, FS: cfg.fs, Logger: cfg.Logger},
 		func(body []byte) error {
 			rd := journal.NewReader(bytes.NewReader(body))
 			for rd.Next() {

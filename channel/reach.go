@@ -3,6 +3,7 @@ package channel
 import (
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -129,7 +130,9 @@ type ReachConfig struct {
 	// Reacher holds before failing with ErrLocked; 0 fails at once.
 	LockTimeout time.Duration
 	fs          journal.FS // a test's fault injection; nil is the OS
-
+	// Logger hears about recoveries and compactions (OpenReacher,
+	// Snapshot); nil is silent.
+	Logger *slog.Logger
 }
 
 // ErrReachConfig reports an invalid configuration or record.

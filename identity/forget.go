@@ -112,6 +112,9 @@ func (g *Graph) Forget(kind Kind, raw string, dryRun bool) (Change, error) {
 		}
 	}
 	ch := g.forgetNode(n, k, c.Value, dryRun)
+	if !dryRun {
+		g.log.Info("identity: identifier forgotten", "kind", c.Kind, "profiles_rebuilt", len(ch.Splits)+len(ch.Merges))
+	}
 	if !dryRun && g.store != nil {
 		// Compact at once: the journal still holds the value in clear.
 		if err := g.snapshotLocked(context.Background()); err != nil {

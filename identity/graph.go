@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -35,6 +36,9 @@ type Options struct {
 	// holds before failing with ErrLocked; 0 fails at once.
 	LockTimeout time.Duration
 	fs          journal.FS // a test's fault injection; nil is the OS
+	// Logger hears about recoveries, compactions, quarantines (junk and
+	// hubs) and erasures, never an identifier's value; nil is silent.
+	Logger *slog.Logger
 
 	// EraseKey keys the hashes that tombstones of forgotten identifiers keep
 	// (HMAC-SHA-256). nil means a random key, made once and kept in the
@@ -48,6 +52,7 @@ type Options struct {
 type Graph struct {
 	kinds  []kindEntry // by kind number; immutable after New
 	kindIx map[Kind]uint8
+	log    *slog.Logger // never nil
 
 	policy   policy
 	eraseKey []byte
@@ -111,6 +116,10 @@ func New(opts *Options) (*Graph, error) {
 	g.mu.init()
 	if err := g.setPolicy(opts.Policy); err != nil {
 		return nil, fmt.Errorf("%w: %w", ErrBadOptions, err)
+	}
+	g.log = opts.Logger
+	if g.log == nil {
+		g.log = slog.New(slog.DiscardHandler)
 	}
 	g.eraseKey = opts.EraseKey
 	if g.eraseKey == nil {
@@ -589,6 +598,13 @@ func (g *Graph) hubCheck(n uint32) (string, bool) {
 
 // quarantine marks a node as not linking and records why.
 func (g *Graph) quarantine(n uint32, flag uint8, reason string) {
+	if g.store == nil || !g.store.replay {
+		what := "identity: junk identifier quarantined"
+		if flag&flagHub != 0 {
+			what = "identity: hub identifier quarantined (its profiles split)"
+		}
+		g.log.Warn(what, "kind", g.kinds[g.nodes.at(n).kind].Kind, "reason", reason) // never the value
+	}
 	g.nodes.at(n).flags |= flag
 	g.quarantined = append(g.quarantined, quarantineRec{node: n, reason: reason})
 	g.tracker.quarantined = append(g.tracker.quarantined, n)

@@ -94,7 +94,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*Graph, error) {
 	}
 	st := &store{replay: true}
 	g.store = st
-	d, rec, err := journal.OpenDir(ctx, dir, "identity", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs},
+	d, rec, err := journal.OpenDir(ctx, dir, "identity", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs, Logger: opts.Logger},
 		g.decodeSnapshot, g.replayRecord)
 	st.replay = false
 	if err != nil {

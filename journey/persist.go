@@ -79,7 +79,7 @@ func Open(ctx context.Context, dir string, g *identity.Graph, opts *Options) (*S
 		}
 		return nil
 	}
-	d, rec, err := journal.OpenDir(ctx, dir, "journey", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs},
+	d, rec, err := journal.OpenDir(ctx, dir, "journey", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs, Logger: opts.Logger},
 		func(body []byte) error {
 			for line := range bytes.Lines(body) {
 				if err := add(bytes.TrimSpace(line)); err != nil {

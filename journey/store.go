@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"slices"
 	"sync"
 	"time"
@@ -33,7 +34,9 @@ type Options struct {
 	// holds before failing with ErrLocked; 0 fails at once.
 	LockTimeout time.Duration
 	fs          journal.FS // a test's fault injection; nil is the OS
-
+	// Logger hears about recoveries and compactions (Open, Snapshot); nil
+	// is silent.
+	Logger *slog.Logger
 }
 
 // ErrNoProfile reports an event none of whose identifiers resolves.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"iter"
+	"log/slog"
 	"math/bits"
 	"runtime"
 	"slices"
@@ -34,6 +35,9 @@ type Config struct {
 	// Workers bounds the goroutines of whole-population passes; 0 means
 	// GOMAXPROCS.
 	Workers int
+	// Logger hears about rebuilds (how many profiles, changes, how long);
+	// nil is silent.
+	Logger *slog.Logger
 }
 
 // Cause says what made a membership change.
@@ -280,6 +284,7 @@ func (e *Engine) Refresh(now time.Time) []Change {
 func (e *Engine) Rebuild(ctx context.Context, now time.Time) ([]Change, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
+	start := time.Now()
 	ps := e.allProfiles()
 	loaded, err := e.loadAll(ctx, ps)
 	if err != nil {
@@ -307,6 +312,9 @@ func (e *Engine) Rebuild(ctx context.Context, now time.Time) ([]Change, error) {
 	}
 	out = append(out, e.pass(now, CauseRebuild)...)
 	sortChanges(out)
+	if e.cfg.Logger != nil {
+		e.cfg.Logger.Info("segment: rebuilt", "profiles", len(ps), "changes", len(out), "elapsed", time.Since(start))
+	}
 	return out, nil
 }
 

@@ -1,9 +1,11 @@
 package segment
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"slices"
 	"strings"
 	"sync"
@@ -477,8 +479,13 @@ func TestRebuildCancelled(t *testing.T) {
 	if w.e.Is(p, "lead") || w.e.Evaluate(p, at(2)) == nil {
 		t.Fatalf("after a cancelled Rebuild: member %v, evaluates to %v", w.e.Is(p, "lead"), w.e.Evaluate(p, at(2)))
 	}
+	var log bytes.Buffer
+	w.e.cfg.Logger = slog.New(slog.NewTextHandler(&log, nil))
 	chs, err := w.e.Rebuild(context.Background(), at(2))
 	if err != nil || !w.e.Is(p, "lead") || len(chs) != 1 {
 		t.Fatalf("Rebuild: %v %v", chs, err)
+	}
+	if !strings.Contains(log.String(), "segment: rebuilt") || !strings.Contains(log.String(), "changes=1") {
+		t.Errorf("log %q", log.String())
 	}
 }

@@ -111,6 +111,11 @@ func (d *Dir) open(ctx context.Context, restore func(body []byte) error, replay 
 		return rec, err
 	}
 	d.log, rec.Recovery = log, r
+	lg := d.opts.logger()
+	if r.DroppedBytes > 0 {
+		lg.Warn("journal: cut a damaged tail", "dir", d.path, "kind", d.kind, "records", r.Records, "dropped_bytes", r.DroppedBytes, "reason", r.Reason)
+	}
+	lg.Info("journal: opened", "dir", d.path, "kind", d.kind, "snapshot", rec.Snapshot, "generation", d.gen, "records", r.Records)
 	return rec, nil
 }
 
@@ -156,9 +161,12 @@ func (d *Dir) Compact(ctx context.Context, body []byte) error {
 	old := d.log
 	d.log, d.gen = nl, next
 	errs := []error{err, old.Close(), d.removeBefore(next)}
+	lg := d.opts.logger()
 	if err := errors.Join(errs...); err != nil {
+		lg.Warn("journal: compacted, but the replaced files were not all removed", "dir", d.path, "kind", d.kind, "generation", next, "err", err)
 		return fmt.Errorf("%w: %w", ErrCleanup, err)
 	}
+	lg.Info("journal: compacted", "dir", d.path, "kind", d.kind, "generation", next, "snapshot_bytes", len(body))
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"hash/crc32"
 	"io"
+	"log/slog"
 	"os"
 	"slices"
 	"sync"
@@ -191,6 +192,16 @@ type Options struct {
 	// FS is the file system; nil means the operating system's. Tests put
 	// Faults here.
 	FS FS
+	// Logger hears about recoveries and compactions; nil is silent.
+	Logger *slog.Logger
+}
+
+// logger returns opts' logger, a silent one by default.
+func (o *Options) logger() *slog.Logger {
+	if o == nil || o.Logger == nil {
+		return slog.New(slog.DiscardHandler)
+	}
+	return o.Logger
 }
 
 // Open opens (or creates) the log at path, reads every complete record
