@@ -30,8 +30,8 @@ type Classifier struct {
 	internal   []string
 }
 
-// Result is the outcome of classifying one touch.
-type Result struct {
+// Classification is the outcome of classifying one touch.
+type Classification struct {
 	Channel string
 	Rule    string // "version#index" of the rule that matched; "" for Unassigned
 	Tags    Tags   // the normalized tags the rules saw
@@ -121,21 +121,21 @@ func GA4() *Classifier {
 // the rest; an internal or
 // absent referrer is (direct) / (none). A source without a medium gets
 // (not set), and the other way round.
-func (c *Classifier) Classify(t Touch) Result {
+func (c *Classifier) Classify(t Arrival) Classification {
 	tags := c.Tags(t)
 	for i := range c.rules {
 		r := &c.rules[i]
 		for _, g := range r.any {
 			if c.matchAll(g, &tags) {
-				return Result{Channel: r.channel, Rule: r.rule, Tags: tags}
+				return Classification{Channel: r.channel, Rule: r.rule, Tags: tags}
 			}
 		}
 	}
-	return Result{Channel: Unassigned, Tags: tags}
+	return Classification{Channel: Unassigned, Tags: tags}
 }
 
 // Tags returns the normalized tags the rules would see for t.
-func (c *Classifier) Tags(t Touch) Tags {
+func (c *Classifier) Tags(t Arrival) Tags {
 	var l landing
 	if t.Landing != "" {
 		l = parseLanding(t.Landing)

@@ -11,7 +11,7 @@ import (
 type goldenRow struct {
 	line       int
 	note       string
-	touch      Touch
+	touch      Arrival
 	ga4, deflt string
 }
 
@@ -33,7 +33,7 @@ func readGolden(t testing.TB) []goldenRow {
 		if len(c) != 8 {
 			t.Fatalf("golden.tsv:%d: %d columns, want 8", n, len(c))
 		}
-		rows = append(rows, goldenRow{n, c[0], Touch{Source: c[1], Medium: c[2], Campaign: c[3], Referrer: c[4], Landing: c[5]}, c[6], c[7]})
+		rows = append(rows, goldenRow{n, c[0], Arrival{Source: c[1], Medium: c[2], Campaign: c[3], Referrer: c[4], Landing: c[5]}, c[6], c[7]})
 	}
 	if err := sc.Err(); err != nil {
 		t.Fatal(err)
@@ -89,14 +89,14 @@ func itoa(i int) string {
 }
 
 func TestBuiltinClassifiers(t *testing.T) {
-	tc := Touch{Landing: "https://x.ru/?utm_source=yandex&utm_medium=cpc&placement=context"}
+	tc := Arrival{Landing: "https://x.ru/?utm_source=yandex&utm_medium=cpc&placement=context"}
 	if got := GA4().Classify(tc).Channel; got != "Paid Search" {
 		t.Errorf("GA4() = %q", got)
 	}
 	if got := Default().Classify(tc).Channel; got != "Yandex Advertising Network" {
 		t.Errorf("Default() = %q", got)
 	}
-	if got := Default().Classify(Touch{Source: "foo", Medium: "bar"}); got.Channel != Unassigned || got.Rule != "" {
+	if got := Default().Classify(Arrival{Source: "foo", Medium: "bar"}); got.Channel != Unassigned || got.Rule != "" {
 		t.Errorf("unmatched = %+v", got)
 	}
 	if n := len(GA4Rules().Categories); n < 800 {
@@ -106,27 +106,27 @@ func TestBuiltinClassifiers(t *testing.T) {
 
 func TestHostRules(t *testing.T) {
 	host := RuleSet{Version: "dealer-1", Rules: []Rule{
-		{Channel: "Avito", Any: [][]Condition{{{Field: "source", Op: "eq", Values: []string{"Avito", "avito.ru"}}}}},
-		{Channel: "Display", Replace: true, Any: [][]Condition{{{Field: "medium", Op: "eq", Values: []string{"display", "banner"}}}}},
+		{Channel: "Avito", Any: [][]RuleCondition{{{Field: "source", Op: "eq", Values: []string{"Avito", "avito.ru"}}}}},
+		{Channel: "Display", Replace: true, Any: [][]RuleCondition{{{Field: "medium", Op: "eq", Values: []string{"display", "banner"}}}}},
 	}, Categories: map[string]string{"Auto.ru": "shopping"}}
 	c := newTestClassifier(t, host, GA4Rules())
 	for _, tc := range []struct {
-		touch Touch
+		touch Arrival
 		want  string
 	}{
-		{Touch{Source: "avito", Medium: "cpc"}, "Avito"},                   // added rule, tried first
-		{Touch{Referrer: "https://www.avito.ru/x"}, "Avito"},               // referrer host
-		{Touch{Source: "criteo", Medium: "cpm"}, "Paid Other"},             // Display replaced: cpm gone
-		{Touch{Source: "criteo", Medium: "banner"}, "Display"},             // replacement in place
-		{Touch{Source: "google", Medium: "banner"}, "Display"},             // banner is not a paid medium
-		{Touch{Source: "auto.ru", Medium: "referral"}, "Organic Shopping"}, // host category
+		{Arrival{Source: "avito", Medium: "cpc"}, "Avito"},                   // added rule, tried first
+		{Arrival{Referrer: "https://www.avito.ru/x"}, "Avito"},               // referrer host
+		{Arrival{Source: "criteo", Medium: "cpm"}, "Paid Other"},             // Display replaced: cpm gone
+		{Arrival{Source: "criteo", Medium: "banner"}, "Display"},             // replacement in place
+		{Arrival{Source: "google", Medium: "banner"}, "Display"},             // banner is not a paid medium
+		{Arrival{Source: "auto.ru", Medium: "referral"}, "Organic Shopping"}, // host category
 	} {
 		if got := c.Classify(tc.touch); got.Channel != tc.want {
 			t.Errorf("Classify(%+v) = %q (%s), want %q", tc.touch, got.Channel, got.Rule, tc.want)
 		}
 	}
 	// The replacement keeps Display's position: before Paid Other.
-	if got := c.Classify(Touch{Source: "x", Medium: "banner"}).Rule; got != "dealer-1#1" {
+	if got := c.Classify(Arrival{Source: "x", Medium: "banner"}).Rule; got != "dealer-1#1" {
 		t.Errorf("replaced rule id = %q", got)
 	}
 }
@@ -147,7 +147,7 @@ func TestParseRuleSetErrors(t *testing.T) {
 			t.Errorf("ParseRuleSet(%s) err = %v, want ErrRule", src, err)
 		}
 	}
-	bad := RuleSet{Version: "v", Rules: []Rule{{Channel: "X", Any: [][]Condition{{{Field: "nope", Op: "eq", Values: []string{"a"}}}}}}}
+	bad := RuleSet{Version: "v", Rules: []Rule{{Channel: "X", Any: [][]RuleCondition{{{Field: "nope", Op: "eq", Values: []string{"a"}}}}}}}
 	if _, err := NewClassifier(ClassifierConfig{Sets: []RuleSet{bad}}); !errors.Is(err, ErrRule) {
 		t.Errorf("NewClassifier(bad) err = %v", err)
 	}
@@ -194,7 +194,7 @@ func FuzzClassify(f *testing.F) {
 	}
 	c := newTestClassifier(f)
 	f.Fuzz(func(t *testing.T, src, med, ref, land string) {
-		tc := Touch{Source: src, Medium: med, Referrer: ref, Landing: land}
+		tc := Arrival{Source: src, Medium: med, Referrer: ref, Landing: land}
 		a, b := c.Classify(tc), c.Classify(tc)
 		if a != b {
 			t.Fatalf("not deterministic: %+v vs %+v", a, b)

@@ -16,10 +16,10 @@ func Example() {
 		"https://dealer.ru/x5?utm_source=yandex&utm_medium=cpc&placement=context",
 		"https://dealer.ru/x5?utm_source=vk&utm_medium=cpc",
 	} {
-		fmt.Println(c.Classify(channel.Touch{Landing: landing}).Channel)
+		fmt.Println(c.Classify(channel.Arrival{Landing: landing}).Channel)
 	}
 
-	r, _ := channel.NewReacher(channel.ReachConfig{Preference: []string{"sms", "email"}, Quiet: map[string]channel.Window{"sms": channel.Hours(21, 0, 9, 0)}})
+	r, _ := channel.NewReacher(channel.ReachConfig{Preference: []string{"sms", "email"}, Quiet: map[string]channel.DailyWindow{"sms": channel.Hours(21, 0, 9, 0)}})
 	g, _ := identity.New(nil)
 	ch, _ := g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Phone, Value: "+79161234567"}}})
 	r.SetContact(ch.Profile, "sms", "+79161234567")

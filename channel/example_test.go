@@ -17,7 +17,7 @@ func ExampleClassifier_Classify() {
 		panic(err)
 	}
 	ga4 := channel.GA4()
-	for _, t := range []channel.Touch{
+	for _, t := range []channel.Arrival{
 		{Landing: "https://dealer.ru/x5?utm_source=yandex&utm_medium=cpc&placement=search"},
 		{Landing: "https://dealer.ru/x5?utm_source=yandex&utm_medium=cpc&placement=context"},
 		{Landing: "https://dealer.ru/x5?utm_source=yandex&utm_medium=cpc&rt=4451"},
@@ -70,7 +70,7 @@ func ExampleReacher_Reach() {
 	r, err := channel.NewReacher(channel.ReachConfig{
 		Preference: []string{"push", "sms", "email"},
 		Caps:       map[string]channel.Cap{"*": {Day: 2, Week: 5}},
-		Quiet:      map[string]channel.Window{"sms": channel.Hours(21, 0, 9, 0), "push": channel.Hours(21, 0, 9, 0)},
+		Quiet:      map[string]channel.DailyWindow{"sms": channel.Hours(21, 0, 9, 0), "push": channel.Hours(21, 0, 9, 0)},
 	})
 	if err != nil {
 		panic(err)

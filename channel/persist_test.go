@@ -16,7 +16,7 @@ import (
 var persistCfg = ReachConfig{
 	Preference: []string{"email", "sms"},
 	Caps:       map[string]Cap{"*": {Day: 2, Week: 5}},
-	Quiet:      map[string]Window{"sms": Hours(21, 0, 9, 0)},
+	Quiet:      map[string]DailyWindow{"sms": Hours(21, 0, 9, 0)},
 	Sync:       identity.SyncNever,
 }
 

@@ -82,15 +82,15 @@ const (
 	Quiet
 )
 
-// Window is a daily time window in the recipient's local time, in minutes
+// DailyWindow is a daily time window in the recipient's local time, in minutes
 // after midnight; Start > End wraps past midnight (21:00–09:00). Start ==
 // End is empty.
-type Window struct{ Start, End int }
+type DailyWindow struct{ Start, End int }
 
 // Hours returns the window from h1:m1 to h2:m2.
-func Hours(h1, m1, h2, m2 int) Window { return Window{h1*60 + m1, h2*60 + m2} }
+func Hours(h1, m1, h2, m2 int) DailyWindow { return DailyWindow{h1*60 + m1, h2*60 + m2} }
 
-func (w Window) contains(min int) bool {
+func (w DailyWindow) contains(min int) bool {
 	switch {
 	case w.Start == w.End:
 		return false
@@ -112,7 +112,7 @@ type ReachConfig struct {
 	// Caps by channel; the key "*" caps all channels together.
 	Caps map[string]Cap
 	// Quiet hours by channel (key "*" for all without their own entry).
-	Quiet map[string]Window
+	Quiet map[string]DailyWindow
 	// Transactional purposes (receipts, service reminders) need no consent
 	// unless the person denied that very purpose, and ignore caps, quiet
 	// hours and unsubscribes; bounces and manual suppressions still apply.

@@ -33,7 +33,7 @@ func newReacher(t *testing.T) *Reacher {
 	r, err := NewReacher(ReachConfig{
 		Preference: []string{"push", "email", "sms"},
 		Caps:       map[string]Cap{"sms": {Day: 1, Week: 3}, "*": {Day: 3}},
-		Quiet:      map[string]Window{"sms": Hours(21, 0, 9, 0), "push": Hours(22, 0, 8, 0)},
+		Quiet:      map[string]DailyWindow{"sms": Hours(21, 0, 9, 0), "push": Hours(22, 0, 8, 0)},
 		Location:   mustLoc(t, "Europe/Moscow"),
 	})
 	if err != nil {
@@ -247,8 +247,8 @@ func TestReachConsentAndSuppression(t *testing.T) {
 func TestReachConfigErrors(t *testing.T) {
 	for _, cfg := range []ReachConfig{
 		{},
-		{Preference: []string{"sms"}, Quiet: map[string]Window{"sms": {Start: -1, End: 60}}},
-		{Preference: []string{"sms"}, Quiet: map[string]Window{"sms": {Start: 0, End: 25 * 60}}},
+		{Preference: []string{"sms"}, Quiet: map[string]DailyWindow{"sms": {Start: -1, End: 60}}},
+		{Preference: []string{"sms"}, Quiet: map[string]DailyWindow{"sms": {Start: 0, End: 25 * 60}}},
 		{Preference: []string{"sms"}, Caps: map[string]Cap{"sms": {Day: -1}}},
 	} {
 		if _, err := NewReacher(cfg); !errors.Is(err, ErrReachConfig) {
@@ -256,7 +256,7 @@ func TestReachConfigErrors(t *testing.T) {
 		}
 	}
 	for _, tc := range []struct {
-		w    Window
+		w    DailyWindow
 		min  int
 		want bool
 	}{
@@ -272,7 +272,7 @@ func TestReachConfigErrors(t *testing.T) {
 
 func BenchmarkReach(b *testing.B) {
 	r, _ := NewReacher(ReachConfig{Preference: []string{"push", "email", "sms"},
-		Caps: map[string]Cap{"sms": {Day: 1, Week: 3}, "*": {Day: 3}}, Quiet: map[string]Window{"*": Hours(21, 0, 9, 0)}})
+		Caps: map[string]Cap{"sms": {Day: 1, Week: 3}, "*": {Day: 3}}, Quiet: map[string]DailyWindow{"*": Hours(21, 0, 9, 0)}})
 	var p identity.ProfileID
 	for _, ch := range []string{"push", "email", "sms"} {
 		r.SetContact(p, ch, ch+"-addr")

@@ -27,12 +27,12 @@ type RuleSet struct {
 // holds. Replace makes the rule take the place (and position) of the
 // same-named rules of the sets after it instead of being tried before them.
 type Rule struct {
-	Channel string        `json:"channel"`
-	Any     [][]Condition `json:"any"`
-	Replace bool          `json:"replace,omitempty"`
+	Channel string            `json:"channel"`
+	Any     [][]RuleCondition `json:"any"`
+	Replace bool              `json:"replace,omitempty"`
 }
 
-// A Condition tests one field of the classified Tags.
+// A RuleCondition tests one field of the classified Tags.
 //
 // Fields: source, medium, campaign, click, placement, retargeting, tagged.
 // Ops: eq (one of Values), contains (any of Values as a substring), prefix,
@@ -40,7 +40,7 @@ type Rule struct {
 // matches GA4's ^(.*cp.*|ppc|retargeting|paid.*)$), shop (campaign matches
 // GA4's ^(.*(([^a-df-z]|^)shop|shopping).*)$), present (field non-empty).
 // Values compare case-insensitively. Not negates the condition.
-type Condition struct {
+type RuleCondition struct {
 	Field  string   `json:"field"`
 	Op     string   `json:"op"`
 	Values []string `json:"values,omitempty"`

@@ -5,13 +5,13 @@ import (
 	"strings"
 )
 
-// Touch is what a site sees of one arrival: the campaign tags (if the host
+// Arrival is what a site sees of one arrival: the campaign tags (if the host
 // already parsed them), the referrer and the landing URL. Fields left empty
 // are derived from Landing: utm_source, utm_medium and utm_campaign, the click
 // IDs (gclid, gbraid, wbraid, yclid, fbclid), Yandex Direct's placement
 // ({source_type}: search or context) and retargeting ID (rt or
 // retargeting_id).
-type Touch struct {
+type Arrival struct {
 	Source   string // utm_source
 	Medium   string // utm_medium
 	Campaign string // utm_campaign

@@ -6,9 +6,9 @@ import (
 	"time"
 )
 
-// A Step is one link in an explanation: an observation that carried both
+// A Link is one link in an explanation: an observation that carried both
 // identifiers.
-type Step struct {
+type Link struct {
 	From, To    ID
 	Observation ObservationID
 	Time        time.Time
@@ -16,7 +16,7 @@ type Step struct {
 	Trust       Trust
 }
 
-func (s Step) String() string {
+func (s Link) String() string {
 	return fmt.Sprintf("%s —%s %s %s→ %s", s.From, s.Source, s.Trust, s.Time.UTC().Format(time.RFC3339), s.To)
 }
 
@@ -113,7 +113,7 @@ func (g *Graph) nodePair(a, b ID) (uint32, uint32, error) {
 // of one profile: each step an observation that carried both ends, with its
 // time, source and trust. It returns [ErrNotJoined] for identifiers in
 // different profiles (see [Graph.WhyNot]).
-func (g *Graph) Explain(a, b ID) ([]Step, error) {
+func (g *Graph) Explain(a, b ID) ([]Link, error) {
 	l := g.mu.rlock()
 	defer g.mu.runlock(l)
 	na, nb, err := g.nodePair(a, b)
@@ -145,7 +145,7 @@ type bfsPrev struct {
 
 // bfs finds a shortest chain of live observations from a to b through nodes
 // that pass ok, visiting at most limit nodes (0: no limit).
-func (g *Graph) bfs(a, b uint32, ok func(uint32) bool, limit int) []Step {
+func (g *Graph) bfs(a, b uint32, ok func(uint32) bool, limit int) []Link {
 	prev := map[uint32]bfsPrev{a: {node: a}}
 	queue := []uint32{a}
 	for len(queue) > 0 && prev[b] == (bfsPrev{}) {
@@ -171,11 +171,11 @@ func (g *Graph) bfs(a, b uint32, ok func(uint32) bool, limit int) []Step {
 	if _, found := prev[b]; !found {
 		return nil
 	}
-	var steps []Step
+	var steps []Link
 	for x := b; x != a; {
 		p := prev[x]
 		rec := g.ev.at(p.obs)
-		steps = append(steps, Step{
+		steps = append(steps, Link{
 			From: g.idOf(p.node), To: g.idOf(x), Observation: ObservationID(p.obs),
 			Time: time.Unix(0, rec.time).UTC(), Source: g.sources.names[rec.source], Trust: rec.trust,
 		})

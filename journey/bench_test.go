@@ -81,7 +81,7 @@ func BenchmarkFunnel(b *testing.B) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	f := Funnel{Steps: []Step{{Type: Lead}, {Type: TestDrive}, {Type: Contract}}, Window: 90 * 24 * time.Hour}
+	f := Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: TestDrive}, {Type: Contract}}, Window: 90 * 24 * time.Hour}
 	for b.Loop() {
 		s.Funnel(f)
 	}

@@ -33,7 +33,10 @@ const (
 // the store's options say otherwise.
 var DefaultConversions = []string{Lead, TestDrive, AdvancePayment, Contract}
 
-// A Touch is the marketing context an event arrived with.
+// A Touch is the marketing context an event arrived with. It is one of a
+// touch's three levels of detail: package channel's Arrival is what a site
+// sees before classification, attribution's Touch the channel and time a
+// path credits; TouchFrom, Touch.Arrival and Touch.PathTouch convert.
 type Touch struct {
 	// Channel is the touch's channel when the host classified it (package
 	// channel does); empty means unclassified, and paths fall back to

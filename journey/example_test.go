@@ -34,7 +34,7 @@ func ExampleSessions() {
 		{Time: at.Add(5 * time.Minute), Type: journey.CarView},
 		{Time: at.Add(10 * time.Minute), Type: journey.PageView, Touch: ad}, // a second ad click
 	}
-	fmt.Println(len(journey.Sessions(events, journey.GA4)), len(journey.Sessions(events, journey.Metrica)))
+	fmt.Println(len(journey.Sessions(events, journey.GA4Sessions)), len(journey.Sessions(events, journey.MetricaSessions)))
 	// Output: 1 2
 }
 
@@ -71,7 +71,7 @@ func ExampleStore_Funnel() {
 	add("boris", 5, journey.TestDrive, "")
 	add("vera", 1, journey.Lead, "display")
 	r := s.Funnel(journey.Funnel{
-		Steps:     []journey.Step{{Type: journey.Lead}, {Type: journey.TestDrive}, {Type: journey.Contract}},
+		Steps:     []journey.FunnelStep{{Type: journey.Lead}, {Type: journey.TestDrive}, {Type: journey.Contract}},
 		Window:    90 * 24 * time.Hour,
 		Breakdown: journey.ByLastTouch,
 	})

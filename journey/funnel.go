@@ -7,8 +7,8 @@ import (
 	"time"
 )
 
-// A Step of a funnel: an event type and an optional filter.
-type Step struct {
+// A FunnelStep of a funnel: an event type and an optional filter.
+type FunnelStep struct {
 	Type  string
 	Match func(Event) bool // nil matches every event of the type
 	// Within limits the time from the previous step (0: no limit). The
@@ -48,7 +48,7 @@ const (
 
 // A Funnel is an ordered list of steps with constraints.
 type Funnel struct {
-	Steps []Step
+	Steps []FunnelStep
 	// Window bounds the time from the entry to the last step (0: none).
 	Window time.Duration
 	Mode   FunnelMode
@@ -57,7 +57,7 @@ type Funnel struct {
 	Open bool
 	// Exclude lists events that break a chain when they happen between two
 	// of its steps (a refund between lead and contract).
-	Exclude   []Step
+	Exclude   []FunnelStep
 	Breakdown Breakdown
 }
 

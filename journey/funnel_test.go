@@ -43,7 +43,7 @@ func storeOf(t *testing.T, evs []step4) *Store {
 	return s
 }
 
-var leadToContract = []Step{{Type: Lead}, {Type: TestDrive}, {Type: Contract}}
+var leadToContract = []FunnelStep{{Type: Lead}, {Type: TestDrive}, {Type: Contract}}
 
 func TestFunnelModes(t *testing.T) {
 	s := storeOf(t, []step4{
@@ -67,10 +67,10 @@ func TestFunnelModes(t *testing.T) {
 	check("open", Funnel{Steps: leadToContract, Open: true}, 4, 4, 4)          // B, C and E enter later
 	check("any order", Funnel{Steps: leadToContract, Mode: AnyOrder}, 5, 5, 2) // k distinct steps in any order
 	check("window 5 days", Funnel{Steps: leadToContract, Window: 5 * 24 * time.Hour}, 4, 2, 0)
-	within := []Step{{Type: Lead}, {Type: TestDrive, Within: 24 * time.Hour}, {Type: Contract}}
+	within := []FunnelStep{{Type: Lead}, {Type: TestDrive, Within: 24 * time.Hour}, {Type: Contract}}
 	check("test drive within a day", Funnel{Steps: within}, 4, 1, 0)
-	check("exclusion", Funnel{Steps: leadToContract, Exclude: []Step{{Type: PageView}}}, 4, 1, 0)
-	filtered := []Step{{Type: Lead, Match: func(e Event) bool { return e.Time.Before(day(1.2)) }}, {Type: TestDrive}}
+	check("exclusion", Funnel{Steps: leadToContract, Exclude: []FunnelStep{{Type: PageView}}}, 4, 1, 0)
+	filtered := []FunnelStep{{Type: Lead, Match: func(e Event) bool { return e.Time.Before(day(1.2)) }}, {Type: TestDrive}}
 	check("filtered step", Funnel{Steps: filtered}, 3, 2)
 	r := s.Funnel(Funnel{Steps: leadToContract})
 	if len(r.TimeToConvert) != 1 || r.TimeToConvert[0] != 9*24*time.Hour {
@@ -99,18 +99,18 @@ func TestLeadToContractByChannel(t *testing.T) {
 		}
 	}
 	s := storeOf(t, evs)
-	r := s.Funnel(Funnel{Steps: []Step{{Type: Lead}, {Type: Contract}}, Breakdown: ByLastTouch})
+	r := s.Funnel(Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}, Breakdown: ByLastTouch})
 	if got := r.ChannelRate("retargeting", 0, 1); math.Abs(got-0.27) > 1e-12 {
 		t.Errorf("retargeting %v", got)
 	}
 	if got := r.ChannelRate("display", 0, 1); math.Abs(got-0.13) > 1e-12 {
 		t.Errorf("display %v", got)
 	}
-	first := s.Funnel(Funnel{Steps: []Step{{Type: Lead}, {Type: Contract}}, Breakdown: ByFirstTouch})
+	first := s.Funnel(Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}, Breakdown: ByFirstTouch})
 	if first.ByChannel["search"][0] != 2000 || first.ByChannel["search"][1] != 400 {
 		t.Errorf("first-touch breakdown %v", first.ByChannel)
 	}
-	per := s.Funnel(Funnel{Steps: []Step{{Type: Lead}, {Type: Contract}}, Breakdown: ByStepTouch})
+	per := s.Funnel(Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}, Breakdown: ByStepTouch})
 	if per.ByChannel["retargeting"][1] != 270 {
 		t.Errorf("per-step breakdown %v", per.ByChannel)
 	}

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/throughline/throughline/channel"
 	"github.com/throughline/throughline/identity"
 )
 
@@ -157,7 +158,7 @@ func TestSessionPolicies(t *testing.T) {
 		name string
 		pol  SessionPolicy
 		want int
-	}{{"GA4", GA4, 2}, {"UA", UniversalAnalytics, 4}, {"Metrica", Metrica, 3}} {
+	}{{"GA4", GA4Sessions, 2}, {"UA", UniversalAnalyticsSessions, 4}, {"Metrica", MetricaSessions, 3}} {
 		got := Sessions(events, c.pol)
 		if len(got) != c.want {
 			t.Errorf("%s: %d sessions, want %d", c.name, len(got), c.want)
@@ -170,13 +171,13 @@ func TestSessionPolicies(t *testing.T) {
 			t.Errorf("%s: %d events in sessions", c.name, n)
 		}
 	}
-	if s := Sessions(events, GA4); s[0].Touch != ad || !s[1].Touch.IsZero() {
+	if s := Sessions(events, GA4Sessions); s[0].Touch != ad || !s[1].Touch.IsZero() {
 		t.Errorf("session sources %v / %v", s[0].Touch, s[1].Touch)
 	}
 	moscow, _ := time.LoadLocation("Europe/Moscow")
 	if moscow != nil {
 		// 23:40 UTC is 02:40 in Moscow: no midnight between 23:40 and 00:15 UTC there.
-		pol := UniversalAnalytics
+		pol := UniversalAnalyticsSessions
 		pol.Location = moscow
 		if got := Sessions(events[:4], pol); len(got) != 1 {
 			t.Errorf("Moscow midnight: %d sessions", len(got))
@@ -273,7 +274,7 @@ func TestConcurrentStore(t *testing.T) {
 	wg.Go(func() {
 		for range 200 {
 			s.Timeline(p1)
-			s.Funnel(Funnel{Steps: []Step{{Type: Lead}, {Type: Contract}}})
+			s.Funnel(Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}})
 			s.Paths(p1, PathOptions{})
 			s.CountSince(p1, Lead, day(0), nil)
 		}
@@ -396,5 +397,27 @@ func TestWriteInsideEventsLoop(t *testing.T) {
 	}
 	if len(s.Timeline(p)) != 2 {
 		t.Fatalf("timeline %v", s.Timeline(p))
+	}
+}
+
+// TestTouchConversions: an arrival classified by package channel becomes a
+// Touch that classifies the same again, and a path touch with its channel.
+func TestTouchConversions(t *testing.T) {
+	c := channel.Default()
+	a := channel.Arrival{Landing: "https://dealer.ru/x5?utm_source=yandex&utm_medium=cpc&utm_campaign=spring&placement=context&yclid=123&utm_term=x5", Referrer: "https://yandex.ru/"}
+	cl := c.Classify(a)
+	touch := TouchFrom(a, cl)
+	if touch.Channel != cl.Channel || touch.Source != "yandex" || touch.Campaign != "spring" || touch.YCLID != "123" || touch.Term != "x5" || !touch.AdClick() {
+		t.Fatalf("TouchFrom = %+v", touch)
+	}
+	if again := c.Classify(touch.Arrival()); again.Channel != cl.Channel {
+		t.Fatalf("classified again: %q, first %q", again.Channel, cl.Channel)
+	}
+	at := day(1)
+	if pt := touch.PathTouch(at); pt.Channel != cl.Channel || !pt.Time.Equal(at) || pt.Attrs["campaign"] != "spring" {
+		t.Fatalf("PathTouch = %+v", pt)
+	}
+	if pt := (Touch{Source: "Google", Medium: "organic"}).PathTouch(at); pt.Channel != "google / organic" || pt.Attrs != nil {
+		t.Fatalf("PathTouch of an unclassified touch = %+v", pt)
 	}
 }

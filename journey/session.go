@@ -20,11 +20,11 @@ type SessionPolicy struct {
 	SplitOnAdClick bool
 }
 
-// GA4, UniversalAnalytics and Metrica are the session rules of those tools.
+// GA4Sessions, UniversalAnalyticsSessions and MetricaSessions are the session rules of those tools.
 var (
-	GA4                = SessionPolicy{Timeout: 30 * time.Minute}
-	UniversalAnalytics = SessionPolicy{Timeout: 30 * time.Minute, SplitAtMidnight: true, SplitOnNewCampaign: true}
-	Metrica            = SessionPolicy{Timeout: 30 * time.Minute, SplitOnAdClick: true}
+	GA4Sessions                = SessionPolicy{Timeout: 30 * time.Minute}
+	UniversalAnalyticsSessions = SessionPolicy{Timeout: 30 * time.Minute, SplitAtMidnight: true, SplitOnNewCampaign: true}
+	MetricaSessions            = SessionPolicy{Timeout: 30 * time.Minute, SplitOnAdClick: true}
 )
 
 // A Session is a run of a profile's events.

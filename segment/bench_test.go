@@ -25,7 +25,7 @@ func dealerSet() Set {
 		{Name: "kia fans", When: Count{Event: kia, Min: 3, Window: Window{Last: 30 * Day}}},
 		{Name: "stale leads", When: And{Last{Event: Filter{Type: "lead"}, OlderThan: 14 * Day}, None{Event: Filter{Type: "contract"}}}},
 		{Name: "new", When: First{Event: Filter{}, NewerThan: 7 * Day}},
-		{Name: "drove after lead", When: Sequence{Steps: []Step{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * Day}}}},
+		{Name: "drove after lead", When: Sequence{Steps: []SequenceStep{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * Day}}}},
 		{Name: "buyers", When: Count{Event: Filter{Type: "contract"}, Min: 1}},
 		{Name: "lapsed", When: And{Not{Cond: Count{Event: Filter{}, Min: 1, Window: Window{Last: 60 * Day}}}, Count{Event: Filter{}, Min: 1}}},
 		{Name: "moscow viewers", When: And{Prop{Name: "city", Op: Equals, Value: "Москва"}, Count{Event: Filter{Type: "car_view"}, Min: 1, Window: Window{Last: 30 * Day}}}},

@@ -150,7 +150,7 @@ func (k *compiler) cond(c Condition, path string) node {
 		n := &inSegNode{}
 		k.refs = append(k.refs, ref{c.Name, p, n})
 		return n
-	case Reachable:
+	case ReachableOn:
 		p := join(path, "reach")
 		if c.Channel == "" {
 			k.fail(p+".channel", "required")

@@ -136,12 +136,12 @@ type First struct {
 // set, at most Within after it: "a lead, then a test drive within 7 days".
 // All of them fall in the window.
 type Sequence struct {
-	Steps  []Step
+	Steps  []SequenceStep
 	Window Window
 }
 
-// A Step of a Sequence. Within of the first step must be zero.
-type Step struct {
+// A SequenceStep of a Sequence. Within of the first step must be zero.
+type SequenceStep struct {
 	Event  Filter
 	Within time.Duration
 }
@@ -150,24 +150,24 @@ type Step struct {
 // of the named tab of a segmentation ("stage/warm").
 type InSegment struct{ Name string }
 
-// Reachable holds when a channel may carry a message of the purpose to the
+// ReachableOn holds when a channel may carry a message of the purpose to the
 // person: there is a contact, consent and no suppression. Frequency caps
 // and quiet hours only delay a message, so they do not take anyone out of
 // a segment. An empty Purpose means "marketing".
-type Reachable struct{ Channel, Purpose string }
+type ReachableOn struct{ Channel, Purpose string }
 
-func (And) node()       {}
-func (Or) node()        {}
-func (Not) node()       {}
-func (HasID) node()     {}
-func (Prop) node()      {}
-func (Count) node()     {}
-func (None) node()      {}
-func (Last) node()      {}
-func (First) node()     {}
-func (Sequence) node()  {}
-func (InSegment) node() {}
-func (Reachable) node() {}
+func (And) node()         {}
+func (Or) node()          {}
+func (Not) node()         {}
+func (HasID) node()       {}
+func (Prop) node()        {}
+func (Count) node()       {}
+func (None) node()        {}
+func (Last) node()        {}
+func (First) node()       {}
+func (Sequence) node()    {}
+func (InSegment) node()   {}
+func (ReachableOn) node() {}
 
 // A Segment is a named condition.
 type Segment struct {

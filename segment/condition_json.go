@@ -256,7 +256,7 @@ func writeCond(b *bytes.Buffer, c Condition, path string) error {
 	case InSegment:
 		b.WriteString(`{"segment":`)
 		writeString(b, c.Name)
-	case Reachable:
+	case ReachableOn:
 		b.WriteString(`{"reach":{"channel":`)
 		writeString(b, c.Channel)
 		if c.Purpose != "" {
@@ -576,7 +576,7 @@ func (d *decoder) cond(raw json.RawMessage, path string) Condition {
 			for i, r := range d.array(o["steps"], p+".steps") {
 				sp := fmt.Sprintf("%s.steps[%d]", p, i)
 				so := d.object(r, sp, "event", "within")
-				s.Steps = append(s.Steps, Step{Event: d.filter(so["event"], sp+".event"), Within: d.duration(so["within"], sp+".within")})
+				s.Steps = append(s.Steps, SequenceStep{Event: d.filter(so["event"], sp+".event"), Within: d.duration(so["within"], sp+".within")})
 			}
 			s.Window = d.window(o["window"], p+".window")
 			return s
@@ -584,7 +584,7 @@ func (d *decoder) cond(raw json.RawMessage, path string) Condition {
 			return InSegment{Name: d.str(v, p)}
 		case "reach":
 			o := d.object(v, p, "channel", "purpose")
-			return Reachable{Channel: d.str(o["channel"], p+".channel"), Purpose: d.str(o["purpose"], p+".purpose")}
+			return ReachableOn{Channel: d.str(o["channel"], p+".channel"), Purpose: d.str(o["purpose"], p+".purpose")}
 		default:
 			d.fail(path, "unknown condition type %q", key)
 		}

@@ -118,10 +118,10 @@ func every() Condition {
 		None{Event: Filter{Type: "contract"}},
 		Last{Event: Filter{Type: "lead"}, OlderThan: 14 * Day, NewerThan: 90*Day + 12*time.Hour},
 		First{Event: Filter{Where: []Prop{{Name: "touch.channel", Op: Equals, Value: "Retargeting"}}}, NewerThan: 7 * Day},
-		Sequence{Steps: []Step{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * Day}}, Window: Window{Last: 90 * Day}},
+		Sequence{Steps: []SequenceStep{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * Day}}, Window: Window{Last: 90 * Day}},
 		InSegment{Name: "stage/warm"},
-		Reachable{Channel: "email"},
-		Reachable{Channel: "sms", Purpose: "service"},
+		ReachableOn{Channel: "email"},
+		ReachableOn{Channel: "sms", Purpose: "service"},
 	}
 }
 

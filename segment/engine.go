@@ -67,9 +67,9 @@ func (c Cause) String() string {
 	return fmt.Sprintf("Cause(%d)", c)
 }
 
-// A Change is a profile entering or leaving a segment: what trigger
+// A Transition is a profile entering or leaving a segment: what trigger
 // mailings run on.
-type Change struct {
+type Transition struct {
 	Segment string // a segment's name, or "segmentation/tab"
 	Profile identity.ProfileID
 	Entered bool // false: exited
@@ -140,7 +140,7 @@ func (e *Engine) Names() []string { return slices.Clone(e.prog.names) }
 // Add files an event in the store and re-evaluates the segments it can
 // change for its profile. A duplicate (an event ID already stored) changes
 // nothing.
-func (e *Engine) Add(ev journey.Event, now time.Time) ([]Change, error) {
+func (e *Engine) Add(ev journey.Event, now time.Time) ([]Transition, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	p, added, err := e.cfg.Store.File(ev)
@@ -151,7 +151,7 @@ func (e *Engine) Add(ev journey.Event, now time.Time) ([]Change, error) {
 }
 
 // update is Add's work after the store filed ev under p.
-func (e *Engine) update(p identity.ProfileID, ev *journey.Event, now time.Time) []Change {
+func (e *Engine) update(p identity.ProfileID, ev *journey.Event, now time.Time) []Transition {
 	i, fresh := e.state(p)
 	if fresh {
 		// First sight: load the whole timeline, this event included, so an
@@ -182,7 +182,7 @@ func (e *Engine) update(p identity.ProfileID, ev *journey.Event, now time.Time) 
 // profiles that merged or split are rebuilt from their timelines; a
 // profile that only gained identifiers is re-evaluated. Pass every Change
 // the graph returns.
-func (e *Engine) Follow(ch identity.Change, now time.Time) []Change {
+func (e *Engine) Follow(ch identity.Change, now time.Time) []Transition {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	// Rebuild the profiles the store filed moved events under: usually the
@@ -218,7 +218,7 @@ func (e *Engine) Follow(ch identity.Change, now time.Time) []Change {
 			prior[p] = slices.Clone(e.word(i))
 		}
 	}
-	var out []Change
+	var out []Transition
 	for _, p := range old {
 		if slices.Contains(results, p) {
 			continue
@@ -226,7 +226,7 @@ func (e *Engine) Follow(ch identity.Change, now time.Time) []Change {
 		if i, ok := e.index[p]; ok {
 			for b := range e.prog.names {
 				if hasBit(e.word(i), b) {
-					out = append(out, Change{Segment: e.prog.names[b], Profile: p, At: now, Cause: CauseIdentity})
+					out = append(out, Transition{Segment: e.prog.names[b], Profile: p, At: now, Cause: CauseIdentity})
 				}
 			}
 			e.drop(p)
@@ -253,7 +253,7 @@ func (e *Engine) Follow(ch identity.Change, now time.Time) []Change {
 
 // Touch re-evaluates every segment for one profile, after a change the
 // engine cannot see: its properties, consents or suppressions.
-func (e *Engine) Touch(p identity.ProfileID, now time.Time) []Change {
+func (e *Engine) Touch(p identity.ProfileID, now time.Time) []Transition {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	if cur, ok := e.current(p); ok {
@@ -266,7 +266,7 @@ func (e *Engine) Touch(p identity.ProfileID, now time.Time) []Change {
 // passing of time caused (a car view leaving the 30-day window, a lead
 // turning 14 days old). Run it on a clock: daily is Unomi's default;
 // hourly keeps hourly windows honest.
-func (e *Engine) Refresh(now time.Time) []Change {
+func (e *Engine) Refresh(now time.Time) []Transition {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	return e.pass(now, CauseTime)
@@ -281,7 +281,7 @@ func (e *Engine) Refresh(now time.Time) []Change {
 // the profiles that are gone, install the new slots and evaluate. A
 // cancelled Rebuild returns ctx's error before the commit and leaves the
 // engine as it was.
-func (e *Engine) Rebuild(ctx context.Context, now time.Time) ([]Change, error) {
+func (e *Engine) Rebuild(ctx context.Context, now time.Time) ([]Transition, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	start := time.Now()
@@ -290,7 +290,7 @@ func (e *Engine) Rebuild(ctx context.Context, now time.Time) ([]Change, error) {
 	if err != nil {
 		return nil, fmt.Errorf("segment: rebuild: %w", err)
 	}
-	var out []Change
+	var out []Transition
 	keep := make(map[identity.ProfileID]bool, len(ps))
 	for _, p := range ps {
 		keep[p] = true
@@ -301,7 +301,7 @@ func (e *Engine) Rebuild(ctx context.Context, now time.Time) ([]Change, error) {
 		}
 		for b := range e.prog.names {
 			if hasBit(e.word(i), b) {
-				out = append(out, Change{Segment: e.prog.names[b], Profile: p, At: now, Cause: CauseRebuild})
+				out = append(out, Transition{Segment: e.prog.names[b], Profile: p, At: now, Cause: CauseRebuild})
 			}
 		}
 		e.drop(p)
@@ -530,7 +530,7 @@ func (e *Engine) run(c *evalCtx, st *pstate, start []uint64, units []int, now ti
 // reeval evaluates units (in order) for slot i and reports the changes.
 // prior, when it has the profile, gives the memberships to compare with
 // (a profile that merged in or split off had them under its old shape).
-func (e *Engine) reeval(i int32, units []int, now time.Time, cause Cause, carried []identity.ProfileID, prior map[identity.ProfileID][]uint64) []Change {
+func (e *Engine) reeval(i int32, units []int, now time.Time, cause Cause, carried []identity.ProfileID, prior map[identity.ProfileID][]uint64) []Transition {
 	c := e.evalCtx
 	st := &e.states[i]
 	cur := e.word(i)
@@ -545,14 +545,14 @@ func (e *Engine) reeval(i int32, units []int, now time.Time, cause Cause, carrie
 	return out
 }
 
-func (e *Engine) diff(p identity.ProfileID, before, after []uint64, now time.Time, cause Cause, carried []identity.ProfileID, prior map[identity.ProfileID][]uint64) []Change {
-	var out []Change
+func (e *Engine) diff(p identity.ProfileID, before, after []uint64, now time.Time, cause Cause, carried []identity.ProfileID, prior map[identity.ProfileID][]uint64) []Transition {
+	var out []Transition
 	for w := range after {
 		x := before[w] ^ after[w]
 		for x != 0 {
 			b := w*64 + bits.TrailingZeros64(x)
 			x &= x - 1
-			ch := Change{Segment: e.prog.names[b], Profile: p, Entered: hasBit(after, b), At: now, Cause: cause}
+			ch := Transition{Segment: e.prog.names[b], Profile: p, Entered: hasBit(after, b), At: now, Cause: cause}
 			if ch.Entered {
 				for _, o := range carried {
 					if hasBit(prior[o], b) {
@@ -567,9 +567,9 @@ func (e *Engine) diff(p identity.ProfileID, before, after []uint64, now time.Tim
 }
 
 // pass evaluates every profile on every core.
-func (e *Engine) pass(now time.Time, cause Cause) []Change {
-	out := e.parallel(func(lo, hi int, c *evalCtx) []Change {
-		var out []Change
+func (e *Engine) pass(now time.Time, cause Cause) []Transition {
+	out := e.parallel(func(lo, hi int, c *evalCtx) []Transition {
+		var out []Transition
 		for i := lo; i < hi; i++ {
 			st := &e.states[i]
 			if st.id.IsZero() {
@@ -589,11 +589,11 @@ func (e *Engine) pass(now time.Time, cause Cause) []Change {
 // parallel runs f over slices of the states on cfg.Workers goroutines,
 // each with its own evaluation context, and joins what they return in
 // slice order.
-func (e *Engine) parallel(f func(lo, hi int, c *evalCtx) []Change) []Change {
+func (e *Engine) parallel(f func(lo, hi int, c *evalCtx) []Transition) []Transition {
 	n := len(e.states)
 	w := min(e.cfg.Workers, max(1, n/1024))
 	chunk := (n + w - 1) / max(w, 1)
-	parts := make([][]Change, w)
+	parts := make([][]Transition, w)
 	var wg sync.WaitGroup
 	for k := range w {
 		lo, hi := k*chunk, min(n, (k+1)*chunk)
@@ -611,8 +611,8 @@ func (e *Engine) parallel(f func(lo, hi int, c *evalCtx) []Change) []Change {
 }
 
 // sortChanges orders changes by profile, then segment, exits first.
-func sortChanges(cs []Change) {
-	slices.SortStableFunc(cs, func(a, b Change) int {
+func sortChanges(cs []Transition) {
+	slices.SortStableFunc(cs, func(a, b Transition) int {
 		if c := a.Profile.Compare(b.Profile); c != 0 {
 			return c
 		}

@@ -53,7 +53,7 @@ func newWorld(t *testing.T, set Set) *world {
 
 // person observes identifiers together ("cookie:c1", "email:a@b.ru") and
 // returns the profile and the engine's changes.
-func (w *world) observe(now time.Time, ids ...string) (identity.ProfileID, []Change) {
+func (w *world) observe(now time.Time, ids ...string) (identity.ProfileID, []Transition) {
 	w.t.Helper()
 	o := identity.Observation{Time: now, Source: "app_login"}
 	for _, s := range ids {
@@ -67,7 +67,7 @@ func (w *world) observe(now time.Time, ids ...string) (identity.ProfileID, []Cha
 	return ch.Profile, w.e.Follow(ch, now)
 }
 
-func (w *world) add(who string, when time.Time, typ string, props map[string]string, now time.Time) []Change {
+func (w *world) add(who string, when time.Time, typ string, props map[string]string, now time.Time) []Transition {
 	w.t.Helper()
 	w.n++
 	k, v, _ := strings.Cut(who, ":")
@@ -80,7 +80,7 @@ func (w *world) add(who string, when time.Time, typ string, props map[string]str
 	return chs
 }
 
-func names(chs []Change) []string {
+func names(chs []Transition) []string {
 	var out []string
 	for _, c := range chs {
 		sign := "-"
@@ -169,8 +169,8 @@ func TestBehaviourNodes(t *testing.T) {
 		{Name: "no contract", When: None{Event: Filter{Type: "contract"}}},
 		{Name: "stale lead", When: Last{Event: Filter{Type: "lead"}, OlderThan: 14 * Day}},
 		{Name: "new", When: First{Event: Filter{}, NewerThan: 7 * Day}},
-		{Name: "drove", When: Sequence{Steps: []Step{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * Day}}}},
-		{Name: "lead then drive then contract", When: Sequence{Steps: []Step{
+		{Name: "drove", When: Sequence{Steps: []SequenceStep{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * Day}}}},
+		{Name: "lead then drive then contract", When: Sequence{Steps: []SequenceStep{
 			{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * Day}, {Event: Filter{Type: "contract"}, Within: 2 * Day}}}},
 		{Name: "spring", When: Count{Event: Filter{Type: "lead"}, Min: 1, Window: Window{From: at(0), To: at(5)}}},
 		{Name: "two or three leads", When: Count{Event: Filter{Type: "lead"}, Min: 2, Max: 3}},
@@ -266,7 +266,7 @@ func TestSegmentationTabs(t *testing.T) {
 
 func TestProfileConditions(t *testing.T) {
 	set := Set{Segments: []Segment{
-		{Name: "emailable", When: And{HasID{Kind: identity.Email}, Reachable{Channel: "email"}}},
+		{Name: "emailable", When: And{HasID{Kind: identity.Email}, ReachableOn{Channel: "email"}}},
 		{Name: "moscow", When: Prop{Name: "city", Op: Equals, Value: "москва", Fold: true}},
 		{Name: "service due", When: Prop{Name: "last_service", Op: Less, Value: "now-365d"}},
 		{Name: "outside moscow", When: And{HasID{Kind: identity.Email}, Not{Cond: InSegment{Name: "moscow"}}}},
@@ -309,7 +309,7 @@ func TestEngineConfig(t *testing.T) {
 	}
 	g, _ := identity.New(nil)
 	s := journey.NewStore(g, nil)
-	_, err := NewEngine(&Set{Segments: []Segment{{Name: "x", When: Or{HasID{Kind: "loyalty"}, Reachable{Channel: "sms"}}}}}, Config{Store: s, Graph: g})
+	_, err := NewEngine(&Set{Segments: []Segment{{Name: "x", When: Or{HasID{Kind: "loyalty"}, ReachableOn{Channel: "sms"}}}}}, Config{Store: s, Graph: g})
 	if got := errorPaths(err); !equalSets(got, []string{"segments[0].when.or[0].has", "segments[0].when.or[1].reach"}) {
 		t.Fatalf("%q %v", got, err)
 	}

@@ -47,7 +47,7 @@ func ExampleEngine() {
 	e.Follow(ch, time.Date(2026, 6, 1, 0, 0, 0, 0, time.UTC))
 
 	day := func(d int) time.Time { return time.Date(2026, 6, d, 12, 0, 0, 0, time.UTC) }
-	show := func(chs []segment.Change) {
+	show := func(chs []segment.Transition) {
 		for _, c := range chs {
 			fmt.Println(c.At.Format("Jan 2"), c.Segment, map[bool]string{true: "entered", false: "exited"}[c.Entered], "by", c.Cause)
 		}

@@ -103,7 +103,7 @@ func (c *countWriter) WriteString(s string) { c.Write([]byte(s)) }
 // names the set no longer has are ignored. A file cut short or damaged
 // fails with ErrMembership and the line number, and nothing is loaded. The
 // rebuild stops when ctx is done (see Rebuild).
-func (e *Engine) Restore(ctx context.Context, r io.Reader, now time.Time) ([]Change, error) {
+func (e *Engine) Restore(ctx context.Context, r io.Reader, now time.Time) ([]Transition, error) {
 	saved, err := readMemberships(r)
 	if err != nil {
 		return nil, err

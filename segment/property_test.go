@@ -28,7 +28,7 @@ func propertySet() Set {
 			{Name: "kia", When: Count{Event: kia, Min: 2, Max: 5, Window: Window{Last: 3 * Day}}},
 			{Name: "stale", When: Last{Event: Filter{Type: "lead"}, OlderThan: 2 * Day}},
 			{Name: "fresh", When: First{Event: Filter{}, NewerThan: 4 * Day}},
-			{Name: "drove", When: Sequence{Steps: []Step{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 2 * Day}}, Window: Window{Last: 10 * Day}}},
+			{Name: "drove", When: Sequence{Steps: []SequenceStep{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 2 * Day}}, Window: Window{Last: 10 * Day}}},
 			{Name: "contactable", When: Or{HasID{Kind: identity.Email}, HasID{Kind: identity.Phone}}},
 			{Name: "moscow warm", When: And{InSegment{Name: "warm"}, Prop{Name: "city", Op: Equals, Value: "Москва"}}},
 		},
@@ -70,7 +70,7 @@ func incrementalVsFull(t *testing.T, seed uint64) {
 		t.Fatal(err)
 	}
 	log := map[[2]string]bool{}
-	apply := func(chs []Change) {
+	apply := func(chs []Transition) {
 		t.Helper()
 		for _, c := range chs {
 			k := [2]string{c.Segment, c.Profile.String()}

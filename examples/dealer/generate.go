@@ -285,7 +285,7 @@ func (g *generator) session(cookie identity.ID, t time.Time, src source, car str
 
 // touch classifies an arrival with package channel and keeps its tags.
 func (g *generator) touch(landing, referrer string) journey.Touch {
-	res := g.cls.Classify(channel.Touch{Landing: landing, Referrer: referrer})
+	res := g.cls.Classify(channel.Arrival{Landing: landing, Referrer: referrer})
 	t := journey.Touch{Channel: res.Channel, Source: res.Tags.Source, Medium: res.Tags.Medium, Campaign: res.Tags.Campaign,
 		Referrer: referrer, Landing: landing}
 	if u, err := url.Parse(landing); err == nil {

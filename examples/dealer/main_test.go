@@ -307,7 +307,7 @@ func TestFiguresMatchLibrary(t *testing.T) {
 	if want := g.Stats().Profiles; number(t, rep, `became (\d+) people`) != float64(want) {
 		t.Errorf("report says %v people, the graph has %d", number(t, rep, `became (\d+) people`), want)
 	}
-	lc := s.Funnel(journey.Funnel{Steps: []journey.Step{{Type: journey.Lead}, {Type: journey.Contract}}, Window: 180 * 24 * time.Hour, Breakdown: journey.ByLastTouch})
+	lc := s.Funnel(journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.Lead}, {Type: journey.Contract}}, Window: 180 * 24 * time.Hour, Breakdown: journey.ByLastTouch})
 	for ch, n := range lc.ByChannel {
 		re := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(ch) + ` +(\d+) +(\d+) `)
 		m := re.FindStringSubmatch(rep)

@@ -28,7 +28,7 @@ type dealer struct {
 	badObs   int
 	events   int
 	unfiled  int
-	changes  []segment.Change
+	changes  []segment.Transition
 	contacts map[identity.ID]bool // raw emails and phones as typed
 }
 
@@ -208,11 +208,11 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 	}
 	// Funnel and lead-to-contract by the channel of the last touch before
 	// the lead.
-	f := d.s.Funnel(journey.Funnel{Steps: []journey.Step{{Type: journey.CarView}, {Type: journey.Lead}, {Type: journey.TestDrive}, {Type: journey.Contract}}, Window: 180 * segment.Day})
+	f := d.s.Funnel(journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.CarView}, {Type: journey.Lead}, {Type: journey.TestDrive}, {Type: journey.Contract}}, Window: 180 * segment.Day})
 	for i, n := range []string{"viewed a car", "left a lead", "test drive", "contract"} {
 		r.Funnel = append(r.Funnel, stage{n, f.Reached[i]})
 	}
-	lc := d.s.Funnel(journey.Funnel{Steps: []journey.Step{{Type: journey.Lead}, {Type: journey.Contract}}, Window: 180 * segment.Day, Breakdown: journey.ByLastTouch})
+	lc := d.s.Funnel(journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.Lead}, {Type: journey.Contract}}, Window: 180 * segment.Day, Breakdown: journey.ByLastTouch})
 	for ch, n := range lc.ByChannel {
 		r.Channels = append(r.Channels, channelRate{ch, n[0], n[1]})
 	}
@@ -271,7 +271,7 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 		msk = time.FixedZone("MSK", 3*3600)
 	}
 	reacher, err := channel.NewReacher(channel.ReachConfig{Preference: []string{"email", "sms"},
-		Quiet: map[string]channel.Window{"sms": channel.Hours(21, 0, 9, 0)}, Location: msk})
+		Quiet: map[string]channel.DailyWindow{"sms": channel.Hours(21, 0, 9, 0)}, Location: msk})
 	if err != nil {
 		return nil, err
 	}

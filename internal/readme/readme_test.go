@@ -45,7 +45,7 @@ var _ context.Context
 var _ io.Reader
 var _ time.Time
 var _ attribution.Model
-var _ channel.Touch
+var _ channel.Arrival
 var _ identity.ID
 var _ journey.Event
 var _ segment.Set
