@@ -311,7 +311,7 @@ func (c *Classifier) match(x *cond, t *Tags) bool {
 			}
 		}
 	case opPaid:
-		return paidMedium(v)
+		return PaidMedium(v)
 	case opShop:
 		return shopCampaign(v)
 	case opPresent:

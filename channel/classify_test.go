@@ -155,9 +155,9 @@ func TestParseRuleSetErrors(t *testing.T) {
 
 func TestPaidAndShop(t *testing.T) {
 	for m, want := range map[string]bool{"cpc": true, "ppc": true, "retargeting": true, "paid": true, "paid_social": true,
-		"cpm": true, "xcpx": true, "ppcx": false, "remarketing": false, "organic": false, "": false, "unpaid": false} {
-		if got := paidMedium(m); got != want {
-			t.Errorf("paidMedium(%q) = %v", m, got)
+		"cpm": true, "xcpx": true, "ppcx": false, "remarketing": false, "organic": false, "": false, "unpaid": false, "CPC": true, "Retargeting": true} {
+		if got := PaidMedium(m); got != want {
+			t.Errorf("PaidMedium(%q) = %v", m, got)
 		}
 	}
 	for c, want := range map[string]bool{"shop": true, "eshop": true, "e-shop": true, "1shop": true, "shopping": true, "workshop": false,

@@ -201,8 +201,10 @@ func compileRule(r Rule) (compiled, error) {
 	return c, nil
 }
 
-// paidMedium reports whether m matches ^(.*cp.*|ppc|retargeting|paid.*)$.
-func paidMedium(m string) bool {
+// PaidMedium reports whether a medium is paid by GA4's definition, the one
+// every package uses: lower-cased, it matches ^(.*cp.*|ppc|retargeting|paid.*)$.
+func PaidMedium(medium string) bool {
+	m := strings.ToLower(medium)
 	return strings.Contains(m, "cp") || m == "ppc" || m == "retargeting" || strings.HasPrefix(m, "paid")
 }
 

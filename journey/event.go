@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/throughline/throughline/channel"
 	"github.com/throughline/throughline/identity"
 )
 
@@ -52,13 +53,13 @@ type Touch struct {
 func (t Touch) IsZero() bool { return t == Touch{} }
 
 // AdClick reports whether the touch is a click on an ad: a click ID, or a
-// paid medium (cpc, cpm, ppc, paid…).
+// paid medium as GA4 defines it (channel.PaidMedium: cpc, cpm, ppc,
+// retargeting, paid…).
 func (t Touch) AdClick() bool {
 	if t.GCLID != "" || t.GBRAID != "" || t.WBRAID != "" || t.YCLID != "" || t.FBCLID != "" {
 		return true
 	}
-	m := strings.ToLower(t.Medium)
-	return m == "cpc" || m == "cpm" || m == "ppc" || m == "cpv" || m == "cpa" || strings.HasPrefix(m, "paid")
+	return channel.PaidMedium(t.Medium)
 }
 
 // ChannelName is the channel paths use: Channel, or "source / medium", or

@@ -421,3 +421,16 @@ func TestTouchConversions(t *testing.T) {
 		t.Fatalf("PathTouch of an unclassified touch = %+v", pt)
 	}
 }
+
+// TestAdClickIsGA4Paid: a touch is an ad click by channel.PaidMedium's one
+// definition of paid (retargeting included), or by a click ID.
+func TestAdClickIsGA4Paid(t *testing.T) {
+	for medium, want := range map[string]bool{"cpc": true, "CPM": true, "retargeting": true, "paid_social": true, "organic": false, "email": false, "": false} {
+		if got := (Touch{Medium: medium}).AdClick(); got != want || got != channel.PaidMedium(medium) {
+			t.Errorf("AdClick of medium %q = %v, want %v", medium, got, want)
+		}
+	}
+	if !(Touch{Medium: "organic", YCLID: "1"}).AdClick() {
+		t.Error("a click ID is an ad click")
+	}
+}
