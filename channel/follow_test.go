@@ -64,7 +64,7 @@ func TestReacherFollowsMergesAndSplits(t *testing.T) {
 
 	// The import was a mistake: the split keeps refusals everywhere and the
 	// grant only where the original ID stays.
-	split, err := g.Retract(crm.Observation, false)
+	split, err := g.Retract(crm.Observation)
 	if err != nil || len(split.Splits) == 0 {
 		t.Fatal(split, err)
 	}

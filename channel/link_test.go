@@ -255,13 +255,13 @@ func TestForwardedLinkDoesNotMerge(t *testing.T) {
 	}
 
 	// Forgotten profile: no evidence.
-	if _, err := g.Forget(identity.Phone, "+79161234567", false); err != nil {
+	if _, err := g.Forget(identity.Phone, "+79161234567"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.Forget(identity.Cookie, "GA1.2.111.1", false); err != nil {
+	if _, err := g.Forget(identity.Cookie, "GA1.2.111.1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.Forget(identity.Cookie, "GA1.2.333.3", false); err != nil {
+	if _, err := g.Forget(identity.Cookie, "GA1.2.333.3"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ClickObservation(g, c, "", t0); err == nil {

@@ -85,7 +85,7 @@ func (s *reacherSession) run() []identity.ProfileID {
 		s.t.Fatalf("no merge: %+v", merged)
 	}
 	// The CRM record is withdrawn: split again.
-	s.follow(s.g.Retract(merged.Observation, false))
+	s.follow(s.g.Retract(merged.Observation))
 	return []identity.ProfileID{a, b, c, merged.Profile}
 }
 

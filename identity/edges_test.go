@@ -110,7 +110,7 @@ func TestEdgesAndLabelsRoundTrip(t *testing.T) {
 		obs = append(obs, ch.Observation)
 	}
 	for _, o := range obs[:40] { // retracted evidence is not exported
-		g.Retract(o, false)
+		g.Retract(o)
 	}
 	var buf bytes.Buffer
 	n, skipped, err := g.WriteEdges(&buf)

@@ -39,12 +39,12 @@ func ExampleGraph_Forget() {
 	g, _ := identity.New(nil)
 	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.111.222"}, {Kind: identity.Email, Value: "anna@mail.ru"}, {Kind: identity.Phone, Value: "+79161234567"}}})
 	// The email held the cookie and the phone together; erasing it splits them.
-	dry, _ := g.Forget(identity.Email, "anna@mail.ru", true)
+	dry, _ := g.PreviewForget(identity.Email, "anna@mail.ru")
 	fmt.Println("dry run: splits", len(dry.Splits), "into", len(dry.Splits[0].Into))
 	if _, err := g.Resolve(identity.Email, "anna@mail.ru"); err == nil {
 		fmt.Println("a dry run changes nothing")
 	}
-	g.Forget(identity.Email, "anna@mail.ru", false)
+	g.Forget(identity.Email, "anna@mail.ru")
 	_, err := g.Resolve(identity.Email, "anna@mail.ru")
 	fmt.Println(err != nil)
 	// A replayed form cannot bring it back.
@@ -84,9 +84,9 @@ func ExampleGraph_Retract() {
 	wrong, _ := g.Observe(identity.Observation{Source: "crm_import", IDs: []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}, {Kind: identity.Phone, Value: "+79160000002"}}})
 	fmt.Println("merged:", len(wrong.Merges))
 
-	dry, _ := g.Retract(wrong.Observation, true)
+	dry, _ := g.PreviewRetract(wrong.Observation)
 	fmt.Println("a dry run would split into", len(dry.Splits[0].Into))
-	ch, _ := g.Retract(wrong.Observation, false)
+	ch, _ := g.Retract(wrong.Observation)
 	a, _ := g.Resolve(identity.Email, "anna@mail.ru")
 	b, _ := g.Resolve(identity.Phone, "+79160000002")
 	fmt.Println("split into", len(ch.Splits[0].Into), "; together:", a == b)

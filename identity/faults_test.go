@@ -47,15 +47,15 @@ func graphFaultRun(t *testing.T, mode SyncMode, f *journal.Faults) {
 			case 3:
 				check("Snapshot", g.Snapshot(context.Background()))
 			case 5:
-				if _, err := g.Forget(Email, "p1@mail.ru", false); check("Forget", err) || errors.Is(err, ErrNotCompacted) {
-					if _, err := want.Forget(Email, "p1@mail.ru", false); err != nil {
+				if _, err := g.Forget(Email, "p1@mail.ru"); check("Forget", err) || errors.Is(err, ErrNotCompacted) {
+					if _, err := want.Forget(Email, "p1@mail.ru"); err != nil {
 						t.Fatal(err)
 					}
 				}
 			case 7:
 				if err == nil {
-					if _, err := g.Retract(ch.Observation, false); check("Retract", err) {
-						if _, err := want.Retract(ch.Observation, false); err != nil {
+					if _, err := g.Retract(ch.Observation); check("Retract", err) {
+						if _, err := want.Retract(ch.Observation); err != nil {
 							t.Fatal(err)
 						}
 					}

@@ -16,8 +16,12 @@ var ErrRetracted = errors.New("identity: observation already retracted")
 // Retract withdraws an observation: it stops being evidence, and the
 // profiles it held together are rebuilt from what remains (only the affected
 // component is recomputed). Identifiers left with no evidence stop resolving.
-// With dryRun the returned Change says what would happen and nothing changes.
-func (g *Graph) Retract(id ObservationID, dryRun bool) (Change, error) {
+func (g *Graph) Retract(id ObservationID) (Change, error) { return g.retractCall(id, false) }
+
+// PreviewRetract returns the Change Retract would make, and changes nothing.
+func (g *Graph) PreviewRetract(id ObservationID) (Change, error) { return g.retractCall(id, true) }
+
+func (g *Graph) retractCall(id ObservationID, dryRun bool) (Change, error) {
 	g.mu.lock()
 	defer g.mu.unlock()
 	if !dryRun && int(id) < g.ev.len() && g.ev.at(uint32(id)).flags&obsRetracted == 0 {
@@ -91,8 +95,12 @@ func (g *Graph) retract(id ObservationID, dryRun bool) (Change, error) {
 // it leaves every observation, its value is wiped from memory, the profiles
 // it held together are rebuilt, and a tombstone (a keyed hash, not the
 // value) makes the graph drop it from any later or replayed observation.
-// With dryRun the returned Change says what would happen and nothing changes.
-func (g *Graph) Forget(kind Kind, raw string, dryRun bool) (Change, error) {
+func (g *Graph) Forget(kind Kind, raw string) (Change, error) { return g.forget(kind, raw, false) }
+
+// PreviewForget returns the Change Forget would make, and changes nothing.
+func (g *Graph) PreviewForget(kind Kind, raw string) (Change, error) { return g.forget(kind, raw, true) }
+
+func (g *Graph) forget(kind Kind, raw string, dryRun bool) (Change, error) {
 	c, err := g.Normalize(kind, raw)
 	if err != nil {
 		return Change{}, err

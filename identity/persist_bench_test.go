@@ -79,7 +79,7 @@ func BenchmarkRetract(b *testing.B) {
 		b.Fatalf("%d identifiers", n)
 	}
 	for b.Loop() {
-		if _, err := g.Retract(last, true); err != nil {
+		if _, err := g.PreviewRetract(last); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -70,7 +70,7 @@ func TestSnapshotRestoreAndCompaction(t *testing.T) {
 		mustObserve(t, g, o)
 	}
 	retracted := mustObserve(t, g, at(7, "web_form", "email:anna@mail.ru", "email:boris@mail.ru"))
-	if _, err := g.Retract(retracted.Observation, false); err != nil {
+	if _, err := g.Retract(retracted.Observation); err != nil {
 		t.Fatal(err)
 	}
 	want := snapshotProfiles(g)
@@ -92,7 +92,7 @@ func TestSnapshotRestoreAndCompaction(t *testing.T) {
 	if st, err := back.Status(Email, "test@test.ru"); err != nil || !st.Junk {
 		t.Fatalf("Status after restore = %+v, %v", st, err)
 	}
-	if _, err := back.Retract(retracted.Observation, false); !errors.Is(err, ErrRetracted) {
+	if _, err := back.Retract(retracted.Observation); !errors.Is(err, ErrRetracted) {
 		t.Fatalf("retraction not restored: %v", err)
 	}
 }
@@ -105,7 +105,7 @@ func TestForgetLeavesNoTrace(t *testing.T) {
 	for _, o := range familyObservations() {
 		mustObserve(t, g, o)
 	}
-	if _, err := g.Forget(Phone, "+79160000001", false); err != nil {
+	if _, err := g.Forget(Phone, "+79160000001"); err != nil {
 		t.Fatal(err)
 	}
 	g.Close()
@@ -237,7 +237,7 @@ func FuzzSnapshotBody(f *testing.F) {
 	for _, o := range familyObservations() {
 		g.Observe(o)
 	}
-	g.Forget(Phone, "+79160000002", false)
+	g.Forget(Phone, "+79160000002")
 	f.Add(g.encodeSnapshot())
 	f.Add([]byte{1})
 	f.Fuzz(func(t *testing.T, b []byte) {

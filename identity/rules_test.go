@@ -235,29 +235,29 @@ func TestRetract(t *testing.T) {
 	bridge := mustObserve(t, g, at(1, "web_form", "email:anna@mail.ru", "phone:+79160000001"))
 	mustObserve(t, g, at(2, "web_form", "phone:+79160000001", "cookie:c2"))
 	before := snapshotProfiles(g)
-	dry, err := g.Retract(bridge.Observation, true)
+	dry, err := g.PreviewRetract(bridge.Observation)
 	if err != nil || len(dry.Splits) != 1 || len(dry.Splits[0].Into) != 2 {
 		t.Fatalf("dry run = %+v, %v", dry, err)
 	}
 	if after := snapshotProfiles(g); !mapsEqual(before, after) || g.Stats().Profiles != 1 {
 		t.Fatal("a dry run changed the graph")
 	}
-	ch, err := g.Retract(bridge.Observation, false)
+	ch, err := g.Retract(bridge.Observation)
 	if err != nil || !slices.EqualFunc(ch.Splits, dry.Splits, func(a, b Split) bool { return a.From == b.From && slices.Equal(a.Into, b.Into) }) {
 		t.Fatalf("retract = %+v, %v (dry run said %+v)", ch, err, dry)
 	}
 	if together(t, g, "email:anna@mail.ru", "phone:+79160000001") || g.Stats().Profiles != 2 {
 		t.Fatal("retracting the bridge must split the profile")
 	}
-	if _, err := g.Retract(bridge.Observation, false); !errors.Is(err, ErrRetracted) {
+	if _, err := g.Retract(bridge.Observation); !errors.Is(err, ErrRetracted) {
 		t.Fatalf("retract twice: %v", err)
 	}
-	if _, err := g.Retract(999, false); !errors.Is(err, ErrNotFound) {
+	if _, err := g.Retract(999); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("retract unknown: %v", err)
 	}
 	// An identifier whose only evidence is retracted stops resolving.
 	only := mustObserve(t, g, at(3, "web_form", "email:lonely@mail.ru"))
-	if _, err := g.Retract(only.Observation, false); err != nil {
+	if _, err := g.Retract(only.Observation); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := g.Resolve(Email, "lonely@mail.ru"); !errors.Is(err, ErrNotFound) {
@@ -291,14 +291,14 @@ func TestForget(t *testing.T) {
 		mustObserve(t, g, o)
 	}
 	before := snapshotProfiles(g)
-	dry, err := g.Forget(Phone, "8 916 000-00-01", true)
+	dry, err := g.PreviewForget(Phone, "8 916 000-00-01")
 	if err != nil || len(dry.Splits) != 1 || dry.Forgotten != 1 {
 		t.Fatalf("dry run = %+v, %v", dry, err)
 	}
 	if !mapsEqual(before, snapshotProfiles(g)) {
 		t.Fatal("a dry run changed the graph")
 	}
-	ch, err := g.Forget(Phone, "+79160000001", false)
+	ch, err := g.Forget(Phone, "+79160000001")
 	if err != nil || len(ch.Splits) != 1 || ch.Forgotten != 1 || ch.Added != 0 {
 		t.Fatalf("Forget = %+v, %v", ch, err)
 	}
@@ -338,7 +338,7 @@ func TestForget(t *testing.T) {
 	if together(t, g, "cookie:c1", "cookie:c2") {
 		t.Fatal("a replay rejoined the profile through the forgotten phone")
 	}
-	if _, err := g.Forget(Phone, "+79160000001", false); !errors.Is(err, ErrNotFound) {
+	if _, err := g.Forget(Phone, "+79160000001"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("forget twice: %v", err)
 	}
 }
@@ -378,7 +378,7 @@ func TestSplitIsNotReportedAsMerge(t *testing.T) {
 	if len(glue.Merges) != 1 || len(glue.Retired) != 1 || glue.Merges[0].From[0] != glue.Retired[0] {
 		t.Fatalf("merge reported as %+v", glue)
 	}
-	ch, err := g.Retract(glue.Observation, false)
+	ch, err := g.Retract(glue.Observation)
 	if err != nil {
 		t.Fatal(err)
 	}

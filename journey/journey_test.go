@@ -118,7 +118,7 @@ func TestFollowMergeAndSplit(t *testing.T) {
 		t.Fatalf("after merge: %d profiles, %d events", len(s.Profiles()), len(s.Timeline(ch.Profile)))
 	}
 	// Retracting the CRM record splits them again.
-	split, err := g.Retract(ch.Observation, false)
+	split, err := g.Retract(ch.Observation)
 	if err != nil || len(split.Splits) == 0 {
 		t.Fatalf("no split: %+v %v", split, err)
 	}
@@ -348,7 +348,7 @@ func TestFollowVanishedIdentifier(t *testing.T) {
 		t.Fatalf("%d events", n)
 	}
 	// The form from the borrowed browser was someone else's: retracted.
-	back, err := g.Retract(ch.Observation, false)
+	back, err := g.Retract(ch.Observation)
 	if err != nil || len(back.Splits) != 1 || back.Splits[0].From != p {
 		t.Fatalf("retraction reported as %+v, %v", back, err)
 	}
@@ -359,7 +359,7 @@ func TestFollowVanishedIdentifier(t *testing.T) {
 		t.Fatalf("timeline after retraction: %v", tl)
 	}
 	// Erasing the home cookie takes its event too.
-	fg, err := g.Forget(identity.Cookie, "home", false)
+	fg, err := g.Forget(identity.Cookie, "home")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func TestErasureLeavesTheDisk(t *testing.T) {
 	defer s.Close()
 	s.Add(ev("1", day(1), PageView, Touch{}, "cookie", "erase-me-987654"))
 	s.Add(ev("2", day(2), Lead, Touch{}, "email", "anna@mail.ru"))
-	ch, err := g.Forget(identity.Cookie, "erase-me-987654", false)
+	ch, err := g.Forget(identity.Cookie, "erase-me-987654")
 	if err != nil {
 		t.Fatal(err)
 	}

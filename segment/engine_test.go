@@ -365,7 +365,7 @@ func TestMergeAndSplit(t *testing.T) {
 		t.Fatal("memberships after merge")
 	}
 	// Retracting the login splits them again.
-	ch, err = w.g.Retract(ch.Observation, false)
+	ch, err = w.g.Retract(ch.Observation)
 	if err != nil || len(ch.Splits) == 0 {
 		t.Fatal(ch, err)
 	}

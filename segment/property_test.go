@@ -168,7 +168,7 @@ func incrementalVsFull(t *testing.T, seed uint64) {
 			}
 			observe(idOf(p, rng.IntN(4)), idOf(q, rng.IntN(4)))
 		case r < 26 && len(obs) > 0:
-			ch, err := g.Retract(obs[rng.IntN(len(obs))], false)
+			ch, err := g.Retract(obs[rng.IntN(len(obs))])
 			if err != nil {
 				continue // already retracted
 			}
