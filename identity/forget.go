@@ -98,7 +98,9 @@ func (g *Graph) retract(id ObservationID, dryRun bool) (Change, error) {
 func (g *Graph) Forget(kind Kind, raw string) (Change, error) { return g.forget(kind, raw, false) }
 
 // PreviewForget returns the Change Forget would make, and changes nothing.
-func (g *Graph) PreviewForget(kind Kind, raw string) (Change, error) { return g.forget(kind, raw, true) }
+func (g *Graph) PreviewForget(kind Kind, raw string) (Change, error) {
+	return g.forget(kind, raw, true)
+}
 
 func (g *Graph) forget(kind Kind, raw string, dryRun bool) (Change, error) {
 	c, err := g.Normalize(kind, raw)
