@@ -45,7 +45,7 @@ func BenchmarkIngest(b *testing.B) {
 	g, events := benchWorld(b, 20_000, 20)
 	var s *Store
 	for b.Loop() {
-		s = NewStore(g, &Options{SizeHint: len(events)})
+		s, _ = New(g, &Options{SizeHint: len(events)})
 		for _, e := range events {
 			if _, err := s.Add(e); err != nil {
 				b.Fatal(err)
@@ -65,7 +65,7 @@ var benchStore = sync.OnceValues(func() (*Store, error) {
 		people = 100_000
 	}
 	g, events := benchWorld(b, people, 20)
-	s := NewStore(g, nil)
+	s, _ := New(g, nil)
 	for _, e := range events {
 		if _, err := s.Add(e); err != nil {
 			return nil, err

@@ -35,7 +35,7 @@ func TestCallEvent(t *testing.T) {
 	if _, err := g.Observe(o); err != nil {
 		t.Fatal(err)
 	}
-	s := NewStore(g, nil)
+	s, _ := New(g, nil)
 	if _, err := s.Add(e); err != nil {
 		t.Fatal(err)
 	}

@@ -14,7 +14,7 @@ import (
 func ExampleStore_ReadJSONL() {
 	g, _ := identity.New(nil)
 	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.111.222"}}})
-	s := journey.NewStore(g, nil)
+	s, _ := journey.New(g, nil)
 	rep, _ := s.ReadJSONL(strings.NewReader(`{"time":"2026-06-01T10:00:00Z","type":"car_view","ids":[{"kind":"cookie","value":"GA1.2.111.222"}],"touch":{"source":"yandex","medium":"cpc"},"props":{"model":"K5"}}
 {"time":"2026-06-01T10:05:00Z","type":"lead","ids":[{"kind":"cookie","value":"111.222"}]}
 {"time":"yesterday","type":"lead","ids":[]}
@@ -33,7 +33,7 @@ func ExampleStore_ReadJSONL() {
 // Merges move timelines: pass the graph's changes to the store.
 func ExampleStore_Follow() {
 	g, _ := identity.New(nil)
-	s := journey.NewStore(g, nil)
+	s, _ := journey.New(g, nil)
 	phone := identity.ID{Kind: identity.Cookie, Value: "phone-browser"}
 	laptop := identity.ID{Kind: identity.Cookie, Value: "laptop-browser"}
 	at := time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)

@@ -14,7 +14,7 @@ import (
 // journey a conversion is credited from.
 func Example() {
 	g, _ := identity.New(nil)
-	s := journey.NewStore(g, nil)
+	s, _ := journey.New(g, nil)
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	laptop := []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.1111.1700000000"}}
 	phone := []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.2222.1700000000"}}

@@ -12,7 +12,7 @@ func ExampleStore_Timeline() {
 	g, _ := identity.New(nil)
 	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{
 		{Kind: identity.Cookie, Value: "c1"}, {Kind: identity.Phone, Value: "+79161234567"}}})
-	s := journey.NewStore(g, nil)
+	s, _ := journey.New(g, nil)
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	// Events arrive out of order; the timeline is in time order.
 	s.Add(journey.Event{Time: at.Add(2 * time.Hour), Type: journey.Lead, IDs: []identity.ID{{Kind: identity.Phone, Value: "8 916 123-45-67"}}})
@@ -42,7 +42,7 @@ func ExampleStore_Paths() {
 	g, _ := identity.New(nil)
 	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{
 		{Kind: identity.Cookie, Value: "c1"}, {Kind: identity.Phone, Value: "+79161234567"}}})
-	s := journey.NewStore(g, nil)
+	s, _ := journey.New(g, nil)
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	cookie := []identity.ID{{Kind: identity.Cookie, Value: "c1"}}
 	s.Add(journey.Event{Time: at, Type: journey.PageView, IDs: cookie, Touch: journey.Touch{Channel: "display"}})
@@ -57,7 +57,7 @@ func ExampleStore_Paths() {
 
 func ExampleStore_Funnel() {
 	g, _ := identity.New(nil)
-	s := journey.NewStore(g, nil)
+	s, _ := journey.New(g, nil)
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
 	add := func(person string, days int, typ, channel string) {
 		id := []identity.ID{{Kind: identity.CRM, Value: person}}

@@ -37,7 +37,7 @@ func storeFaultRun(t *testing.T, g *identity.Graph, mode identity.SyncMode, f *j
 		}
 		return err == nil
 	}
-	want := NewStore(g, nil)
+	want, _ := New(g, nil)
 	s, err := Open(context.Background(), dir, g, &Options{Sync: mode, fs: f})
 	if check("Open", err) {
 		for i := range 10 {

@@ -30,7 +30,7 @@ func storeOf(t *testing.T, evs []step4) *Store {
 			}
 		}
 	}
-	s := NewStore(g, nil)
+	s, _ := New(g, nil)
 	for i, e := range evs {
 		var touch Touch
 		if e.channel != "" {

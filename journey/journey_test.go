@@ -45,7 +45,7 @@ func ev(id string, at time.Time, typ string, touch Touch, who ...string) Event {
 
 func TestOrderingAndIdempotence(t *testing.T) {
 	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("email", "anna@mail.ru", "cookie", "c1")})
-	s := NewStore(g, nil)
+	s, _ := New(g, nil)
 	for _, e := range []Event{
 		ev("3", day(3), Lead, Touch{}, "email", "anna@mail.ru"),
 		ev("1", day(1), PageView, Touch{Source: "yandex", Medium: "cpc"}, "cookie", "c1"),
@@ -99,7 +99,7 @@ func TestFollowMergeAndSplit(t *testing.T) {
 		identity.Observation{Source: "web_form", IDs: ids("cookie", "home", "email", "anna@mail.ru")},
 		identity.Observation{Source: "web_form", IDs: ids("cookie", "work", "phone", "+79160000001")},
 	)
-	s := NewStore(g, nil)
+	s, _ := New(g, nil)
 	s.Add(ev("a", day(1), PageView, Touch{Source: "google", Medium: "cpc"}, "cookie", "home"))
 	s.Add(ev("b", day(2), PageView, Touch{Source: "vk", Medium: "social"}, "cookie", "work"))
 	s.Add(ev("c", day(3), Lead, Touch{}, "phone", "+79160000001"))
@@ -187,7 +187,7 @@ func TestSessionPolicies(t *testing.T) {
 
 func TestPathsLookbackAndRepeats(t *testing.T) {
 	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1", "phone", "+79160000001")})
-	s := NewStore(g, nil)
+	s, _ := New(g, nil)
 	search := Touch{Channel: "search"}
 	display := Touch{Channel: "display"}
 	retarget := Touch{Channel: "retargeting"}
@@ -260,7 +260,7 @@ func TestTouch(t *testing.T) {
 func TestConcurrentStore(t *testing.T) {
 	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1", "email", "a@mail.ru")},
 		identity.Observation{Source: "web_form", IDs: ids("cookie", "c2", "phone", "+79160000001")})
-	s := NewStore(g, nil)
+	s, _ := New(g, nil)
 	p1, _ := g.Resolve(identity.Cookie, "c1")
 	var wg sync.WaitGroup
 	for w := range 2 {
@@ -296,7 +296,7 @@ func TestConcurrentStore(t *testing.T) {
 
 func TestStats(t *testing.T) {
 	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1")})
-	s := NewStore(g, nil)
+	s, _ := New(g, nil)
 	for i := range 100 {
 		s.Add(ev(fmt.Sprint(i), day(float64(i)), PageView, Touch{}, "cookie", "c1"))
 	}
@@ -312,7 +312,7 @@ func TestAllPaths(t *testing.T) {
 		obs = append(obs, identity.Observation{Source: "web_form", IDs: ids("crm", fmt.Sprint(i))})
 	}
 	g := graphWith(t, obs...)
-	s := NewStore(g, nil)
+	s, _ := New(g, nil)
 	for i := range 3000 {
 		s.Add(ev(fmt.Sprint("t", i), day(1), PageView, Touch{Channel: "search"}, "crm", fmt.Sprint(i)))
 		if i%3 == 0 {
@@ -339,7 +339,7 @@ func TestFollowVanishedIdentifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := NewStore(g, nil)
+	s, _ := New(g, nil)
 	s.Add(ev("1", day(1), PageView, Touch{}, "cookie", "home"))
 	s.Add(ev("2", day(2), CarView, Touch{}, "cookie", "borrowed"))
 	s.Add(ev("3", day(3), Lead, Touch{}, "email", "anna@mail.ru"))
@@ -373,7 +373,7 @@ func TestFollowVanishedIdentifier(t *testing.T) {
 // a timeout catches the deadlock the old iterator had.
 func TestWriteInsideEventsLoop(t *testing.T) {
 	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("email", "anna@mail.ru", "cookie", "c1")})
-	s := NewStore(g, nil)
+	s, _ := New(g, nil)
 	s.Add(ev("1", day(1), PageView, Touch{}, "cookie", "c1"))
 	p, _ := g.Resolve(identity.Cookie, "c1")
 	done := make(chan int, 1)
@@ -432,5 +432,25 @@ func TestAdClickIsGA4Paid(t *testing.T) {
 	}
 	if !(Touch{Medium: "organic", YCLID: "1"}).AdClick() {
 		t.Error("a click ID is an ad click")
+	}
+}
+
+func TestNewOptions(t *testing.T) {
+	g := graphWith(t)
+	for _, c := range []struct {
+		name string
+		g    *identity.Graph
+		opts *Options
+	}{
+		{"no graph", nil, nil},
+		{"negative size hint", g, &Options{SizeHint: -1}},
+		{"empty conversion type", g, &Options{Conversions: []string{"contract", ""}}},
+	} {
+		if _, err := New(c.g, c.opts); !errors.Is(err, ErrOptions) {
+			t.Errorf("%s: %v, want ErrOptions", c.name, err)
+		}
+	}
+	if s, err := New(g, nil); err != nil || !s.IsConversion(Contract) {
+		t.Fatalf("defaults: %v", err)
 	}
 }

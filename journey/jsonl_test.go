@@ -10,7 +10,7 @@ import (
 
 func TestReadJSONL(t *testing.T) {
 	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1", "phone", "+79161234567")})
-	s := NewStore(g, nil)
+	s, _ := New(g, nil)
 	in := `{"id":"0190f5e2-6d1e-7a6b-8c3d-4e5f60718293","time":"2026-06-01T10:00:00Z","type":"car_view","ids":[{"kind":"cookie","value":"c1"}]}
 {"id":"0190f5e2-6d1e-7a6b-8c3d-4e5f60718293","time":"2026-06-01T10:00:00Z","type":"car_view","ids":[{"kind":"cookie","value":"c1"}]}
 not json

@@ -28,7 +28,7 @@ func TestStoreLockAndClose(t *testing.T) {
 		t.Fatalf("reopen after Close: %v", err)
 	}
 	s2.Close()
-	if err := NewStore(g, nil).Close(); err != nil {
+	if mem, _ := New(g, nil); mem.Close() != nil {
 		t.Fatalf("Close on a store made by NewStore: %v", err)
 	}
 }

@@ -59,7 +59,10 @@ type persistence struct {
 // Replaying millions of events takes seconds: when ctx is done first, Open
 // stops and returns ctx's error, and dir is as it was.
 func Open(ctx context.Context, dir string, g *identity.Graph, opts *Options) (*Store, error) {
-	s := NewStore(g, opts)
+	s, err := New(g, opts)
+	if err != nil {
+		return nil, err
+	}
 	if opts == nil {
 		opts = &Options{}
 	}

@@ -48,7 +48,7 @@ func TestOpenSnapshotReopen(t *testing.T) {
 	if got := back.Timeline(p); !reflect.DeepEqual(got, want) {
 		t.Fatalf("restored timeline differs:\n%v\n%v", got, want)
 	}
-	if err := NewStore(g, nil).Snapshot(context.Background()); err != ErrNotPersistent {
+	if mem, _ := New(g, nil); mem.Snapshot(context.Background()) != ErrNotPersistent {
 		t.Fatal(err)
 	}
 }

@@ -58,10 +58,19 @@ type Store struct {
 	persist   *persistence // nil unless made by Open
 }
 
-// NewStore returns an empty store over g.
-func NewStore(g *identity.Graph, opts *Options) *Store {
+// ErrOptions reports options New or Open cannot use.
+var ErrOptions = errors.New("journey: bad options")
+
+// New returns an empty store over g; nil opts means the defaults.
+func New(g *identity.Graph, opts *Options) (*Store, error) {
+	if g == nil {
+		return nil, fmt.Errorf("%w: no identity graph", ErrOptions)
+	}
 	if opts == nil {
 		opts = &Options{}
+	}
+	if opts.SizeHint < 0 {
+		return nil, fmt.Errorf("%w: SizeHint %d", ErrOptions, opts.SizeHint)
 	}
 	s := &Store{graph: g, conv: map[string]bool{}, newID: opts.NewID, tab: newTables(), timelines: map[identity.ProfileID][]rec{}, seen: make(map[uuid.UUID]struct{}, opts.SizeHint)}
 	s.eventBufs.New = func() any { return new([]Event) }
@@ -73,9 +82,12 @@ func NewStore(g *identity.Graph, opts *Options) *Store {
 		convs = DefaultConversions
 	}
 	for _, c := range convs {
+		if c == "" {
+			return nil, fmt.Errorf("%w: an empty conversion type", ErrOptions)
+		}
 		s.conv[c] = true
 	}
-	return s
+	return s, nil
 }
 
 // IsConversion reports whether an event type counts as a conversion.

@@ -43,7 +43,7 @@ func benchWorld(b *testing.B, n, per int) (*Engine, *identity.Graph, []string) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	s := journey.NewStore(g, &journey.Options{SizeHint: n * per})
+	s, _ := journey.New(g, &journey.Options{SizeHint: n * per})
 	rng := rand.New(rand.NewPCG(1, 2))
 	cookies := make([]string, n)
 	types := []string{"car_view", "car_view", "car_view", "car_view", "page_view", "page_view", "lead", "test_drive", "contract"}

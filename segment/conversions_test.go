@@ -19,7 +19,7 @@ func conversionStore(t *testing.T) *journey.Store {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := journey.NewStore(g, nil)
+	s, _ := journey.New(g, nil)
 	msk := time.FixedZone("MSK", 3*3600)
 	day := func(d int, h int) time.Time { return time.Date(2026, 6, d, h, 0, 0, 0, msk) }
 	n := 0

@@ -43,7 +43,11 @@ func newWorld(t *testing.T, set Set) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	w := &world{t: t, g: g, s: journey.NewStore(g, nil), r: r, props: map[identity.ProfileID]map[string]string{}}
+	s, err := journey.New(g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	w := &world{t: t, g: g, s: s, r: r, props: map[identity.ProfileID]map[string]string{}}
 	w.e, err = NewEngine(&set, Config{Store: w.s, Graph: g, Reacher: r, Props: func(p identity.ProfileID) map[string]string { return w.props[p] }})
 	if err != nil {
 		t.Fatal(err)
@@ -308,7 +312,7 @@ func TestEngineConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	g, _ := identity.New(nil)
-	s := journey.NewStore(g, nil)
+	s, _ := journey.New(g, nil)
 	_, err := NewEngine(&Set{Segments: []Segment{{Name: "x", When: Or{HasID{Kind: "loyalty"}, ReachableOn{Channel: "sms"}}}}}, Config{Store: s, Graph: g})
 	if got := errorPaths(err); !equalSets(got, []string{"segments[0].when.or[0].has", "segments[0].when.or[1].reach"}) {
 		t.Fatalf("%q %v", got, err)

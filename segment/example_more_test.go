@@ -60,7 +60,7 @@ func ExampleLedger() {
 // them; iOS clicks (gbraid, wbraid) go through the API.
 func ExampleGoogleClickConversions() {
 	g, _ := identity.New(nil)
-	store := journey.NewStore(g, nil)
+	store, _ := journey.New(g, nil)
 	cookie := []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.111.222"}}
 	g.Observe(identity.Observation{Source: "web", IDs: cookie})
 	store.Add(journey.Event{Time: time.Date(2026, 6, 1, 9, 0, 0, 0, time.UTC), Type: journey.PageView, IDs: cookie,

@@ -22,7 +22,7 @@ func Example() {
 		return
 	}
 	g, _ := identity.New(nil)
-	store := journey.NewStore(g, nil)
+	store, _ := journey.New(g, nil)
 	e, _ := segment.NewEngine(set, segment.Config{Store: store, Graph: g})
 	who := []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}}
 	ch, _ := g.Observe(identity.Observation{Source: "web_form", IDs: who})

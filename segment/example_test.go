@@ -33,7 +33,7 @@ func ExampleParseSet() {
 
 func ExampleEngine() {
 	g, _ := identity.New(nil)
-	store := journey.NewStore(g, nil)
+	store, _ := journey.New(g, nil)
 	set := &segment.Set{Segments: []segment.Segment{{Name: "warm", When: segment.And{
 		segment.Count{Event: segment.Filter{Type: journey.CarView}, Min: 3, Window: segment.Window{Last: 30 * segment.Day}},
 		segment.None{Event: segment.Filter{Type: journey.Contract}},
@@ -65,7 +65,7 @@ func ExampleEngine() {
 
 func ExampleMetricaConversions() {
 	g, _ := identity.New(nil)
-	store := journey.NewStore(g, nil)
+	store, _ := journey.New(g, nil)
 	cookie := []identity.ID{{Kind: identity.Cookie, Value: "1700000000111"}}
 	g.Observe(identity.Observation{Source: "web", IDs: cookie})
 	store.Add(journey.Event{Time: time.Date(2026, 6, 10, 9, 0, 0, 0, time.UTC), Type: journey.PageView, IDs: cookie,

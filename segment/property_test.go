@@ -58,7 +58,7 @@ func incrementalVsFull(t *testing.T, seed uint64) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := journey.NewStore(g, nil)
+	s, _ := journey.New(g, nil)
 	props := func(p identity.ProfileID) map[string]string {
 		if p.String()[0]%2 == 0 {
 			return map[string]string{"city": "Москва"}

@@ -54,7 +54,10 @@ func ingest(steps []step, now time.Time, prog *progress) (*dealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s := journey.NewStore(g, &journey.Options{Conversions: []string{journey.Contract}, SizeHint: len(steps)})
+	s, err := journey.New(g, &journey.Options{Conversions: []string{journey.Contract}, SizeHint: len(steps)})
+	if err != nil {
+		return nil, err
+	}
 	set := dealerSet
 	e, err := segment.NewEngine(&set, segment.Config{Store: s, Graph: g})
 	if err != nil {

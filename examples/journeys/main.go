@@ -95,6 +95,9 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if o.lookback <= 0 {
 		return fmt.Errorf("%w: -lookback must be positive, got %v", errUsage, o.lookback)
 	}
+	if slices.Contains(o.conversions, "") {
+		return fmt.Errorf("%w: -conversions names an empty type", errUsage)
+	}
 	kinds := append(identity.BuiltinKinds("RU"), identity.KindSpec{Kind: profileKind, Class: identity.Hard, Rank: 1,
 		Normalizer: identity.NormalizerFunc(func(s string) (string, error) {
 			p, err := identity.ParseProfileID(s)
@@ -130,7 +133,10 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if mapped == 0 {
 		return errors.New("no profiles read: pipe examples/resolve's answer in, or give -profiles")
 	}
-	s := journey.NewStore(g, &journey.Options{Conversions: o.conversions})
+	s, err := journey.New(g, &journey.Options{Conversions: o.conversions})
+	if err != nil {
+		return fmt.Errorf("%w: -conversions: %w", errUsage, err)
+	}
 	read, err := s.ReadJSONL(bufio.NewReaderSize(events, 1<<20))
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.events, err)
