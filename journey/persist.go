@@ -34,8 +34,8 @@ type Recovery struct {
 }
 
 // ErrNotPersistent is returned by Snapshot and Sync on a store made by
-// NewStore.
-var ErrNotPersistent = errors.New("journey: store has no directory (made by NewStore, not Open)")
+// New.
+var ErrNotPersistent = errors.New("journey: store has no directory (made by New, not Open)")
 
 // ErrClosed is returned by mutating calls after Close (the same error as
 // identity.ErrClosed).
@@ -170,7 +170,7 @@ func (s *Store) Sync() error {
 }
 
 // Close syncs and closes the journal and releases the directory. Closing
-// twice, or closing a store made by NewStore, returns nil.
+// twice, or closing a store made by New, returns nil.
 func (s *Store) Close() error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
