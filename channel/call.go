@@ -18,9 +18,9 @@ var (
 	ErrPoolConfig    = errors.New("channel: invalid call-tracking pool")
 )
 
-// CallPoolConfig configures a pool of substitute numbers for dynamic number
+// CallPoolOptions configures a pool of substitute numbers for dynamic number
 // insertion. The zero value of each duration picks the default.
-type CallPoolConfig struct {
+type CallPoolOptions struct {
 	// Numbers are the dealer's own tracking numbers (any format the phone
 	// normalizer accepts). They are never a person's identifier: register
 	// them as junk phones in identity (see Junk).
@@ -58,7 +58,7 @@ type SessionRef struct {
 // calls back to them. It is safe for concurrent use; time is always passed
 // in, never read from the clock.
 type CallPool struct {
-	cfg     CallPoolConfig
+	cfg     CallPoolOptions
 	mu      sync.Mutex
 	numbers []string       // canonical E.164, pool order
 	index   map[string]int // canonical number -> position
@@ -80,7 +80,7 @@ type lease struct {
 }
 
 // end is when the lease releases its number.
-func (l *lease) end(cfg *CallPoolConfig) time.Time {
+func (l *lease) end(cfg *CallPoolOptions) time.Time {
 	if !l.left.IsZero() {
 		return l.left.Add(cfg.Grace)
 	}
@@ -88,7 +88,11 @@ func (l *lease) end(cfg *CallPoolConfig) time.Time {
 }
 
 // NewCallPool returns a pool over cfg.Numbers, all free.
-func NewCallPool(cfg CallPoolConfig) (*CallPool, error) {
+func NewCallPool(opts *CallPoolOptions) (*CallPool, error) {
+	var cfg CallPoolOptions
+	if opts != nil {
+		cfg = *opts
+	}
 	if cfg.Idle == 0 {
 		cfg.Idle = 30 * time.Minute
 	}

@@ -11,9 +11,9 @@ import (
 	"github.com/throughline/throughline/identity"
 )
 
-func mustPool(t testing.TB, cfg CallPoolConfig) *CallPool {
+func mustPool(t testing.TB, cfg CallPoolOptions) *CallPool {
 	t.Helper()
-	p, err := NewCallPool(cfg)
+	p, err := NewCallPool(&cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -31,7 +31,7 @@ func poolNumbers(n int) []string {
 const defaultNumber = "+74951999999"
 
 func TestCallPoolExhaustion(t *testing.T) {
-	p := mustPool(t, CallPoolConfig{Numbers: poolNumbers(2), Default: defaultNumber})
+	p := mustPool(t, CallPoolOptions{Numbers: poolNumbers(2), Default: defaultNumber})
 	a, okA := p.Assign(SessionRef{"s1", "c1"}, t0)
 	b, okB := p.Assign(SessionRef{"s2", "c2"}, t0)
 	c, okC := p.Assign(SessionRef{"s3", "c3"}, t0)
@@ -63,7 +63,7 @@ func TestCallPoolExhaustion(t *testing.T) {
 }
 
 func TestCallPoolGrace(t *testing.T) {
-	p := mustPool(t, CallPoolConfig{Numbers: poolNumbers(1), Default: defaultNumber})
+	p := mustPool(t, CallPoolOptions{Numbers: poolNumbers(1), Default: defaultNumber})
 	num, _ := p.Assign(SessionRef{"anna", "GA1.2.1.1"}, t0)
 	p.Leave("anna", t0.Add(5*time.Minute))
 	// Within the 2.5-minute grace the number is still Anna's.
@@ -97,7 +97,7 @@ func TestCallPoolGrace(t *testing.T) {
 }
 
 func TestCallPoolAmbiguous(t *testing.T) {
-	p := mustPool(t, CallPoolConfig{Numbers: poolNumbers(1), Default: defaultNumber})
+	p := mustPool(t, CallPoolOptions{Numbers: poolNumbers(1), Default: defaultNumber})
 	num, _ := p.Assign(SessionRef{"anna", "ca"}, t0)
 	p.Leave("anna", t0.Add(time.Minute))
 	release := t0.Add(time.Minute + 150*time.Second)
@@ -133,7 +133,7 @@ func TestCallPoolAmbiguous(t *testing.T) {
 }
 
 func TestCallPoolErrors(t *testing.T) {
-	for _, cfg := range []CallPoolConfig{
+	for _, cfg := range []CallPoolOptions{
 		{Numbers: []string{"not a phone"}},
 		{Numbers: []string{"+74951000001", "8 495 100-00-01"}},
 		{Numbers: poolNumbers(2), Default: "+74951000000"},
@@ -141,11 +141,11 @@ func TestCallPoolErrors(t *testing.T) {
 		{Numbers: poolNumbers(2), Threshold: 1.5},
 		{Numbers: poolNumbers(2), Grace: -time.Second},
 	} {
-		if _, err := NewCallPool(cfg); !errors.Is(err, ErrPoolConfig) {
+		if _, err := NewCallPool(&cfg); !errors.Is(err, ErrPoolConfig) {
 			t.Errorf("NewCallPool(%+v) = %v", cfg, err)
 		}
 	}
-	p := mustPool(t, CallPoolConfig{Numbers: poolNumbers(2), Default: defaultNumber})
+	p := mustPool(t, CallPoolOptions{Numbers: poolNumbers(2), Default: defaultNumber})
 	if _, err := p.Match("+74957777777", "+79161234567", t0); !errors.Is(err, ErrUnknownNumber) {
 		t.Errorf("unknown number: %v", err)
 	}
@@ -161,7 +161,7 @@ func TestCallPoolErrors(t *testing.T) {
 // a form (copying it from the page) does not get linked to every other
 // visitor who did the same.
 func TestCallPoolNumbersAreJunk(t *testing.T) {
-	p := mustPool(t, CallPoolConfig{Numbers: poolNumbers(3), Default: defaultNumber})
+	p := mustPool(t, CallPoolOptions{Numbers: poolNumbers(3), Default: defaultNumber})
 	if len(p.Junk()) != 4 {
 		t.Fatalf("Junk = %v", p.Junk())
 	}
@@ -186,7 +186,7 @@ func TestCallPoolNumbersAreJunk(t *testing.T) {
 // sessions of several page views, 1,000 of which call, mostly while on the
 // site, some just after leaving, a few much later from a noted number.
 func simulateCalls(t testing.TB, n int, seed uint64) (correct, wrong, ambiguous, unmatchable int) {
-	p := mustPool(t, CallPoolConfig{Numbers: poolNumbers(n), Default: defaultNumber})
+	p := mustPool(t, CallPoolOptions{Numbers: poolNumbers(n), Default: defaultNumber})
 	rng := rand.New(rand.NewPCG(seed, 1))
 	type ev struct {
 		at   time.Time
@@ -291,7 +291,7 @@ func TestCallTrackingSimulation(t *testing.T) {
 }
 
 func BenchmarkCallPoolAssign(b *testing.B) {
-	p := mustPool(b, CallPoolConfig{Numbers: poolNumbers(200), Default: defaultNumber})
+	p := mustPool(b, CallPoolOptions{Numbers: poolNumbers(200), Default: defaultNumber})
 	refs := make([]SessionRef, 1000)
 	for i := range refs {
 		refs[i] = SessionRef{Session: fmt.Sprint("s", i), Cookie: fmt.Sprint("c", i)}
@@ -307,7 +307,7 @@ func BenchmarkCallPoolAssign(b *testing.B) {
 // TestCallPoolRetention: history past the retention is dropped (a call
 // that late cannot be matched), and dropping it waits for nothing else.
 func TestCallPoolRetention(t *testing.T) {
-	p := mustPool(t, CallPoolConfig{Numbers: poolNumbers(1), Default: defaultNumber, Retention: 24 * time.Hour})
+	p := mustPool(t, CallPoolOptions{Numbers: poolNumbers(1), Default: defaultNumber, Retention: 24 * time.Hour})
 	num, _ := p.Assign(SessionRef{"s1", "c1"}, t0)
 	p.Leave("s1", t0.Add(time.Minute))
 	if m, _ := p.Match(num, "", t0.Add(2*time.Minute)); !m.Matched {

@@ -8,9 +8,9 @@ import (
 // Unassigned is the channel of a touch no rule matched, as in GA4.
 const Unassigned = "Unassigned"
 
-// ClassifierConfig configures a Classifier. The zero value classifies with
+// ClassifierOptions configures a Classifier. The zero value classifies with
 // Default's rules and treats no referrer as internal.
-type ClassifierConfig struct {
+type ClassifierOptions struct {
 	// Sets are the rule sets, highest precedence first. Nil means
 	// RussianRules() over GA4Rules(); pass only GA4Rules() for plain GA4.
 	// A host adds rules by putting its own set first, and replaces a
@@ -38,7 +38,11 @@ type Classification struct {
 }
 
 // NewClassifier compiles the rule sets of cfg.
-func NewClassifier(cfg ClassifierConfig) (*Classifier, error) {
+func NewClassifier(opts *ClassifierOptions) (*Classifier, error) {
+	var cfg ClassifierOptions
+	if opts != nil {
+		cfg = *opts
+	}
 	sets := cfg.Sets
 	if sets == nil {
 		sets = []RuleSet{RussianRules(), GA4Rules()}
@@ -95,7 +99,7 @@ func NewClassifier(cfg ClassifierConfig) (*Classifier, error) {
 
 // Default returns a classifier with the Russian overlay over GA4's rules.
 func Default() *Classifier {
-	c, err := NewClassifier(ClassifierConfig{})
+	c, err := NewClassifier(&ClassifierOptions{})
 	if err != nil {
 		panic(err) // embedded data, covered by tests
 	}
@@ -104,7 +108,7 @@ func Default() *Classifier {
 
 // GA4 returns a classifier reproducing GA4's default channel group.
 func GA4() *Classifier {
-	c, err := NewClassifier(ClassifierConfig{Sets: []RuleSet{GA4Rules()}})
+	c, err := NewClassifier(&ClassifierOptions{Sets: []RuleSet{GA4Rules()}})
 	if err != nil {
 		panic(err)
 	}

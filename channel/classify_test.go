@@ -43,7 +43,7 @@ func readGolden(t testing.TB) []goldenRow {
 
 func newTestClassifier(t testing.TB, sets ...RuleSet) *Classifier {
 	t.Helper()
-	c, err := NewClassifier(ClassifierConfig{Sets: sets, InternalHosts: []string{"dealer.ru"}})
+	c, err := NewClassifier(&ClassifierOptions{Sets: sets, InternalHosts: []string{"dealer.ru"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -148,7 +148,7 @@ func TestParseRuleSetErrors(t *testing.T) {
 		}
 	}
 	bad := RuleSet{Version: "v", Rules: []Rule{{Channel: "X", Any: [][]RuleCondition{{{Field: "nope", Op: "eq", Values: []string{"a"}}}}}}}
-	if _, err := NewClassifier(ClassifierConfig{Sets: []RuleSet{bad}}); !errors.Is(err, ErrRule) {
+	if _, err := NewClassifier(&ClassifierOptions{Sets: []RuleSet{bad}}); !errors.Is(err, ErrRule) {
 		t.Errorf("NewClassifier(bad) err = %v", err)
 	}
 }

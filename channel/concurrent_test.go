@@ -12,9 +12,9 @@ import (
 func TestConcurrentUse(t *testing.T) {
 	c := newTestClassifier(t)
 	rows := readGolden(t)
-	l := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{1: key1}, Current: 1})
+	l := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{1: key1}, Current: 1})
 	tok, _ := l.Sign(testClaims(t))
-	pool := mustPool(t, CallPoolConfig{Numbers: poolNumbers(5), Default: defaultNumber})
+	pool := mustPool(t, CallPoolOptions{Numbers: poolNumbers(5), Default: defaultNumber})
 	r := newReacher(t)
 	var wg sync.WaitGroup
 	for g := range 4 {

@@ -16,7 +16,7 @@ func ExampleClickObservation() {
 	ch, _ := g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Phone, Value: "+79161234567"}}})
 	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Email, Value: "wife@mail.ru"}, {Kind: identity.Cookie, Value: "GA1.2.999.1"}}})
 
-	links, _ := channel.NewLinks(channel.LinkConfig{Keys: map[uint32][]byte{1: []byte("an example secret of 32+ bytes!!")}, Current: 1})
+	links, _ := channel.NewLinks(&channel.LinkOptions{Keys: map[uint32][]byte{1: []byte("an example secret of 32+ bytes!!")}, Current: 1})
 	at := time.Date(2026, 11, 23, 10, 0, 0, 0, time.UTC)
 	tok, _ := links.Sign(channel.LinkClaims{Profile: ch.Profile, Message: "send-7", Channel: "sms", Purpose: "offer", Expires: at.Add(72 * time.Hour)})
 	claims, _ := links.Verify(tok, "offer", at.Add(time.Hour))

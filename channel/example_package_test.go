@@ -19,7 +19,7 @@ func Example() {
 		fmt.Println(c.Classify(channel.Arrival{Landing: landing}).Channel)
 	}
 
-	r, _ := channel.NewReacher(channel.ReachConfig{Preference: []string{"sms", "email"}, Quiet: map[string]channel.DailyWindow{"sms": channel.Hours(21, 0, 9, 0)}})
+	r, _ := channel.NewReacher(&channel.ReachOptions{Preference: []string{"sms", "email"}, Quiet: map[string]channel.DailyWindow{"sms": channel.Hours(21, 0, 9, 0)}})
 	g, _ := identity.New(nil)
 	ch, _ := g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Phone, Value: "+79161234567"}}})
 	r.SetContact(ch.Profile, "sms", "+79161234567")

@@ -12,7 +12,7 @@ import (
 )
 
 func ExampleClassifier_Classify() {
-	c, err := channel.NewClassifier(channel.ClassifierConfig{InternalHosts: []string{"dealer.ru"}})
+	c, err := channel.NewClassifier(&channel.ClassifierOptions{InternalHosts: []string{"dealer.ru"}})
 	if err != nil {
 		panic(err)
 	}
@@ -37,7 +37,7 @@ func ExampleClassifier_Classify() {
 }
 
 func ExampleLinks() {
-	links, err := channel.NewLinks(channel.LinkConfig{
+	links, err := channel.NewLinks(&channel.LinkOptions{
 		Keys:    map[uint32][]byte{2: []byte("an example secret of 32+ bytes!!")},
 		Current: 2,
 	})
@@ -67,7 +67,7 @@ func ExampleLinks() {
 }
 
 func ExampleReacher_Reach() {
-	r, err := channel.NewReacher(channel.ReachConfig{
+	r, err := channel.NewReacher(&channel.ReachOptions{
 		Preference: []string{"push", "sms", "email"},
 		Caps:       map[string]channel.Cap{"*": {Day: 2, Week: 5}},
 		Quiet:      map[string]channel.DailyWindow{"sms": channel.Hours(21, 0, 9, 0), "push": channel.Hours(21, 0, 9, 0)},
@@ -95,7 +95,7 @@ func ExampleReacher_Reach() {
 }
 
 func ExampleCallPool() {
-	pool, err := channel.NewCallPool(channel.CallPoolConfig{
+	pool, err := channel.NewCallPool(&channel.CallPoolOptions{
 		Numbers: []string{"+7 495 100-00-01", "+7 495 100-00-02"},
 		Default: "+7 495 199-99-99",
 	})
@@ -120,19 +120,19 @@ func ExampleCallPool() {
 func ExampleOpenReacher() {
 	dir, _ := os.MkdirTemp("", "reacher")
 	defer os.RemoveAll(dir)
-	cfg := channel.ReachConfig{Preference: []string{"sms"}}
+	cfg := channel.ReachOptions{Preference: []string{"sms"}}
 	g, _ := identity.New(nil)
 	ch, _ := g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Phone, Value: "+79161234567"}}})
 	noon := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 
-	r, _ := channel.OpenReacher(context.Background(), dir, cfg)
+	r, _ := channel.OpenReacher(context.Background(), dir, &cfg)
 	r.SetContact(ch.Profile, "sms", "+79161234567")
 	r.RecordConsent(ch.Profile, channel.Consent{Channel: "sms", Purpose: "*", Status: channel.ConsentGranted, At: noon})
 	r.RecordConsent(ch.Profile, channel.Consent{Channel: "sms", Purpose: "*", Status: channel.ConsentRevoked, At: noon.Add(time.Hour)})
 	r.Close()
 
 	// After a restart: the withdrawal is still there.
-	r, _ = channel.OpenReacher(context.Background(), dir, cfg)
+	r, _ = channel.OpenReacher(context.Background(), dir, &cfg)
 	defer r.Close()
 	fmt.Println(r.Recovery().Records, "changes replayed")
 	fmt.Println(r.Reach(ch.Profile, "marketing", noon.Add(2*time.Hour))[0])

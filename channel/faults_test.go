@@ -61,12 +61,12 @@ func reacherFaultRun(t *testing.T, mode identity.SyncMode, ops []func(*Reacher) 
 	}
 	cfg := persistCfg
 	cfg.Sync = mode
-	want, err := NewReacher(cfg)
+	want, err := NewReacher(&cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	cfg.fs = f
-	r, err := OpenReacher(context.Background(), dir, cfg)
+	r, err := OpenReacher(context.Background(), dir, &cfg)
 	if check("OpenReacher", err) {
 		for i, op := range ops {
 			if check(fmt.Sprintf("change %d", i), op(r)) {
@@ -81,7 +81,7 @@ func reacherFaultRun(t *testing.T, mode identity.SyncMode, ops []func(*Reacher) 
 		check("Close", r.Close())
 	}
 	cfg.fs = nil
-	back, err := OpenReacher(context.Background(), dir, cfg)
+	back, err := OpenReacher(context.Background(), dir, &cfg)
 	if err != nil {
 		t.Fatalf("mode %d, after %s: reopening: %v", mode, f.Fired(), err)
 	}

@@ -21,7 +21,7 @@ func TestReacherFollowsMergesAndSplits(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, _ := NewReacher(ReachConfig{Preference: []string{"email", "sms"}, Caps: map[string]Cap{"*": {Day: 1}}})
+	r, _ := NewReacher(&ReachOptions{Preference: []string{"email", "sms"}, Caps: map[string]Cap{"*": {Day: 1}}})
 	noon := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	obs := func(src string, ids ...identity.ID) identity.Change {
 		ch, err := g.Observe(identity.Observation{Time: noon, Source: src, IDs: ids})
@@ -93,7 +93,7 @@ func TestReacherFollowsMergesAndSplits(t *testing.T) {
 
 func TestReacherFollowsRetiredAnchor(t *testing.T) {
 	g, _ := identity.New(nil)
-	r, _ := NewReacher(ReachConfig{Preference: []string{"email"}})
+	r, _ := NewReacher(&ReachOptions{Preference: []string{"email"}})
 	at := time.Date(2026, 6, 1, 12, 0, 0, 0, time.UTC)
 	ch, _ := g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.1.1"}}})
 	old := ch.Profile

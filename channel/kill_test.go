@@ -31,7 +31,7 @@ func TestKill9(t *testing.T) {
 	if c, ok := killtest.AsChild(); ok {
 		cfg := persistCfg
 		cfg.Sync, cfg.SyncInterval = killModes[c.Mode], 50*time.Millisecond
-		r, err := OpenReacher(context.Background(), c.Dir, cfg)
+		r, err := OpenReacher(context.Background(), c.Dir, &cfg)
 		if err != nil {
 			c.Fail(err)
 		}
@@ -45,7 +45,7 @@ func TestKill9(t *testing.T) {
 	for i, mode := range killtest.Modes {
 		dir := t.TempDir()
 		f, err := killtest.Campaign("reacher", "TestKill9", dir, mode, killtest.Rounds(3), uint64(i+1), func() ([]int, bool, error) {
-			r, err := OpenReacher(context.Background(), dir, persistCfg)
+			r, err := OpenReacher(context.Background(), dir, &persistCfg)
 			if err != nil {
 				return nil, false, err
 			}

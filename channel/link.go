@@ -116,8 +116,8 @@ const (
 	linkInfo     = "throughline/channel/link/v2 aes-256-gcm"
 )
 
-// LinkConfig configures NewLinks.
-type LinkConfig struct {
+// LinkOptions configures NewLinks.
+type LinkOptions struct {
 	Keys    map[uint32][]byte // secrets by key ID, each at least MinKeyLen bytes
 	Current uint32            // the key ID Sign uses; must be in Keys
 	// Leeway accepts tokens this long past expiry, for clock skew between
@@ -126,7 +126,11 @@ type LinkConfig struct {
 }
 
 // NewLinks returns a signer-verifier for cfg. The secrets are copied.
-func NewLinks(cfg LinkConfig) (*Links, error) {
+func NewLinks(opts *LinkOptions) (*Links, error) {
+	var cfg LinkOptions
+	if opts != nil {
+		cfg = *opts
+	}
 	if _, ok := cfg.Keys[cfg.Current]; !ok {
 		return nil, fmt.Errorf("%w: current key %d not in the ring", ErrTokenClaims, cfg.Current)
 	}

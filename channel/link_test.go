@@ -25,9 +25,9 @@ func testProfile(t testing.TB) identity.ProfileID {
 	return p
 }
 
-func mustLinks(t testing.TB, cfg LinkConfig) *Links {
+func mustLinks(t testing.TB, cfg LinkOptions) *Links {
 	t.Helper()
-	l, err := NewLinks(cfg)
+	l, err := NewLinks(&cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -39,7 +39,7 @@ func testClaims(t testing.TB) LinkClaims {
 }
 
 func TestLinkRoundTrip(t *testing.T) {
-	l := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{7: key1}, Current: 7})
+	l := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{7: key1}, Current: 7})
 	c := testClaims(t)
 	tok, err := l.Sign(c)
 	if err != nil {
@@ -91,7 +91,7 @@ func TestLinkRoundTrip(t *testing.T) {
 }
 
 func TestLinkRejections(t *testing.T) {
-	l := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{1: key1}, Current: 1})
+	l := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{1: key1}, Current: 1})
 	tok, _ := l.Sign(testClaims(t))
 	raw, _ := base64.RawURLEncoding.DecodeString(tok)
 	flip := func(i int) string {
@@ -99,9 +99,9 @@ func TestLinkRejections(t *testing.T) {
 		b[i] ^= 0x01
 		return base64.RawURLEncoding.EncodeToString(b)
 	}
-	other := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{1: key2}, Current: 1})
+	other := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{1: key2}, Current: 1})
 	otherTok, _ := other.Sign(testClaims(t))
-	unknown := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{9: key1}, Current: 9})
+	unknown := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{9: key1}, Current: 9})
 	unknownTok, _ := unknown.Sign(testClaims(t))
 	for _, tc := range []struct {
 		name, tok, purpose string
@@ -134,17 +134,17 @@ func TestLinkRejections(t *testing.T) {
 	if _, err := l.Verify(tok, "view", t0.Add(72*time.Hour)); err != nil {
 		t.Errorf("at expiry: %v", err)
 	}
-	lee := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{1: key1}, Current: 1, Leeway: 2 * time.Minute})
+	lee := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{1: key1}, Current: 1, Leeway: 2 * time.Minute})
 	if _, err := lee.Verify(tok, "view", t0.Add(72*time.Hour+time.Minute)); err != nil {
 		t.Errorf("within leeway: %v", err)
 	}
 }
 
 func TestLinkRotation(t *testing.T) {
-	old := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{1: key1}, Current: 1})
+	old := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{1: key1}, Current: 1})
 	oldTok, _ := old.Sign(testClaims(t))
 	// Rotate: key 2 current, key 1 still accepted.
-	both := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{1: key1, 2: key2}, Current: 2})
+	both := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{1: key1, 2: key2}, Current: 2})
 	newTok, _ := both.Sign(testClaims(t))
 	for _, tok := range []string{oldTok, newTok} {
 		if _, err := both.Verify(tok, "view", t0); err != nil {
@@ -155,7 +155,7 @@ func TestLinkRotation(t *testing.T) {
 		t.Errorf("new token key = %d", c.KeyID)
 	}
 	// Retire key 1.
-	retired := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{2: key2}, Current: 2})
+	retired := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{2: key2}, Current: 2})
 	if _, err := retired.Verify(oldTok, "view", t0); !errors.Is(err, ErrTokenUnknownKey) {
 		t.Errorf("retired key: %v", err)
 	}
@@ -165,16 +165,16 @@ func TestLinkRotation(t *testing.T) {
 }
 
 func TestLinkConfigAndClaimErrors(t *testing.T) {
-	for _, cfg := range []LinkConfig{
+	for _, cfg := range []LinkOptions{
 		{},
 		{Keys: map[uint32][]byte{1: key1}, Current: 2},
 		{Keys: map[uint32][]byte{1: key1[:31]}, Current: 1},
 	} {
-		if _, err := NewLinks(cfg); !errors.Is(err, ErrTokenClaims) {
+		if _, err := NewLinks(&cfg); !errors.Is(err, ErrTokenClaims) {
 			t.Errorf("NewLinks(%v) = %v", cfg.Current, err)
 		}
 	}
-	l := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{1: key1}, Current: 1})
+	l := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{1: key1}, Current: 1})
 	good := testClaims(t)
 	for name, mut := range map[string]func(*LinkClaims){
 		"no purpose":   func(c *LinkClaims) { c.Purpose = "" },
@@ -191,7 +191,7 @@ func TestLinkConfigAndClaimErrors(t *testing.T) {
 	}
 	// Secrets are copied: changing the caller's slice changes nothing.
 	k := append([]byte(nil), key1...)
-	l2 := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{1: k}, Current: 1})
+	l2 := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{1: k}, Current: 1})
 	tok, _ := l2.Sign(good)
 	k[0] ^= 0xff
 	if _, err := l2.Verify(tok, "view", t0); err != nil {
@@ -219,7 +219,7 @@ func TestForwardedLinkDoesNotMerge(t *testing.T) {
 	buyer, _ := g.Resolve(identity.Phone, "+79161234567")
 	spouse, _ := g.Resolve(identity.Email, "spouse@mail.ru")
 
-	l := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{1: key1}, Current: 1})
+	l := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{1: key1}, Current: 1})
 	tok, _ := l.Sign(LinkClaims{Profile: buyer, Message: "m1", Channel: "sms", Purpose: "view", Expires: t0.Add(time.Hour)})
 	c, err := l.Verify(tok, "view", t0)
 	if err != nil {
@@ -275,14 +275,14 @@ func TestForwardedLinkDoesNotMerge(t *testing.T) {
 // FuzzVerify: arbitrary tokens never panic, and anything that verifies
 // re-signs to the same token (no two encodings of one claim set).
 func FuzzVerify(f *testing.F) {
-	l := mustLinks(f, LinkConfig{Keys: map[uint32][]byte{1: key1, 300: key2}, Current: 1})
+	l := mustLinks(f, LinkOptions{Keys: map[uint32][]byte{1: key1, 300: key2}, Current: 1})
 	tok, _ := l.Sign(testClaims(f))
 	f.Add(tok)
 	f.Add(tok[:20])
 	f.Add("")
 	f.Add("AQ")
 	f.Add("AQGAse-GB3CIa0TSMZZZTuq3SxcuSeoHc2VuZC00MgNzbXMEdmlld3s1G_5WwYHXBgkW") // format 1, key1
-	l300 := mustLinks(f, LinkConfig{Keys: map[uint32][]byte{300: key2}, Current: 300})
+	l300 := mustLinks(f, LinkOptions{Keys: map[uint32][]byte{300: key2}, Current: 300})
 	tok300, _ := l300.Sign(testClaims(f))
 	f.Add(tok300)
 	f.Fuzz(func(t *testing.T, tok string) {
@@ -311,7 +311,7 @@ func FuzzVerify(f *testing.F) {
 }
 
 func BenchmarkLinkVerify(b *testing.B) {
-	l := mustLinks(b, LinkConfig{Keys: map[uint32][]byte{1: key1}, Current: 1})
+	l := mustLinks(b, LinkOptions{Keys: map[uint32][]byte{1: key1}, Current: 1})
 	tok, _ := l.Sign(testClaims(b))
 	b.ReportAllocs()
 	for b.Loop() {
@@ -322,7 +322,7 @@ func BenchmarkLinkVerify(b *testing.B) {
 }
 
 func BenchmarkLinkSign(b *testing.B) {
-	l := mustLinks(b, LinkConfig{Keys: map[uint32][]byte{1: key1}, Current: 1})
+	l := mustLinks(b, LinkOptions{Keys: map[uint32][]byte{1: key1}, Current: 1})
 	c := testClaims(b)
 	buf := make([]byte, 0, 128)
 	b.ReportAllocs()

@@ -110,7 +110,7 @@ func TestLinkVectors(t *testing.T) {
 		if got := sealByHand(t, v.secret, v.nonce, v.claims); got != v.token {
 			t.Errorf("vector %d: the construction gives %s, the file %s", i, got, v.token)
 		}
-		l := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{v.claims.KeyID: v.secret}, Current: v.claims.KeyID})
+		l := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{v.claims.KeyID: v.secret}, Current: v.claims.KeyID})
 		l.nonce = func(b []byte) { copy(b, v.nonce) }
 		if tok, err := l.Sign(v.claims); err != nil || tok != v.token {
 			t.Errorf("vector %d: Sign = %s, %v; want %s", i, tok, err, v.token)
@@ -136,7 +136,7 @@ func TestLinkVectors(t *testing.T) {
 func TestLinkFormat1(t *testing.T) {
 	for i, v := range readLinkVectors(t, "testdata/link_tokens_v1.tsv", false) {
 		kid := v.claims.KeyID
-		l := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{kid: v.secret, kid + 1: key2}, Current: kid + 1})
+		l := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{kid: v.secret, kid + 1: key2}, Current: kid + 1})
 		at := v.claims.Expires.Add(-time.Hour)
 		c, err := l.Verify(v.token, v.claims.Purpose, at)
 		if err != nil || c != v.claims {
@@ -153,11 +153,11 @@ func TestLinkFormat1(t *testing.T) {
 			}
 			raw[b] ^= 0x01
 		}
-		other := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{kid: bytesOf(0x5a, 32)}, Current: kid})
+		other := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{kid: bytesOf(0x5a, 32)}, Current: kid})
 		if _, err := other.Verify(v.token, v.claims.Purpose, at); !errors.Is(err, ErrTokenTampered) {
 			t.Errorf("vector %d under another secret: %v", i, err)
 		}
-		retired := mustLinks(t, LinkConfig{Keys: map[uint32][]byte{kid + 1: key2}, Current: kid + 1})
+		retired := mustLinks(t, LinkOptions{Keys: map[uint32][]byte{kid + 1: key2}, Current: kid + 1})
 		if _, err := retired.Verify(v.token, v.claims.Purpose, at); !errors.Is(err, ErrTokenUnknownKey) {
 			t.Errorf("vector %d after its key left the ring: %v", i, err)
 		}

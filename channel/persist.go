@@ -79,14 +79,14 @@ type reachPersistence struct {
 //
 // When ctx is done before the replay ends, OpenReacher stops and returns
 // ctx's error, and dir is as it was.
-func OpenReacher(ctx context.Context, dir string, cfg ReachConfig) (*Reacher, error) {
-	r, err := NewReacher(cfg)
+func OpenReacher(ctx context.Context, dir string, opts *ReachOptions) (*Reacher, error) {
+	r, err := NewReacher(opts)
 	if err != nil {
 		return nil, err
 	}
 	p := &reachPersistence{replay: true}
 	r.persist = p
-	d, rec, err := journal.OpenDir(ctx, dir, "reacher", &journal.Options{Sync: journal.Sync(cfg.Sync), Interval: cfg.SyncInterval, LockTimeout: cfg.LockTimeout, FS: cfg.fs, Logger: cfg.Logger},
+	d, rec, err := journal.OpenDir(ctx, dir, "reacher", &journal.Options{Sync: journal.Sync(r.cfg.Sync), Interval: r.cfg.SyncInterval, LockTimeout: r.cfg.LockTimeout, FS: r.cfg.fs, Logger: r.cfg.Logger},
 		func(body []byte) error {
 			rd := journal.NewReader(bytes.NewReader(body))
 			for rd.Next() {

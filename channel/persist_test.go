@@ -13,7 +13,7 @@ import (
 	"github.com/throughline/throughline/internal/journal"
 )
 
-var persistCfg = ReachConfig{
+var persistCfg = ReachOptions{
 	Preference: []string{"email", "sms"},
 	Caps:       map[string]Cap{"*": {Day: 2, Week: 5}},
 	Quiet:      map[string]DailyWindow{"sms": Hours(21, 0, 9, 0)},
@@ -120,7 +120,7 @@ func answers(r *Reacher, ps []identity.ProfileID, at time.Time) string {
 func TestReacherPersistence(t *testing.T) {
 	dir := t.TempDir()
 	g, _ := identity.New(nil)
-	r, err := OpenReacher(context.Background(), dir, persistCfg)
+	r, err := OpenReacher(context.Background(), dir, &persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -131,7 +131,7 @@ func TestReacherPersistence(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	back, err := OpenReacher(context.Background(), dir, persistCfg)
+	back, err := OpenReacher(context.Background(), dir, &persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestReacherPersistence(t *testing.T) {
 	}
 	wantState = state(back)
 	back.Close()
-	again, err := OpenReacher(context.Background(), dir, persistCfg)
+	again, err := OpenReacher(context.Background(), dir, &persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +175,7 @@ func TestReacherPersistence(t *testing.T) {
 // reopens with every change before it.
 func TestReacherTornJournal(t *testing.T) {
 	dir := t.TempDir()
-	r, err := OpenReacher(context.Background(), dir, persistCfg)
+	r, err := OpenReacher(context.Background(), dir, &persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,7 +195,7 @@ func TestReacherTornJournal(t *testing.T) {
 	for cut := fi.Size(); cut < int64(len(full)); cut++ {
 		sub := t.TempDir()
 		os.WriteFile(filepath.Join(sub, "journal-0.log"), full[:cut], 0o644)
-		back, err := OpenReacher(context.Background(), sub, persistCfg)
+		back, err := OpenReacher(context.Background(), sub, &persistCfg)
 		if err != nil {
 			t.Fatalf("cut at %d: %v", cut, err)
 		}
@@ -210,7 +210,7 @@ func TestReacherTornJournal(t *testing.T) {
 }
 
 func TestReacherClosedAndNotPersistent(t *testing.T) {
-	r, err := OpenReacher(context.Background(), t.TempDir(), persistCfg)
+	r, err := OpenReacher(context.Background(), t.TempDir(), &persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -241,7 +241,7 @@ func TestReacherClosedAndNotPersistent(t *testing.T) {
 	if got := r.Reach(p, "transactional", time.Now())[0]; got.Contact != "anna@mail.ru" {
 		t.Errorf("reads after Close: %v", got)
 	}
-	m, _ := NewReacher(persistCfg)
+	m, _ := NewReacher(&persistCfg)
 	for _, err := range []error{m.Snapshot(context.Background()), m.Sync()} {
 		if !errors.Is(err, ErrNotPersistent) {
 			t.Errorf("in-memory Reacher: %v, want ErrNotPersistent", err)
@@ -268,7 +268,7 @@ func TestReacherBadRecords(t *testing.T) {
 		{Type: recMerge, Payload: make([]byte, 31)},
 		{Type: recUnsuppress, Payload: []byte{0, 0, 0}},
 	} {
-		r, _ := NewReacher(persistCfg)
+		r, _ := NewReacher(&persistCfg)
 		if err := r.apply(rec); !errors.Is(err, errRecord) {
 			t.Errorf("record %d %x: %v", rec.Type, rec.Payload, err)
 		}
@@ -276,7 +276,7 @@ func TestReacherBadRecords(t *testing.T) {
 }
 
 func FuzzReacherRecord(f *testing.F) {
-	r, _ := NewReacher(persistCfg)
+	r, _ := NewReacher(&persistCfg)
 	p := profileN(&testing.T{}, 1)
 	r.SetContact(p, "email", "anna@mail.ru")
 	r.SetLocation(p, time.FixedZone("X", 3600))
@@ -290,13 +290,13 @@ func FuzzReacherRecord(f *testing.F) {
 	f.Add(recSplit, append(make([]byte, 16), make([]byte, 32)...))
 	f.Add(recMerge, make([]byte, 32))
 	f.Fuzz(func(t *testing.T, typ byte, payload []byte) {
-		r, _ := NewReacher(persistCfg)
+		r, _ := NewReacher(&persistCfg)
 		if err := r.apply(journal.Record{Type: typ, Payload: payload}); err != nil {
 			return
 		}
 		// What applied encodes to records that restore the same state.
 		st := r.appendState(nil)
-		back, _ := NewReacher(persistCfg)
+		back, _ := NewReacher(&persistCfg)
 		rd := journal.NewReader(bytes.NewReader(st))
 		for rd.Next() {
 			if err := back.apply(rd.Record()); err != nil {
@@ -311,7 +311,7 @@ func FuzzReacherRecord(f *testing.F) {
 
 func BenchmarkReacherRecordSendJournaled(b *testing.B) {
 	cfg := persistCfg
-	r, err := OpenReacher(context.Background(), b.TempDir(), cfg)
+	r, err := OpenReacher(context.Background(), b.TempDir(), &cfg)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -330,15 +330,15 @@ func BenchmarkReacherRecordSendJournaled(b *testing.B) {
 // TestReacherLock: one Reacher per directory; Close releases it.
 func TestReacherLock(t *testing.T) {
 	dir := t.TempDir()
-	r, err := OpenReacher(context.Background(), dir, persistCfg)
+	r, err := OpenReacher(context.Background(), dir, &persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if _, err := OpenReacher(context.Background(), dir, persistCfg); !errors.Is(err, ErrLocked) {
+	if _, err := OpenReacher(context.Background(), dir, &persistCfg); !errors.Is(err, ErrLocked) {
 		t.Fatalf("second OpenReacher: %v, want ErrLocked", err)
 	}
 	r.Close()
-	r2, err := OpenReacher(context.Background(), dir, persistCfg)
+	r2, err := OpenReacher(context.Background(), dir, &persistCfg)
 	if err != nil {
 		t.Fatalf("reopen after Close: %v", err)
 	}
@@ -349,7 +349,7 @@ func TestReacherLock(t *testing.T) {
 // context.Canceled and leaves the directory usable.
 func TestReacherCancelled(t *testing.T) {
 	dir := t.TempDir()
-	r, err := OpenReacher(context.Background(), dir, persistCfg)
+	r, err := OpenReacher(context.Background(), dir, &persistCfg)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -363,10 +363,10 @@ func TestReacherCancelled(t *testing.T) {
 		t.Fatalf("cancelled Snapshot: %v", err)
 	}
 	r.Close()
-	if _, err := OpenReacher(ctx, dir, persistCfg); !errors.Is(err, context.Canceled) {
+	if _, err := OpenReacher(ctx, dir, &persistCfg); !errors.Is(err, context.Canceled) {
 		t.Fatalf("cancelled OpenReacher: %v", err)
 	}
-	back, err := OpenReacher(context.Background(), dir, persistCfg)
+	back, err := OpenReacher(context.Background(), dir, &persistCfg)
 	if err != nil || back.people[p].contacts["email"] != "a@mail.ru" {
 		t.Fatalf("reopened: %v", err)
 	}

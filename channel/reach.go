@@ -104,8 +104,8 @@ func (w DailyWindow) contains(min int) bool {
 // day in the recipient's time zone, and per rolling 7 days.
 type Cap struct{ Day, Week int }
 
-// ReachConfig configures a Reacher.
-type ReachConfig struct {
+// ReachOptions configures a Reacher.
+type ReachOptions struct {
 	// Preference orders the channels Reach reports, most preferred first;
 	// only these channels are considered.
 	Preference []string
@@ -142,7 +142,7 @@ var ErrReachConfig = errors.New("channel: invalid reach configuration")
 // and answers Reach. It is safe for concurrent use; every call takes the
 // time from its caller. One made by [OpenReacher] keeps its state on disk.
 type Reacher struct {
-	cfg     ReachConfig
+	cfg     ReachOptions
 	mu      sync.Mutex
 	people  map[identity.ProfileID]*person
 	supp    map[[2]string]suppression // (channel, address)
@@ -168,7 +168,11 @@ type suppression struct {
 }
 
 // NewReacher returns an empty Reacher.
-func NewReacher(cfg ReachConfig) (*Reacher, error) {
+func NewReacher(opts *ReachOptions) (*Reacher, error) {
+	var cfg ReachOptions
+	if opts != nil {
+		cfg = *opts
+	}
 	if len(cfg.Preference) == 0 {
 		return nil, fmt.Errorf("%w: no channels in Preference", ErrReachConfig)
 	}

@@ -30,7 +30,7 @@ func profileN(t *testing.T, n byte) identity.ProfileID {
 
 func newReacher(t *testing.T) *Reacher {
 	t.Helper()
-	r, err := NewReacher(ReachConfig{
+	r, err := NewReacher(&ReachOptions{
 		Preference: []string{"push", "email", "sms"},
 		Caps:       map[string]Cap{"sms": {Day: 1, Week: 3}, "*": {Day: 3}},
 		Quiet:      map[string]DailyWindow{"sms": Hours(21, 0, 9, 0), "push": Hours(22, 0, 8, 0)},
@@ -245,13 +245,13 @@ func TestReachConsentAndSuppression(t *testing.T) {
 }
 
 func TestReachConfigErrors(t *testing.T) {
-	for _, cfg := range []ReachConfig{
+	for _, cfg := range []ReachOptions{
 		{},
 		{Preference: []string{"sms"}, Quiet: map[string]DailyWindow{"sms": {Start: -1, End: 60}}},
 		{Preference: []string{"sms"}, Quiet: map[string]DailyWindow{"sms": {Start: 0, End: 25 * 60}}},
 		{Preference: []string{"sms"}, Caps: map[string]Cap{"sms": {Day: -1}}},
 	} {
-		if _, err := NewReacher(cfg); !errors.Is(err, ErrReachConfig) {
+		if _, err := NewReacher(&cfg); !errors.Is(err, ErrReachConfig) {
 			t.Errorf("NewReacher(%+v) = %v", cfg, err)
 		}
 	}
@@ -271,7 +271,7 @@ func TestReachConfigErrors(t *testing.T) {
 }
 
 func BenchmarkReach(b *testing.B) {
-	r, _ := NewReacher(ReachConfig{Preference: []string{"push", "email", "sms"},
+	r, _ := NewReacher(&ReachOptions{Preference: []string{"push", "email", "sms"},
 		Caps: map[string]Cap{"sms": {Day: 1, Week: 3}, "*": {Day: 3}}, Quiet: map[string]DailyWindow{"*": Hours(21, 0, 9, 0)}})
 	var p identity.ProfileID
 	for _, ch := range []string{"push", "email", "sms"} {

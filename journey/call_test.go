@@ -9,7 +9,7 @@ import (
 )
 
 func TestCallEvent(t *testing.T) {
-	pool, err := channel.NewCallPool(channel.CallPoolConfig{Numbers: []string{"+74951000001"}, Default: "+74951999999"})
+	pool, err := channel.NewCallPool(&channel.CallPoolOptions{Numbers: []string{"+74951000001"}, Default: "+74951999999"})
 	if err != nil {
 		t.Fatal(err)
 	}

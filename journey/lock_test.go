@@ -9,7 +9,7 @@ import (
 )
 
 // TestStoreLockAndClose: one store per directory; Close is idempotent and
-// releases it; a store made by NewStore closes with nil.
+// releases it; a store made by New closes with nil.
 func TestStoreLockAndClose(t *testing.T) {
 	g, _ := identity.New(nil)
 	dir := t.TempDir()
@@ -29,6 +29,6 @@ func TestStoreLockAndClose(t *testing.T) {
 	}
 	s2.Close()
 	if mem, _ := New(g, nil); mem.Close() != nil {
-		t.Fatalf("Close on a store made by NewStore: %v", err)
+		t.Fatalf("Close on a store made by New: %v", err)
 	}
 }

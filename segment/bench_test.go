@@ -79,7 +79,7 @@ func benchWorld(b *testing.B, n, per int) (*Engine, *identity.Graph, []string) {
 		return nil
 	}
 	set := dealerSet()
-	e, err := NewEngine(&set, Config{Store: s, Graph: g, Props: props})
+	e, err := NewEngine(&set, &Options{Store: s, Graph: g, Props: props})
 	if err != nil {
 		b.Fatal(err)
 	}

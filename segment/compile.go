@@ -64,7 +64,7 @@ func (s *Set) Validate() error {
 // problem with its path.
 type compiler struct {
 	errs    []error
-	env     *Config // nil: validate only
+	env     *Options // nil: validate only
 	filters []*cfilter
 	byKey   map[string]int
 	kinds   []identity.Kind
@@ -77,7 +77,7 @@ type ref struct {
 	n          *inSegNode
 }
 
-func newCompiler(env *Config) *compiler {
+func newCompiler(env *Options) *compiler {
 	return &compiler{env: env, byKey: map[string]int{}}
 }
 
@@ -156,7 +156,7 @@ func (k *compiler) cond(c Condition, path string) node {
 			k.fail(p+".channel", "required")
 		}
 		if k.env != nil && k.env.Reacher == nil {
-			k.fail(p, "reachability needs Config.Reacher")
+			k.fail(p, "reachability needs Options.Reacher")
 		}
 		purpose := c.Purpose
 		if purpose == "" {
@@ -191,7 +191,7 @@ func (k *compiler) has(c HasID, path string) node {
 	}
 	if k.env != nil {
 		if k.env.Graph == nil {
-			k.fail(path, "identifier conditions need Config.Graph")
+			k.fail(path, "identifier conditions need Options.Graph")
 			return falseNode{}
 		}
 		if !slices.ContainsFunc(k.env.Graph.Kinds(), func(s identity.KindSpec) bool { return s.Kind == c.Kind }) {

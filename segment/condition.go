@@ -61,7 +61,7 @@ const (
 	NotIn       Op = "notIn"
 )
 
-// Prop compares a property: a profile's (from Config.Props) in a Prop
+// Prop compares a property: a profile's (from Options.Props) in a Prop
 // node, an event's in a Filter.
 type Prop struct {
 	Name   string

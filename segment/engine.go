@@ -17,8 +17,8 @@ import (
 	"github.com/throughline/throughline/journey"
 )
 
-// Config connects an Engine to the rest of the system.
-type Config struct {
+// Options connects an Engine to the rest of the system.
+type Options struct {
 	// Store holds the timelines: the engine files events through it and
 	// reads it back when identity changes take profiles apart. Required.
 	Store *journey.Store
@@ -103,7 +103,7 @@ var ErrConfig = errors.New("segment: bad engine configuration")
 // evaluation time from its caller. An Engine is safe for concurrent use.
 type Engine struct {
 	mu      sync.Mutex
-	cfg     Config
+	cfg     Options
 	prog    *program
 	index   map[identity.ProfileID]int32
 	states  []pstate
@@ -114,9 +114,13 @@ type Engine struct {
 
 // NewEngine compiles the set against the configuration. The engine starts
 // empty: call Rebuild to load a store that already holds events.
-func NewEngine(set *Set, cfg Config) (*Engine, error) {
+func NewEngine(set *Set, opts *Options) (*Engine, error) {
+	var cfg Options
+	if opts != nil {
+		cfg = *opts
+	}
 	if cfg.Store == nil {
-		return nil, fmt.Errorf("%w: Config.Store is required", ErrConfig)
+		return nil, fmt.Errorf("%w: Options.Store is required", ErrConfig)
 	}
 	if cfg.Workers <= 0 {
 		cfg.Workers = runtime.GOMAXPROCS(0)

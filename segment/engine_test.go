@@ -39,7 +39,7 @@ func newWorld(t *testing.T, set Set) *world {
 	if err != nil {
 		t.Fatal(err)
 	}
-	r, err := channel.NewReacher(channel.ReachConfig{Preference: []string{"email", "sms"}})
+	r, err := channel.NewReacher(&channel.ReachOptions{Preference: []string{"email", "sms"}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -48,7 +48,7 @@ func newWorld(t *testing.T, set Set) *world {
 		t.Fatal(err)
 	}
 	w := &world{t: t, g: g, s: s, r: r, props: map[identity.ProfileID]map[string]string{}}
-	w.e, err = NewEngine(&set, Config{Store: w.s, Graph: g, Reacher: r, Props: func(p identity.ProfileID) map[string]string { return w.props[p] }})
+	w.e, err = NewEngine(&set, &Options{Store: w.s, Graph: g, Reacher: r, Props: func(p identity.ProfileID) map[string]string { return w.props[p] }})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -308,16 +308,16 @@ func TestProfileConditions(t *testing.T) {
 }
 
 func TestEngineConfig(t *testing.T) {
-	if _, err := NewEngine(&Set{}, Config{}); !errors.Is(err, ErrConfig) {
+	if _, err := NewEngine(&Set{}, &Options{}); !errors.Is(err, ErrConfig) {
 		t.Fatal(err)
 	}
 	g, _ := identity.New(nil)
 	s, _ := journey.New(g, nil)
-	_, err := NewEngine(&Set{Segments: []Segment{{Name: "x", When: Or{HasID{Kind: "loyalty"}, ReachableOn{Channel: "sms"}}}}}, Config{Store: s, Graph: g})
+	_, err := NewEngine(&Set{Segments: []Segment{{Name: "x", When: Or{HasID{Kind: "loyalty"}, ReachableOn{Channel: "sms"}}}}}, &Options{Store: s, Graph: g})
 	if got := errorPaths(err); !equalSets(got, []string{"segments[0].when.or[0].has", "segments[0].when.or[1].reach"}) {
 		t.Fatalf("%q %v", got, err)
 	}
-	_, err = NewEngine(&Set{Segments: []Segment{{Name: "x", When: HasID{Kind: "email"}}}}, Config{Store: s})
+	_, err = NewEngine(&Set{Segments: []Segment{{Name: "x", When: HasID{Kind: "email"}}}}, &Options{Store: s})
 	if got := errorPaths(err); !equalSets(got, []string{"segments[0].when.has"}) {
 		t.Fatalf("%q %v", got, err)
 	}
@@ -426,7 +426,7 @@ func TestEngineConcurrent(t *testing.T) {
 	wg.Wait()
 	// After the dust settles, incremental equals a rebuild.
 	w.e.Refresh(at(4))
-	full, err := NewEngine(&Set{Segments: propertySet().Segments, Segmentations: propertySet().Segmentations}, Config{Store: w.s, Graph: w.g, Reacher: w.r, Props: w.e.cfg.Props})
+	full, err := NewEngine(&Set{Segments: propertySet().Segments, Segmentations: propertySet().Segmentations}, &Options{Store: w.s, Graph: w.g, Reacher: w.r, Props: w.e.cfg.Props})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -23,7 +23,7 @@ func Example() {
 	}
 	g, _ := identity.New(nil)
 	store, _ := journey.New(g, nil)
-	e, _ := segment.NewEngine(set, segment.Config{Store: store, Graph: g})
+	e, _ := segment.NewEngine(set, &segment.Options{Store: store, Graph: g})
 	who := []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}}
 	ch, _ := g.Observe(identity.Observation{Source: "web_form", IDs: who})
 	day := func(d int) time.Time { return time.Date(2026, 6, d, 12, 0, 0, 0, time.UTC) }

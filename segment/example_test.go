@@ -38,7 +38,7 @@ func ExampleEngine() {
 		segment.Count{Event: segment.Filter{Type: journey.CarView}, Min: 3, Window: segment.Window{Last: 30 * segment.Day}},
 		segment.None{Event: segment.Filter{Type: journey.Contract}},
 	}}}}
-	e, err := segment.NewEngine(set, segment.Config{Store: store, Graph: g})
+	e, err := segment.NewEngine(set, &segment.Options{Store: store, Graph: g})
 	if err != nil {
 		fmt.Println(err)
 		return

@@ -31,7 +31,7 @@ func TestRestoreMemberships(t *testing.T) {
 		t.Fatalf("file:\n%s", saved.String())
 	}
 	restart := func(set Set) *Engine {
-		e, err := NewEngine(&set, Config{Store: w.s, Graph: w.g, Reacher: w.r})
+		e, err := NewEngine(&set, &Options{Store: w.s, Graph: w.g, Reacher: w.r})
 		if err != nil {
 			t.Fatal(err)
 		}

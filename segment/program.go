@@ -57,7 +57,7 @@ func setBit(b []uint64, i int, v bool) {
 func hasBit(b []uint64, i int) bool { return b[i/64]&(1<<(i%64)) != 0 }
 
 // compileSet compiles and checks a set; env is nil to validate only.
-func compileSet(s *Set, env *Config) (*program, error) {
+func compileSet(s *Set, env *Options) (*program, error) {
 	k := newCompiler(env)
 	prog := &program{byName: map[string]int{}}
 	var unitRefs [][]ref

@@ -65,7 +65,7 @@ func incrementalVsFull(t *testing.T, seed uint64) {
 		}
 		return map[string]string{"city": "Казань"}
 	}
-	e, err := NewEngine(&set, Config{Store: s, Graph: g, Props: props})
+	e, err := NewEngine(&set, &Options{Store: s, Graph: g, Props: props})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,7 +116,7 @@ func incrementalVsFull(t *testing.T, seed uint64) {
 	check := func(step int) {
 		t.Helper()
 		apply(e.Refresh(now))
-		full, err := NewEngine(&set, Config{Store: s, Graph: g, Props: props})
+		full, err := NewEngine(&set, &Options{Store: s, Graph: g, Props: props})
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -328,7 +328,7 @@ func TestFiguresMatchLibrary(t *testing.T) {
 		}
 	}
 	set := dealerSet
-	e, err := segment.NewEngine(&set, segment.Config{Store: s, Graph: g})
+	e, err := segment.NewEngine(&set, &segment.Options{Store: s, Graph: g})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -59,7 +59,7 @@ func ingest(steps []step, now time.Time, prog *progress) (*dealer, error) {
 		return nil, err
 	}
 	set := dealerSet
-	e, err := segment.NewEngine(&set, segment.Config{Store: s, Graph: g})
+	e, err := segment.NewEngine(&set, &segment.Options{Store: s, Graph: g})
 	if err != nil {
 		return nil, err
 	}
@@ -273,7 +273,7 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 	if msk == nil {
 		msk = time.FixedZone("MSK", 3*3600)
 	}
-	reacher, err := channel.NewReacher(channel.ReachConfig{Preference: []string{"email", "sms"},
+	reacher, err := channel.NewReacher(&channel.ReachOptions{Preference: []string{"email", "sms"},
 		Quiet: map[string]channel.DailyWindow{"sms": channel.Hours(21, 0, 9, 0)}, Location: msk})
 	if err != nil {
 		return nil, err
