@@ -18,7 +18,7 @@ func benchWorld(b *testing.B, people, perPerson int) (*identity.Graph, []Event) 
 	b.Helper()
 	g, _ := identity.New(nil)
 	rng := rand.New(rand.NewPCG(1, 1))
-	types := []string{PageView, CarView, CarView, CarView, PageView, EmailOpen, Lead, TestDrive, Contract}
+	types := []EventType{PageView, CarView, CarView, CarView, PageView, EmailOpen, Lead, TestDrive, Contract}
 	channels := []string{"search", "display", "retargeting", "email", "vk", "yandex_direct"}
 	events := make([]Event, 0, people*perPerson)
 	for p := range people {

@@ -121,7 +121,7 @@ func (t *tables) idList(ids []identity.ID) uint32 {
 func (t *tables) pack(e Event) rec {
 	return rec{
 		id: e.ID, t: e.Time.UnixNano(), val: e.Value.Minor,
-		typ: t.str(e.Type), cur: t.str(e.Value.Currency),
+		typ: t.str(string(e.Type)), cur: t.str(e.Value.Currency),
 		touch: t.touch(e.Touch), props: t.prop(e.Props), ids: t.idList(e.IDs),
 	}
 }
@@ -129,7 +129,7 @@ func (t *tables) pack(e Event) rec {
 // event rebuilds the event a record holds. Props is shared: read-only.
 func (t *tables) event(r rec) Event {
 	return Event{
-		ID: r.id, Time: time.Unix(0, r.t).UTC(), Type: t.strList[r.typ],
+		ID: r.id, Time: time.Unix(0, r.t).UTC(), Type: EventType(t.strList[r.typ]),
 		IDs: t.idLists[r.ids], Touch: t.touches[r.touch],
 		Value: Money{Minor: r.val, Currency: t.strList[r.cur]}, Props: t.props[r.props],
 	}

@@ -13,26 +13,32 @@ import (
 	"github.com/throughline/throughline/identity"
 )
 
-// Event types the package knows. The set is open: hosts use their own names.
+// An EventType names what happened: one of the constants below, or a
+// host's own name (the set is open: "trade_in_estimate" is as good as
+// Lead). A type of its own, so that event types and identifier kinds
+// (identity.Kind) cannot be mixed up.
+type EventType string
+
+// Event types the package knows.
 const (
-	PageView       = "page_view"
-	CarView        = "car_view"
-	Lead           = "lead"
-	Call           = "call"
-	EmailOpen      = "email_open"
-	EmailClick     = "email_click"
-	SMSClick       = "sms_click"
-	Chat           = "chat"
-	TestDrive      = "test_drive"
-	ShowroomVisit  = "showroom_visit"
-	AdvancePayment = "advance_payment"
-	Contract       = "contract"
-	Survey         = "survey"
+	PageView       EventType = "page_view"
+	CarView        EventType = "car_view"
+	Lead           EventType = "lead"
+	Call           EventType = "call"
+	EmailOpen      EventType = "email_open"
+	EmailClick     EventType = "email_click"
+	SMSClick       EventType = "sms_click"
+	Chat           EventType = "chat"
+	TestDrive      EventType = "test_drive"
+	ShowroomVisit  EventType = "showroom_visit"
+	AdvancePayment EventType = "advance_payment"
+	Contract       EventType = "contract"
+	Survey         EventType = "survey"
 )
 
 // DefaultConversions are the event types that count as conversions unless
 // the store's options say otherwise.
-var DefaultConversions = []string{Lead, TestDrive, AdvancePayment, Contract}
+var DefaultConversions = []EventType{Lead, TestDrive, AdvancePayment, Contract}
 
 // A Touch is the marketing context an event arrived with. It is one of a
 // touch's three levels of detail: package channel's Arrival is what a site
@@ -142,7 +148,7 @@ func ParseMoney(s, currency string) (Money, error) {
 type Event struct {
 	ID    uuid.UUID
 	Time  time.Time
-	Type  string
+	Type  EventType
 	IDs   []identity.ID // identifiers the event carried (raw or canonical)
 	Touch Touch
 	Value Money

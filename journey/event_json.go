@@ -61,10 +61,11 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 			}
 			out.Time, sawTime = t, true
 		case "type":
-			if err := str(&out.Type); err != nil {
+			var typ string
+			if err := str(&typ); err != nil {
 				return err
 			}
-			sawType = out.Type != ""
+			out.Type, sawType = EventType(typ), typ != ""
 		case "ids":
 			sawIDs = true
 			return s.Array(func() error {
@@ -148,7 +149,7 @@ func (e Event) AppendJSON(b []byte) []byte {
 	b = append(b, `"time":"`...)
 	b = e.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","type":`...)
-	b = jsonscan.AppendString(b, e.Type)
+	b = jsonscan.AppendString(b, string(e.Type))
 	b = append(b, `,"ids":[`...)
 	for i, id := range e.IDs {
 		if i > 0 {

@@ -27,7 +27,7 @@ func Example() {
 	s.Follow(ch)
 	s.Add(journey.Event{Time: at.AddDate(0, 0, 20), Type: journey.Contract, IDs: phone})
 	for _, e := range s.Timeline(ch.Profile) {
-		fmt.Println(strings.TrimSpace(e.Time.Format("Jan 2") + " " + e.Type + " " + e.Touch.Channel))
+		fmt.Println(strings.TrimSpace(e.Time.Format("Jan 2") + " " + string(e.Type) + " " + e.Touch.Channel))
 	}
 	for _, p := range s.AllPaths(journey.PathOptions{}) {
 		fmt.Println(p.Channels(), p.Conversions)

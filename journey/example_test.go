@@ -59,7 +59,7 @@ func ExampleStore_Funnel() {
 	g, _ := identity.New(nil)
 	s, _ := journey.New(g, nil)
 	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
-	add := func(person string, days int, typ, channel string) {
+	add := func(person string, days int, typ journey.EventType, channel string) {
 		id := []identity.ID{{Kind: identity.CRM, Value: person}}
 		g.Observe(identity.Observation{Source: "crm_import", IDs: id})
 		s.Add(journey.Event{Time: at.AddDate(0, 0, days), Type: typ, IDs: id, Touch: journey.Touch{Channel: channel}})

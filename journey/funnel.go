@@ -9,7 +9,7 @@ import (
 
 // A FunnelStep of a funnel: an event type and an optional filter.
 type FunnelStep struct {
-	Type  string
+	Type  EventType
 	Match func(Event) bool // nil matches every event of the type
 	// Within limits the time from the previous step (0: no limit). The
 	// bound is inclusive, as GA4's withinDurationFromPriorStep.
@@ -147,10 +147,10 @@ func (s *Store) Funnel(f Funnel) FunnelResult {
 	}
 	var types, xtypes []int64
 	for _, st := range f.Steps {
-		types = append(types, intern(st.Type))
+		types = append(types, intern(string(st.Type)))
 	}
 	for _, x := range f.Exclude {
-		xtypes = append(xtypes, intern(x.Type))
+		xtypes = append(xtypes, intern(string(x.Type)))
 	}
 	// Profiles are independent: split them over the cores, and add up.
 	tls := make([][]rec, 0, len(s.timelines))

@@ -14,7 +14,7 @@ import (
 type step4 struct {
 	person  string
 	day     float64
-	typ     string
+	typ     EventType
 	channel string
 }
 

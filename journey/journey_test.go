@@ -39,7 +39,7 @@ func ids(kv ...string) []identity.ID {
 	return out
 }
 
-func ev(id string, at time.Time, typ string, touch Touch, who ...string) Event {
+func ev(id string, at time.Time, typ EventType, touch Touch, who ...string) Event {
 	return Event{ID: uuid.NewSHA1(uuid.NameSpaceOID, []byte(id)), Time: at, Type: typ, Touch: touch, IDs: ids(who...)}
 }
 
@@ -267,7 +267,7 @@ func TestConcurrentStore(t *testing.T) {
 		wg.Go(func() {
 			for i := range 500 {
 				c := []string{"c1", "c2"}[i%2]
-				s.Add(ev(fmt.Sprintf("%d-%d", w, i), day(float64(i)/10), []string{PageView, Lead, Contract}[i%3], Touch{Channel: "search"}, "cookie", c))
+				s.Add(ev(fmt.Sprintf("%d-%d", w, i), day(float64(i)/10), []EventType{PageView, Lead, Contract}[i%3], Touch{Channel: "search"}, "cookie", c))
 			}
 		})
 	}
@@ -444,7 +444,7 @@ func TestNewOptions(t *testing.T) {
 	}{
 		{"no graph", nil, nil},
 		{"negative size hint", g, &Options{SizeHint: -1}},
-		{"empty conversion type", g, &Options{Conversions: []string{"contract", ""}}},
+		{"empty conversion type", g, &Options{Conversions: []EventType{"contract", ""}}},
 	} {
 		if _, err := New(c.g, c.opts); !errors.Is(err, ErrOptions) {
 			t.Errorf("%s: %v, want ErrOptions", c.name, err)

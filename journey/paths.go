@@ -42,7 +42,7 @@ func (s *Store) Paths(p identity.ProfileID, opts PathOptions) []attribution.Path
 	var out []attribution.Path
 	start := 0 // first event a path may take
 	for i, r := range tl {
-		if !s.conv[s.tab.strList[r.typ]] {
+		if !s.conv[EventType(s.tab.strList[r.typ])] {
 			continue
 		}
 		path := attribution.Path{Conversions: 1, Value: float64(r.val), ConvertedAt: time.Unix(0, r.t).UTC()}

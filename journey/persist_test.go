@@ -22,7 +22,7 @@ func TestOpenSnapshotReopen(t *testing.T) {
 		t.Fatal(err)
 	}
 	for i := range 10 {
-		e := ev(fmt.Sprint(i), day(float64(i)), []string{PageView, Lead, Contract}[i%3], Touch{Channel: "search", Campaign: "spring"}, "cookie", "c1")
+		e := ev(fmt.Sprint(i), day(float64(i)), []EventType{PageView, Lead, Contract}[i%3], Touch{Channel: "search", Campaign: "spring"}, "cookie", "c1")
 		e.Props = map[string]string{"model": "Camry"}
 		e.Value = Money{Minor: int64(i * 100), Currency: "RUB"}
 		if _, err := s.Add(e); err != nil {

@@ -19,7 +19,7 @@ import (
 type Options struct {
 	// Conversions are the event types that count as conversions; nil means
 	// DefaultConversions.
-	Conversions []string
+	Conversions []EventType
 	// NewID makes IDs for events that come without one; nil means UUIDv7
 	// (time-ordered).
 	NewID func() (uuid.UUID, error)
@@ -47,7 +47,7 @@ var ErrNoProfile = errors.New("journey: no identifier of the event resolves to a
 // splits. It is safe for concurrent use.
 type Store struct {
 	graph *identity.Graph
-	conv  map[string]bool
+	conv  map[EventType]bool
 	newID func() (uuid.UUID, error)
 
 	mu        sync.RWMutex
@@ -72,7 +72,7 @@ func New(g *identity.Graph, opts *Options) (*Store, error) {
 	if opts.SizeHint < 0 {
 		return nil, fmt.Errorf("%w: SizeHint %d", ErrOptions, opts.SizeHint)
 	}
-	s := &Store{graph: g, conv: map[string]bool{}, newID: opts.NewID, tab: newTables(), timelines: map[identity.ProfileID][]rec{}, seen: make(map[uuid.UUID]struct{}, opts.SizeHint)}
+	s := &Store{graph: g, conv: map[EventType]bool{}, newID: opts.NewID, tab: newTables(), timelines: map[identity.ProfileID][]rec{}, seen: make(map[uuid.UUID]struct{}, opts.SizeHint)}
 	s.eventBufs.New = func() any { return new([]Event) }
 	if s.newID == nil {
 		s.newID = uuid.NewV7
@@ -91,7 +91,7 @@ func New(g *identity.Graph, opts *Options) (*Store, error) {
 }
 
 // IsConversion reports whether an event type counts as a conversion.
-func (s *Store) IsConversion(typ string) bool { return s.conv[typ] }
+func (s *Store) IsConversion(typ EventType) bool { return s.conv[typ] }
 
 // profileOf resolves identifiers to a profile: the first the graph knows.
 func (s *Store) profileOf(ids []identity.ID) (identity.ProfileID, error) {
@@ -280,7 +280,7 @@ func (s *Store) Len() int {
 
 // CountSince counts a profile's events of a type at or after since that
 // match a filter (nil matches all): the "N car views in 30 days" segments ask.
-func (s *Store) CountSince(p identity.ProfileID, typ string, since time.Time, match func(Event) bool) int {
+func (s *Store) CountSince(p identity.ProfileID, typ EventType, since time.Time, match func(Event) bool) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
 	tl := s.timelines[p]
@@ -294,7 +294,7 @@ func (s *Store) CountSince(p identity.ProfileID, typ string, since time.Time, ma
 		}
 		return 0
 	})
-	ty, ok := s.tab.strs[typ]
+	ty, ok := s.tab.strs[string(typ)]
 	if !ok {
 		return 0
 	}

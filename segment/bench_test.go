@@ -60,7 +60,7 @@ func benchWorld(b *testing.B, n, per int) (*Engine, *identity.Graph, []string) {
 				typ = "car_view" // the decision comes late in a journey
 			}
 			ev := journey.Event{ID: uuid.UUID{0: byte(i), 1: byte(i >> 8), 2: byte(i >> 16), 3: byte(i >> 24), 4: byte(j), 5: byte(j >> 8), 6: 0x70, 8: 0x80},
-				Time: benchNow.Add(-time.Duration(rng.IntN(90*86400)) * time.Second), Type: typ,
+				Time: benchNow.Add(-time.Duration(rng.IntN(90*86400)) * time.Second), Type: journey.EventType(typ),
 				IDs: []identity.ID{{Kind: identity.Cookie, Value: cookies[i]}}}
 			if typ == "car_view" {
 				ev.Props = map[string]string{"brand": brands[rng.IntN(len(brands))]}
@@ -119,7 +119,7 @@ func BenchmarkAdd(b *testing.B) {
 		// A live stream: each event a millisecond after the one before.
 		at := benchNow.Add(time.Duration(i) * time.Millisecond)
 		ev := journey.Event{ID: uuid.UUID{0: byte(i), 1: byte(i >> 8), 2: byte(i >> 16), 3: byte(i >> 24), 6: 0x70, 8: 0x80, 9: 0xff},
-			Time: at, Type: types[i%len(types)], Props: kia,
+			Time: at, Type: journey.EventType(types[i%len(types)]), Props: kia,
 			IDs: []identity.ID{{Kind: identity.Cookie, Value: cookies[rng.IntN(len(cookies))]}}}
 		if _, err := e.Add(ev, at); err != nil {
 			b.Fatal(err)
@@ -142,7 +142,7 @@ func BenchmarkUpdate(b *testing.B) {
 	i := 0
 	for b.Loop() {
 		i++
-		ev := journey.Event{Time: benchNow, Type: types[i%len(types)], Props: kia}
+		ev := journey.Event{Time: benchNow, Type: journey.EventType(types[i%len(types)]), Props: kia}
 		e.mu.Lock()
 		e.update(ps[rng.IntN(len(ps))], &ev, benchNow)
 		e.mu.Unlock()

@@ -246,7 +246,7 @@ func (k *compiler) window(w Window, path string) window {
 // filter interns an event filter: events are matched once per distinct
 // filter however many nodes use it.
 func (k *compiler) filter(f Filter, path string) int {
-	cf := &cfilter{typ: f.Type}
+	cf := &cfilter{typ: string(f.Type)}
 	for i, p := range f.Where {
 		cf.where = append(cf.where, k.prop(p, fmt.Sprintf("%s.where[%d]", path, i), false))
 	}

@@ -4,6 +4,7 @@ import (
 	"time"
 
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/journey"
 )
 
 // Day is 24 hours, the unit marketers' windows come in.
@@ -81,7 +82,7 @@ type Prop struct {
 // "currency" for its amount. A filter is applied once, when the event
 // arrives, so relative dates ("now-30d") are refused in filters.
 type Filter struct {
-	Type  string
+	Type  journey.EventType
 	Where []Prop
 }
 

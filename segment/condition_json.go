@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/journey"
 )
 
 // The JSON form of a condition is an object with exactly one key, the node
@@ -316,7 +317,7 @@ func writeFilter(b *bytes.Buffer, f Filter) {
 	b.WriteString(`{`)
 	if f.Type != "" {
 		b.WriteString(`"type":`)
-		writeString(b, f.Type)
+		writeString(b, string(f.Type))
 	}
 	if f.Where != nil {
 		if f.Type != "" {
@@ -608,7 +609,7 @@ func (d *decoder) filter(raw json.RawMessage, path string) Filter {
 		return Filter{}
 	}
 	o := d.object(raw, path, "type", "where")
-	f := Filter{Type: d.str(o["type"], path+".type")}
+	f := Filter{Type: journey.EventType(d.str(o["type"], path+".type"))}
 	if w, ok := o["where"]; ok {
 		f.Where = []Prop{}
 		for i, r := range d.array(w, path+".where") {

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/journey"
 )
 
 func compileProp(t *testing.T, p Prop) *matcher {
@@ -417,7 +418,7 @@ func FuzzParseSet(f *testing.F) {
 func TestTooManyFilters(t *testing.T) {
 	or := make(Or, 1<<16+1)
 	for i := range or {
-		or[i] = Count{Event: Filter{Type: fmt.Sprint("t", i)}, Min: 1}
+		or[i] = Count{Event: Filter{Type: journey.EventType(fmt.Sprint("t", i))}, Min: 1}
 	}
 	if got := errorPaths(Validate(or)); !equalSets(got, []string{"or[65536].count.event"}) {
 		t.Fatalf("%q", got)

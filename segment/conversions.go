@@ -66,7 +66,7 @@ type MetricaConfig struct {
 	IDType MetricaID
 	// Goals maps conversion event types to Metrica goal IDs (Target):
 	// {"contract": "contract_signed", "advance_payment": "advance_paid"}.
-	Goals map[string]string
+	Goals map[journey.EventType]string
 	// ClientIDKind is the identifier kind holding Metrica ClientIDs;
 	// "" means identity.Cookie, of whose values only decimal ones (Metrica's
 	// form, unlike _ga's "1234.5678") are taken.
@@ -177,7 +177,7 @@ func WriteMetricaConversions(w io.Writer, idType MetricaID, zone *time.Location,
 type GoogleConfig struct {
 	// Actions maps conversion event types to Google Ads conversion action
 	// names: {"contract": "Showroom contract"}.
-	Actions map[string]string
+	Actions map[journey.EventType]string
 	// Now is the export time; conversions after it are skipped.
 	Now time.Time
 	// ClickLimit is the oldest click a conversion may be tied to; 0 means
@@ -281,7 +281,7 @@ func WriteGoogleClickConversions(w io.Writer, loc *time.Location, rows []ClickCo
 // conversions walks every profile's timeline and calls tie for each event
 // whose type names maps, at or before now; tie returns the row, or the
 // reason it is skipped.
-func conversions[R any](s *journey.Store, names map[string]string, now time.Time, tie func(p identity.ProfileID, tl []journey.Event, i int, name string) (R, error)) (rows []R, skipped []Skipped) {
+func conversions[R any](s *journey.Store, names map[journey.EventType]string, now time.Time, tie func(p identity.ProfileID, tl []journey.Event, i int, name string) (R, error)) (rows []R, skipped []Skipped) {
 	for _, p := range s.Profiles() {
 		tl := s.Timeline(p)
 		for i, ev := range tl {

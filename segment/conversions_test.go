@@ -31,7 +31,7 @@ func conversionStore(t *testing.T) *journey.Store {
 		}
 		s.Follow(ch)
 		n++
-		ev := journey.Event{ID: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "e%d", n)), Time: at, Type: typ, Touch: touch,
+		ev := journey.Event{ID: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "e%d", n)), Time: at, Type: journey.EventType(typ), Touch: touch,
 			IDs: append([]identity.ID{{Kind: identity.Cookie, Value: cookie}}, extra...)}
 		if value != "" {
 			if ev.Value, err = journey.ParseMoney(value, "RUB"); err != nil {
@@ -68,7 +68,7 @@ func reasons(sk []Skipped) map[string]error {
 func TestMetricaConversions(t *testing.T) {
 	s := conversionStore(t)
 	now := time.Date(2026, 6, 22, 0, 0, 0, 0, time.UTC)
-	goals := map[string]string{"contract": "contract_signed", "advance_payment": "advance_paid"}
+	goals := map[journey.EventType]string{"contract": "contract_signed", "advance_payment": "advance_paid"}
 	rows, skipped, err := MetricaConversions(s, MetricaConfig{IDType: MetricaYclid, Goals: goals, Now: now})
 	if err != nil {
 		t.Fatal(err)
@@ -129,7 +129,7 @@ func countErr(sk []Skipped, target error) int {
 func TestGoogleClickConversions(t *testing.T) {
 	s := conversionStore(t)
 	now := time.Date(2026, 6, 22, 0, 0, 0, 0, time.UTC)
-	rows, skipped, err := GoogleClickConversions(s, GoogleConfig{Actions: map[string]string{"contract": "Showroom contract", "advance_payment": "Advance"}, Now: now})
+	rows, skipped, err := GoogleClickConversions(s, GoogleConfig{Actions: map[journey.EventType]string{"contract": "Showroom contract", "advance_payment": "Advance"}, Now: now})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -75,7 +75,7 @@ func (w *world) add(who string, when time.Time, typ string, props map[string]str
 	w.t.Helper()
 	w.n++
 	k, v, _ := strings.Cut(who, ":")
-	ev := journey.Event{ID: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%d", w.n)), Time: when, Type: typ, Props: props,
+	ev := journey.Event{ID: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%d", w.n)), Time: when, Type: journey.EventType(typ), Props: props,
 		IDs: []identity.ID{{Kind: identity.Kind(k), Value: v}}}
 	chs, err := w.e.Add(ev, now)
 	if err != nil {
@@ -395,7 +395,7 @@ func TestEngineConcurrent(t *testing.T) {
 	for g := range 2 {
 		wg.Go(func() {
 			for i := range 300 {
-				ev := journey.Event{ID: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%d/%d", g, i)), Time: at(float64(i) / 100), Type: []string{"car_view", "lead", "contract"}[i%3],
+				ev := journey.Event{ID: uuid.NewSHA1(uuid.NameSpaceOID, fmt.Appendf(nil, "%d/%d", g, i)), Time: at(float64(i) / 100), Type: []journey.EventType{"car_view", "lead", "contract"}[i%3],
 					IDs: []identity.ID{{Kind: identity.Cookie, Value: fmt.Sprintf("k%d", i%20)}}}
 				if _, err := w.e.Add(ev, at(float64(i)/100)); err != nil {
 					t.Error(err)

@@ -221,7 +221,7 @@ type cfilter struct {
 }
 
 func (f *cfilter) match(e *journey.Event) bool {
-	if f.typ != "" && e.Type != f.typ {
+	if f.typ != "" && string(e.Type) != f.typ {
 		return false
 	}
 	for _, m := range f.where {

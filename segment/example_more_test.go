@@ -69,7 +69,7 @@ func ExampleGoogleClickConversions() {
 	store.Add(journey.Event{Time: time.Date(2026, 6, 20, 12, 0, 0, 0, time.UTC), Type: journey.Contract, IDs: cookie, Value: price})
 
 	rows, _, _ := segment.GoogleClickConversions(store, segment.GoogleConfig{
-		Actions: map[string]string{journey.Contract: "Showroom contract"}, Now: time.Date(2026, 6, 22, 0, 0, 0, 0, time.UTC)})
+		Actions: map[journey.EventType]string{journey.Contract: "Showroom contract"}, Now: time.Date(2026, 6, 22, 0, 0, 0, 0, time.UTC)})
 	api, err := segment.WriteGoogleClickConversions(os.Stdout, time.FixedZone("MSK", 3*3600), rows)
 	fmt.Println(len(api), err)
 	// Output:

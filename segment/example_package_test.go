@@ -28,7 +28,7 @@ func Example() {
 	ch, _ := g.Observe(identity.Observation{Source: "web_form", IDs: who})
 	day := func(d int) time.Time { return time.Date(2026, 6, d, 12, 0, 0, 0, time.UTC) }
 	e.Follow(ch, day(1))
-	for d, typ := range []string{journey.Lead, journey.CarView, journey.CarView, journey.CarView} {
+	for d, typ := range []journey.EventType{journey.Lead, journey.CarView, journey.CarView, journey.CarView} {
 		changes, _ := e.Add(journey.Event{Time: day(d + 1), Type: typ, IDs: who}, day(d+1))
 		for _, c := range changes {
 			fmt.Println(c.At.Format("Jan 2"), c.Segment, c.Entered)

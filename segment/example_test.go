@@ -74,7 +74,7 @@ func ExampleMetricaConversions() {
 	store.Add(journey.Event{Time: time.Date(2026, 6, 20, 12, 0, 0, 0, time.UTC), Type: journey.Contract, IDs: cookie, Value: price})
 
 	rows, skipped, _ := segment.MetricaConversions(store, segment.MetricaConfig{
-		IDType: segment.MetricaYclid, Goals: map[string]string{journey.Contract: "contract_signed"},
+		IDType: segment.MetricaYclid, Goals: map[journey.EventType]string{journey.Contract: "contract_signed"},
 		Now: time.Date(2026, 6, 22, 0, 0, 0, 0, time.UTC)})
 	segment.WriteMetricaConversions(os.Stdout, segment.MetricaYclid, nil, rows)
 	fmt.Println(len(skipped), "skipped")

@@ -191,7 +191,7 @@ func incrementalVsFull(t *testing.T, seed uint64) {
 				id = sent[rng.IntN(len(sent))] // a duplicate delivery
 			}
 			sent = append(sent, id)
-			chs, err := e.Add(journey.Event{ID: id, Time: when, Type: typ, Props: pr, IDs: []identity.ID{who}}, now)
+			chs, err := e.Add(journey.Event{ID: id, Time: when, Type: journey.EventType(typ), Props: pr, IDs: []identity.ID{who}}, now)
 			if errors.Is(err, journey.ErrNoProfile) {
 				continue // its only observation was retracted
 			}

@@ -112,7 +112,7 @@ func (g *generator) id() uuid.UUID {
 	return u
 }
 
-func (g *generator) event(t time.Time, typ string, ids []identity.ID, touch journey.Touch, props map[string]string) {
+func (g *generator) event(t time.Time, typ journey.EventType, ids []identity.ID, touch journey.Touch, props map[string]string) {
 	e := &journey.Event{ID: g.id(), Time: t, Type: typ, IDs: ids, Touch: touch, Props: props}
 	g.steps = append(g.steps, step{t: t, ev: e})
 }
@@ -167,7 +167,7 @@ func (g *generator) observation(o population.Observation, now time.Time) {
 		if o.Source == "sms_click" {
 			medium = "sms"
 		}
-		s.ev = &journey.Event{ID: g.id(), Time: o.Time, Type: o.Source, IDs: o.IDs,
+		s.ev = &journey.Event{ID: g.id(), Time: o.Time, Type: journey.EventType(o.Source), IDs: o.IDs,
 			Touch: g.touch("https://avtotrade-group.ru/offers?utm_source=crm&utm_medium="+medium+"&utm_campaign=personal_offer", "")}
 	case "call":
 		s.ev = &journey.Event{ID: g.id(), Time: o.Time, Type: journey.Call, IDs: o.IDs, Props: props}

@@ -232,7 +232,7 @@ func journeySVG(tl []journey.Event) string {
 			}
 			c = colors[ch]
 		}
-		title := ev.Time.Format("2 Jan 15:04") + " " + ev.Type
+		title := ev.Time.Format("2 Jan 15:04") + " " + string(ev.Type)
 		if ev.IsTouchpoint() {
 			title += " via " + ev.Touch.ChannelName()
 		}

@@ -298,7 +298,7 @@ func TestFiguresMatchLibrary(t *testing.T) {
 		}
 		g.Observe(o)
 	}
-	s, _ := journey.New(g, &journey.Options{Conversions: []string{journey.Contract}})
+	s, _ := journey.New(g, &journey.Options{Conversions: []journey.EventType{journey.Contract}})
 	f, _ := os.Open(dir + "events.jsonl")
 	defer f.Close()
 	if rr, err := s.ReadJSONL(f); err != nil || len(rr.Bad) != 0 {

@@ -54,7 +54,7 @@ func ingest(steps []step, now time.Time, prog *progress) (*dealer, error) {
 	if err != nil {
 		return nil, err
 	}
-	s, err := journey.New(g, &journey.Options{Conversions: []string{journey.Contract}, SizeHint: len(steps)})
+	s, err := journey.New(g, &journey.Options{Conversions: []journey.EventType{journey.Contract}, SizeHint: len(steps)})
 	if err != nil {
 		return nil, err
 	}

@@ -133,7 +133,11 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if mapped == 0 {
 		return errors.New("no profiles read: pipe examples/resolve's answer in, or give -profiles")
 	}
-	s, err := journey.New(g, &journey.Options{Conversions: o.conversions})
+	convs := make([]journey.EventType, len(o.conversions))
+	for i, c := range o.conversions {
+		convs[i] = journey.EventType(c)
+	}
+	s, err := journey.New(g, &journey.Options{Conversions: convs})
 	if err != nil {
 		return fmt.Errorf("%w: -conversions: %w", errUsage, err)
 	}
