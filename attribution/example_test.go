@@ -90,15 +90,26 @@ func ExampleRekey() {
 	// South 0.333
 }
 
-func ExampleModelFunc() {
-	allToSearch := attribution.ModelFunc{N: "search_only", F: func(d *attribution.Dataset) (attribution.Result, error) {
-		r, err := attribution.FirstTouch{}.Attribute(d)
-		r.Model = "search_only"
-		return r, err
-	}}
-	r, _ := allToSearch.Attribute(anderl())
-	fmt.Println(r.Model, r.Credit("C1").Conversions)
-	// Output: search_only 1
+// searchOnly is a host's own model: a Name and an Attribute method make
+// any type an attribution.Model.
+type searchOnly struct{}
+
+func (searchOnly) Name() string { return "search_only" }
+
+func (searchOnly) Attribute(d *attribution.Dataset) (attribution.Result, error) {
+	r, err := attribution.FirstTouch{}.Attribute(d)
+	r.Model = "search_only"
+	return r, err
+}
+
+func ExampleModel() {
+	rs, _ := attribution.Compare(anderl(), attribution.LastTouch{}, searchOnly{})
+	for _, r := range rs {
+		fmt.Println(r.Model, r.Credit("C1").Conversions)
+	}
+	// Output:
+	// last 0
+	// search_only 1
 }
 
 // Journeys with touch times, as examples/journeys -format jsonl writes

@@ -120,15 +120,3 @@ type Model interface {
 	// Attribute credits the paths' conversions and value to their channels.
 	Attribute(d *Dataset) (Result, error)
 }
-
-// ModelFunc adapts a function to a Model.
-type ModelFunc struct {
-	N string
-	F func(d *Dataset) (Result, error)
-}
-
-// Name returns f.N.
-func (f ModelFunc) Name() string { return f.N }
-
-// Attribute calls f.F.
-func (f ModelFunc) Attribute(d *Dataset) (Result, error) { return f.F(d) }

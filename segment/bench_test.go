@@ -17,19 +17,19 @@ func dealerSet() Set {
 	kia := Filter{Type: "car_view", Where: []Prop{{Name: "brand", Op: Equals, Value: "Kia"}}}
 	return Set{Segments: []Segment{
 		{Name: "warm", When: And{
-			Count{Event: Filter{Type: "car_view"}, Min: 10, Window: Window{Last: 30 * Day}},
+			Count{Event: Filter{Type: "car_view"}, Min: 10, Window: Window{Last: 30 * day}},
 			Count{Event: Filter{Type: "lead"}, Min: 1},
 			None{Event: Filter{Type: "contract"}},
 		}},
-		{Name: "hot", When: And{InSegment{Name: "warm"}, Count{Event: Filter{Type: "test_drive"}, Min: 1, Window: Window{Last: 14 * Day}}}},
-		{Name: "kia fans", When: Count{Event: kia, Min: 3, Window: Window{Last: 30 * Day}}},
-		{Name: "stale leads", When: And{Last{Event: Filter{Type: "lead"}, OlderThan: 14 * Day}, None{Event: Filter{Type: "contract"}}}},
-		{Name: "new", When: First{Event: Filter{}, NewerThan: 7 * Day}},
-		{Name: "drove after lead", When: Sequence{Steps: []SequenceStep{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * Day}}}},
+		{Name: "hot", When: And{InSegment{Name: "warm"}, Count{Event: Filter{Type: "test_drive"}, Min: 1, Window: Window{Last: 14 * day}}}},
+		{Name: "kia fans", When: Count{Event: kia, Min: 3, Window: Window{Last: 30 * day}}},
+		{Name: "stale leads", When: And{Last{Event: Filter{Type: "lead"}, OlderThan: 14 * day}, None{Event: Filter{Type: "contract"}}}},
+		{Name: "new", When: First{Event: Filter{}, NewerThan: 7 * day}},
+		{Name: "drove after lead", When: Sequence{Steps: []SequenceStep{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * day}}}},
 		{Name: "buyers", When: Count{Event: Filter{Type: "contract"}, Min: 1}},
-		{Name: "lapsed", When: And{Not{Cond: Count{Event: Filter{}, Min: 1, Window: Window{Last: 60 * Day}}}, Count{Event: Filter{}, Min: 1}}},
-		{Name: "moscow viewers", When: And{Prop{Name: "city", Op: Equals, Value: "Москва"}, Count{Event: Filter{Type: "car_view"}, Min: 1, Window: Window{Last: 30 * Day}}}},
-		{Name: "retargeting", When: And{Count{Event: Filter{Type: "car_view"}, Min: 5, Window: Window{Last: 30 * Day}}, Not{Cond: InSegment{Name: "buyers"}}}},
+		{Name: "lapsed", When: And{Not{Cond: Count{Event: Filter{}, Min: 1, Window: Window{Last: 60 * day}}}, Count{Event: Filter{}, Min: 1}}},
+		{Name: "moscow viewers", When: And{Prop{Name: "city", Op: Equals, Value: "Москва"}, Count{Event: Filter{Type: "car_view"}, Min: 1, Window: Window{Last: 30 * day}}}},
+		{Name: "retargeting", When: And{Count{Event: Filter{Type: "car_view"}, Min: 5, Window: Window{Last: 30 * day}}, Not{Cond: InSegment{Name: "buyers"}}}},
 	}}
 }
 

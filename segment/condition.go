@@ -7,8 +7,8 @@ import (
 	"github.com/throughline/throughline/journey"
 )
 
-// Day is 24 hours, the unit marketers' windows come in.
-const Day = 24 * time.Hour
+// day is 24 hours, the unit marketers' windows come in.
+const day = 24 * time.Hour
 
 // A Condition is a node of a segment's rule tree. The node types are the
 // ones in this file: And, Or and Not combine; HasID and Prop look at the

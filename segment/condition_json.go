@@ -379,8 +379,8 @@ func writeString(b *bytes.Buffer, s string) {
 
 // formatDuration writes whole days as "30d" and anything else as Go does.
 func formatDuration(d time.Duration) string {
-	if d%Day == 0 {
-		return strconv.FormatInt(int64(d/Day), 10) + "d"
+	if d%day == 0 {
+		return strconv.FormatInt(int64(d/day), 10) + "d"
 	}
 	return d.String()
 }
@@ -392,7 +392,7 @@ func parseDuration(s string) (time.Duration, error) {
 		if err != nil || f != f || f > 1e5 || f < -1e5 {
 			return 0, fmt.Errorf("bad duration %q", s)
 		}
-		return time.Duration(f * float64(Day)), nil
+		return time.Duration(f * float64(day)), nil
 	}
 	d, err := time.ParseDuration(s)
 	if err != nil {

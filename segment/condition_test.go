@@ -114,12 +114,12 @@ func every() Condition {
 		Not{Cond: Prop{Name: "city", Op: In, Values: []string{"Москва", "Химки"}}},
 		Prop{Name: "age", Op: Between, Values: []string{"18", "65"}},
 		Prop{Name: "vip", Op: Exists},
-		Count{Event: kia, Min: 10, Max: 100, Window: Window{Last: 30 * Day}},
+		Count{Event: kia, Min: 10, Max: 100, Window: Window{Last: 30 * day}},
 		Count{Event: Filter{Type: "lead"}, Min: 1, Window: Window{From: time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC), To: time.Date(2026, 7, 1, 0, 0, 0, 0, time.UTC)}},
 		None{Event: Filter{Type: "contract"}},
-		Last{Event: Filter{Type: "lead"}, OlderThan: 14 * Day, NewerThan: 90*Day + 12*time.Hour},
-		First{Event: Filter{Where: []Prop{{Name: "touch.channel", Op: Equals, Value: "Retargeting"}}}, NewerThan: 7 * Day},
-		Sequence{Steps: []SequenceStep{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * Day}}, Window: Window{Last: 90 * Day}},
+		Last{Event: Filter{Type: "lead"}, OlderThan: 14 * day, NewerThan: 90*day + 12*time.Hour},
+		First{Event: Filter{Where: []Prop{{Name: "touch.channel", Op: Equals, Value: "Retargeting"}}}, NewerThan: 7 * day},
+		Sequence{Steps: []SequenceStep{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * day}}, Window: Window{Last: 90 * day}},
 		InSegment{Name: "stage/warm"},
 		ReachableOn{Channel: "email"},
 		ReachableOn{Channel: "sms", Purpose: "service"},
@@ -149,7 +149,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 	want := And{
-		Count{Event: Filter{Type: "car_view"}, Min: 10, Window: Window{Last: 30 * Day}},
+		Count{Event: Filter{Type: "car_view"}, Min: 10, Window: Window{Last: 30 * day}},
 		Count{Event: Filter{Type: "lead"}, Min: 1},
 		None{Event: Filter{Type: "contract"}},
 	}
@@ -165,7 +165,7 @@ func TestJSONRoundTrip(t *testing.T) {
 		t.Fatalf("%#v %v", c2, err)
 	}
 	c3, err := ParseCondition([]byte(`{"last":{"event":{"type":"lead"},"olderThan":"36h","newerThan":"2d"}}`))
-	if err != nil || c3.(Last).OlderThan != 36*time.Hour || c3.(Last).NewerThan != 2*Day {
+	if err != nil || c3.(Last).OlderThan != 36*time.Hour || c3.(Last).NewerThan != 2*day {
 		t.Fatalf("%#v %v", c3, err)
 	}
 	// 1.5d is 36h: a window from 36h to 36h holds nothing.
@@ -177,7 +177,7 @@ func TestJSONRoundTrip(t *testing.T) {
 func TestSetJSON(t *testing.T) {
 	set := Set{
 		Segments: []Segment{
-			{Name: "warm", When: Count{Event: Filter{Type: "car_view"}, Min: 10, Window: Window{Last: 30 * Day}}},
+			{Name: "warm", When: Count{Event: Filter{Type: "car_view"}, Min: 10, Window: Window{Last: 30 * day}}},
 			{Name: "hot", When: And{InSegment{Name: "warm"}, Count{Event: Filter{Type: "lead"}, Min: 1}}},
 		},
 		Segmentations: []Segmentation{{Name: "stage", Tabs: []Segment{
@@ -335,7 +335,7 @@ func TestSetValidation(t *testing.T) {
 }
 
 func TestDuration(t *testing.T) {
-	for in, want := range map[string]time.Duration{"30d": 30 * Day, "0.5d": 12 * time.Hour, "90m": 90 * time.Minute, "36h": 36 * time.Hour} {
+	for in, want := range map[string]time.Duration{"30d": 30 * day, "0.5d": 12 * time.Hour, "90m": 90 * time.Minute, "36h": 36 * time.Hour} {
 		if d, err := parseDuration(in); err != nil || d != want {
 			t.Errorf("%s: %v %v", in, d, err)
 		}

@@ -105,7 +105,7 @@ func MetricaConversions(s *journey.Store, cfg MetricaConfig) ([]MetricaConversio
 	}
 	join := cfg.Join
 	if join == 0 {
-		join = 21 * Day
+		join = 21 * day
 	}
 	kind := cfg.ClientIDKind
 	if kind == "" {
@@ -197,9 +197,9 @@ type ClickConversion struct {
 	OrderID               string // the event's ID, so re-uploads do not double count
 }
 
-// GoogleTime formats a time as Google Ads wants conversion times: with
+// googleTime formats a time as Google Ads wants conversion times: with
 // the zone's offset, "2026-06-01 13:45:00+03:00".
-func GoogleTime(t time.Time) string { return t.Format("2006-01-02 15:04:05-07:00") }
+func googleTime(t time.Time) string { return t.Format("2006-01-02 15:04:05-07:00") }
 
 // GoogleClickConversions builds Google Ads click conversions from the
 // store's timelines: for each event of a type in Actions, the last ad click
@@ -211,7 +211,7 @@ func GoogleClickConversions(s *journey.Store, cfg GoogleConfig) ([]ClickConversi
 	}
 	limit := cfg.ClickLimit
 	if limit == 0 {
-		limit = 90 * Day
+		limit = 90 * day
 	}
 	rows, skipped := conversions(s, cfg.Actions, cfg.Now, func(p identity.ProfileID, tl []journey.Event, i int, action string) (ClickConversion, error) {
 		ev := tl[i]
@@ -263,7 +263,7 @@ func WriteGoogleClickConversions(w io.Writer, loc *time.Location, rows []ClickCo
 		if r.Value.Currency != "" {
 			val, cur = decimal(r.Value), r.Value.Currency
 		}
-		cw.Write([]string{r.GCLID, r.Action, GoogleTime(r.Time.In(loc)), val, cur})
+		cw.Write([]string{r.GCLID, r.Action, googleTime(r.Time.In(loc)), val, cur})
 	}
 	cw.Flush()
 	if err := cw.Error(); err != nil {

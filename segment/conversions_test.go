@@ -151,7 +151,7 @@ func TestGoogleClickConversions(t *testing.T) {
 	if b.String() != want {
 		t.Fatalf("file:\n%s\nwant:\n%s", b.String(), want)
 	}
-	if !errors.Is(err, ErrBraidFile) || len(api) != 1 || api[0].GBRAID != "0AAAA-boris" || api[0].Action != "Advance" || GoogleTime(api[0].Time.In(time.FixedZone("MSK", 3*3600))) != "2026-06-06 18:00:00+03:00" {
+	if !errors.Is(err, ErrBraidFile) || len(api) != 1 || api[0].GBRAID != "0AAAA-boris" || api[0].Action != "Advance" || googleTime(api[0].Time.In(time.FixedZone("MSK", 3*3600))) != "2026-06-06 18:00:00+03:00" {
 		t.Fatalf("api rows %+v, %v", api, err)
 	}
 	// Anna's last click before her contract was the Direct one; her gclid

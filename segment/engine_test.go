@@ -20,7 +20,7 @@ import (
 
 var t0 = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)
 
-func at(days float64) time.Time { return t0.Add(time.Duration(days * float64(Day))) }
+func at(days float64) time.Time { return t0.Add(time.Duration(days * float64(day))) }
 
 // world is a graph, a store and an engine over them.
 type world struct {
@@ -98,7 +98,7 @@ func names(chs []Transition) []string {
 
 func warmSet() Set {
 	return Set{Segments: []Segment{{Name: "warm", When: And{
-		Count{Event: Filter{Type: "car_view"}, Min: 10, Window: Window{Last: 30 * Day}},
+		Count{Event: Filter{Type: "car_view"}, Min: 10, Window: Window{Last: 30 * day}},
 		Count{Event: Filter{Type: "lead"}, Min: 1},
 		None{Event: Filter{Type: "contract"}},
 	}}}}
@@ -150,7 +150,7 @@ func TestWarmCustomers(t *testing.T) {
 // the same events.
 func TestCorrelatedCount(t *testing.T) {
 	set := Set{Segments: []Segment{{Name: "kia fan", When: Count{
-		Event: Filter{Type: "car_view", Where: []Prop{{Name: "brand", Op: Equals, Value: "Kia"}}}, Min: 3, Window: Window{Last: 30 * Day}}}}}
+		Event: Filter{Type: "car_view", Where: []Prop{{Name: "brand", Op: Equals, Value: "Kia"}}}, Min: 3, Window: Window{Last: 30 * day}}}}}
 	w := newWorld(t, set)
 	w.observe(at(0), "cookie:mixed")
 	w.observe(at(0), "cookie:fan")
@@ -171,11 +171,11 @@ func TestCorrelatedCount(t *testing.T) {
 func TestBehaviourNodes(t *testing.T) {
 	set := Set{Segments: []Segment{
 		{Name: "no contract", When: None{Event: Filter{Type: "contract"}}},
-		{Name: "stale lead", When: Last{Event: Filter{Type: "lead"}, OlderThan: 14 * Day}},
-		{Name: "new", When: First{Event: Filter{}, NewerThan: 7 * Day}},
-		{Name: "drove", When: Sequence{Steps: []SequenceStep{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * Day}}}},
+		{Name: "stale lead", When: Last{Event: Filter{Type: "lead"}, OlderThan: 14 * day}},
+		{Name: "new", When: First{Event: Filter{}, NewerThan: 7 * day}},
+		{Name: "drove", When: Sequence{Steps: []SequenceStep{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * day}}}},
 		{Name: "lead then drive then contract", When: Sequence{Steps: []SequenceStep{
-			{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * Day}, {Event: Filter{Type: "contract"}, Within: 2 * Day}}}},
+			{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 7 * day}, {Event: Filter{Type: "contract"}, Within: 2 * day}}}},
 		{Name: "spring", When: Count{Event: Filter{Type: "lead"}, Min: 1, Window: Window{From: at(0), To: at(5)}}},
 		{Name: "two or three leads", When: Count{Event: Filter{Type: "lead"}, Min: 2, Max: 3}},
 	}}

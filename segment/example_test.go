@@ -35,7 +35,7 @@ func ExampleEngine() {
 	g, _ := identity.New(nil)
 	store, _ := journey.New(g, nil)
 	set := &segment.Set{Segments: []segment.Segment{{Name: "warm", When: segment.And{
-		segment.Count{Event: segment.Filter{Type: journey.CarView}, Min: 3, Window: segment.Window{Last: 30 * segment.Day}},
+		segment.Count{Event: segment.Filter{Type: journey.CarView}, Min: 3, Window: segment.Window{Last: 30 * 24 * time.Hour}},
 		segment.None{Event: segment.Filter{Type: journey.Contract}},
 	}}}}
 	e, err := segment.NewEngine(set, &segment.Options{Store: store, Graph: g})

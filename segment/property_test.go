@@ -21,14 +21,14 @@ func propertySet() Set {
 	return Set{
 		Segments: []Segment{
 			{Name: "warm", When: And{
-				Count{Event: Filter{Type: "car_view"}, Min: 4, Window: Window{Last: 7 * Day}},
+				Count{Event: Filter{Type: "car_view"}, Min: 4, Window: Window{Last: 7 * day}},
 				Count{Event: Filter{Type: "lead"}, Min: 1},
 				None{Event: Filter{Type: "contract"}},
 			}},
-			{Name: "kia", When: Count{Event: kia, Min: 2, Max: 5, Window: Window{Last: 3 * Day}}},
-			{Name: "stale", When: Last{Event: Filter{Type: "lead"}, OlderThan: 2 * Day}},
-			{Name: "fresh", When: First{Event: Filter{}, NewerThan: 4 * Day}},
-			{Name: "drove", When: Sequence{Steps: []SequenceStep{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 2 * Day}}, Window: Window{Last: 10 * Day}}},
+			{Name: "kia", When: Count{Event: kia, Min: 2, Max: 5, Window: Window{Last: 3 * day}}},
+			{Name: "stale", When: Last{Event: Filter{Type: "lead"}, OlderThan: 2 * day}},
+			{Name: "fresh", When: First{Event: Filter{}, NewerThan: 4 * day}},
+			{Name: "drove", When: Sequence{Steps: []SequenceStep{{Event: Filter{Type: "lead"}}, {Event: Filter{Type: "test_drive"}, Within: 2 * day}}, Window: Window{Last: 10 * day}}},
 			{Name: "contactable", When: Or{HasID{Kind: identity.Email}, HasID{Kind: identity.Phone}}},
 			{Name: "moscow warm", When: And{InSegment{Name: "warm"}, Prop{Name: "city", Op: Equals, Value: "Москва"}}},
 		},

@@ -33,16 +33,23 @@ func TestBuiltinModels(t *testing.T) {
 	}
 }
 
-// A host's model plugs in through ModelFunc and runs the same suite.
-func TestModelFunc(t *testing.T) {
-	attributiontest.Run(t, attribution.ModelFunc{N: "half_first_half_last", F: func(d *attribution.Dataset) (attribution.Result, error) {
-		first, _ := attribution.FirstTouch{}.Attribute(d)
-		last, _ := attribution.LastTouch{}.Attribute(d)
-		for i := range first.Credits {
-			first.Credits[i].Conversions = (first.Credits[i].Conversions + last.Credits[i].Conversions) / 2
-			first.Credits[i].Value = (first.Credits[i].Value + last.Credits[i].Value) / 2
-		}
-		first.Model = "half_first_half_last"
-		return first, nil
-	}}, nil)
+// halfFirstHalfLast is a host's own model: any type with Name and
+// Attribute is an attribution.Model, and runs the same suite.
+type halfFirstHalfLast struct{}
+
+func (halfFirstHalfLast) Name() string { return "half_first_half_last" }
+
+func (halfFirstHalfLast) Attribute(d *attribution.Dataset) (attribution.Result, error) {
+	first, _ := attribution.FirstTouch{}.Attribute(d)
+	last, _ := attribution.LastTouch{}.Attribute(d)
+	for i := range first.Credits {
+		first.Credits[i].Conversions = (first.Credits[i].Conversions + last.Credits[i].Conversions) / 2
+		first.Credits[i].Value = (first.Credits[i].Value + last.Credits[i].Value) / 2
+	}
+	first.Model = "half_first_half_last"
+	return first, nil
+}
+
+func TestHostModel(t *testing.T) {
+	attributiontest.Run(t, halfFirstHalfLast{}, nil)
 }

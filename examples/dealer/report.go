@@ -36,7 +36,7 @@ type dealer struct {
 var dealerSet = segment.Set{
 	Segments: []segment.Segment{
 		{Name: "warm", When: segment.And{
-			segment.Count{Event: segment.Filter{Type: journey.CarView}, Min: 10, Window: segment.Window{Last: 30 * segment.Day}},
+			segment.Count{Event: segment.Filter{Type: journey.CarView}, Min: 10, Window: segment.Window{Last: 30 * 24 * time.Hour}},
 			segment.Count{Event: segment.Filter{Type: journey.Lead}, Min: 1},
 			segment.None{Event: segment.Filter{Type: journey.Contract}},
 		}},
@@ -45,7 +45,7 @@ var dealerSet = segment.Set{
 		{Name: "buyer", When: segment.Count{Event: segment.Filter{Type: journey.Contract}, Min: 1}},
 		{Name: "warm", When: segment.InSegment{Name: "warm"}},
 		{Name: "lead", When: segment.Count{Event: segment.Filter{Type: journey.Lead}, Min: 1}},
-		{Name: "browsing", When: segment.Count{Event: segment.Filter{Type: journey.CarView}, Min: 1, Window: segment.Window{Last: 90 * segment.Day}}},
+		{Name: "browsing", When: segment.Count{Event: segment.Filter{Type: journey.CarView}, Min: 1, Window: segment.Window{Last: 90 * 24 * time.Hour}}},
 	}, Other: "dormant"}},
 }
 
@@ -211,11 +211,11 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 	}
 	// Funnel and lead-to-contract by the channel of the last touch before
 	// the lead.
-	f := d.s.Funnel(journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.CarView}, {Type: journey.Lead}, {Type: journey.TestDrive}, {Type: journey.Contract}}, Window: 180 * segment.Day})
+	f := d.s.Funnel(journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.CarView}, {Type: journey.Lead}, {Type: journey.TestDrive}, {Type: journey.Contract}}, Window: 180 * 24 * time.Hour})
 	for i, n := range []string{"viewed a car", "left a lead", "test drive", "contract"} {
 		r.Funnel = append(r.Funnel, stage{n, f.Reached[i]})
 	}
-	lc := d.s.Funnel(journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.Lead}, {Type: journey.Contract}}, Window: 180 * segment.Day, Breakdown: journey.ByLastTouch})
+	lc := d.s.Funnel(journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.Lead}, {Type: journey.Contract}}, Window: 180 * 24 * time.Hour, Breakdown: journey.ByLastTouch})
 	for ch, n := range lc.ByChannel {
 		r.Channels = append(r.Channels, channelRate{ch, n[0], n[1]})
 	}
