@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -48,13 +49,13 @@ func TestAnderlToy(t *testing.T) {
 		{PositionBased{}, map[string]float64{"C1": 0.4, "C2": 0.2, "C3": 0.4}},
 		{Markov{}, map[string]float64{"C1": 0.2, "C2": 0.4, "C3": 0.4}},
 	} {
-		r, err := c.m.Attribute(NewDataset(ps))
+		r, err := c.m.Attribute(context.Background(), NewDataset(ps))
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkCredits(t, r, c.want, conv)
 	}
-	r, _ := Markov{}.Attribute(NewDataset(ps))
+	r, _ := Markov{}.Attribute(context.Background(), NewDataset(ps))
 	checkCredits(t, r, map[string]float64{"C1": 0.5, "C2": 1, "C3": 1}, re)
 	checkCredits(t, r, map[string]float64{"C1": 20, "C2": 40, "C3": 40}, value)
 	if !near(r.PConversion, 1.0/3) {
@@ -80,13 +81,13 @@ func TestPychattrExample(t *testing.T) {
 		{Shapley{}, map[string]float64{"A": 2, "B": 1}},
 		{PositionBased{}, map[string]float64{"A": 2.716666666667, "B": 0.283333333333}},
 	} {
-		r, err := c.m.Attribute(NewDataset(ps))
+		r, err := c.m.Attribute(context.Background(), NewDataset(ps))
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkCredits(t, r, c.want, conv)
 	}
-	r, _ := Markov{}.Attribute(NewDataset(ps))
+	r, _ := Markov{}.Attribute(context.Background(), NewDataset(ps))
 	checkCredits(t, r, map[string]float64{"A": 1, "B": 0.5}, re)
 }
 
@@ -101,13 +102,13 @@ func shapleyToy() []Path {
 func TestShapleyToy(t *testing.T) {
 	want := map[string]float64{"A": 7.0 / 3, "B": 11.0 / 6, "C": 5.0 / 6}
 	for _, v := range []ShapleyVariant{Simplified, Ordered, Exact} {
-		r, err := Shapley{Variant: v}.Attribute(NewDataset(shapleyToy()))
+		r, err := Shapley{Variant: v}.Attribute(context.Background(), NewDataset(shapleyToy()))
 		if err != nil {
 			t.Fatal(err)
 		}
 		checkCredits(t, r, want, conv)
 	}
-	r, _ := Shapley{Variant: Ordered}.Attribute(NewDataset(shapleyToy()))
+	r, _ := Shapley{Variant: Ordered}.Attribute(context.Background(), NewDataset(shapleyToy()))
 	pos := map[string][]float64{"A": {11.0 / 6, 0.5, 0}, "B": {1, 5.0 / 6, 0}, "C": {0.25, 0, 7.0 / 12}}
 	for ch, want := range pos {
 		got := r.Credit(ch).ByPosition
@@ -134,35 +135,35 @@ func TestTimeDecayShares(t *testing.T) {
 	}{{"yan", 21 * day}, {"gdn", 14 * day}, {"retargeting", 7 * day}, {"organic", day}, {"dealer_visit", 0}} {
 		p.Touches = append(p.Touches, Touch{Channel: c.ch, Time: end.Add(-c.dt)})
 	}
-	r, err := TimeDecay{}.Attribute(NewDataset([]Path{p}))
+	r, err := TimeDecay{}.Attribute(context.Background(), NewDataset([]Path{p}))
 	if err != nil {
 		t.Fatal(err)
 	}
 	checkCredits(t, r, map[string]float64{"yan": 0.044952327, "gdn": 0.089904654, "retargeting": 0.179809309, "organic": 0.325715092, "dealer_visit": 0.359618618}, func(c Credit) float64 {
 		return math.Round(c.Conversions*1e9) / 1e9
 	})
-	if _, err := (TimeDecay{}).Attribute(NewDataset(anderl())); !errors.Is(err, ErrNoTimes) {
+	if _, err := (TimeDecay{}).Attribute(context.Background(), NewDataset(anderl())); !errors.Is(err, ErrNoTimes) {
 		t.Fatalf("time decay without times: %v", err)
 	}
 }
 
 func TestLastNonDirectAndLinearPerChannel(t *testing.T) {
 	ps := []Path{PathOf(1, 10, 0, "search", "direct", "direct"), PathOf(1, 10, 0, "direct", "direct")}
-	r, _ := LastNonDirect{}.Attribute(NewDataset(ps))
+	r, _ := LastNonDirect{}.Attribute(context.Background(), NewDataset(ps))
 	checkCredits(t, r, map[string]float64{"search": 1, "direct": 1}, conv)
-	r, _ = LastNonDirect{Direct: []string{"direct", "search"}}.Attribute(NewDataset(ps))
+	r, _ = LastNonDirect{Direct: []string{"direct", "search"}}.Attribute(context.Background(), NewDataset(ps))
 	checkCredits(t, r, map[string]float64{"search": 0, "direct": 2}, conv)
-	r, _ = Linear{PerChannel: true}.Attribute(NewDataset([]Path{PathOf(1, 0, 0, "A", "A", "B")}))
+	r, _ = Linear{PerChannel: true}.Attribute(context.Background(), NewDataset([]Path{PathOf(1, 0, 0, "A", "A", "B")}))
 	checkCredits(t, r, map[string]float64{"A": 0.5, "B": 0.5}, conv)
-	r, _ = PositionBased{First: 0.3, Middle: 0.4, Last: 0.3}.Attribute(NewDataset([]Path{PathOf(1, 0, 0, "A", "B"), PathOf(1, 0, 0, "A", "B", "C", "D")}))
+	r, _ = PositionBased{First: 0.3, Middle: 0.4, Last: 0.3}.Attribute(context.Background(), NewDataset([]Path{PathOf(1, 0, 0, "A", "B"), PathOf(1, 0, 0, "A", "B", "C", "D")}))
 	checkCredits(t, r, map[string]float64{"A": 0.8, "B": 0.7, "C": 0.2, "D": 0.3}, conv)
-	if _, err := (PositionBased{First: 0.5, Middle: 0.5, Last: 0.5}).Attribute(NewDataset(ps)); !errors.Is(err, ErrBadOption) {
+	if _, err := (PositionBased{First: 0.5, Middle: 0.5, Last: 0.5}).Attribute(context.Background(), NewDataset(ps)); !errors.Is(err, ErrBadOption) {
 		t.Fatalf("bad weights: %v", err)
 	}
 }
 
 func TestAssociated(t *testing.T) {
-	r, _ := Associated{}.Attribute(NewDataset([]Path{PathOf(2, 0, 0, "A", "B", "A"), PathOf(1, 0, 0, "B")}))
+	r, _ := Associated{}.Attribute(context.Background(), NewDataset([]Path{PathOf(2, 0, 0, "A", "B", "A"), PathOf(1, 0, 0, "B")}))
 	a, b := r.Credit("A"), r.Credit("B")
 	if a.Last != 2 || a.Assisted != 0 || b.Last != 1 || b.Assisted != 2 {
 		t.Fatalf("A %+v B %+v", a, b)
@@ -212,7 +213,7 @@ func TestMarkovIdentities(t *testing.T) {
 			if got := dot(c.start, y); !near(got, V/(C+N)) {
 				t.Errorf("order %d keep %v: E[value] = %v, want %v", order, keep, got, V/(C+N))
 			}
-			r, _ := m.Attribute(NewDataset(ps))
+			r, _ := m.Attribute(context.Background(), NewDataset(ps))
 			for _, cr := range r.Credits {
 				if cr.RemovalEffect < 0 || cr.RemovalEffect > 1+eps {
 					t.Errorf("order %d: removal effect %v", order, cr.RemovalEffect)
@@ -228,9 +229,9 @@ func TestMarkovIdentities(t *testing.T) {
 func TestExactShapleyEqualsSimplified(t *testing.T) {
 	rng := rand.New(rand.NewPCG(3, 4))
 	ps := randomPaths(rng, 300, 9, false)
-	simple, _ := Shapley{}.Attribute(NewDataset(ps))
-	exact, _ := Shapley{Variant: Exact}.Attribute(NewDataset(ps))
-	sampled, _ := Shapley{Variant: Exact, MaxExact: 4, Samples: 20000, Seed: 7}.Attribute(NewDataset(ps))
+	simple, _ := Shapley{}.Attribute(context.Background(), NewDataset(ps))
+	exact, _ := Shapley{Variant: Exact}.Attribute(context.Background(), NewDataset(ps))
+	sampled, _ := Shapley{Variant: Exact, MaxExact: 4, Samples: 20000, Seed: 7}.Attribute(context.Background(), NewDataset(ps))
 	for _, c := range simple.Credits {
 		if e := exact.Credit(c.Channel); !near(e.Conversions, c.Conversions) || !near(e.Value, c.Value) {
 			t.Errorf("%s: exact %v, simplified %v", c.Channel, e, c)
@@ -239,7 +240,7 @@ func TestExactShapleyEqualsSimplified(t *testing.T) {
 			t.Errorf("%s: sampled %v, exact %v", c.Channel, s.Conversions, c.Conversions)
 		}
 	}
-	again, _ := Shapley{Variant: Exact, MaxExact: 4, Samples: 20000, Seed: 7}.Attribute(NewDataset(ps))
+	again, _ := Shapley{Variant: Exact, MaxExact: 4, Samples: 20000, Seed: 7}.Attribute(context.Background(), NewDataset(ps))
 	for i := range again.Credits {
 		if again.Credits[i].Conversions != sampled.Credits[i].Conversions {
 			t.Fatal("seeded sampling is not deterministic")
@@ -249,20 +250,20 @@ func TestExactShapleyEqualsSimplified(t *testing.T) {
 
 func TestMarkovWithoutNullsIsReach(t *testing.T) {
 	ps := []Path{PathOf(1, 0, 0, "A", "B"), PathOf(1, 0, 0, "B"), PathOf(0, 0, 5, "C")}
-	r, err := Markov{}.Attribute(NewDataset(ps))
+	r, err := Markov{}.Attribute(context.Background(), NewDataset(ps))
 	if err != nil {
 		t.Fatal(err)
 	}
 	// The null-only path is dropped when nulls are ignored.
-	r2, _ := Markov{IgnoreNulls: true}.Attribute(NewDataset(ps))
+	r2, _ := Markov{IgnoreNulls: true}.Attribute(context.Background(), NewDataset(ps))
 	checkCredits(t, r2, map[string]float64{"A": 0.5, "B": 1}, re)
 	if r.PConversion >= r2.PConversion || !near(r2.PConversion, 1) {
 		t.Errorf("P(conv) with nulls %v, without %v", r.PConversion, r2.PConversion)
 	}
-	if _, err := (Markov{Order: 9}).Attribute(NewDataset(ps)); !errors.Is(err, ErrBadOption) {
+	if _, err := (Markov{Order: 9}).Attribute(context.Background(), NewDataset(ps)); !errors.Is(err, ErrBadOption) {
 		t.Fatal(err)
 	}
-	if _, err := (Markov{}).Attribute(NewDataset([]Path{PathOf(-1, 0, 0, "A")})); !errors.Is(err, ErrBadPath) {
+	if _, err := (Markov{}).Attribute(context.Background(), NewDataset([]Path{PathOf(-1, 0, 0, "A")})); !errors.Is(err, ErrBadPath) {
 		t.Fatal(err)
 	}
 }
@@ -273,6 +274,22 @@ func TestRekey(t *testing.T) {
 		{Channel: "display", Attrs: map[string]string{"dealership": "south"}},
 		{Channel: "call"},
 	}}}
-	r, _ := Linear{}.Attribute(NewDataset(Rekey(ps, func(t Touch) string { return t.Attrs["dealership"] })))
+	r, _ := Linear{}.Attribute(context.Background(), NewDataset(Rekey(ps, func(t Touch) string { return t.Attrs["dealership"] })))
 	checkCredits(t, r, map[string]float64{"north": 0.5, "south": 0.5}, conv)
+}
+
+// TestCancelled: every model returns the context's error when it is done
+// before the model starts, and Compare passes it on.
+func TestCancelled(t *testing.T) {
+	d := NewDataset([]Path{{Touches: []Touch{{Channel: "a"}, {Channel: "b"}}, Conversions: 1}})
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	for _, m := range []Model{FirstTouch{}, LastTouch{}, LastNonDirect{}, Linear{}, PositionBased{}, TimeDecay{}, Shapley{}, Markov{Order: 1}, Associated{}} {
+		if _, err := m.Attribute(ctx, d); !errors.Is(err, context.Canceled) {
+			t.Errorf("%s: %v", m.Name(), err)
+		}
+	}
+	if _, err := Compare(ctx, d, Linear{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Compare: %v", err)
+	}
 }

@@ -2,6 +2,7 @@ package attribution
 
 import (
 	"bytes"
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"runtime"
@@ -45,7 +46,7 @@ func BenchmarkMillionPaths(b *testing.B) {
 				if err != nil || len(bad) != 0 {
 					b.Fatal(err, bad)
 				}
-				if _, err := m.Attribute(d); err != nil {
+				if _, err := m.Attribute(context.Background(), d); err != nil {
 					b.Fatal(err)
 				}
 			}

@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -66,7 +67,7 @@ not json
 	if err != nil || d.Len() != 2 || len(bad) != 3 {
 		t.Fatalf("%d paths, bad %v, %v", d.Len(), bad, err)
 	}
-	r, err := TimeDecay{}.Attribute(NewDataset(d.Paths()[:1]))
+	r, err := TimeDecay{}.Attribute(context.Background(), NewDataset(d.Paths()[:1]))
 	if err != nil || r.Credit("call").Conversions <= r.Credit("search").Conversions {
 		t.Fatalf("time decay on JSONL: %+v %v", r, err)
 	}
@@ -101,7 +102,7 @@ func FuzzReadCSV(f *testing.F) {
 			}
 		}
 		// Every model takes what the reader accepts.
-		if _, err := (Markov{}).Attribute(d); err != nil {
+		if _, err := (Markov{}).Attribute(context.Background(), d); err != nil {
 			t.Fatal(err)
 		}
 	})

@@ -1,6 +1,7 @@
 package attribution_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 
@@ -19,7 +20,7 @@ func Example() {
 		fmt.Println(err, bad)
 		return
 	}
-	rs, _ := attribution.Compare(d, attribution.FirstTouch{}, attribution.LastTouch{}, attribution.Linear{}, attribution.Markov{Order: 1})
+	rs, _ := attribution.Compare(context.Background(), d, attribution.FirstTouch{}, attribution.LastTouch{}, attribution.Linear{}, attribution.Markov{Order: 1})
 	for _, r := range rs {
 		fmt.Printf("%-7s display %.2f retargeting %.2f search %.2f\n", r.Model, r.Credit("display").Conversions, r.Credit("retargeting").Conversions, r.Credit("search").Conversions)
 	}

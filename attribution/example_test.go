@@ -1,6 +1,7 @@
 package attribution_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -18,7 +19,7 @@ func anderl() *attribution.Dataset {
 }
 
 func ExampleMarkov() {
-	r, _ := attribution.Markov{}.Attribute(anderl())
+	r, _ := attribution.Markov{}.Attribute(context.Background(), anderl())
 	fmt.Printf("P(conversion) %.4f\n", r.PConversion)
 	for _, c := range r.Credits {
 		fmt.Printf("%s removal %.2f conversions %.2f value %.0f\n", c.Channel, c.RemovalEffect, c.Conversions, c.Value)
@@ -31,7 +32,7 @@ func ExampleMarkov() {
 }
 
 func ExampleCompare() {
-	rs, _ := attribution.Compare(anderl(), attribution.FirstTouch{}, attribution.LastTouch{}, attribution.PositionBased{}, attribution.Shapley{})
+	rs, _ := attribution.Compare(context.Background(), anderl(), attribution.FirstTouch{}, attribution.LastTouch{}, attribution.PositionBased{}, attribution.Shapley{})
 	for _, r := range rs {
 		fmt.Printf("%-8s C1 %.2f C2 %.2f C3 %.2f\n", r.Model, r.Credit("C1").Conversions, r.Credit("C2").Conversions, r.Credit("C3").Conversions)
 	}
@@ -49,7 +50,7 @@ func ExampleTimeDecay() {
 		{Channel: "retargeting", Time: sale.AddDate(0, 0, -7)},
 		{Channel: "call", Time: sale},
 	}}
-	r, _ := attribution.TimeDecay{}.Attribute(attribution.NewDataset([]attribution.Path{p}))
+	r, _ := attribution.TimeDecay{}.Attribute(context.Background(), attribution.NewDataset([]attribution.Path{p}))
 	for _, c := range r.Credits {
 		fmt.Printf("%s %.4f\n", c.Channel, c.Conversions)
 	}
@@ -66,7 +67,7 @@ func ExampleReadCSV() {
 		"display > retargeting;1;250000;5\n"
 	d, bad, err := attribution.ReadCSV(strings.NewReader(in))
 	fmt.Println(d.Len(), len(bad), err)
-	r, _ := attribution.LastTouch{}.Attribute(d)
+	r, _ := attribution.LastTouch{}.Attribute(context.Background(), d)
 	fmt.Println(r.Credit("retargeting").Conversions, r.Credit("retargeting").Value)
 	// Output:
 	// 3 0 <nil>
@@ -81,7 +82,7 @@ func ExampleRekey() {
 		{Channel: "showroom", Attrs: map[string]string{"dealership": "South"}},
 	}}}
 	byDealer := attribution.Rekey(paths, func(t attribution.Touch) string { return t.Attrs["dealership"] })
-	r, _ := attribution.Linear{}.Attribute(attribution.NewDataset(byDealer))
+	r, _ := attribution.Linear{}.Attribute(context.Background(), attribution.NewDataset(byDealer))
 	for _, c := range r.Credits {
 		fmt.Printf("%s %.3f\n", c.Channel, c.Conversions)
 	}
@@ -96,14 +97,14 @@ type searchOnly struct{}
 
 func (searchOnly) Name() string { return "search_only" }
 
-func (searchOnly) Attribute(d *attribution.Dataset) (attribution.Result, error) {
-	r, err := attribution.FirstTouch{}.Attribute(d)
+func (searchOnly) Attribute(ctx context.Context, d *attribution.Dataset) (attribution.Result, error) {
+	r, err := attribution.FirstTouch{}.Attribute(context.Background(), d)
 	r.Model = "search_only"
 	return r, err
 }
 
 func ExampleModel() {
-	rs, _ := attribution.Compare(anderl(), attribution.LastTouch{}, searchOnly{})
+	rs, _ := attribution.Compare(context.Background(), anderl(), attribution.LastTouch{}, searchOnly{})
 	for _, r := range rs {
 		fmt.Println(r.Model, r.Credit("C1").Conversions)
 	}
@@ -121,7 +122,7 @@ func ExampleReadJSONL() {
 {"touches":[],"conversions":1}
 `))
 	fmt.Println(len(bad), "bad line;", err)
-	r, _ := attribution.TimeDecay{}.Attribute(d)
+	r, _ := attribution.TimeDecay{}.Attribute(context.Background(), d)
 	for _, c := range r.Credits {
 		fmt.Printf("%s %.3f\n", c.Channel, c.Conversions)
 	}

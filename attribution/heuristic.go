@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"slices"
@@ -9,13 +10,16 @@ import (
 
 // weighted runs a rule-based model: weights(i, touches, w) fills w with each
 // touch's share of path i's conversions (summing to 1).
-func weighted(name string, d *Dataset, weights func(i int, touches []int32, w []float64) error) (Result, error) {
+func weighted(ctx context.Context, name string, d *Dataset, weights func(i int, touches []int32, w []float64) error) (Result, error) {
 	if err := validateDataset(d); err != nil {
 		return Result{}, err
 	}
 	l := newLedger(d)
 	var w []float64
 	for i := range d.conv {
+		if i%65536 == 0 && ctx.Err() != nil {
+			return Result{}, fmt.Errorf("attribution: %s: %w", name, ctx.Err())
+		}
 		touches := d.touches(i)
 		c, v := d.conv[i], d.value[i]
 		if len(touches) == 0 || (c == 0 && v == 0) {
@@ -42,8 +46,8 @@ type FirstTouch struct{}
 func (FirstTouch) Name() string { return "first" }
 
 // Attribute implements Model.
-func (FirstTouch) Attribute(d *Dataset) (Result, error) {
-	return weighted("first", d, func(_ int, _ []int32, w []float64) error { w[0] = 1; return nil })
+func (FirstTouch) Attribute(ctx context.Context, d *Dataset) (Result, error) {
+	return weighted(ctx, "first", d, func(_ int, _ []int32, w []float64) error { w[0] = 1; return nil })
 }
 
 // LastTouch gives each conversion to the last touch.
@@ -52,8 +56,8 @@ type LastTouch struct{}
 func (LastTouch) Name() string { return "last" }
 
 // Attribute implements Model.
-func (LastTouch) Attribute(d *Dataset) (Result, error) {
-	return weighted("last", d, func(_ int, _ []int32, w []float64) error { w[len(w)-1] = 1; return nil })
+func (LastTouch) Attribute(ctx context.Context, d *Dataset) (Result, error) {
+	return weighted(ctx, "last", d, func(_ int, _ []int32, w []float64) error { w[len(w)-1] = 1; return nil })
 }
 
 // LastNonDirect gives each conversion to the last touch whose channel is not
@@ -68,7 +72,7 @@ type LastNonDirect struct {
 func (LastNonDirect) Name() string { return "last_non_direct" }
 
 // Attribute implements Model.
-func (m LastNonDirect) Attribute(d *Dataset) (Result, error) {
+func (m LastNonDirect) Attribute(ctx context.Context, d *Dataset) (Result, error) {
 	names := m.Direct
 	if names == nil {
 		names = []string{"direct", "(direct)", "Direct"}
@@ -77,7 +81,7 @@ func (m LastNonDirect) Attribute(d *Dataset) (Result, error) {
 	for ch, n := range d.channels {
 		isDirect[ch] = slices.Contains(names, n)
 	}
-	return weighted("last_non_direct", d, func(_ int, touches []int32, w []float64) error {
+	return weighted(ctx, "last_non_direct", d, func(_ int, touches []int32, w []float64) error {
 		for i := len(touches) - 1; i >= 0; i-- {
 			if !isDirect[touches[i]] {
 				w[i] = 1
@@ -99,9 +103,9 @@ type Linear struct {
 func (Linear) Name() string { return "linear" }
 
 // Attribute implements Model.
-func (m Linear) Attribute(d *Dataset) (Result, error) {
+func (m Linear) Attribute(ctx context.Context, d *Dataset) (Result, error) {
 	set := newDistinct(len(d.channels))
-	return weighted("linear", d, func(_ int, touches []int32, w []float64) error {
+	return weighted(ctx, "linear", d, func(_ int, touches []int32, w []float64) error {
 		if !m.PerChannel {
 			for i := range w {
 				w[i] = 1 / float64(len(w))
@@ -127,7 +131,7 @@ type PositionBased struct {
 func (PositionBased) Name() string { return "position" }
 
 // Attribute implements Model.
-func (m PositionBased) Attribute(d *Dataset) (Result, error) {
+func (m PositionBased) Attribute(ctx context.Context, d *Dataset) (Result, error) {
 	f, mid, l := m.First, m.Middle, m.Last
 	if f == 0 && mid == 0 && l == 0 {
 		f, mid, l = 0.4, 0.2, 0.4
@@ -135,7 +139,7 @@ func (m PositionBased) Attribute(d *Dataset) (Result, error) {
 	if f < 0 || mid < 0 || l < 0 || math.Abs(f+mid+l-1) > 1e-9 || f+l == 0 {
 		return Result{}, fmt.Errorf("%w: position weights %g/%g/%g must be non-negative and sum to 1", ErrBadOption, f, mid, l)
 	}
-	return weighted("position", d, func(_ int, _ []int32, w []float64) error {
+	return weighted(ctx, "position", d, func(_ int, _ []int32, w []float64) error {
 		switch n := len(w); n {
 		case 1:
 			w[0] = 1
@@ -165,7 +169,7 @@ type TimeDecay struct {
 func (TimeDecay) Name() string { return "time_decay" }
 
 // Attribute implements Model.
-func (m TimeDecay) Attribute(d *Dataset) (Result, error) {
+func (m TimeDecay) Attribute(ctx context.Context, d *Dataset) (Result, error) {
 	h := m.HalfLife
 	if h == 0 {
 		h = 7 * 24 * time.Hour
@@ -173,7 +177,7 @@ func (m TimeDecay) Attribute(d *Dataset) (Result, error) {
 	if h < 0 {
 		return Result{}, fmt.Errorf("%w: half-life %v", ErrBadOption, h)
 	}
-	return weighted("time_decay", d, func(i int, touches []int32, w []float64) error {
+	return weighted(ctx, "time_decay", d, func(i int, touches []int32, w []float64) error {
 		if !d.hasTime {
 			return fmt.Errorf("%w: the paths have no touch times", ErrNoTimes)
 		}

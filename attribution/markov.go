@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -236,7 +237,10 @@ func dot(a, b []float64) float64 {
 }
 
 // Attribute implements Model.
-func (m Markov) Attribute(d *Dataset) (Result, error) {
+func (m Markov) Attribute(ctx context.Context, d *Dataset) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("attribution: markov: %w", err)
+	}
 	c, totalC, totalV, err := m.fit(d)
 	l := newLedger(d)
 	l.hasRemoval = true
@@ -254,6 +258,9 @@ func (m Markov) Attribute(d *Dataset) (Result, error) {
 	removed := make([]bool, len(c.states))
 	sumRE, sumREV := 0.0, 0.0
 	for ch := range c.channels {
+		if err := ctx.Err(); err != nil { // each removal solves the chain again
+			return Result{}, fmt.Errorf("attribution: markov: %w", err)
+		}
 		if len(c.has[ch]) == 0 {
 			continue // only on paths the chain dropped
 		}

@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"context"
 	"slices"
 	"time"
 )
@@ -117,6 +118,7 @@ func (r Result) Credit(channel string) Credit {
 type Model interface {
 	// Name is the model's short name ("markov", "linear").
 	Name() string
-	// Attribute credits the paths' conversions and value to their channels.
-	Attribute(d *Dataset) (Result, error)
+	// Attribute credits the paths' conversions and value to their channels;
+	// it stops with ctx's error when ctx is done first.
+	Attribute(ctx context.Context, d *Dataset) (Result, error)
 }

@@ -1,6 +1,7 @@
 package attribution
 
 import (
+	"context"
 	"encoding/binary"
 	"fmt"
 	"math"
@@ -46,9 +47,12 @@ type Shapley struct {
 func (m Shapley) Name() string { return "shapley" }
 
 // Attribute implements Model.
-func (m Shapley) Attribute(d *Dataset) (Result, error) {
+func (m Shapley) Attribute(ctx context.Context, d *Dataset) (Result, error) {
 	if err := validateDataset(d); err != nil {
 		return Result{}, err
+	}
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("attribution: shapley: %w", err)
 	}
 	switch m.Variant {
 	case Simplified, Ordered:
@@ -240,7 +244,10 @@ type Associated struct{}
 func (Associated) Name() string { return "associated" }
 
 // Attribute implements Model.
-func (Associated) Attribute(d *Dataset) (Result, error) {
+func (Associated) Attribute(ctx context.Context, d *Dataset) (Result, error) {
+	if err := ctx.Err(); err != nil {
+		return Result{}, fmt.Errorf("attribution: associated: %w", err)
+	}
 	if err := validateDataset(d); err != nil {
 		return Result{}, err
 	}
@@ -266,10 +273,10 @@ func (Associated) Attribute(d *Dataset) (Result, error) {
 }
 
 // Compare runs every model on the same data.
-func Compare(d *Dataset, models ...Model) ([]Result, error) {
+func Compare(ctx context.Context, d *Dataset, models ...Model) ([]Result, error) {
 	out := make([]Result, 0, len(models))
 	for _, m := range models {
-		r, err := m.Attribute(d)
+		r, err := m.Attribute(ctx, d)
 		if err != nil {
 			return out, fmt.Errorf("%s: %w", m.Name(), err)
 		}

@@ -6,6 +6,7 @@
 package attributiontest
 
 import (
+	"context"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -88,7 +89,7 @@ func Run(t *testing.T, m attribution.Model, opts *Options) {
 	near := func(a, b float64) bool { return math.Abs(a-b) <= tol*math.Max(1, math.Max(math.Abs(a), math.Abs(b))) }
 	for name, paths := range Datasets() {
 		t.Run(m.Name()+"/"+name, func(t *testing.T) {
-			r, err := m.Attribute(attribution.NewDataset(paths))
+			r, err := m.Attribute(context.Background(), attribution.NewDataset(paths))
 			if err != nil {
 				t.Fatalf("Attribute: %v", err)
 			}
@@ -127,7 +128,7 @@ func Run(t *testing.T, m attribution.Model, opts *Options) {
 			if !near(sumC, wantC) || !near(sumV, wantV) {
 				t.Errorf("credits sum to %v conversions and %v value, want %v and %v", sumC, sumV, wantC, wantV)
 			}
-			again, err := m.Attribute(attribution.NewDataset(paths))
+			again, err := m.Attribute(context.Background(), attribution.NewDataset(paths))
 			if err != nil || !slices.EqualFunc(again.Credits, r.Credits, func(a, b attribution.Credit) bool {
 				return a.Channel == b.Channel && a.Conversions == b.Conversions && a.Value == b.Value
 			}) {
@@ -135,7 +136,7 @@ func Run(t *testing.T, m attribution.Model, opts *Options) {
 			}
 			shuffled := slices.Clone(paths)
 			rand.New(rand.NewPCG(1, 1)).Shuffle(len(shuffled), func(i, j int) { shuffled[i], shuffled[j] = shuffled[j], shuffled[i] })
-			s, err := m.Attribute(attribution.NewDataset(shuffled))
+			s, err := m.Attribute(context.Background(), attribution.NewDataset(shuffled))
 			if err != nil || len(s.Credits) != len(r.Credits) {
 				t.Fatalf("reordered paths: %v", err)
 			}
@@ -148,7 +149,7 @@ func Run(t *testing.T, m attribution.Model, opts *Options) {
 		})
 	}
 	t.Run(m.Name()+"/empty", func(t *testing.T) {
-		r, err := m.Attribute(attribution.NewDataset(nil))
+		r, err := m.Attribute(context.Background(), attribution.NewDataset(nil))
 		if err != nil {
 			t.Fatalf("empty input: %v", err)
 		}

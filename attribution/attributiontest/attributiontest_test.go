@@ -1,6 +1,7 @@
 package attributiontest_test
 
 import (
+	"context"
 	"testing"
 
 	"github.com/throughline/throughline/attribution"
@@ -39,9 +40,9 @@ type halfFirstHalfLast struct{}
 
 func (halfFirstHalfLast) Name() string { return "half_first_half_last" }
 
-func (halfFirstHalfLast) Attribute(d *attribution.Dataset) (attribution.Result, error) {
-	first, _ := attribution.FirstTouch{}.Attribute(d)
-	last, _ := attribution.LastTouch{}.Attribute(d)
+func (halfFirstHalfLast) Attribute(ctx context.Context, d *attribution.Dataset) (attribution.Result, error) {
+	first, _ := attribution.FirstTouch{}.Attribute(context.Background(), d)
+	last, _ := attribution.LastTouch{}.Attribute(context.Background(), d)
 	for i := range first.Credits {
 		first.Credits[i].Conversions = (first.Credits[i].Conversions + last.Credits[i].Conversions) / 2
 		first.Credits[i].Value = (first.Credits[i].Value + last.Credits[i].Value) / 2

@@ -23,6 +23,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"flag"
 	"fmt"
@@ -157,7 +158,7 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	w.WriteString("model,channel,conversions,value,removal_effect\n")
 	var buf []byte
 	for i, m := range ms {
-		r, err := m.Attribute(d)
+		r, err := m.Attribute(context.Background(), d)
 		if err != nil {
 			if errors.Is(err, attribution.ErrNoTimes) && !jsonl {
 				return fmt.Errorf("%s: %w: CSV paths have no touch times; give journeys JSONL or leave time_decay out", names[i], err)

@@ -315,7 +315,7 @@ func TestFiguresMatchLibrary(t *testing.T) {
 			t.Errorf("%s: report %v, funnel %v", ch, m, n)
 		}
 	}
-	res, err := attribution.Compare(attribution.NewDataset(s.AllPaths(journey.PathOptions{})), attribution.LastTouch{})
+	res, err := attribution.Compare(context.Background(), attribution.NewDataset(s.AllPaths(journey.PathOptions{})), attribution.LastTouch{})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -226,7 +227,7 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 	ms := []attribution.Model{attribution.FirstTouch{}, attribution.LastTouch{}, attribution.LastNonDirect{Direct: []string{"Direct"}},
 		attribution.Linear{}, attribution.PositionBased{}, attribution.TimeDecay{}, attribution.Shapley{}, attribution.Markov{Order: 1}}
 	var err error
-	if r.Models, err = attribution.Compare(attribution.NewDataset(paths), ms...); err != nil {
+	if r.Models, err = attribution.Compare(context.Background(), attribution.NewDataset(paths), ms...); err != nil {
 		return nil, fmt.Errorf("attribution: %w", err)
 	}
 	// Segments.

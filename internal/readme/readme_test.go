@@ -19,7 +19,7 @@ import (
 var surroundings = []string{
 	``,
 	`var g *identity.Graph; var t time.Time; var crmRecord identity.Observation`,
-	`var f io.Reader`,
+	`var f io.Reader; var ctx context.Context`,
 	`var secret []byte; var p identity.ProfileID; var exp, now, at time.Time; var graph *identity.Graph
 	var cookie, sid, ga, called, caller string; var numbers []string; var main string; var reacher *channel.Reacher`,
 	`var definitionsJSON []byte; var store *journey.Store; var graph *identity.Graph; var reacher *channel.Reacher
