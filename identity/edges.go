@@ -2,6 +2,7 @@ package identity
 
 import (
 	"bufio"
+	"context"
 	"errors"
 	"fmt"
 	"io"
@@ -28,8 +29,9 @@ var ErrLabels = errors.New("identity: bad labels")
 // clashes) need Throughline's clustering and do not carry over to a plain
 // component count. Values holding a tab or a newline (possible only in
 // host kinds) are skipped and counted. WriteEdges holds the graph's read
-// lock while it writes.
-func (g *Graph) WriteEdges(w io.Writer) (edges, skipped int, err error) {
+// lock while it writes; it stops with ctx's error when ctx is done (checked
+// every 65,536 observations), the file then cut short.
+func (g *Graph) WriteEdges(ctx context.Context, w io.Writer) (edges, skipped int, err error) {
 	bw := bufio.NewWriterSize(w, 1<<16)
 	bw.WriteString("src\tdst\n")
 	l := g.mu.rlock()
@@ -47,6 +49,10 @@ func (g *Graph) WriteEdges(w io.Writer) (edges, skipped int, err error) {
 		return buf, true
 	}
 	for i := range g.ev.len() {
+		if i%65536 == 0 && ctx.Err() != nil {
+			bw.Flush()
+			return edges, skipped, fmt.Errorf("identity: write edges: %w", ctx.Err())
+		}
 		o := g.ev.at(uint32(i))
 		if o.flags&obsRetracted != 0 {
 			continue
@@ -95,13 +101,17 @@ type LabelReport struct {
 // serves those components in-process: Resolve, Keys and journeys work on
 // them. Use a graph with the rules off (Policy.Disabled): the engine has
 // already decided, and the rules would judge the synthetic evidence
-// again. Bad lines are reported, never fatal; err is only for I/O.
-func (g *Graph) ImportLabels(r io.Reader) (LabelReport, error) {
+// again. Bad lines are reported, never fatal; err is for I/O, and for ctx
+// done (checked every 4,096 lines: what was imported before stays).
+func (g *Graph) ImportLabels(ctx context.Context, r io.Reader) (LabelReport, error) {
 	var rep LabelReport
 	first := map[string]ID{} // label → its first identifier
 	sc := bufio.NewScanner(r)
 	sc.Buffer(make([]byte, 0, 1<<16), 1<<20)
 	for line := 1; sc.Scan(); line++ {
+		if line%4096 == 0 && ctx.Err() != nil {
+			return rep, fmt.Errorf("identity: import labels: %w", ctx.Err())
+		}
 		text := sc.Text()
 		if strings.TrimSpace(text) == "" {
 			continue

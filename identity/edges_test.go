@@ -3,8 +3,10 @@ package identity
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
 	"fmt"
+	"io"
 	"math/rand/v2"
 	"slices"
 	"strings"
@@ -113,7 +115,7 @@ func TestEdgesAndLabelsRoundTrip(t *testing.T) {
 		g.Retract(o)
 	}
 	var buf bytes.Buffer
-	n, skipped, err := g.WriteEdges(&buf)
+	n, skipped, err := g.WriteEdges(context.Background(), &buf)
 	if err != nil || skipped != 0 || n == 0 {
 		t.Fatal(n, skipped, err)
 	}
@@ -148,7 +150,7 @@ func TestEdgesAndLabelsRoundTrip(t *testing.T) {
 		fmt.Fprintf(&lb, "%s\tc%d\n", names[v], l)
 	}
 	g2, _ := New(&Options{Policy: Policy{Disabled: true}})
-	rep, err := g2.ImportLabels(&lb)
+	rep, err := g2.ImportLabels(context.Background(), &lb)
 	if err != nil || len(rep.Bad) != 0 || rep.Identifiers != len(labels) {
 		t.Fatalf("%+v %v", rep, err)
 	}
@@ -184,7 +186,7 @@ func TestEdgesLeaveOutJunkAndHubs(t *testing.T) {
 	g.Observe(Observation{Source: "web_form", IDs: []ID{{Email, "test@test.ru"}, {Phone, "+79161234567"}}})
 	g.Observe(Observation{Source: "web_form", IDs: []ID{{Email, "anna@mail.ru"}, {Phone, "+79161234567"}, {Cookie, "GA1.2.1.2"}}})
 	var buf bytes.Buffer
-	n, _, err := g.WriteEdges(&buf)
+	n, _, err := g.WriteEdges(context.Background(), &buf)
 	if err != nil || n != 2 || strings.Contains(buf.String(), "test@test.ru") {
 		t.Fatalf("%d edges:\n%s", n, buf.String())
 	}
@@ -197,7 +199,7 @@ func TestEdgesLeaveOutJunkAndHubs(t *testing.T) {
 func TestImportLabelsBadLines(t *testing.T) {
 	g, _ := New(&Options{Policy: Policy{Disabled: true}})
 	in := "id\tlabel\nemail:a@b.ru\t1\nno-tab-here\nnokind\t2\nphone:12\t3\nemail:c@d.ru\t1\n\nemail:e@f.ru\t\n"
-	rep, err := g.ImportLabels(strings.NewReader(in))
+	rep, err := g.ImportLabels(context.Background(), strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -222,7 +224,7 @@ func FuzzImportLabels(f *testing.F) {
 	f.Add("crm:\x00\t1\n")
 	f.Fuzz(func(t *testing.T, in string) {
 		g, _ := New(&Options{Policy: Policy{Disabled: true}})
-		rep, err := g.ImportLabels(strings.NewReader(in))
+		rep, err := g.ImportLabels(context.Background(), strings.NewReader(in))
 		if err != nil {
 			return // only I/O errors, e.g. a line over the buffer
 		}
@@ -235,4 +237,20 @@ func FuzzImportLabels(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestEdgesCancelled: WriteEdges and ImportLabels stop with the context's
+// error when it is done.
+func TestEdgesCancelled(t *testing.T) {
+	g := mustGraph(t, nil)
+	mustObserve(t, g, at(0, "web_form", "cookie:c1", "email:anna@mail.ru"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, _, err := g.WriteEdges(ctx, io.Discard); !errors.Is(err, context.Canceled) {
+		t.Errorf("WriteEdges: %v", err)
+	}
+	labels := strings.Repeat("email:x@mail.ru\t1\n", 5000)
+	if _, err := mustGraph(t, nil).ImportLabels(ctx, strings.NewReader(labels)); !errors.Is(err, context.Canceled) {
+		t.Errorf("ImportLabels: %v", err)
+	}
 }

@@ -1,6 +1,7 @@
 package identity_test
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"os"
@@ -158,11 +159,11 @@ func ExampleGraph_WriteEdges() {
 	g, _ := identity.New(nil)
 	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{
 		{Kind: identity.Email, Value: "Anna@Mail.ru"}, {Kind: identity.Phone, Value: "8 916 123-45-67"}, {Kind: identity.Cookie, Value: "GA1.2.111.222"}}})
-	g.WriteEdges(os.Stdout)
+	g.WriteEdges(context.Background(), os.Stdout)
 
 	// The engine's answer, loaded into a graph with the rules off.
 	back, _ := identity.New(&identity.Options{Policy: identity.Policy{Disabled: true}})
-	rep, _ := back.ImportLabels(strings.NewReader("email:anna@mail.ru\tc1\nphone:+79161234567\tc1\ncookie:111.222\tc1\n"))
+	rep, _ := back.ImportLabels(context.Background(), strings.NewReader("email:anna@mail.ru\tc1\nphone:+79161234567\tc1\ncookie:111.222\tc1\n"))
 	p, _ := back.Resolve(identity.Phone, "+7 916 123 45 67")
 	q, _ := back.Resolve(identity.Cookie, "111.222")
 	fmt.Println(rep.Components, "component;", p == q)

@@ -98,7 +98,7 @@ func BenchmarkRefresh(b *testing.B) {
 			now := benchNow
 			for b.Loop() {
 				now = now.Add(time.Hour)
-				e.Refresh(now)
+				refresh(e, now)
 			}
 			b.ReportMetric(float64(n)*float64(b.N)/b.Elapsed().Seconds(), "profiles/s")
 		})

@@ -10,6 +10,7 @@ import (
 	"runtime"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/throughline/throughline/channel"
@@ -270,10 +271,17 @@ func (e *Engine) Touch(p identity.ProfileID, now time.Time) []Transition {
 // passing of time caused (a car view leaving the 30-day window, a lead
 // turning 14 days old). Run it on a clock: daily is Unomi's default;
 // hourly keeps hourly windows honest.
-func (e *Engine) Refresh(now time.Time) []Transition {
+//
+// A Refresh whose ctx is done before it finishes returns ctx's error and
+// changes no membership.
+func (e *Engine) Refresh(ctx context.Context, now time.Time) ([]Transition, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	return e.pass(now, CauseTime)
+	out, err := e.pass(ctx, now, CauseTime)
+	if err != nil {
+		return nil, fmt.Errorf("segment: refresh: %w", err)
+	}
+	return out, nil
 }
 
 // Rebuild forgets what the engine knew and reloads every profile from the
@@ -314,7 +322,9 @@ func (e *Engine) Rebuild(ctx context.Context, now time.Time) ([]Transition, erro
 		i, _ := e.state(p) // an existing slot keeps its memberships, to report changes against
 		e.states[i].kinds, e.states[i].hits = loaded[k].kinds, loaded[k].hits
 	}
-	out = append(out, e.pass(now, CauseRebuild)...)
+	// The commit is not cancelled half way: ctx was checked while loading.
+	passed, _ := e.pass(context.Background(), now, CauseRebuild)
+	out = append(out, passed...)
 	sortChanges(out)
 	if e.cfg.Logger != nil {
 		e.cfg.Logger.Info("segment: rebuilt", "profiles", len(ps), "changes", len(out), "elapsed", time.Since(start))
@@ -571,10 +581,18 @@ func (e *Engine) diff(p identity.ProfileID, before, after []uint64, now time.Tim
 }
 
 // pass evaluates every profile on every core.
-func (e *Engine) pass(now time.Time, cause Cause) []Transition {
+func (e *Engine) pass(ctx context.Context, now time.Time, cause Cause) ([]Transition, error) {
+	// New memberships go to next and are committed only when every
+	// profile is done, so a cancelled pass changes nothing.
+	next := make([]uint64, len(e.bits))
+	var cancelled atomic.Bool
 	out := e.parallel(func(lo, hi int, c *evalCtx) []Transition {
 		var out []Transition
 		for i := lo; i < hi; i++ {
+			if (i-lo)%1024 == 0 && ctx.Err() != nil {
+				cancelled.Store(true)
+				return nil
+			}
 			st := &e.states[i]
 			if st.id.IsZero() {
 				continue
@@ -582,12 +600,17 @@ func (e *Engine) pass(now time.Time, cause Cause) []Transition {
 			cur := e.word(int32(i))
 			e.run(c, st, cur, e.prog.all, now)
 			out = append(out, e.diff(st.id, cur, c.bits, now, cause, nil, nil)...)
-			copy(cur, c.bits)
+			w := e.prog.words
+			copy(next[i*w:i*w+w], c.bits)
 		}
 		return out
 	})
+	if cancelled.Load() {
+		return nil, ctx.Err()
+	}
+	copy(e.bits, next)
 	sortChanges(out)
-	return out
+	return out, nil
 }
 
 // parallel runs f over slices of the states on cfg.Workers goroutines,

@@ -120,10 +120,10 @@ func TestWarmCustomers(t *testing.T) {
 		t.Fatal("membership not kept")
 	}
 	// Nothing happens until time moves the first view out of the window.
-	if chs := w.e.Refresh(at(29.5)); len(chs) != 0 {
+	if chs := refresh(w.e, at(29.5)); len(chs) != 0 {
 		t.Fatalf("refresh at 29.5: %v", chs)
 	}
-	chs = w.e.Refresh(at(30.5))
+	chs = refresh(w.e, at(30.5))
 	if len(chs) != 1 || chs[0].Entered || chs[0].Cause != CauseTime {
 		t.Fatalf("refresh at 30.5: %+v", chs)
 	}
@@ -213,7 +213,7 @@ func TestBehaviourNodes(t *testing.T) {
 	if chs := w2.add("cookie:d", at(2), "contract", nil, at(1)); len(chs) != 0 {
 		t.Fatalf("a future contract counted: %v", chs)
 	}
-	if chs := w2.e.Refresh(at(2)); len(chs) != 1 || chs[0].Profile != q || !chs[0].Entered {
+	if chs := refresh(w2.e, at(2)); len(chs) != 1 || chs[0].Profile != q || !chs[0].Entered {
 		t.Fatalf("%+v", chs)
 	}
 }
@@ -302,7 +302,7 @@ func TestProfileConditions(t *testing.T) {
 		t.Fatalf("%v", names(chs))
 	}
 	// A year after the service, time alone moves her.
-	if chs := w.e.Refresh(time.Date(2026, 6, 16, 0, 0, 0, 0, time.UTC)); !slices.Equal(names(chs), []string{"+service due"}) {
+	if chs := refresh(w.e, time.Date(2026, 6, 16, 0, 0, 0, 0, time.UTC)); !slices.Equal(names(chs), []string{"+service due"}) {
 		t.Fatalf("%v", names(chs))
 	}
 }
@@ -416,7 +416,7 @@ func TestEngineConcurrent(t *testing.T) {
 	})
 	wg.Go(func() {
 		for i := range 20 {
-			w.e.Refresh(at(float64(i) / 5))
+			refresh(w.e, at(float64(i)/5))
 			w.e.Members("warm")
 			for p := range w.e.Profiles() {
 				_ = p
@@ -425,7 +425,7 @@ func TestEngineConcurrent(t *testing.T) {
 	})
 	wg.Wait()
 	// After the dust settles, incremental equals a rebuild.
-	w.e.Refresh(at(4))
+	refresh(w.e, at(4))
 	full, err := NewEngine(&Set{Segments: propertySet().Segments, Segmentations: propertySet().Segmentations}, &Options{Store: w.s, Graph: w.g, Reacher: w.r, Props: w.e.cfg.Props})
 	if err != nil {
 		t.Fatal(err)
@@ -491,5 +491,40 @@ func TestRebuildCancelled(t *testing.T) {
 	}
 	if !strings.Contains(log.String(), "segment: rebuilt") || !strings.Contains(log.String(), "changes=1") {
 		t.Errorf("log %q", log.String())
+	}
+}
+
+// refresh is Refresh for tests, with a live context: its error would be a
+// test bug.
+func refresh(e *Engine, now time.Time) []Transition {
+	out, err := e.Refresh(context.Background(), now)
+	if err != nil {
+		panic(err)
+	}
+	return out
+}
+
+// TestRefreshCancelled: a cancelled Refresh returns the context's error
+// and changes no membership.
+func TestRefreshCancelled(t *testing.T) {
+	w := newWorld(t, warmSet())
+	p, _ := w.observe(t0, "cookie:c1", "email:a@mail.ru")
+	for i := range 10 {
+		w.add("cookie:c1", at(float64(i)/10), "car_view", nil, at(1))
+	}
+	w.add("cookie:c1", at(1), "lead", nil, at(1))
+	if !w.e.Is(p, "warm") {
+		t.Fatal("not warm")
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := w.e.Refresh(ctx, at(40)); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled Refresh: %v", err)
+	}
+	if !w.e.Is(p, "warm") {
+		t.Fatal("a cancelled Refresh changed a membership")
+	}
+	if chs := refresh(w.e, at(40)); len(chs) != 1 || w.e.Is(p, "warm") {
+		t.Fatalf("Refresh: %v", chs)
 	}
 }

@@ -1,6 +1,7 @@
 package segment_test
 
 import (
+	"context"
 	"fmt"
 	"os"
 	"time"
@@ -57,7 +58,8 @@ func ExampleEngine() {
 		show(chs)
 	}
 	// Thirty days after the first view, time alone takes her out.
-	show(e.Refresh(day(31)))
+	chs, _ := e.Refresh(context.Background(), day(31))
+	show(chs)
 	// Output:
 	// Jun 3 warm entered by event
 	// Jul 1 warm exited by time

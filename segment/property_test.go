@@ -115,7 +115,7 @@ func incrementalVsFull(t *testing.T, seed uint64) {
 	}
 	check := func(step int) {
 		t.Helper()
-		apply(e.Refresh(now))
+		apply(refresh(e, now))
 		full, err := NewEngine(&set, &Options{Store: s, Graph: g, Props: props})
 		if err != nil {
 			t.Fatal(err)
@@ -174,7 +174,7 @@ func incrementalVsFull(t *testing.T, seed uint64) {
 			}
 			apply(e.Follow(ch, now))
 		case r < 29:
-			apply(e.Refresh(now))
+			apply(refresh(e, now))
 		default:
 			who := known[rng.IntN(len(known))]
 			when := now.Add(-time.Duration(rng.IntN(3*86400)) * time.Second)

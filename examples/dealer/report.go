@@ -75,7 +75,11 @@ func ingest(steps []step, now time.Time, prog *progress) (*dealer, error) {
 			break
 		}
 		for !st.t.Before(day) {
-			d.changes = append(d.changes, e.Refresh(day)...)
+			chs, err := e.Refresh(context.Background(), day)
+			if err != nil {
+				return nil, err
+			}
+			d.changes = append(d.changes, chs...)
 			day = day.Add(24 * time.Hour)
 		}
 		if st.obs != nil {
@@ -104,10 +108,18 @@ func ingest(steps []step, now time.Time, prog *progress) (*dealer, error) {
 		}
 	}
 	for !now.Before(day) {
-		d.changes = append(d.changes, e.Refresh(day)...)
+		chs, err := e.Refresh(context.Background(), day)
+		if err != nil {
+			return nil, err
+		}
+		d.changes = append(d.changes, chs...)
 		day = day.Add(24 * time.Hour)
 	}
-	d.changes = append(d.changes, e.Refresh(now)...)
+	chs, err := e.Refresh(context.Background(), now)
+	if err != nil {
+		return nil, err
+	}
+	d.changes = append(d.changes, chs...)
 	return d, nil
 }
 
