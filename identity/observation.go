@@ -51,40 +51,6 @@ func ParseTrust(s string) (Trust, error) {
 	return 0, &ParseError{Kind: "trust", Input: s, Reason: "want inferred, asserted or verified", Err: ErrMalformed}
 }
 
-// A Change reports what one mutating call did to the partition, so that
-// stores keyed by profile (journeys, segment memberships) can follow.
-type Change struct {
-	// Observation is the stored observation (Observe only).
-	Observation ObservationID
-	// Profile is the profile the observation's identifiers belong to now
-	// (the first linking one's, when rules keep them apart).
-	Profile ProfileID
-	// Created lists new profiles made only of identifiers new to the graph:
-	// a person seen for the first time.
-	Created []ProfileID
-	// Retired lists IDs that no longer name a profile. Each still resolves
-	// through [Graph.Current] to the profile its anchor is in now. A profile
-	// also retires its ID when a better anchor joins it (a CRM number joining
-	// a profile known by its cookie).
-	Retired []ProfileID
-	// Merges and Splits say where the identifiers of changed profiles went.
-	Merges []Merge
-	Splits []Split
-	// Quarantined lists identifiers that stopped linking in this call: junk
-	// values and newly found hubs.
-	Quarantined []ID
-	// Added counts identifiers new to the graph. Forgotten counts erased
-	// identifiers: for [Graph.Forget], the one it erases (1, also in a dry
-	// run); for an observation, those it carried that were erased before and
-	// were dropped (a replay cannot bring them back).
-	Added     int
-	Forgotten int
-	// Skipped lists the identifiers of an applied observation that did not
-	// normalize, each a *ParseError (errors.Is ErrMalformed, ErrRefused,
-	// ErrEmpty or ErrUnknownKind): the rest of the observation was applied.
-	Skipped []error
-}
-
 // A Prepared observation has been normalized and hashed by [Graph.Prepare],
 // outside the graph's lock; [Graph.ObservePrepared] applies it.
 type Prepared struct {
