@@ -16,21 +16,21 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/throughline/throughline/internal/lines"
 	"github.com/throughline/throughline/internal/printable"
 )
 
 // ErrBadInput is wrapped by every error reading paths.
 var ErrBadInput = errors.New("attribution: bad input")
 
-// A RowError is a rejected row of input, with its line number.
-type RowError struct {
-	Line int
-	Err  error
-}
+// A LineError is a rejected row of input, with its line number: the same
+// type as identity.LineError and journey.LineError. Its Err wraps
+// ErrBadInput.
+type LineError = lines.Error
 
-func (e *RowError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
-func (e *RowError) Unwrap() []error {
-	return []error{ErrBadInput, e.Err}
+// badRow is the LineError of a row rejected for err.
+func badRow(line int, err error) *LineError {
+	return &LineError{Line: line, Err: fmt.Errorf("%w: %w", ErrBadInput, err)}
 }
 
 // ReadCSV reads aggregated paths in ChannelAttribution's format: a header
@@ -41,7 +41,7 @@ func (e *RowError) Unwrap() []error {
 // ChannelAttribution does. Fields may be quoted.
 //
 // Bad rows (an empty path, a number that does not parse, a negative count, a
-// wrong number of fields) are skipped and returned as *RowError values with
+// wrong number of fields) are skipped and returned as *LineError values with
 // their line numbers; err is only for input that cannot be read at all (no
 // header, no path column, an I/O error).
 func ReadCSV(r io.Reader) (d *Dataset, bad []error, err error) {
@@ -124,7 +124,7 @@ func ReadCSV(r io.Reader) (d *Dataset, bad []error, err error) {
 				perr = d.addRow(fields, ix, len(cols))
 			}
 			if perr != nil {
-				bad = append(bad, &RowError{Line: line, Err: perr})
+				bad = append(bad, badRow(line, perr))
 			}
 		}
 		if rerr == io.EOF {
@@ -233,7 +233,7 @@ type jsonPath struct {
 //	 "conversions":1,"value":150000,"nulls":0,"converted_at":"2026-05-20T12:00:00Z"}
 //
 // conversions and at least one touch with a channel are required; times
-// are RFC 3339. Bad lines are skipped and returned as *RowError values.
+// are RFC 3339. Bad lines are skipped and returned as *LineError values.
 func ReadJSONL(r io.Reader) (d *Dataset, bad []error, err error) {
 	d = newDataset()
 	br := bufio.NewReaderSize(r, 1<<20)
@@ -246,9 +246,9 @@ func ReadJSONL(r io.Reader) (d *Dataset, bad []error, err error) {
 			var jp jsonPath
 			dec := json.NewDecoder(bytes.NewReader(b))
 			if err := dec.Decode(&jp); err != nil {
-				bad = append(bad, &RowError{Line: line, Err: err})
+				bad = append(bad, badRow(line, err))
 			} else if p, err := jp.path(); err != nil {
-				bad = append(bad, &RowError{Line: line, Err: err})
+				bad = append(bad, badRow(line, err))
 			} else {
 				d.add(p)
 			}

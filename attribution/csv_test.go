@@ -39,7 +39,7 @@ func TestReadCSV(t *testing.T) {
 	}
 	lines := []int{5, 6, 7, 8}
 	for i, e := range bad {
-		var re *RowError
+		var re *LineError
 		if !errors.As(e, &re) || re.Line != lines[i] || !errors.Is(e, ErrBadInput) {
 			t.Errorf("bad row %d: %v", i, e)
 		}
@@ -86,7 +86,7 @@ func FuzzReadCSV(f *testing.F) {
 			return
 		}
 		for _, e := range bad {
-			var re *RowError
+			var re *LineError
 			if !errors.As(e, &re) || re.Line < 2 {
 				t.Fatalf("bad row error %v", e)
 			}

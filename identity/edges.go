@@ -7,6 +7,8 @@ import (
 	"fmt"
 	"io"
 	"strings"
+
+	"github.com/throughline/throughline/internal/lines"
 )
 
 // Edges and labels are how a graph leaves one machine and comes back: a
@@ -85,13 +87,21 @@ func (g *Graph) WriteEdges(ctx context.Context, w io.Writer) (edges, skipped int
 	return edges, skipped, bw.Flush()
 }
 
+// A LineError is a rejected line of input, with its number: the same type
+// as journey.LineError and attribution.LineError.
+type LineError = lines.Error
+
+// badLabel is the LineError of a label line rejected for err.
+func badLabel(line int, err error) *LineError {
+	return &LineError{Line: line, Err: fmt.Errorf("%w: %w", ErrLabels, err)}
+}
+
 // LabelReport says what ImportLabels did.
 type LabelReport struct {
 	Lines, Identifiers, Components int
-	// Bad holds lines skipped, each an error naming its line and wrapping
-	// ErrLabels (and the normalizer's error for a value that does not
-	// normalize).
-	Bad []error
+	// Bad holds the lines skipped; each Err wraps ErrLabels (and the
+	// normalizer's error for a value that does not normalize).
+	Bad []*LineError
 }
 
 // ImportLabels reads the component labels a distributed engine computed,
@@ -122,12 +132,12 @@ func (g *Graph) ImportLabels(ctx context.Context, r io.Reader) (LabelReport, err
 			continue
 		}
 		if !ok || label == "" || strings.Contains(label, "\t") {
-			rep.Bad = append(rep.Bad, fmt.Errorf("%w: line %d: want kind:value<TAB>label", ErrLabels, line))
+			rep.Bad = append(rep.Bad, badLabel(line, errors.New("want kind:value<TAB>label")))
 			continue
 		}
 		x, err := ParseIDString(id)
 		if err != nil {
-			rep.Bad = append(rep.Bad, fmt.Errorf("%w: line %d: %w", ErrLabels, line, err))
+			rep.Bad = append(rep.Bad, badLabel(line, err))
 			continue
 		}
 		ids := []ID{x}
@@ -135,7 +145,7 @@ func (g *Graph) ImportLabels(ctx context.Context, r io.Reader) (LabelReport, err
 			ids = append(ids, f)
 		}
 		if _, err := g.Observe(Observation{Source: "components", Trust: TrustVerified, IDs: ids}); err != nil {
-			rep.Bad = append(rep.Bad, fmt.Errorf("%w: line %d: %w", ErrLabels, line, err))
+			rep.Bad = append(rep.Bad, badLabel(line, err))
 			continue
 		}
 		if _, seen := first[label]; !seen {

@@ -4,18 +4,14 @@ import (
 	"bufio"
 	"bytes"
 	"errors"
-	"fmt"
 	"io"
+
+	"github.com/throughline/throughline/internal/lines"
 )
 
-// A LineError is a rejected line of JSONL input.
-type LineError struct {
-	Line int
-	Err  error
-}
-
-func (e *LineError) Error() string { return fmt.Sprintf("line %d: %v", e.Line, e.Err) }
-func (e *LineError) Unwrap() error { return e.Err }
+// A LineError is a rejected line of input, with its number: the same type
+// as identity.LineError and attribution.LineError.
+type LineError = lines.Error
 
 // A ReadReport counts what ReadJSONL did.
 type ReadReport struct {

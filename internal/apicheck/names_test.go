@@ -19,6 +19,7 @@ var same = map[string]string{
 	"ErrClosed":        "one error value: journey and channel re-export identity's (journal's) closed error",
 	"ErrLocked":        "one error value: a directory another store holds",
 	"ErrNotPersistent": "a store made in memory, asked to persist",
+	"LineError":        "one type (internal/lines.Error, aliased): a rejected input line with its number",
 	"New":              "the constructor of the package's main type: New(…, *Options) (*T, error)",
 	"Open":             "the constructor of a store kept in a directory (Open(ctx, dir, …, *Options))",
 	"Options":          "the options struct of the package's constructors",
