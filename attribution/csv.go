@@ -44,7 +44,7 @@ func badRow(line int, err error) *LineError {
 // wrong number of fields) are skipped and returned as *LineError values with
 // their line numbers; err is only for input that cannot be read at all (no
 // header, no path column, an I/O error).
-func ReadCSV(r io.Reader) (d *Dataset, bad []error, err error) {
+func ReadCSV(r io.Reader) (d *Dataset, bad []*LineError, err error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	// The header fits the reader's buffer: a longer first line is no
 	// header, and is neither read whole nor copied into the error.
@@ -234,7 +234,7 @@ type jsonPath struct {
 //
 // conversions and at least one touch with a channel are required; times
 // are RFC 3339. Bad lines are skipped and returned as *LineError values.
-func ReadJSONL(r io.Reader) (d *Dataset, bad []error, err error) {
+func ReadJSONL(r io.Reader) (d *Dataset, bad []*LineError, err error) {
 	d = newDataset()
 	br := bufio.NewReaderSize(r, 1<<20)
 	for line := 1; ; line++ {

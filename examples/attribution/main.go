@@ -136,7 +136,7 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	first, _ := br.Peek(1)
 	jsonl := strings.HasSuffix(path, ".jsonl") || strings.HasSuffix(path, ".ndjson") || bytes.Equal(first, []byte("{"))
 	var d *attribution.Dataset
-	var bad []error
+	var bad []*attribution.LineError
 	var err error
 	if jsonl {
 		d, bad, err = attribution.ReadJSONL(br)
