@@ -45,13 +45,9 @@ const (
 	recSendKept                   // snapshots: a send restored as it was, not trimmed
 )
 
-// ReachRecovery reports what OpenReacher restored.
-type ReachRecovery struct {
-	Snapshot     bool
-	Records      int    // journal records replayed
-	DroppedBytes int64  // a damaged journal tail cut off
-	Reason       string // why
-}
+// Recovery reports what OpenReacher restored: the same type as
+// identity.Recovery and journey.Recovery.
+type Recovery = journal.StoreRecovery
 
 // ErrNotPersistent is returned by Snapshot and Sync on a Reacher made
 // by NewReacher.
@@ -71,7 +67,7 @@ var errRecord = errors.New("bad reacher record")
 type reachPersistence struct {
 	dir      *journal.Dir
 	replay   bool
-	recovery ReachRecovery
+	recovery Recovery
 }
 
 // OpenReacher opens the Reacher kept in dir (creating it), restoring its
@@ -105,16 +101,16 @@ func OpenReacher(ctx context.Context, dir string, opts *ReachOptions) (*Reacher,
 		return nil, fmt.Errorf("channel: %w", err)
 	}
 	p.dir = d
-	p.recovery = ReachRecovery{Snapshot: rec.Snapshot, Records: rec.Records, DroppedBytes: rec.DroppedBytes, Reason: rec.Reason}
+	p.recovery = rec.Store()
 	return r, nil
 }
 
 // Recovery reports what OpenReacher restored.
-func (r *Reacher) Recovery() ReachRecovery {
+func (r *Reacher) Recovery() Recovery {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	if r.persist == nil {
-		return ReachRecovery{}
+		return Recovery{}
 	}
 	return r.persist.recovery
 }

@@ -250,7 +250,7 @@ func TestReacherClosedAndNotPersistent(t *testing.T) {
 	if err := m.Close(); err != nil {
 		t.Errorf("Close on an in-memory Reacher: %v", err)
 	}
-	if (m.Recovery() != ReachRecovery{}) {
+	if (m.Recovery() != Recovery{}) {
 		t.Error("in-memory Reacher reports a recovery")
 	}
 }

@@ -43,14 +43,9 @@ const (
 	SyncNever
 )
 
-// Recovery reports what Open found.
-type Recovery struct {
-	Snapshot     bool   // a snapshot was restored
-	Generation   uint64 // its generation (the journal continuing it)
-	Records      int    // journal records replayed
-	DroppedBytes int64  // a damaged tail cut off the journal
-	Reason       string // why it was cut
-}
+// Recovery reports what Open found: the same type as journey.Recovery and
+// channel.Recovery.
+type Recovery = journal.StoreRecovery
 
 // ErrNotPersistent is returned by Snapshot and Sync on a graph made by New.
 var ErrNotPersistent = errors.New("identity: graph has no directory (made by New, not Open)")
@@ -101,7 +96,7 @@ func Open(ctx context.Context, dir string, opts *Options) (*Graph, error) {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
 	st.dir = d
-	st.recovery = Recovery{Snapshot: rec.Snapshot, Generation: rec.Generation, Records: rec.Records, DroppedBytes: rec.DroppedBytes, Reason: rec.Reason}
+	st.recovery = rec.Store()
 	return g, nil
 }
 

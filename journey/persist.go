@@ -22,16 +22,10 @@ import (
 // SyncMode says when journal appends reach the disk (see identity.SyncMode).
 type SyncMode = identity.SyncMode
 
-// Recovery reports what Open restored.
-type Recovery struct {
-	Snapshot     bool
-	Records      int    // journal records replayed
-	DroppedBytes int64  // a damaged journal tail cut off
-	Reason       string // why
-	// Unresolved counts stored events none of whose identifiers resolves in
-	// the graph now (erased since); they are left out.
-	Unresolved int
-}
+// Recovery reports what Open restored: the same type as identity.Recovery
+// and channel.Recovery; Unresolved counts stored events none of whose
+// identifiers resolves in the graph now (erased since), left out.
+type Recovery = journal.StoreRecovery
 
 // ErrNotPersistent is returned by Snapshot and Sync on a store made by
 // New.
@@ -102,7 +96,9 @@ func Open(ctx context.Context, dir string, g *identity.Graph, opts *Options) (*S
 		return nil, fmt.Errorf("journey: %w", err)
 	}
 	p.dir = d
-	p.recovery.Snapshot, p.recovery.Records, p.recovery.DroppedBytes, p.recovery.Reason = rec.Snapshot, rec.Records, rec.DroppedBytes, rec.Reason
+	unresolved := p.recovery.Unresolved // counted during the replay
+	p.recovery = rec.Store()
+	p.recovery.Unresolved = unresolved
 	return s, nil
 }
 

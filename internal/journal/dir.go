@@ -225,3 +225,23 @@ func (d *Dir) Close() error {
 	}
 	return err
 }
+
+// A StoreRecovery is what opening a store's directory found, as the
+// stores report it (identity.Recovery, journey.Recovery and
+// channel.Recovery are this type).
+type StoreRecovery struct {
+	Snapshot     bool   // a snapshot was restored
+	Generation   uint64 // its generation (the journal continuing it)
+	Records      int    // journal records replayed
+	DroppedBytes int64  // a damaged tail cut off the journal
+	Reason       string // why it was cut
+	// Unresolved counts records the store left out because what they name
+	// is gone (journey: events none of whose identifiers resolves any more,
+	// after an erasure); 0 for the other stores.
+	Unresolved int
+}
+
+// Store returns r as a StoreRecovery.
+func (r DirRecovery) Store() StoreRecovery {
+	return StoreRecovery{Snapshot: r.Snapshot, Generation: r.Generation, Records: r.Records, DroppedBytes: r.DroppedBytes, Reason: r.Reason}
+}
