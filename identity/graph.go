@@ -188,7 +188,7 @@ func mix64(x uint64) uint64 {
 
 // Prepare normalizes and hashes an observation's identifiers without taking
 // the graph's lock, so bulk loaders can prepare on every core and apply in
-// order with [Graph.ObservePrepared]. Identifiers that do not normalize are
+// order with [Graph.ObserveBatch]. Identifiers that do not normalize are
 // left out; err joins a *ParseError for each. Duplicates are dropped.
 func (g *Graph) Prepare(o Observation) (Prepared, error) {
 	return g.prepare(o, make([]preparedID, 0, len(o.IDs)))
@@ -242,7 +242,7 @@ func (g *Graph) Observe(o Observation) (Change, error) {
 	if len(p.ids) == 0 {
 		return Change{}, errors.Join(ErrNoIdentifiers, perr)
 	}
-	c, err := g.ObservePrepared(p)
+	c, err := g.observePrepared(p)
 	if err != nil {
 		return Change{}, err
 	}
@@ -261,8 +261,8 @@ func unjoin(err error) []error {
 	return []error{err}
 }
 
-// ObservePrepared applies an observation prepared by [Graph.Prepare].
-func (g *Graph) ObservePrepared(p Prepared) (Change, error) {
+// observePrepared applies an observation prepared by [Graph.Prepare].
+func (g *Graph) observePrepared(p Prepared) (Change, error) {
 	if p.g != g {
 		return Change{}, errForeignPrepared
 	}

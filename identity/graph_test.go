@@ -149,7 +149,7 @@ func TestObserveBadIdentifiers(t *testing.T) {
 	}
 	other := mustGraph(t, nil)
 	p, _ := other.Prepare(obs("email:a@mail.ru"))
-	if _, err := g.ObservePrepared(p); err == nil {
+	if _, err := g.ObserveBatch([]Prepared{p}); err == nil {
 		t.Error("foreign Prepared accepted")
 	}
 }

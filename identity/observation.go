@@ -52,7 +52,7 @@ func ParseTrust(s string) (Trust, error) {
 }
 
 // A Prepared observation has been normalized and hashed by [Graph.Prepare],
-// outside the graph's lock; [Graph.ObservePrepared] applies it.
+// outside the graph's lock; [Graph.ObserveBatch] applies it.
 type Prepared struct {
 	g      *Graph
 	time   int64

@@ -47,7 +47,7 @@ func BenchmarkIngest(b *testing.B) {
 	for b.Loop() {
 		s, _ = New(g, &Options{SizeHint: len(events)})
 		for _, e := range events {
-			if _, err := s.Add(e); err != nil {
+			if _, _, err := s.Add(e); err != nil {
 				b.Fatal(err)
 			}
 		}
@@ -67,7 +67,7 @@ var benchStore = sync.OnceValues(func() (*Store, error) {
 	g, events := benchWorld(b, people, 20)
 	s, _ := New(g, nil)
 	for _, e := range events {
-		if _, err := s.Add(e); err != nil {
+		if _, _, err := s.Add(e); err != nil {
 			return nil, err
 		}
 	}

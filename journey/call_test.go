@@ -36,7 +36,7 @@ func TestCallEvent(t *testing.T) {
 		t.Fatal(err)
 	}
 	s, _ := New(g, nil)
-	if _, err := s.Add(e); err != nil {
+	if _, _, err := s.Add(e); err != nil {
 		t.Fatal(err)
 	}
 	p, _ := g.Resolve(identity.Email, "a@mail.ru")

@@ -42,8 +42,8 @@ func storeFaultRun(t *testing.T, g *identity.Graph, mode identity.SyncMode, f *j
 	if check("Open", err) {
 		for i := range 10 {
 			e := ev(fmt.Sprint(i%9), day(float64(9-i)), []EventType{PageView, Lead}[i%2], Touch{Channel: "search"}, "cookie", []string{"c1", "c2"}[i%2])
-			if _, err := s.Add(e); check("Add", err) {
-				if _, err := want.Add(e); err != nil {
+			if _, _, err := s.Add(e); check("Add", err) {
+				if _, _, err := want.Add(e); err != nil {
 					t.Fatal(err)
 				}
 			}

@@ -38,7 +38,7 @@ func storeOf(t *testing.T, evs []step4) *Store {
 		if e.channel != "" {
 			touch.Channel = e.channel
 		}
-		if _, err := s.Add(ev(fmt.Sprint(i), day(e.day), e.typ, touch, "crm", e.person)); err != nil {
+		if _, _, err := s.Add(ev(fmt.Sprint(i), day(e.day), e.typ, touch, "crm", e.person)); err != nil {
 			t.Fatal(err)
 		}
 	}

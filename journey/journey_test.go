@@ -51,11 +51,11 @@ func TestOrderingAndIdempotence(t *testing.T) {
 		ev("1", day(1), PageView, Touch{Source: "yandex", Medium: "cpc"}, "cookie", "c1"),
 		ev("2", day(2), CarView, Touch{}, "cookie", "c1"),
 	} {
-		if ok, err := s.Add(e); !ok || err != nil {
+		if _, ok, err := s.Add(e); !ok || err != nil {
 			t.Fatal(ok, err)
 		}
 	}
-	if ok, err := s.Add(ev("2", day(2), CarView, Touch{}, "cookie", "c1")); ok || err != nil {
+	if _, ok, err := s.Add(ev("2", day(2), CarView, Touch{}, "cookie", "c1")); ok || err != nil {
 		t.Fatalf("duplicate added: %v %v", ok, err)
 	}
 	p, _ := g.Resolve(identity.Cookie, "c1")
@@ -63,13 +63,13 @@ func TestOrderingAndIdempotence(t *testing.T) {
 	if len(tl) != 3 || tl[0].Type != PageView || tl[2].Type != Lead || s.Len() != 3 {
 		t.Fatalf("timeline %v", tl)
 	}
-	if _, err := s.Add(ev("x", day(1), PageView, Touch{}, "cookie", "unknown")); !errors.Is(err, ErrNoProfile) {
+	if _, _, err := s.Add(ev("x", day(1), PageView, Touch{}, "cookie", "unknown")); !errors.Is(err, ErrNoProfile) {
 		t.Fatalf("unresolved event: %v", err)
 	}
-	if _, err := s.Add(Event{Type: Lead, IDs: ids("cookie", "c1")}); err == nil {
+	if _, _, err := s.Add(Event{Type: Lead, IDs: ids("cookie", "c1")}); err == nil {
 		t.Fatal("an event without time was accepted")
 	}
-	added, err := s.Add(Event{Time: day(4), Type: Call, IDs: ids("cookie", "c1")})
+	_, added, err := s.Add(Event{Time: day(4), Type: Call, IDs: ids("cookie", "c1")})
 	if !added || err != nil || s.Len() != 4 {
 		t.Fatal("an event without ID must get one")
 	}
@@ -86,10 +86,10 @@ func TestOrderingAndIdempotence(t *testing.T) {
 	for range s.Events(p) {
 		break // stopping early releases the lock
 	}
-	if q, added, err := s.File(ev("5", day(5), Contract, Touch{}, "email", "anna@mail.ru")); q != p || !added || err != nil {
+	if q, added, err := s.Add(ev("5", day(5), Contract, Touch{}, "email", "anna@mail.ru")); q != p || !added || err != nil {
 		t.Fatalf("File = %v %v %v, want %v", q, added, err, p)
 	}
-	if q, added, err := s.File(ev("5", day(5), Contract, Touch{}, "email", "anna@mail.ru")); q != p || added || err != nil {
+	if q, added, err := s.Add(ev("5", day(5), Contract, Touch{}, "email", "anna@mail.ru")); q != p || added || err != nil {
 		t.Fatalf("File of a duplicate = %v %v %v", q, added, err)
 	}
 }
@@ -111,7 +111,7 @@ func TestFollowMergeAndSplit(t *testing.T) {
 	if err != nil || len(ch.Merges) == 0 {
 		t.Fatalf("no merge: %+v %v", ch, err)
 	}
-	if d := s.Follow(ch); d != 0 {
+	if d := s.Follow(ch).Dropped; d != 0 {
 		t.Fatalf("dropped %d", d)
 	}
 	if len(s.Profiles()) != 1 || len(s.Timeline(ch.Profile)) != 3 {
@@ -122,10 +122,10 @@ func TestFollowMergeAndSplit(t *testing.T) {
 	if err != nil || len(split.Splits) == 0 {
 		t.Fatalf("no split: %+v %v", split, err)
 	}
-	r := s.Refile(split)
+	r := s.Follow(split)
 	profiles := s.Profiles()
 	if r.Moved != 3 || r.Dropped != 0 || !slices.Equal(r.Profiles, profiles) {
-		t.Fatalf("Refile = %+v, profiles %v", r, profiles)
+		t.Fatalf("Follow = %+v, profiles %v", r, profiles)
 	}
 	if len(profiles) != 2 {
 		t.Fatalf("after split: %d profiles", len(profiles))
@@ -352,7 +352,7 @@ func TestFollowVanishedIdentifier(t *testing.T) {
 	if err != nil || len(back.Splits) != 1 || back.Splits[0].From != p {
 		t.Fatalf("retraction reported as %+v, %v", back, err)
 	}
-	if dropped := s.Follow(back); dropped != 1 {
+	if dropped := s.Follow(back).Dropped; dropped != 1 {
 		t.Fatalf("dropped %d, want the borrowed browser's event", dropped)
 	}
 	if tl := s.Timeline(p); len(tl) != 2 || tl[0].Type != PageView || tl[1].Type != Lead {
@@ -363,7 +363,7 @@ func TestFollowVanishedIdentifier(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if dropped := s.Follow(fg); dropped != 1 || len(s.Timeline(p)) != 1 {
+	if dropped := s.Follow(fg).Dropped; dropped != 1 || len(s.Timeline(p)) != 1 {
 		t.Fatalf("after Forget: dropped %d, %d events left (%+v)", dropped, len(s.Timeline(p)), fg)
 	}
 }

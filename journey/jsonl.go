@@ -47,7 +47,7 @@ func (s *Store) ReadJSONL(r io.Reader) (ReadReport, error) {
 			var e Event
 			if derr := e.UnmarshalJSON(b); derr != nil {
 				rep.Bad = append(rep.Bad, &LineError{Line: line, Err: derr})
-			} else if added, aerr := s.Add(e); aerr != nil {
+			} else if _, added, aerr := s.Add(e); aerr != nil {
 				rep.Bad = append(rep.Bad, &LineError{Line: line, Err: aerr})
 			} else if added {
 				rep.Added++

@@ -49,7 +49,7 @@ func TestKill9(t *testing.T) {
 			c.Fail(err)
 		}
 		c.Run(s.Len(), func(i int) error {
-			_, err := s.Add(killEvent(i))
+			_, _, err := s.Add(killEvent(i))
 			return err
 		}, func() error { return s.Snapshot(context.Background()) })
 	}

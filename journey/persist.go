@@ -67,7 +67,7 @@ func Open(ctx context.Context, dir string, g *identity.Graph, opts *Options) (*S
 		if err := e.UnmarshalJSON(line); err != nil {
 			return err
 		}
-		if _, err := s.Add(e); err != nil {
+		if _, _, err := s.Add(e); err != nil {
 			if errors.Is(err, ErrNoProfile) {
 				p.recovery.Unresolved++
 				return nil

@@ -25,7 +25,7 @@ func TestOpenSnapshotReopen(t *testing.T) {
 		e := ev(fmt.Sprint(i), day(float64(i)), []EventType{PageView, Lead, Contract}[i%3], Touch{Channel: "search", Campaign: "spring"}, "cookie", "c1")
 		e.Props = map[string]string{"model": "Camry"}
 		e.Value = Money{Minor: int64(i * 100), Currency: "RUB"}
-		if _, err := s.Add(e); err != nil {
+		if _, _, err := s.Add(e); err != nil {
 			t.Fatal(err)
 		}
 		if i == 5 {
@@ -103,7 +103,7 @@ func TestErasureLeavesTheDisk(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if d := s.Follow(ch); d != 1 {
+	if d := s.Follow(ch).Dropped; d != 1 {
 		t.Fatalf("dropped %d", d)
 	}
 	if err := s.Snapshot(context.Background()); err != nil {

@@ -104,18 +104,12 @@ func (s *Store) profileOf(ids []identity.ID) (identity.ProfileID, error) {
 }
 
 // Add files an event under its profile, in time order wherever it arrives
-// (late events land in place). An event whose ID is already stored is
-// dropped and Add reports false. An event without an ID gets one.
-func (s *Store) Add(e Event) (added bool, err error) {
-	_, added, err = s.File(e)
-	return added, err
-}
-
-// File is Add that also returns the profile the event was filed under (for
-// a duplicate, the profile it resolves to now), so a caller that keeps
-// per-profile state (package segment) needs no second resolution that a
-// concurrent merge could slip between.
-func (s *Store) File(e Event) (p identity.ProfileID, added bool, err error) {
+// (late events land in place), and returns that profile. An event whose ID
+// is already stored is dropped: added is false, and p is the profile it
+// resolves to now. An event without an ID gets one. Returning the profile
+// spares a caller that keeps per-profile state (package segment) a second
+// resolution that a concurrent merge could slip between.
+func (s *Store) Add(e Event) (p identity.ProfileID, added bool, err error) {
 	if e.ID == uuid.Nil {
 		if e.ID, err = s.newID(); err != nil {
 			return p, false, err
@@ -153,18 +147,7 @@ func (s *Store) insert(p identity.ProfileID, r rec) {
 	s.timelines[p] = slices.Insert(tl, i, r)
 }
 
-// Follow applies an identity change: timelines of merged profiles join the
-// profile they merged into; a split profile's events are filed again under
-// the profiles their identifiers resolve to now. No event is lost or
-// doubled; events none of whose identifiers resolves any more (erased) are
-// dropped and counted. A store made by Open still holds dropped events in
-// its journal: after following an erasure (identity.Graph.Forget), call
-// Snapshot so the erased values leave the disk too.
-func (s *Store) Follow(ch identity.Change) (dropped int) {
-	return s.Refile(ch).Dropped
-}
-
-// Refiled says where Refile put the events it moved.
+// Refiled says where Follow put the events it moved.
 type Refiled struct {
 	Moved, Dropped int
 	// Profiles received moved events, in ID order. It can name a profile
@@ -174,8 +157,15 @@ type Refiled struct {
 	Profiles []identity.ProfileID
 }
 
-// Refile is Follow reporting which profiles received events.
-func (s *Store) Refile(ch identity.Change) (out Refiled) {
+// Follow applies an identity change: timelines of merged profiles join the
+// profile they merged into; a split profile's events are filed again under
+// the profiles their identifiers resolve to now. No event is lost or
+// doubled; events none of whose identifiers resolves any more (erased) are
+// dropped and counted. A store made by Open still holds dropped events in
+// its journal: after following an erasure (identity.Graph.Forget), call
+// Snapshot so the erased values leave the disk too. The result says how
+// many events moved and were dropped, and which profiles received events.
+func (s *Store) Follow(ch identity.Change) (out Refiled) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var moving []rec

@@ -65,7 +65,7 @@ func benchWorld(b *testing.B, n, per int) (*Engine, *identity.Graph, []string) {
 			if typ == "car_view" {
 				ev.Props = map[string]string{"brand": brands[rng.IntN(len(brands))]}
 			}
-			if _, err := s.Add(ev); err != nil {
+			if _, _, err := s.Add(ev); err != nil {
 				b.Fatal(err)
 			}
 		}

@@ -38,7 +38,7 @@ func conversionStore(t *testing.T) *journey.Store {
 				t.Fatal(err)
 			}
 		}
-		if _, err := s.Add(ev); err != nil {
+		if _, _, err := s.Add(ev); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -148,7 +148,7 @@ func (e *Engine) Names() []string { return slices.Clone(e.prog.names) }
 func (e *Engine) Add(ev journey.Event, now time.Time) ([]Transition, error) {
 	e.mu.Lock()
 	defer e.mu.Unlock()
-	p, added, err := e.cfg.Store.File(ev)
+	p, added, err := e.cfg.Store.Add(ev)
 	if err != nil || !added {
 		return nil, err
 	}
@@ -193,7 +193,7 @@ func (e *Engine) Follow(ch identity.Change, now time.Time) []Transition {
 	// Rebuild the profiles the store filed moved events under: usually the
 	// change's own, but an event stored under a profile that lost its
 	// identifier earlier lands wherever its identifiers resolve now.
-	results := e.cfg.Store.Refile(ch).Profiles
+	results := e.cfg.Store.Follow(ch).Profiles
 	var old []identity.ProfileID
 	for _, m := range ch.Merges {
 		old = append(old, m.From...)

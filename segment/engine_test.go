@@ -472,7 +472,7 @@ func TestRebuildCancelled(t *testing.T) {
 	w := newWorld(t, Set{Segments: []Segment{{Name: "lead", When: Count{Event: Filter{Type: "lead"}, Min: 1}}}})
 	p, _ := w.observe(t0, "cookie:c1", "email:a@mail.ru")
 	// An event the engine never saw: only a rebuild brings it in.
-	if _, err := w.s.Add(journey.Event{ID: uuid.New(), Time: at(1), Type: "lead", IDs: []identity.ID{{Kind: identity.Cookie, Value: "c1"}}}); err != nil {
+	if _, _, err := w.s.Add(journey.Event{ID: uuid.New(), Time: at(1), Type: "lead", IDs: []identity.ID{{Kind: identity.Cookie, Value: "c1"}}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
