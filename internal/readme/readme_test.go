@@ -89,3 +89,32 @@ func TestSnippetsCompile(t *testing.T) {
 		t.Logf("the snippets as checked:\n%s", src.String())
 	}
 }
+
+// TestDocFigures: the memory figures package docs quote are the README's
+// (both come from scripts/figures.sh: BenchmarkBytesPerIdentifier and
+// journey's ingest benchmark), so they cannot drift apart.
+func TestDocFigures(t *testing.T) {
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []struct{ doc, docRe, readmeRe string }{
+		{"../../identity/doc.go", `about (\d+) bytes per\n// identifier`, `\| memory per identifier at 10\^6, evidence aside \| (\d+) bytes \|`},
+		{"../../identity/doc.go", `about (\d+) bytes per observation`, `\| evidence per observation \(incl\. incidence lists\) \| (\d+) bytes \|`},
+		{"../../journey/doc.go", `about (\d+) bytes per event`, `\| memory per stored event \| (\d+) bytes \|`},
+	} {
+		doc, err := os.ReadFile(c.doc)
+		if err != nil {
+			t.Fatal(err)
+		}
+		d := regexp.MustCompile(c.docRe).FindSubmatch(doc)
+		r := regexp.MustCompile(c.readmeRe).FindSubmatch(readme)
+		if d == nil || r == nil {
+			t.Errorf("%s: figure not found (doc %q, README %q)", c.doc, c.docRe, c.readmeRe)
+			continue
+		}
+		if string(d[1]) != string(r[1]) {
+			t.Errorf("%s says %s bytes, the README %s", c.doc, d[1], r[1])
+		}
+	}
+}
