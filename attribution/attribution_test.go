@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"math/rand/v2"
+	"strings"
 	"testing"
 	"time"
 )
@@ -291,5 +292,19 @@ func TestCancelled(t *testing.T) {
 	}
 	if _, err := Compare(ctx, d, Linear{}); !errors.Is(err, context.Canceled) {
 		t.Errorf("Compare: %v", err)
+	}
+}
+
+// TestReadCancelled: ReadCSV and ReadJSONL stop with the context's error.
+func TestReadCancelled(t *testing.T) {
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	csv := "path,total_conversions\n" + strings.Repeat("a > b,1\n", 70_000)
+	if _, _, err := ReadCSV(ctx, strings.NewReader(csv)); !errors.Is(err, context.Canceled) {
+		t.Errorf("ReadCSV: %v", err)
+	}
+	jl := strings.Repeat(`{"touches":[{"channel":"a"}],"conversions":1}`+"\n", 70_000)
+	if _, _, err := ReadJSONL(ctx, strings.NewReader(jl)); !errors.Is(err, context.Canceled) {
+		t.Errorf("ReadJSONL: %v", err)
 	}
 }

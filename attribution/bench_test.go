@@ -42,7 +42,7 @@ func BenchmarkMillionPaths(b *testing.B) {
 		}
 		b.Run(name, func(b *testing.B) {
 			for b.Loop() {
-				d, bad, err := ReadCSV(bytes.NewReader(data))
+				d, bad, err := ReadCSV(context.Background(), bytes.NewReader(data))
 				if err != nil || len(bad) != 0 {
 					b.Fatal(err, bad)
 				}
@@ -59,7 +59,7 @@ func BenchmarkMillionPaths(b *testing.B) {
 func BenchmarkReadCSV(b *testing.B) {
 	data := benchCSV()
 	for b.Loop() {
-		if _, _, err := ReadCSV(bytes.NewReader(data)); err != nil {
+		if _, _, err := ReadCSV(context.Background(), bytes.NewReader(data)); err != nil {
 			b.Fatal(err)
 		}
 	}

@@ -3,6 +3,7 @@ package attribution
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/csv"
 	"encoding/json"
 	"errors"
@@ -44,7 +45,7 @@ func badRow(line int, err error) *LineError {
 // wrong number of fields) are skipped and returned as *LineError values with
 // their line numbers; err is only for input that cannot be read at all (no
 // header, no path column, an I/O error).
-func ReadCSV(r io.Reader) (d *Dataset, bad []*LineError, err error) {
+func ReadCSV(ctx context.Context, r io.Reader) (d *Dataset, bad []*LineError, err error) {
 	br := bufio.NewReaderSize(r, 1<<20)
 	// The header fits the reader's buffer: a longer first line is no
 	// header, and is neither read whole nor copied into the error.
@@ -82,6 +83,9 @@ func ReadCSV(r io.Reader) (d *Dataset, bad []*LineError, err error) {
 	d.reserve(inputSize(r))
 	fields := make([][]byte, 0, len(cols))
 	for line := 2; ; line++ {
+		if line%65536 == 0 && ctx.Err() != nil {
+			return nil, bad, fmt.Errorf("attribution: read: %w", ctx.Err())
+		}
 		b, rerr := br.ReadSlice('\n')
 		if rerr == bufio.ErrBufferFull { // a line over 1 MiB: gather it whole
 			long := append([]byte(nil), b...)
@@ -234,10 +238,13 @@ type jsonPath struct {
 //
 // conversions and at least one touch with a channel are required; times
 // are RFC 3339. Bad lines are skipped and returned as *LineError values.
-func ReadJSONL(r io.Reader) (d *Dataset, bad []*LineError, err error) {
+func ReadJSONL(ctx context.Context, r io.Reader) (d *Dataset, bad []*LineError, err error) {
 	d = newDataset()
 	br := bufio.NewReaderSize(r, 1<<20)
 	for line := 1; ; line++ {
+		if line%65536 == 0 && ctx.Err() != nil {
+			return nil, bad, fmt.Errorf("attribution: read: %w", ctx.Err())
+		}
 		b, rerr := br.ReadBytes('\n')
 		if rerr != nil && rerr != io.EOF {
 			return d, bad, rerr

@@ -17,7 +17,7 @@ func TestReadCSV(t *testing.T) {
 		"a;-1;1;1\n" +
 		"a;1;1\n" +
 		"\n"
-	d, bad, err := ReadCSV(strings.NewReader(in))
+	d, bad, err := ReadCSV(context.Background(), strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -45,12 +45,12 @@ func TestReadCSV(t *testing.T) {
 		}
 	}
 	// Comma separator, columns in another order, no optional columns.
-	d, bad, err = ReadCSV(strings.NewReader("total_conversions,path\n2,a > b\n"))
+	d, bad, err = ReadCSV(context.Background(), strings.NewReader("total_conversions,path\n2,a > b\n"))
 	if err != nil || len(bad) != 0 || d.Len() != 1 || d.Path(0).Conversions != 2 {
 		t.Fatalf("%+v %v %v", paths, bad, err)
 	}
 	for _, h := range []string{"", "conversions,path\n", "path,path,total_conversions\n"} {
-		if _, _, err := ReadCSV(strings.NewReader(h)); !errors.Is(err, ErrBadInput) {
+		if _, _, err := ReadCSV(context.Background(), strings.NewReader(h)); !errors.Is(err, ErrBadInput) {
 			t.Errorf("header %q: %v", h, err)
 		}
 	}
@@ -63,7 +63,7 @@ func TestReadJSONL(t *testing.T) {
 not json
 {"touches":[{"channel":"a"}],"conversions":0,"nulls":2}
 `
-	d, bad, err := ReadJSONL(strings.NewReader(in))
+	d, bad, err := ReadJSONL(context.Background(), strings.NewReader(in))
 	if err != nil || d.Len() != 2 || len(bad) != 3 {
 		t.Fatalf("%d paths, bad %v, %v", d.Len(), bad, err)
 	}
@@ -78,7 +78,7 @@ func FuzzReadCSV(f *testing.F) {
 	f.Add("total_conversions,path\n1,a\n")
 	f.Add("path,total_conversions\n,\n")
 	f.Fuzz(func(t *testing.T, in string) {
-		d, bad, err := ReadCSV(strings.NewReader(in))
+		d, bad, err := ReadCSV(context.Background(), strings.NewReader(in))
 		if err != nil {
 			if !errors.Is(err, ErrBadInput) {
 				t.Fatalf("error %v is not ErrBadInput", err)

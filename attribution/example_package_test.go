@@ -11,10 +11,10 @@ import (
 // Example shows the package's job: paths to conversion (ChannelAttribution's
 // CSV here) credited to channels by several models side by side.
 func Example() {
-	d, bad, err := attribution.ReadCSV(strings.NewReader("path;total_conversions;total_null\n" +
-		"display > retargeting;3;5\n" +
-		"display;0;10\n" +
-		"retargeting;2;2\n" +
+	d, bad, err := attribution.ReadCSV(context.Background(), strings.NewReader("path;total_conversions;total_null\n"+
+		"display > retargeting;3;5\n"+
+		"display;0;10\n"+
+		"retargeting;2;2\n"+
 		"search > retargeting;1;0\n"))
 	if err != nil || len(bad) > 0 {
 		fmt.Println(err, bad)

@@ -65,7 +65,7 @@ func ExampleReadCSV() {
 		"search > retargeting;3;900000;10\n" +
 		"display;0;0;40\n" +
 		"display > retargeting;1;250000;5\n"
-	d, bad, err := attribution.ReadCSV(strings.NewReader(in))
+	d, bad, err := attribution.ReadCSV(context.Background(), strings.NewReader(in))
 	fmt.Println(d.Len(), len(bad), err)
 	r, _ := attribution.LastTouch{}.Attribute(context.Background(), d)
 	fmt.Println(r.Credit("retargeting").Conversions, r.Credit("retargeting").Value)
@@ -117,7 +117,7 @@ func ExampleModel() {
 // them, are what time decay needs: with a 7-day half-life, the touch a day
 // before the sale weighs 2^(−1/7) and the one 20 days before 2^(−20/7).
 func ExampleReadJSONL() {
-	d, bad, err := attribution.ReadJSONL(strings.NewReader(`{"touches":[{"channel":"Yandex Direct","time":"2026-05-01T10:00:00Z"},{"channel":"Retargeting","time":"2026-05-20T10:00:00Z"}],"conversions":1,"value":2500000,"converted_at":"2026-05-21T10:00:00Z"}
+	d, bad, err := attribution.ReadJSONL(context.Background(), strings.NewReader(`{"touches":[{"channel":"Yandex Direct","time":"2026-05-01T10:00:00Z"},{"channel":"Retargeting","time":"2026-05-20T10:00:00Z"}],"conversions":1,"value":2500000,"converted_at":"2026-05-21T10:00:00Z"}
 {"touches":[{"channel":"VK","time":"2026-05-02T10:00:00Z"}],"conversions":0,"nulls":1}
 {"touches":[],"conversions":1}
 `))

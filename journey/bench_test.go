@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -83,7 +84,7 @@ func BenchmarkFunnel(b *testing.B) {
 	}
 	f := Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: TestDrive}, {Type: Contract}}, Window: 90 * 24 * time.Hour}
 	for b.Loop() {
-		s.Funnel(f)
+		s.Funnel(context.Background(), f)
 	}
 	b.ReportMetric(float64(s.Len())*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 }
@@ -97,7 +98,7 @@ func BenchmarkPaths(b *testing.B) {
 	convs := 0
 	for b.Loop() {
 		convs = 0
-		for _, path := range s.AllPaths(PathOptions{}) {
+		for _, path := range mustPaths(b, s, PathOptions{}) {
 			convs += int(path.Conversions)
 		}
 	}

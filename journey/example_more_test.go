@@ -15,7 +15,7 @@ func ExampleStore_ReadJSONL() {
 	g, _ := identity.New(nil)
 	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.111.222"}}})
 	s, _ := journey.New(g, nil)
-	rep, _ := s.ReadJSONL(strings.NewReader(`{"time":"2026-06-01T10:00:00Z","type":"car_view","ids":[{"kind":"cookie","value":"GA1.2.111.222"}],"touch":{"source":"yandex","medium":"cpc"},"props":{"model":"K5"}}
+	rep, _ := s.ReadJSONL(context.Background(), strings.NewReader(`{"time":"2026-06-01T10:00:00Z","type":"car_view","ids":[{"kind":"cookie","value":"GA1.2.111.222"}],"touch":{"source":"yandex","medium":"cpc"},"props":{"model":"K5"}}
 {"time":"2026-06-01T10:05:00Z","type":"lead","ids":[{"kind":"cookie","value":"111.222"}]}
 {"time":"yesterday","type":"lead","ids":[]}
 {"time":"2026-06-01T11:00:00Z","type":"call","ids":[{"kind":"phone","value":"+79160000000"}]}

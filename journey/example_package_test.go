@@ -1,6 +1,7 @@
 package journey_test
 
 import (
+	"context"
 	"fmt"
 	"strings"
 	"time"
@@ -29,7 +30,8 @@ func Example() {
 	for _, e := range s.Timeline(ch.Profile) {
 		fmt.Println(strings.TrimSpace(e.Time.Format("Jan 2") + " " + string(e.Type) + " " + e.Touch.Channel))
 	}
-	for _, p := range s.AllPaths(journey.PathOptions{}) {
+	paths, _ := s.AllPaths(context.Background(), journey.PathOptions{})
+	for _, p := range paths {
 		fmt.Println(p.Channels(), p.Conversions)
 	}
 	// Output:

@@ -1,6 +1,7 @@
 package journey_test
 
 import (
+	"context"
 	"fmt"
 	"time"
 
@@ -70,7 +71,7 @@ func ExampleStore_Funnel() {
 	add("boris", 0, journey.Lead, "display")
 	add("boris", 5, journey.TestDrive, "")
 	add("vera", 1, journey.Lead, "display")
-	r := s.Funnel(journey.Funnel{
+	r, _ := s.Funnel(context.Background(), journey.Funnel{
 		Steps:     []journey.FunnelStep{{Type: journey.Lead}, {Type: journey.TestDrive}, {Type: journey.Contract}},
 		Window:    90 * 24 * time.Hour,
 		Breakdown: journey.ByLastTouch,

@@ -1,6 +1,8 @@
 package journey
 
 import (
+	"context"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -156,14 +158,14 @@ func (v *view) excluded(j int) bool {
 func (v *view) channel(j int) string { return v.tab.touches[v.tl[j].touch].ChannelName() }
 
 // Funnel evaluates a funnel over every profile of the store.
-func (s *Store) Funnel(f Funnel) FunnelResult {
+func (s *Store) Funnel(ctx context.Context, f Funnel) (FunnelResult, error) {
 	n := len(f.Steps)
 	res := FunnelResult{Reached: make([]int, n)}
 	if f.Breakdown != NoBreakdown {
 		res.ByChannel = map[string][]int{}
 	}
 	if n == 0 {
-		return res
+		return res, nil
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
@@ -196,6 +198,9 @@ func (s *Store) Funnel(f Funnel) FunnelResult {
 			}
 			v := &view{tab: s.tab, f: &f, types: types, xtype: xtypes}
 			for i := w; i < len(tls); i += workers {
+				if (i/workers)%4096 == 0 && ctx.Err() != nil {
+					return
+				}
 				v.tl = tls[i]
 				f.count(v, &part)
 			}
@@ -203,6 +208,9 @@ func (s *Store) Funnel(f Funnel) FunnelResult {
 		})
 	}
 	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return FunnelResult{}, fmt.Errorf("journey: funnel: %w", err)
+	}
 	for _, part := range parts {
 		for i, c := range part.Reached {
 			res.Reached[i] += c
@@ -218,7 +226,7 @@ func (s *Store) Funnel(f Funnel) FunnelResult {
 		res.TimeToConvert = append(res.TimeToConvert, part.TimeToConvert...)
 	}
 	slices.Sort(res.TimeToConvert)
-	return res
+	return res, nil
 }
 
 // count adds one profile's chain to a partial result.

@@ -1,13 +1,17 @@
 package journey
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/throughline/throughline/attribution"
 	"github.com/throughline/throughline/identity"
 )
 
@@ -57,7 +61,7 @@ func TestFunnelModes(t *testing.T) {
 	})
 	check := func(name string, f Funnel, want ...int) {
 		t.Helper()
-		r := s.Funnel(f)
+		r, _ := s.Funnel(context.Background(), f)
 		for i, w := range want {
 			if r.Reached[i] != w {
 				t.Errorf("%s: step %d reached by %d, want %d (%v)", name, i, r.Reached[i], w, r.Reached)
@@ -74,7 +78,7 @@ func TestFunnelModes(t *testing.T) {
 	check("exclusion", Funnel{Steps: leadToContract, Exclude: []FunnelStep{{Type: PageView}}}, 4, 1, 0)
 	filtered := []FunnelStep{{Type: Lead, Match: func(e Event) bool { return e.Time.Before(day(1.2)) }}, {Type: TestDrive}}
 	check("filtered step", Funnel{Steps: filtered}, 3, 2)
-	r := s.Funnel(Funnel{Steps: leadToContract})
+	r, _ := s.Funnel(context.Background(), Funnel{Steps: leadToContract})
 	if len(r.TimeToConvert) != 1 || r.TimeToConvert[0] != 9*24*time.Hour {
 		t.Errorf("time to convert %v", r.TimeToConvert)
 	}
@@ -101,18 +105,18 @@ func TestLeadToContractByChannel(t *testing.T) {
 		}
 	}
 	s := storeOf(t, evs)
-	r := s.Funnel(Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}, Breakdown: ByLastTouch})
+	r, _ := s.Funnel(context.Background(), Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}, Breakdown: ByLastTouch})
 	if got := r.ChannelRate("retargeting", 0, 1); math.Abs(got-0.27) > 1e-12 {
 		t.Errorf("retargeting %v", got)
 	}
 	if got := r.ChannelRate("display", 0, 1); math.Abs(got-0.13) > 1e-12 {
 		t.Errorf("display %v", got)
 	}
-	first := s.Funnel(Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}, Breakdown: ByFirstTouch})
+	first, _ := s.Funnel(context.Background(), Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}, Breakdown: ByFirstTouch})
 	if first.ByChannel["search"][0] != 2000 || first.ByChannel["search"][1] != 400 {
 		t.Errorf("first-touch breakdown %v", first.ByChannel)
 	}
-	per := s.Funnel(Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}, Breakdown: ByStepTouch})
+	per, _ := s.Funnel(context.Background(), Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}, Breakdown: ByStepTouch})
 	if per.ByChannel["retargeting"][1] != 270 {
 		t.Errorf("per-step breakdown %v", per.ByChannel)
 	}
@@ -189,7 +193,7 @@ func TestFunnelAgainstReference(t *testing.T) {
 				for _, st := range steps {
 					fs = append(fs, FunnelStep{Type: st})
 				}
-				got := s.Funnel(Funnel{Steps: fs, Window: window, Anchor: anchor}).Reached
+				got := mustFunnel(t, s, Funnel{Steps: fs, Window: window, Anchor: anchor}).Reached
 				if want := referenceFunnel(timelines, steps, window, anchor); !slices.Equal(got, want) {
 					t.Fatalf("round %d, anchor %d, window %v: Funnel %v, reference %v", round, anchor, window, got, want)
 				}
@@ -207,11 +211,56 @@ func TestFunnelAnchors(t *testing.T) {
 	s.Add(ev("2", day(60), Lead, Touch{}, "crm", "anna"))
 	s.Add(ev("3", day(65), TestDrive, Touch{}, "crm", "anna"))
 	f := Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: TestDrive}}, Window: 30 * 24 * time.Hour}
-	if got := s.Funnel(f).Reached; !slices.Equal(got, []int{1, 1}) {
+	if got := mustFunnel(t, s, f).Reached; !slices.Equal(got, []int{1, 1}) {
 		t.Errorf("AnchorDeepest: %v", got)
 	}
 	f.Anchor = AnchorFirst
-	if got := s.Funnel(f).Reached; !slices.Equal(got, []int{1, 0}) {
+	if got := mustFunnel(t, s, f).Reached; !slices.Equal(got, []int{1, 0}) {
 		t.Errorf("AnchorFirst: %v", got)
+	}
+}
+
+// mustFunnel is Funnel with a live context, for tests.
+func mustFunnel(t testing.TB, s *Store, f Funnel) FunnelResult {
+	t.Helper()
+	r, err := s.Funnel(context.Background(), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+// mustPaths is AllPaths with a live context, for tests.
+func mustPaths(t testing.TB, s *Store, opts PathOptions) []attribution.Path {
+	t.Helper()
+	ps, err := s.AllPaths(context.Background(), opts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ps
+}
+
+// TestQueriesCancelled: Funnel, AllPaths and ReadJSONL stop with the
+// context's error when it is done.
+func TestQueriesCancelled(t *testing.T) {
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1")})
+	s, _ := New(g, nil)
+	s.Add(ev("1", day(1), Lead, Touch{}, "cookie", "c1"))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := s.Funnel(ctx, Funnel{Steps: leadToContract}); !errors.Is(err, context.Canceled) {
+		t.Errorf("Funnel: %v", err)
+	}
+	if _, err := s.AllPaths(ctx, PathOptions{}); !errors.Is(err, context.Canceled) {
+		t.Errorf("AllPaths: %v", err)
+	}
+	var in strings.Builder
+	for i := range 5000 {
+		e := ev(fmt.Sprint("x", i), day(2), PageView, Touch{}, "cookie", "c1")
+		in.Write(e.AppendJSON(nil))
+		in.WriteByte('\n')
+	}
+	if _, err := s.ReadJSONL(ctx, strings.NewReader(in.String())); !errors.Is(err, context.Canceled) {
+		t.Errorf("ReadJSONL: %v", err)
 	}
 }

@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"slices"
@@ -274,7 +275,7 @@ func TestConcurrentStore(t *testing.T) {
 	wg.Go(func() {
 		for range 200 {
 			s.Timeline(p1)
-			s.Funnel(Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}})
+			s.Funnel(context.Background(), Funnel{Steps: []FunnelStep{{Type: Lead}, {Type: Contract}}})
 			s.Paths(p1, PathOptions{})
 			s.CountSince(p1, Lead, day(0), nil)
 		}
@@ -319,7 +320,7 @@ func TestAllPaths(t *testing.T) {
 			s.Add(ev(fmt.Sprint("c", i), day(2), Contract, Touch{}, "crm", fmt.Sprint(i)))
 		}
 	}
-	all := s.AllPaths(PathOptions{})
+	all, _ := s.AllPaths(context.Background(), PathOptions{})
 	conv, nulls := 0.0, 0.0
 	for _, p := range all {
 		conv += p.Conversions

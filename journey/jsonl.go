@@ -3,7 +3,9 @@ package journey
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"errors"
+	"fmt"
 	"io"
 
 	"github.com/throughline/throughline/internal/lines"
@@ -26,10 +28,13 @@ type ReadReport struct {
 // format of Event.UnmarshalJSON) to the store. Bad lines are skipped and
 // reported with their numbers, never fatal; blank lines are ignored; err is
 // only for an I/O error.
-func (s *Store) ReadJSONL(r io.Reader) (ReadReport, error) {
+func (s *Store) ReadJSONL(ctx context.Context, r io.Reader) (ReadReport, error) {
 	var rep ReadReport
 	br := bufio.NewReaderSize(r, 1<<20)
 	for line := 1; ; line++ {
+		if line%4096 == 0 && ctx.Err() != nil {
+			return rep, fmt.Errorf("journey: read: %w", ctx.Err()) // the lines before it are added
+		}
 		b, err := br.ReadSlice('\n')
 		if errors.Is(err, bufio.ErrBufferFull) { // a line over 1 MiB: gather it whole
 			long := append([]byte(nil), b...)

@@ -1,6 +1,7 @@
 package journey
 
 import (
+	"context"
 	"errors"
 	"strings"
 	"testing"
@@ -19,7 +20,7 @@ not json
 {"time":"2026-06-02T10:00:00Z","type":"lead","ids":[{"kind":"cookie","value":"stranger"}]}
 {"time":"2026-06-02T10:00:00Z","type":"lead"}
 `
-	rep, err := s.ReadJSONL(strings.NewReader(in))
+	rep, err := s.ReadJSONL(context.Background(), strings.NewReader(in))
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,8 @@
 package journey
 
 import (
+	"context"
+	"fmt"
 	"runtime"
 	"slices"
 	"sync"
@@ -79,7 +81,7 @@ func (s *Store) Paths(p identity.ProfileID, opts PathOptions) []attribution.Path
 
 // AllPaths returns the paths of every profile (in profile ID order), built
 // on every core.
-func (s *Store) AllPaths(opts PathOptions) []attribution.Path {
+func (s *Store) AllPaths(ctx context.Context, opts PathOptions) ([]attribution.Path, error) {
 	profiles := s.Profiles()
 	workers := max(1, min(runtime.GOMAXPROCS(0), len(profiles)/1024+1))
 	parts := make([][]attribution.Path, workers)
@@ -88,13 +90,19 @@ func (s *Store) AllPaths(opts PathOptions) []attribution.Path {
 	for w := range workers {
 		wg.Go(func() {
 			lo, hi := min(w*chunk, len(profiles)), min((w+1)*chunk, len(profiles))
-			for _, p := range profiles[lo:hi] {
+			for i, p := range profiles[lo:hi] {
+				if i%4096 == 0 && ctx.Err() != nil {
+					return
+				}
 				parts[w] = append(parts[w], s.Paths(p, opts)...)
 			}
 		})
 	}
 	wg.Wait()
-	return slices.Concat(parts...)
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("journey: paths: %w", err)
+	}
+	return slices.Concat(parts...), nil
 }
 
 func (s *Store) touchOf(r rec) attribution.Touch {

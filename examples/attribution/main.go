@@ -139,9 +139,9 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	var bad []*attribution.LineError
 	var err error
 	if jsonl {
-		d, bad, err = attribution.ReadJSONL(br)
+		d, bad, err = attribution.ReadJSONL(context.Background(), br)
 	} else {
-		d, bad, err = attribution.ReadCSV(br)
+		d, bad, err = attribution.ReadCSV(context.Background(), br)
 	}
 	if err != nil {
 		return fmt.Errorf("%s: %w", path, err)

@@ -301,13 +301,13 @@ func TestFiguresMatchLibrary(t *testing.T) {
 	s, _ := journey.New(g, &journey.Options{Conversions: []journey.EventType{journey.Contract}})
 	f, _ := os.Open(dir + "events.jsonl")
 	defer f.Close()
-	if rr, err := s.ReadJSONL(f); err != nil || len(rr.Bad) != 0 {
+	if rr, err := s.ReadJSONL(context.Background(), f); err != nil || len(rr.Bad) != 0 {
 		t.Fatalf("%v %v", err, rr.Bad)
 	}
 	if want := g.Stats().Profiles; number(t, rep, `became (\d+) people`) != float64(want) {
 		t.Errorf("report says %v people, the graph has %d", number(t, rep, `became (\d+) people`), want)
 	}
-	lc := s.Funnel(journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.Lead}, {Type: journey.Contract}}, Window: 180 * 24 * time.Hour, Breakdown: journey.ByLastTouch})
+	lc, _ := s.Funnel(context.Background(), journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.Lead}, {Type: journey.Contract}}, Window: 180 * 24 * time.Hour, Breakdown: journey.ByLastTouch})
 	for ch, n := range lc.ByChannel {
 		re := regexp.MustCompile(`(?m)^  ` + regexp.QuoteMeta(ch) + ` +(\d+) +(\d+) `)
 		m := re.FindStringSubmatch(rep)
@@ -315,7 +315,11 @@ func TestFiguresMatchLibrary(t *testing.T) {
 			t.Errorf("%s: report %v, funnel %v", ch, m, n)
 		}
 	}
-	res, err := attribution.Compare(context.Background(), attribution.NewDataset(s.AllPaths(journey.PathOptions{})), attribution.LastTouch{})
+	paths, err := s.AllPaths(context.Background(), journey.PathOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := attribution.Compare(context.Background(), attribution.NewDataset(paths), attribution.LastTouch{})
 	if err != nil {
 		t.Fatal(err)
 	}

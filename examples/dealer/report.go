@@ -89,21 +89,29 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 	}
 	// Funnel and lead-to-contract by the channel of the last touch before
 	// the lead.
-	f := d.s.Funnel(journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.CarView}, {Type: journey.Lead}, {Type: journey.TestDrive}, {Type: journey.Contract}}, Window: 180 * 24 * time.Hour})
+	f, err := d.s.Funnel(context.Background(), journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.CarView}, {Type: journey.Lead}, {Type: journey.TestDrive}, {Type: journey.Contract}}, Window: 180 * 24 * time.Hour})
+	if err != nil {
+		return nil, err
+	}
 	for i, n := range []string{"viewed a car", "left a lead", "test drive", "contract"} {
 		r.Funnel = append(r.Funnel, stage{n, f.Reached[i]})
 	}
-	lc := d.s.Funnel(journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.Lead}, {Type: journey.Contract}}, Window: 180 * 24 * time.Hour, Breakdown: journey.ByLastTouch})
+	lc, err := d.s.Funnel(context.Background(), journey.Funnel{Steps: []journey.FunnelStep{{Type: journey.Lead}, {Type: journey.Contract}}, Window: 180 * 24 * time.Hour, Breakdown: journey.ByLastTouch})
+	if err != nil {
+		return nil, err
+	}
 	for ch, n := range lc.ByChannel {
 		r.Channels = append(r.Channels, channelRate{ch, n[0], n[1]})
 	}
 	slices.SortFunc(r.Channels, func(a, b channelRate) int { return b.Leads - a.Leads })
 	r.TimeToConvert = lc.TimeToConvert
 	// Attribution of contracts by every model.
-	paths := d.s.AllPaths(journey.PathOptions{})
+	paths, err := d.s.AllPaths(context.Background(), journey.PathOptions{})
+	if err != nil {
+		return nil, err
+	}
 	ms := []attribution.Model{attribution.FirstTouch{}, attribution.LastTouch{}, attribution.LastNonDirect{Direct: []string{"Direct"}},
 		attribution.Linear{}, attribution.PositionBased{}, attribution.TimeDecay{}, attribution.Shapley{}, attribution.Markov{Order: 1}}
-	var err error
 	if r.Models, err = attribution.Compare(context.Background(), attribution.NewDataset(paths), ms...); err != nil {
 		return nil, fmt.Errorf("attribution: %w", err)
 	}

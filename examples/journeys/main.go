@@ -30,6 +30,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -141,7 +142,7 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: -conversions: %w", errUsage, err)
 	}
-	read, err := s.ReadJSONL(bufio.NewReaderSize(events, 1<<20))
+	read, err := s.ReadJSONL(context.Background(), bufio.NewReaderSize(events, 1<<20))
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.events, err)
 	}
@@ -159,7 +160,10 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if read.Added == 0 {
 		return fmt.Errorf("%s: no event filed under the answer's profiles (%d left out)", o.events, len(read.Bad))
 	}
-	paths := s.AllPaths(journey.PathOptions{Lookback: o.lookback})
+	paths, err := s.AllPaths(context.Background(), journey.PathOptions{Lookback: o.lookback})
+	if err != nil {
+		return err
+	}
 	conversions := 0.0
 	for _, p := range paths {
 		conversions += p.Conversions

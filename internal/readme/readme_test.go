@@ -18,7 +18,7 @@ import (
 // identity graph" and the like.
 var surroundings = []string{
 	``,
-	`var g *identity.Graph; var t time.Time; var crmRecord identity.Observation`,
+	`var g *identity.Graph; var t time.Time; var crmRecord identity.Observation; var ctx context.Context`,
 	`var f io.Reader; var ctx context.Context`,
 	`var secret []byte; var p identity.ProfileID; var exp, now, at time.Time; var graph *identity.Graph
 	var cookie, sid, ga, called, caller string; var numbers []string; var main string; var reacher *channel.Reacher`,
