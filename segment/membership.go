@@ -27,7 +27,14 @@ const membershipMagic = "throughline segment memberships v1"
 // "enter" again. The format is a header, the quoted segment names, one
 // "profile<TAB>i,j,…" line per profile with memberships (indexes into the
 // names), in profile order, and an "end N" trailer.
-func (e *Engine) WriteMemberships(w io.Writer) (int64, error) {
+//
+// When ctx is done first, WriteMemberships stops (checked every 4,096
+// lines) and returns its error; what it wrote has no trailer, so Restore
+// refuses it.
+func (e *Engine) WriteMemberships(ctx context.Context, w io.Writer) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, fmt.Errorf("segment: write memberships: %w", err)
+	}
 	e.mu.Lock()
 	defer e.mu.Unlock()
 	type line struct {
@@ -59,7 +66,11 @@ func (e *Engine) WriteMemberships(w io.Writer) (int64, error) {
 	}
 	cw.WriteString("\n")
 	var b []byte
-	for _, l := range lines {
+	for i, l := range lines {
+		if i%4096 == 0 && ctx.Err() != nil {
+			bw.Flush()
+			return cw.n, fmt.Errorf("segment: write memberships: %w", ctx.Err())
+		}
 		b, _ = l.p.AppendText(b[:0])
 		b = append(b, '\t')
 		for k, x := range l.ins {

@@ -24,7 +24,7 @@ func TestRestoreMemberships(t *testing.T) {
 	w.add("cookie:b", at(10), "lead", nil, at(10))
 	w.add("cookie:c", at(10), "lead", nil, at(10))
 	var saved bytes.Buffer
-	if _, err := w.e.WriteMemberships(&saved); err != nil {
+	if _, err := w.e.WriteMemberships(context.Background(), &saved); err != nil {
 		t.Fatal(err)
 	}
 	if !strings.HasPrefix(saved.String(), membershipMagic+"\nsegments \"warm\" \"lead\\t\\\"quoted\\\"\"\n") || !strings.HasSuffix(saved.String(), "end 3\n") {
@@ -104,4 +104,21 @@ func FuzzReadMemberships(f *testing.F) {
 			}
 		}
 	})
+}
+
+// TestWriteMembershipsCancelled: a cancelled write returns the context's
+// error, and what it wrote is refused by Restore.
+func TestWriteMembershipsCancelled(t *testing.T) {
+	w := newWorld(t, warmSet())
+	w.observe(t0, "cookie:c1", "email:a@mail.ru")
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	var saved bytes.Buffer
+	if _, err := w.e.WriteMemberships(ctx, &saved); !errors.Is(err, context.Canceled) {
+		t.Fatalf("WriteMemberships: %v", err)
+	}
+	fresh := newWorld(t, warmSet())
+	if _, err := fresh.e.Restore(context.Background(), &saved, at(1)); !errors.Is(err, ErrMembership) {
+		t.Fatalf("Restore of a cut file: %v", err)
+	}
 }
