@@ -22,7 +22,7 @@ type ClassifierOptions struct {
 	InternalHosts []string
 }
 
-// A Classifier assigns a channel to a Touch. It is immutable after
+// A Classifier assigns a channel to an Arrival. It is immutable after
 // construction and safe for concurrent use.
 type Classifier struct {
 	rules      []compiled

@@ -17,7 +17,7 @@
 // RSYa, and yandex / cpm is Paid Search before it can be Display, so a
 // retargeting-versus-RSYa comparison needs the overlay.
 //
-// Tags come from the Touch or its landing URL; without UTM tags a click ID
+// Tags come from the Arrival or its landing URL; without UTM tags a click ID
 // stands in (gclid, gbraid, wbraid: google / cpc, the overlay's Google Ads;
 // yclid: yandex / cpc, its Yandex Direct; fbclid: its Meta), then the
 // referrer (search engines by name as organic, other hosts as referral,

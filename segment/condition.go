@@ -13,7 +13,7 @@ const day = 24 * time.Hour
 // A Condition is a node of a segment's rule tree. The node types are the
 // ones in this file: And, Or and Not combine; HasID and Prop look at the
 // profile; Count, None, Last, First and Sequence look at its events;
-// InSegment and Reachable look at other segments and at the channels a
+// InSegment and ReachableOn look at other segments and at the channels a
 // person can be reached on.
 //
 // Conditions are plain values: build them in Go or parse them from JSON

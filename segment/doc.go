@@ -12,7 +12,7 @@
 // contains, startsWith, matchesRegex, greaterThan, between, in, exists, …,
 // typed by the value: numbers as numbers, dates as instants, "now-30d"
 // relative to the evaluation); Count, None, Last, First and Sequence look
-// at events; InSegment reads another segment; Reachable asks package
+// at events; InSegment reads another segment; ReachableOn asks package
 // channel whether a person can be messaged on a channel.
 //
 // A behaviour node holds its event filter and its count together, so "at

@@ -31,7 +31,7 @@ type Options struct {
 	// date) for Prop conditions; nil means none. The engine calls it from
 	// several goroutines at once.
 	Props func(identity.ProfileID) map[string]string
-	// Reacher answers Reachable; required when a condition uses it.
+	// Reacher answers ReachableOn; required when a condition uses it.
 	Reacher *channel.Reacher
 	// Workers bounds the goroutines of whole-population passes; 0 means
 	// GOMAXPROCS.

@@ -19,7 +19,7 @@ type Arrival struct {
 	Landing  string // the landing page URL, with its query
 }
 
-// Tags are the classified view of a Touch: lower-cased source, medium and
+// Tags are the classified view of an Arrival: lower-cased source, medium and
 // campaign after the derivation rules, and what the landing URL carried.
 type Tags struct {
 	Source, Medium, Campaign string
