@@ -365,30 +365,88 @@ func countSkipped(m map[string]int, err error) {
 
 // answer resolves each query line and writes kind, value and profile.
 func answer(g *identity.Graph, in io.Reader, stdout io.Writer) (int, error) {
-	r := bufio.NewReaderSize(in, 1<<20)
-	w := bufio.NewWriterSize(stdout, 1<<20)
-	n := 0
-	for {
-		line, err := r.ReadString('\n')
-		if len(line) > 0 {
-			line = strings.TrimRight(line, "\r\n")
-			kind, value, _ := strings.Cut(line, "\t")
-			w.WriteString(kind)
-			w.WriteByte('\t')
-			w.WriteString(value)
-			w.WriteByte('\t')
-			if p, err := g.Resolve(identity.Kind(kind), value); err == nil {
-				w.WriteString(p.String())
+	// Queries are answered on every core: a reader cuts the input into
+	// batches of lines, workers resolve them (Resolve takes the graph's
+	// read lock, which readers share), and the answers are written in
+	// query order.
+	type qbatch struct {
+		seq   int
+		lines []byte // the batch's input, whole lines
+		out   []byte // its answer lines
+		n     int
+	}
+	workers := max(1, runtime.GOMAXPROCS(0))
+	jobs := make(chan *qbatch, workers)
+	done := make(chan *qbatch, workers)
+	var readErr error
+	go func() {
+		defer close(jobs)
+		r := bufio.NewReaderSize(in, 1<<20)
+		for seq := 0; ; seq++ {
+			var lines []byte
+			for len(lines) < 1<<20 {
+				chunk, err := r.ReadSlice('\n')
+				if errors.Is(err, bufio.ErrBufferFull) {
+					lines = append(lines, chunk...)
+					continue // a long line: keep gathering it
+				}
+				lines = append(lines, chunk...)
+				if err == io.EOF {
+					if len(lines) > 0 && lines[len(lines)-1] != '\n' {
+						lines = append(lines, '\n')
+					}
+					break
+				}
+				if err != nil {
+					readErr = err
+					break
+				}
 			}
-			w.WriteByte('\n')
-			n++
+			if len(lines) == 0 {
+				return
+			}
+			jobs <- &qbatch{seq: seq, lines: lines}
+			if readErr != nil {
+				return
+			}
 		}
-		if err == io.EOF {
-			break
+	}()
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Go(func() {
+			for b := range jobs {
+				b.out = make([]byte, 0, len(b.lines)+len(b.lines)/2)
+				for rest := b.lines; len(rest) > 0; {
+					i := bytes.IndexByte(rest, '\n')
+					line := strings.TrimRight(string(rest[:i]), "\r")
+					rest = rest[i+1:]
+					kind, value, _ := strings.Cut(line, "\t")
+					b.out = append(append(append(append(b.out, kind...), '\t'), value...), '\t')
+					if p, err := g.Resolve(identity.Kind(kind), value); err == nil {
+						b.out, _ = p.AppendText(b.out)
+					}
+					b.out = append(b.out, '\n')
+					b.n++
+				}
+				done <- b
+			}
+		})
+	}
+	go func() { wg.Wait(); close(done) }()
+	w := bufio.NewWriterSize(stdout, 1<<20)
+	pending := map[int]*qbatch{}
+	next, n := 0, 0
+	for b := range done {
+		pending[b.seq] = b
+		for b, ok := pending[next]; ok; b, ok = pending[next] {
+			delete(pending, next)
+			next++
+			w.Write(b.out)
+			n += b.n
 		}
-		if err != nil {
-			return n, err
-		}
+	}
+	if readErr != nil {
+		return n, readErr
 	}
 	return n, w.Flush()
 }

@@ -214,3 +214,21 @@ func TestNothingUsable(t *testing.T) {
 		}
 	}
 }
+
+// TestManyQueriesInOrder: queries answered on every core come back in
+// query order, across many batches.
+func TestManyQueriesInOrder(t *testing.T) {
+	q, err := os.ReadFile(sampleQueries)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden, _ := os.ReadFile(goldenAnswer)
+	path := filepath.Join(t.TempDir(), "q.tsv")
+	if err := os.WriteFile(path, bytes.Repeat(q, 3000), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out, _ := runResolve(t, sampleObs, path)
+	if out != strings.Repeat(string(golden), 3000) {
+		t.Fatal("the answers to a large query file are not the sample's answers in order")
+	}
+}
