@@ -1,6 +1,10 @@
 """Connected components of an observation JSONL with python-igraph: the
 baseline examples/resolve is compared with. Identifiers are taken as written
-(no normalization), which only makes igraph's job easier."""
+(no normalization), which only makes igraph's job easier. With a queries
+file (kind<TAB>value a line) as the second argument it answers each query
+with its component, as examples/resolve does, on stdout.
+
+    python3 scripts/igraph_cc.py obs.jsonl [queries.tsv] > answer.tsv"""
 import json
 import sys
 
@@ -21,4 +25,13 @@ with open(sys.argv[1]) as f:
         for a, b in zip(nodes, nodes[1:]):
             edges.append((a, b))
 g = igraph.Graph(n=len(ids), edges=edges)
-print("igraph: %d identifiers, %d components" % (len(ids), len(g.connected_components())), file=sys.stderr)
+components = g.connected_components()
+print("igraph: %d identifiers, %d components" % (len(ids), len(components)), file=sys.stderr)
+if len(sys.argv) > 2:
+    membership = components.membership
+    out = sys.stdout
+    with open(sys.argv[2]) as q:
+        for line in q:
+            kind, _, value = line.rstrip("\r\n").partition("\t")
+            n = ids.get((kind, value))
+            out.write("%s\t%s\t%s\n" % (kind, value, "" if n is None else membership[n]))
