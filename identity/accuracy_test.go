@@ -22,6 +22,19 @@ func resolvePopulation(t testing.TB, cfg population.Config, opts *identity.Optio
 	for o := range gen.Observations() {
 		g.Observe(o.Observation)
 	}
+	labeled := labelAll(gen, g)
+	traps := gen.Traps(func(id identity.ID) string {
+		if p, err := g.Resolve(id.Kind, id.Value); err == nil {
+			return p.String()
+		}
+		return ""
+	})
+	return population.Evaluate(labeled), traps
+}
+
+// labelAll labels every identifier of the population with its person and
+// the profile g resolves it to.
+func labelAll(gen *population.Generator, g *identity.Graph) []population.Labeled {
 	var labeled []population.Labeled
 	for id, person := range gen.Identifiers() {
 		l := population.Labeled{Person: person, Contact: id.Kind == identity.Email || id.Kind == identity.Phone || id.Kind == identity.CRM}
@@ -30,13 +43,7 @@ func resolvePopulation(t testing.TB, cfg population.Config, opts *identity.Optio
 		}
 		labeled = append(labeled, l)
 	}
-	traps := gen.Traps(func(id identity.ID) string {
-		if p, err := g.Resolve(id.Kind, id.Value); err == nil {
-			return p.String()
-		}
-		return ""
-	})
-	return population.Evaluate(labeled), traps
+	return labeled
 }
 
 func TestAccuracyRealistic(t *testing.T) {

@@ -29,8 +29,8 @@ func graphFaultRun(t *testing.T, mode SyncMode, f *journal.Faults) {
 	dir := t.TempDir()
 	check := func(what string, err error) bool {
 		t.Helper()
-		if f.Swallowed(err) {
-			t.Fatalf("mode %d: %s failed in %s, which returned nil", mode, f.Fired(), what)
+		if e := f.Check(what, err); e != nil {
+			t.Fatalf("mode %d: %v", mode, e)
 		}
 		return err == nil
 	}

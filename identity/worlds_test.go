@@ -63,15 +63,7 @@ func ceilingScore(t testing.TB, cfg population.Config, typedOnly bool) populatio
 			g.Observe(identity.Observation{Time: o.Time, Source: o.Source, IDs: ids})
 		}
 	}
-	var labeled []population.Labeled
-	for id, person := range gen.Identifiers() {
-		l := population.Labeled{Person: person, Contact: id.Kind == identity.Email || id.Kind == identity.Phone || id.Kind == identity.CRM}
-		if p, err := g.Resolve(id.Kind, id.Value); err == nil {
-			l.Profile = p.String()
-		}
-		labeled = append(labeled, l)
-	}
-	return population.Evaluate(labeled)
+	return population.Evaluate(labelAll(gen, g))
 }
 
 // worldOptions are the default options with the dealer's own values on

@@ -32,8 +32,8 @@ func storeFaultRun(t *testing.T, g *identity.Graph, mode identity.SyncMode, f *j
 	dir := t.TempDir()
 	check := func(what string, err error) bool {
 		t.Helper()
-		if f.Swallowed(err) {
-			t.Fatalf("mode %d: %s failed in %s, which returned nil", mode, f.Fired(), what)
+		if e := f.Check(what, err); e != nil {
+			t.Fatalf("mode %d: %v", mode, e)
 		}
 		return err == nil
 	}

@@ -226,6 +226,16 @@ func (f *Faults) Swallowed(err error) bool {
 	return fresh && err == nil
 }
 
+// Check returns an error when the fault fired in the call that returned
+// err and err is nil (see Swallowed), naming the call what; tests Fatal on
+// it.
+func (f *Faults) Check(what string, err error) error {
+	if f.Swallowed(err) {
+		return fmt.Errorf("%s failed in %s, which returned nil", f.Fired(), what)
+	}
+	return nil
+}
+
 // EachFault runs scenario once on a Faults that fails nothing, to count
 // the operations of each kind, and then once for every kind and every N up
 // to that count, each time on a new Faults set to fail that operation.

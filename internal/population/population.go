@@ -103,6 +103,9 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// kzMobile are Kazakh mobile prefixes (+7 7xx) in use.
+var kzMobile = []string{"700", "701", "702", "705", "706", "707", "708", "747", "771", "775", "776", "777", "778"}
+
 // An Observation with its ground truth: Person[i] is the index of the person
 // IDs[i] belongs to. Trap names the trap the observation sets, if any:
 // family_computer, showroom_tablet, junk, misattributed_call,
@@ -305,12 +308,14 @@ func (g *Generator) base(n uint32) *base {
 	// (n·a + b) mod 10^9 is a bijection for a coprime to 10^9, so people
 	// below 5·10^8 never share a number.
 	phoneOf := func(k uint32) string {
-		prefix := "9"
-		if r.IntN(100) < 3 {
-			prefix = "7"
-		}
 		x := (uint64(n) + uint64(k)*500_000_000 + g.cfg.Seed) % 1_000_000_000
-		return prefix + fmt.Sprintf("%09d", (x*999_999_937+123_456_789)%1_000_000_000)
+		y := (x*999_999_937 + 123_456_789) % 1_000_000_000
+		if r.IntN(100) < 3 {
+			// A Kazakh mobile number, in the ranges operators use there
+			// (identity checks +7 against the numbering plan).
+			return kzMobile[y%uint64(len(kzMobile))] + fmt.Sprintf("%07d", y/10%10_000_000)
+		}
+		return "9" + fmt.Sprintf("%09d", y)
 	}
 	b.phones = append(b.phones, add(kPhone, phoneOf(0)))
 	if r.Float64() < tr.SecondPhone {

@@ -69,3 +69,31 @@ func TestCleanPopulationResolvesToPeople(t *testing.T) {
 	}
 	t.Logf("%.2f observations, %.2f identifiers per person", perPersonObs, perPersonIDs)
 }
+
+// TestPhonesAreInUse: every person's phone the generator makes is a number in use
+// (identity refuses +7 numbers outside the numbering plan), so no person
+// loses a phone to normalization.
+func TestPhonesAreInUse(t *testing.T) {
+	for id, person := range New(Config{People: 20_000, Seed: 5, Traps: Realistic()}).Identifiers() {
+		if id.Kind != identity.Phone || person == Nobody {
+			continue // junk is meant to be refused
+		}
+		if _, err := identity.NormalizePhone(id.Value); err != nil {
+			t.Fatalf("%s: %v", id.Value, err)
+		}
+	}
+}
+
+// TestWorldPhonesAreInUse: the same holds in the worlds DrawWorld plans.
+func TestWorldPhonesAreInUse(t *testing.T) {
+	for seed := range uint64(5) {
+		w := DrawWorld(1000 + seed)
+		for id, person := range New(Config{People: 3000, Seed: seed, World: &w}).Identifiers() {
+			if id.Kind == identity.Phone && person != Nobody {
+				if _, err := identity.NormalizePhone(id.Value); err != nil {
+					t.Fatalf("world %d: %s: %v", seed, id.Value, err)
+				}
+			}
+		}
+	}
+}
