@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"math/rand/v2"
+	"runtime"
 	"sync"
 	"testing"
 	"time"
@@ -41,7 +42,8 @@ func benchWorld(b *testing.B, people, perPerson int) (*identity.Graph, []Event) 
 	return g, events
 }
 
-// BenchmarkIngest files pre-parsed events, identity resolution included.
+// BenchmarkIngest files pre-parsed events, identity resolution included,
+// one profile's events after another (cache-resident: the best case).
 func BenchmarkIngest(b *testing.B) {
 	g, events := benchWorld(b, 20_000, 20)
 	var s *Store
@@ -56,6 +58,42 @@ func BenchmarkIngest(b *testing.B) {
 	b.ReportMetric(float64(len(events))*float64(b.N)/b.Elapsed().Seconds(), "events/s")
 	st := s.Stats()
 	b.ReportMetric(float64(st.Bytes)/float64(st.Events), "bytes/event")
+}
+
+// BenchmarkIngestInterleaved files the events of 1M profiles as a live
+// stream arrives: every event on another profile than the one before it
+// (random profile order), one core, identity resolution included. Each
+// b.Loop iteration files 1M events into a store that already holds the
+// earlier ones; events/s and bytes per event are reported.
+func BenchmarkIngestInterleaved(b *testing.B) {
+	if testing.Short() {
+		b.Skip("1M profiles")
+	}
+	const people, per = 1_000_000, 4
+	g, events := benchWorld(b, people, per)
+	rand.New(rand.NewPCG(3, 4)).Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
+	s, _ := New(g, &Options{SizeHint: len(events)})
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	const chunk = 1_000_000
+	i := 0
+	for b.Loop() {
+		if i+chunk > len(events) { // the stream is filed: start a new store
+			b.StopTimer()
+			s, _ = New(g, &Options{SizeHint: len(events)})
+			i = 0
+			b.StartTimer()
+		}
+		for _, e := range events[i : i+chunk] {
+			if _, _, err := s.Add(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		i += chunk
+	}
+	b.ReportMetric(float64(chunk)*float64(b.N)/b.Elapsed().Seconds(), "events/s")
+	st := s.Stats()
+	b.ReportMetric(float64(st.Bytes)/float64(max(st.Events, 1)), "bytes/event")
 }
 
 // benchStore holds 1M profiles and 20M events (100k and 2M with -short).
