@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"math"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -101,13 +103,26 @@ func hbars(bs []bar, color string) string {
 	return s.String()
 }
 
-// attributionSVG draws, for the channels with most credit, one bar per
-// model side by side.
+// niceScale returns an axis top at or above max and its step, both round
+// numbers (1, 2 or 5 times a power of ten), for ticks of steps.
+func niceScale(maxv float64, steps int) (top, step float64) {
+	if maxv <= 0 {
+		return 1, 1 / float64(steps)
+	}
+	raw := maxv / float64(steps)
+	mag := math.Pow(10, math.Floor(math.Log10(raw)))
+	for _, m := range []float64{1, 2, 2.5, 5, 10} {
+		if step = m * mag; step >= raw {
+			break
+		}
+	}
+	return step * float64(steps), step
+}
+
+// attributionSVG draws, for every channel with credit (most first), one
+// bar per model side by side.
 func (r *report) attributionSVG() string {
 	chans := r.channelsByCredit()
-	if len(chans) > 8 {
-		chans = chans[:8]
-	}
 	if len(chans) == 0 || len(r.Models) == 0 {
 		return "<p>No conversions.</p>"
 	}
@@ -118,12 +133,13 @@ func (r *report) attributionSVG() string {
 			maxv = max(maxv, m.Credit(c).Conversions)
 		}
 	}
+	maxv, step := niceScale(maxv, 4) // the axis ends on a round number
 	bw := float64(group-14) / float64(len(r.Models))
 	var s strings.Builder
 	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img">`, left+group*len(chans)+20, plot+140+18*((len(r.Models)+3)/4))
 	for k := 0; k <= 4; k++ {
 		y := float64(plot) - float64(k)/4*float64(plot-10)
-		fmt.Fprintf(&s, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end">%.0f</text>`, left, left+group*len(chans), y, y, left-6, y+4, maxv*float64(k)/4)
+		fmt.Fprintf(&s, `<line x1="%d" x2="%d" y1="%.1f" y2="%.1f" stroke="#eee"/><text x="%d" y="%.1f" text-anchor="end">%s</text>`, left, left+group*len(chans), y, y, left-6, y+4, strconv.FormatFloat(step*float64(k), 'f', -1, 64))
 	}
 	for i, c := range chans {
 		x0 := left + i*group + 7

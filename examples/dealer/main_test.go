@@ -344,3 +344,43 @@ func TestFiguresMatchLibrary(t *testing.T) {
 		t.Errorf("buyers: report %v, full evaluation %d", got, len(e.Members("stage/buyer")))
 	}
 }
+
+func TestNiceScale(t *testing.T) {
+	for _, c := range []struct{ max, top, step float64 }{
+		{1818, 2000, 500}, {100, 100, 25}, {3.2, 4, 1}, {0.7, 0.8, 0.2}, {0, 1, 0.25}, {1000, 1000, 250}, {1001, 2000, 500},
+	} {
+		if top, step := niceScale(c.max, 4); top != c.top || step != c.step {
+			t.Errorf("niceScale(%g) = %g, %g; want %g, %g", c.max, top, step, c.top, c.step)
+		}
+	}
+}
+
+// TestEveryCreditedChannelInHTML: every channel stdout credits contracts
+// to appears in report.html's attribution table (it used to stop at eight
+// and leave VK out).
+func TestEveryCreditedChannelInHTML(t *testing.T) {
+	stdout, dir := small(t, 1)
+	html, err := os.ReadFile(filepath.Join(dir, "report.html"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, attr, ok := strings.Cut(string(html), `id="attribution"`)
+	if !ok {
+		t.Fatal("no attribution section")
+	}
+	_, table, ok := strings.Cut(stdout, "Contracts credited to channels, by model:\n")
+	if !ok {
+		t.Fatal("no attribution table on stdout")
+	}
+	table, _, _ = strings.Cut(table, "\n\n")
+	rows := strings.Split(table, "\n")[1:] // the header row aside
+	if len(rows) < 9 {
+		t.Fatalf("stdout credits %d channels; the check needs more than eight", len(rows))
+	}
+	for _, row := range rows {
+		name := strings.TrimSpace(regexp.MustCompile(`\s{2,}[0-9].*$`).ReplaceAllString(row, ""))
+		if !strings.Contains(attr, "<td>"+name+"</td>") {
+			t.Errorf("%q is credited on stdout but missing from report.html's attribution table", name)
+		}
+	}
+}
