@@ -311,7 +311,7 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 
-	fmt.Fprintf(w, "\nAudience files (warm customers with paid-media consent):\n")
+	fmt.Fprintf(w, "\nAudience files (warm customers with paid-media consent; a row pairs one email with one phone, so a customer with two emails fills two rows):\n")
 	for _, a := range r.Audiences {
 		if a.Err != nil {
 			fmt.Fprintf(w, "  %-24s not written: %v\n", a.Platform, a.Err)
