@@ -32,4 +32,15 @@
 //
 // Credit goes to whatever a touch's Channel names: to credit dealerships or
 // salespeople, or (channel, campaign) pairs, rename the touches with [Rekey].
+//
+// # Credit by party
+//
+// Which dealerships and people earned a sale is a second ledger, kept apart
+// from channel credit: [CreditPolicy.Credit] weighs the recorded activity
+// toward a [Sale] (weights, decay, caps, a floor for the closing
+// dealership); revenue credit sums to 1 across dealerships and again across
+// each dealership's people, overlay parties are credited beside it, and an
+// [Override] is a manager's record with a reason. A [PartyLedger]
+// recomputes credit as late evidence arrives and freezes it at a period's
+// [PartyLedger.Close]. [Cross] gives dealership × channel credit.
 package attribution

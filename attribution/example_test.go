@@ -132,3 +132,25 @@ func ExampleReadJSONL() {
 	// VK 0.000
 	// Yandex Direct 0.132
 }
+
+// Two dealerships of one group share a buyer: South answered the lead and
+// gave a test drive, then referred the buyer to North, which closed.
+func ExampleCreditPolicy_Credit() {
+	policy := attribution.CreditPolicy{Version: "2026-12",
+		Weights:      map[string]float64{"lead_response": 1, "test_drive": 3, "trade_in": 2},
+		ClosingFloor: 0.5}
+	sale := attribution.Sale{ID: "contract-42", Value: 3_000_000, Closing: "North",
+		At: time.Date(2026, 11, 20, 0, 0, 0, 0, time.UTC),
+		Activities: []attribution.Activity{
+			{Type: "lead_response", Dealership: "South", Person: "anna", At: time.Date(2026, 10, 1, 0, 0, 0, 0, time.UTC)},
+			{Type: "test_drive", Dealership: "South", Person: "anna", At: time.Date(2026, 10, 5, 0, 0, 0, 0, time.UTC)},
+			{Type: "trade_in", Dealership: "North", Person: "boris", At: time.Date(2026, 11, 18, 0, 0, 0, 0, time.UTC)},
+		}}
+	c := policy.Credit(sale, nil)
+	for _, d := range []string{"North", "South"} {
+		fmt.Printf("%s %.0f%% (%.0f RUB)\n", d, 100*c.Dealerships[d], c.Dealerships[d]*c.Value)
+	}
+	// Output:
+	// North 50% (1500000 RUB)
+	// South 50% (1500000 RUB)
+}
