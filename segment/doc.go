@@ -73,4 +73,17 @@
 // gbraid or wbraid within Google's 90 days) and write them as the
 // platforms' upload files; what cannot be tied is returned with the
 // reason.
+//
+// # Next best action
+//
+// An [Arbiter] ranks a [Catalog] of actions for a [Customer]: gates in
+// Pega's terms (eligible, applicable, suitable, reachable through the
+// acting company), then the contact policy (caps per channel, cooldowns,
+// suppression after rejections), then one action per mutual-exclusion
+// group, by propensity × context × value × lever. Propensity is learned
+// from recorded outcomes ([Arbiter.Learn]), a Beta–Bernoulli estimate per
+// action and segment with prior mean 1. Every action not offered comes
+// back as [Declined] with its gate and a reason a salesperson can read. A
+// stable random holdout gets no actions; [Uplift] estimates the lift
+// against it.
 package segment
