@@ -139,7 +139,7 @@ func (r *Reacher) merge(into, from identity.ProfileID) {
 
 // keepLatest stores c unless a later answer (or a refusal at the same
 // instant) is already there.
-func keepLatest(m map[[2]string]Consent, k [2]string, c Consent) {
+func keepLatest(m map[consentKey]Consent, k consentKey, c Consent) {
 	old, ok := m[k]
 	if !ok || c.At.After(old.At) || c.At.Equal(old.At) && c.Status != ConsentGranted {
 		m[k] = c

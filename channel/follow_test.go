@@ -82,7 +82,7 @@ func TestReacherFollowsMergesAndSplits(t *testing.T) {
 	}
 	kept := 0
 	for _, q := range []identity.ProfileID{pa, pb} {
-		if x := r.people[q]; x != nil && x.consents[[2]string{"sms", "marketing"}].Status == ConsentGranted {
+		if x := r.people[q]; x != nil && x.consents[consentKey{"", "sms", "marketing"}].Status == ConsentGranted {
 			kept++
 		}
 	}

@@ -10,6 +10,7 @@ import (
 	"maps"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/throughline/throughline/identity"
@@ -148,12 +149,12 @@ func (r *Reacher) apply(rec journal.Record) error {
 		}
 	case recConsent:
 		p := d.profile()
-		c := Consent{Channel: d.str(), Purpose: d.str(), Status: ConsentStatus(d.byte()), At: d.time()}
+		c := r.readConsent(d)
 		if !c.valid() {
 			d.fail("consent")
 		}
 		if d.done() == nil {
-			keepLatest(r.person(p).consents, [2]string{c.Channel, c.Purpose}, c)
+			keepLatest(r.person(p).consents, c.key(), c)
 		}
 	case recSuppress:
 		ch, addr, reason, at := d.str(), d.str(), SuppressionReason(d.byte()), d.time()
@@ -218,9 +219,10 @@ func (r *Reacher) appendState(b []byte) []byte {
 		for _, ch := range sortedKeys(x.contacts) {
 			b = journal.AppendRecord(b, recContact, enc{}.profile(p).str(ch).str(x.contacts[ch]))
 		}
-		for _, k := range sortedPairs(x.consents) {
-			c := x.consents[k]
-			b = journal.AppendRecord(b, recConsent, enc{}.profile(p).str(c.Channel).str(c.Purpose).byte(byte(c.Status)).time(c.At))
+		for _, k := range slices.SortedFunc(maps.Keys(x.consents), func(a, b consentKey) int {
+			return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1]), cmp.Compare(a[2], b[2]))
+		}) {
+			b = journal.AppendRecord(b, recConsent, appendConsent(enc{}.profile(p), x.consents[k]))
 		}
 		for _, s := range x.sends {
 			b = journal.AppendRecord(b, recSendKept, enc{}.profile(p).str(s.channel).time(s.at))
@@ -239,6 +241,28 @@ func sortedKeys[K cmp.Ordered, V any](m map[K]V) []K {
 
 func sortedPairs[V any](m map[[2]string]V) [][2]string {
 	return slices.SortedFunc(maps.Keys(m), func(a, b [2]string) int { return cmp.Or(cmp.Compare(a[0], b[0]), cmp.Compare(a[1], b[1])) })
+}
+
+// appendConsent encodes a consent: channel, purpose, status and time (the
+// first format), then company, recipients, document, text hash, source and
+// valid-until, which records of the first format lack.
+func appendConsent(e enc, c Consent) enc {
+	e = e.str(c.Channel).str(c.Purpose).byte(byte(c.Status)).time(c.At)
+	e = e.str(c.Company).str(strings.Join(c.Recipients, "\x00")).str(c.Document).str(c.TextHash).str(c.Source).time(c.ValidUntil)
+	return e
+}
+
+// readConsent decodes appendConsent's record, or one of the first format.
+func (r *Reacher) readConsent(d *dec) Consent {
+	c := Consent{Channel: d.str(), Purpose: d.str(), Status: ConsentStatus(d.byte()), At: d.time()}
+	if d.more() {
+		c.Company = d.str()
+		if rs := d.str(); rs != "" {
+			c.Recipients = strings.Split(rs, "\x00")
+		}
+		c.Document, c.TextHash, c.Source, c.ValidUntil = d.str(), d.str(), d.str(), d.time()
+	}
+	return c
 }
 
 // Sync flushes the journal to disk.
@@ -434,6 +458,9 @@ func (d *dec) time() time.Time {
 }
 
 // done reports the first problem, or trailing bytes.
+// more reports whether bytes remain (a later format's fields).
+func (d *dec) more() bool { return d.err == nil && len(d.b) > 0 }
+
 func (d *dec) done() error {
 	if d.err == nil && len(d.b) > 0 {
 		d.fail("trailing bytes")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"os"
 	"path/filepath"
+	"slices"
 	"testing"
 	"time"
 
@@ -371,4 +372,47 @@ func TestReacherCancelled(t *testing.T) {
 		t.Fatalf("reopened: %v", err)
 	}
 	back.Close()
+}
+
+// TestConsentRecordFormats: a consent's company fields survive the journal
+// and the snapshot, and a record of the first format (no company) still
+// decodes as the host's own consent.
+func TestConsentRecordFormats(t *testing.T) {
+	dir := t.TempDir()
+	r, err := OpenReacher(context.Background(), dir, &persistCfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := killProfile(7)
+	at := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	c := Consent{Channel: "email", Purpose: "marketing", Status: ConsentGranted, At: at, Company: "North Motors LLC",
+		Recipients: []string{"East Motors LLC", "West LLC"}, Document: "v3", TextHash: "sha256:ab", Source: "showroom", ValidUntil: at.AddDate(1, 0, 0)}
+	if err := r.RecordConsent(p, c); err != nil {
+		t.Fatal(err)
+	}
+	for _, snapshot := range []bool{false, true} {
+		if snapshot {
+			if err := r.Snapshot(context.Background()); err != nil {
+				t.Fatal(err)
+			}
+		}
+		r.Close()
+		if r, err = OpenReacher(context.Background(), dir, &persistCfg); err != nil {
+			t.Fatal(err)
+		}
+		got := r.people[p].consents[c.key()]
+		if got.Company != c.Company || !slices.Equal(got.Recipients, c.Recipients) || got.Document != "v3" || got.TextHash != c.TextHash ||
+			got.Source != "showroom" || !got.ValidUntil.Equal(c.ValidUntil) || !got.At.Equal(at) {
+			t.Fatalf("snapshot %v: reopened consent %+v", snapshot, got)
+		}
+	}
+	r.Close()
+	old := enc{}.profile(p).str("sms").str("marketing").byte(byte(ConsentGranted)).time(at)
+	m, _ := NewReacher(&persistCfg)
+	if err := m.apply(journal.Record{Type: recConsent, Payload: old}); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.people[p].consents[consentKey{"", "sms", "marketing"}]; got.Status != ConsentGranted || got.Company != "" {
+		t.Fatalf("a first-format record decoded to %+v", got)
+	}
 }

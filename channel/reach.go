@@ -34,13 +34,32 @@ func (s ConsentStatus) String() string {
 	return "unknown"
 }
 
-// Consent is one consent event. Purpose "*" covers every purpose of the
-// channel (a "stop all SMS" reply).
+// Consent is one consent event: the person's answer to one company (an
+// operator of personal data under 152-FZ) for one channel and purpose.
+// Purpose "*" covers every purpose of the channel (a "stop all SMS"
+// reply). A revocation is a later event. Company "" is the host's own, for
+// a host that is one company.
+//
+// A grant counts for its Company and for the group companies it names in
+// Recipients; a denial or revocation counts for every company of the
+// group: opt-outs only ever tighten.
 type Consent struct {
 	Channel, Purpose string
 	Status           ConsentStatus
 	At               time.Time
+	Company          string
+	Recipients       []string  // other group companies the consent lets contact the person
+	Document         string    // the version of the consent text
+	TextHash         string    // a hash of the text the person was shown
+	Source           string    // where it was given: "web_form", "showroom", ...
+	ValidUntil       time.Time // zero: until revoked
 }
+
+// consentKey is what consents are kept by: the latest answer per company,
+// channel and purpose.
+type consentKey [3]string
+
+func (c Consent) key() consentKey { return consentKey{c.Company, c.Channel, c.Purpose} }
 
 func (c Consent) valid() bool {
 	return c.Channel != "" && c.Purpose != "" && c.Status <= ConsentRevoked
@@ -153,7 +172,7 @@ type Reacher struct {
 type person struct {
 	loc      *time.Location
 	contacts map[string]string
-	consents map[[2]string]Consent // latest by (channel, purpose)
+	consents map[consentKey]Consent // latest by (company, channel, purpose)
 	sends    []send
 }
 
@@ -198,7 +217,7 @@ func NewReacher(opts *ReachOptions) (*Reacher, error) {
 func (r *Reacher) person(p identity.ProfileID) *person {
 	x := r.people[p]
 	if x == nil {
-		x = &person{contacts: map[string]string{}, consents: map[[2]string]Consent{}}
+		x = &person{contacts: map[string]string{}, consents: map[consentKey]Consent{}}
 		r.people[p] = x
 	}
 	return x
@@ -247,10 +266,11 @@ func (r *Reacher) RecordConsent(p identity.ProfileID, c Consent) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	if err := r.journalIf(recConsent, func() enc { return enc{}.profile(p).str(c.Channel).str(c.Purpose).byte(byte(c.Status)).time(c.At) }); err != nil {
+	if err := r.journalIf(recConsent, func() enc { return appendConsent(enc{}.profile(p), c) }); err != nil {
 		return err
 	}
-	keepLatest(r.person(p).consents, [2]string{c.Channel, c.Purpose}, c)
+	c.Recipients = slices.Clone(c.Recipients)
+	keepLatest(r.person(p).consents, c.key(), c)
 	return nil
 }
 
@@ -318,6 +338,9 @@ type Reachability struct {
 	Suppression SuppressionReason
 	// Local is the recipient's time zone, for printing Until.
 	Local *time.Location
+	// Company and Purpose are set when Reason is NoConsent: the consent
+	// missing (Company "" is the host's own).
+	Company, Purpose string
 }
 
 // String describes the answer: "email: reachable", "sms: quiet until
@@ -329,6 +352,9 @@ func (x Reachability) String() string {
 	case NoContact:
 		return x.Channel + ": no contact"
 	case NoConsent:
+		if x.Company != "" {
+			return x.Channel + ": no " + x.Purpose + " consent given to " + x.Company
+		}
 		return x.Channel + ": no consent"
 	case Suppressed:
 		return x.Channel + ": suppressed (" + x.Suppression.String() + ")"
@@ -342,8 +368,17 @@ func (x Reachability) String() string {
 
 // Reach returns, for each channel of the preference order, whether it can
 // reach p for purpose at now, with the contact to use or the reason it
-// cannot. The reachable channels, in order, are the ones to use.
+// cannot. The reachable channels, in order, are the ones to use. It is
+// ReachFor the host's own company ("").
 func (r *Reacher) Reach(p identity.ProfileID, purpose string, now time.Time) []Reachability {
+	return r.ReachFor(p, "", purpose, now)
+}
+
+// ReachFor is Reach for one company of a group: marketing needs that
+// company's own consent (or one naming it a recipient); transactional
+// purposes rest on the contract; opt-outs and suppressions given to any
+// company hold for all.
+func (r *Reacher) ReachFor(p identity.ProfileID, company, purpose string, now time.Time) []Reachability {
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	x := r.people[p]
@@ -362,8 +397,8 @@ func (r *Reacher) Reach(p identity.ProfileID, purpose string, now time.Time) []R
 		switch {
 		case res.Contact == "":
 			res.Reason = NoContact
-		case !r.consented(x, ch, purpose, trans):
-			res.Reason = NoConsent
+		case !r.consented(x, company, ch, purpose, trans, now):
+			res.Reason, res.Company, res.Purpose = NoConsent, company, purpose
 		default:
 			if s, ok := r.supp[[2]string{ch, res.Contact}]; ok && (!trans || s.reason == Bounced || s.reason == Manual) {
 				res.Reason, res.Suppression = Suppressed, s.reason
@@ -380,16 +415,34 @@ func (r *Reacher) Reach(p identity.ProfileID, purpose string, now time.Time) []R
 	return out
 }
 
-func (r *Reacher) consented(x *person, ch, purpose string, trans bool) bool {
-	c, ok := x.consents[[2]string{ch, purpose}]
+// consented decides company's consent to contact x on ch for purpose at
+// now: the latest answer among the company's own grants, grants of other
+// companies naming it a recipient, and every company's denials and
+// revocations (opt-outs tighten group-wide), for purpose itself or "*".
+// Transactional purposes rest on the contract: allowed unless refused.
+func (r *Reacher) consented(x *person, company, ch, purpose string, trans bool, now time.Time) bool {
+	var best Consent
+	found := false
+	for _, c := range x.consents {
+		if c.Channel != ch || (c.Purpose != purpose && (trans || c.Purpose != "*")) {
+			continue
+		}
+		if c.Status == ConsentGranted {
+			if c.Company != company && !slices.Contains(c.Recipients, company) {
+				continue // another company's grant, not shared with this one
+			}
+			if !c.ValidUntil.IsZero() && !now.Before(c.ValidUntil) {
+				continue // expired
+			}
+		}
+		if !found || c.At.After(best.At) || c.At.Equal(best.At) && c.Status != ConsentGranted {
+			best, found = c, true
+		}
+	}
 	if trans {
-		// Transactional: allowed unless this purpose itself was refused.
-		return !ok || c.Status == ConsentGranted
+		return !found || best.Status == ConsentGranted
 	}
-	if all, ok2 := x.consents[[2]string{ch, "*"}]; ok2 && (!ok || all.At.After(c.At)) {
-		c, ok = all, true
-	}
-	return ok && c.Status == ConsentGranted
+	return found && best.Status == ConsentGranted
 }
 
 // capped checks the channel's own cap and the all-channel cap.

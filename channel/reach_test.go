@@ -2,6 +2,7 @@ package channel
 
 import (
 	"errors"
+	"strings"
 	"testing"
 	"time"
 	_ "time/tzdata" // tests must not depend on the machine's zoneinfo
@@ -182,25 +183,25 @@ func TestReachConsentAndSuppression(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	must(Consent{"email", "marketing", ConsentRevoked, now.Add(-time.Hour)})
-	must(Consent{"email", "marketing", ConsentGranted, now.Add(-48 * time.Hour)})
+	must(Consent{Channel: "email", Purpose: "marketing", Status: ConsentRevoked, At: now.Add(-time.Hour)})
+	must(Consent{Channel: "email", Purpose: "marketing", Status: ConsentGranted, At: now.Add(-48 * time.Hour)})
 	if got := reasons(r.Reach(p, "marketing", now)); got["email"] != "email: no consent" {
 		t.Errorf("revoked later: %v", got)
 	}
-	must(Consent{"email", "marketing", ConsentGranted, now.Add(-time.Minute)})
+	must(Consent{Channel: "email", Purpose: "marketing", Status: ConsentGranted, At: now.Add(-time.Minute)})
 	if got := reasons(r.Reach(p, "marketing", now)); got["email"] != "email: reachable" {
 		t.Errorf("granted again: %v", got)
 	}
 	// Same instant: the restrictive answer wins.
-	must(Consent{"sms", "marketing", ConsentGranted, now.Add(-time.Hour)})
-	must(Consent{"sms", "marketing", ConsentDenied, now.Add(-time.Hour)})
-	must(Consent{"sms", "marketing", ConsentGranted, now.Add(-time.Hour)})
+	must(Consent{Channel: "sms", Purpose: "marketing", Status: ConsentGranted, At: now.Add(-time.Hour)})
+	must(Consent{Channel: "sms", Purpose: "marketing", Status: ConsentDenied, At: now.Add(-time.Hour)})
+	must(Consent{Channel: "sms", Purpose: "marketing", Status: ConsentGranted, At: now.Add(-time.Hour)})
 	if got := reasons(r.Reach(p, "marketing", now)); got["sms"] != "sms: no consent" {
 		t.Errorf("tie: %v", got)
 	}
 	// "STOP" to all SMS purposes after a service grant.
-	must(Consent{"sms", "service", ConsentGranted, now.Add(-time.Hour)})
-	must(Consent{"sms", "*", ConsentRevoked, now.Add(-time.Minute)})
+	must(Consent{Channel: "sms", Purpose: "service", Status: ConsentGranted, At: now.Add(-time.Hour)})
+	must(Consent{Channel: "sms", Purpose: "*", Status: ConsentRevoked, At: now.Add(-time.Minute)})
 	if got := reasons(r.Reach(p, "service", now)); got["sms"] != "sms: no consent" {
 		t.Errorf("revoke all: %v", got)
 	}
@@ -230,7 +231,7 @@ func TestReachConsentAndSuppression(t *testing.T) {
 		t.Errorf("unsuppressed: %v", got)
 	}
 	// A transactional purpose the person refused is not sent.
-	must(Consent{"email", "transactional", ConsentDenied, now})
+	must(Consent{Channel: "email", Purpose: "transactional", Status: ConsentDenied, At: now})
 	if got := reasons(r.Reach(p, "transactional", now)); got["email"] != "email: no consent" {
 		t.Errorf("refused transactional: %v", got)
 	}
@@ -282,5 +283,108 @@ func BenchmarkReach(b *testing.B) {
 	b.ReportAllocs()
 	for b.Loop() {
 		r.Reach(p, "marketing", t0)
+	}
+}
+
+// TestConsentPerCompany: a group's companies reach a person only on their
+// own consent (or one naming them a recipient); an opt-out given to any
+// of them holds for all; consent expires; the reasons name the company;
+// and it all survives a merge and a split.
+func TestConsentPerCompany(t *testing.T) {
+	now := time.Date(2026, 11, 20, 12, 0, 0, 0, time.UTC)
+	g, _ := identity.New(nil)
+	r, err := NewReacher(&ReachOptions{Preference: []string{"sms", "email"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	obs := func(ids ...identity.ID) identity.Change {
+		ch, err := g.Observe(identity.Observation{Source: "web_form", IDs: ids})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := r.Follow(g, ch); err != nil {
+			t.Fatal(err)
+		}
+		return ch
+	}
+	phone := identity.ID{Kind: identity.Phone, Value: "+79161234567"}
+	email := identity.ID{Kind: identity.Email, Value: "anna@mail.ru"}
+	a := obs(phone).Profile
+	b := obs(email).Profile
+	r.SetContact(a, "sms", "+79161234567")
+	r.SetContact(b, "email", "anna@mail.ru")
+	grant := func(p identity.ProfileID, c Consent) {
+		t.Helper()
+		if err := r.RecordConsent(p, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	grant(a, Consent{Channel: "sms", Purpose: "marketing", Status: ConsentGranted, At: now.Add(-72 * time.Hour), Company: "North Motors LLC",
+		Recipients: []string{"East Motors LLC"}, Document: "v3", TextHash: "sha256:ab12", Source: "web_form"})
+	grant(b, Consent{Channel: "email", Purpose: "marketing", Status: ConsentGranted, At: now.Add(-72 * time.Hour), Company: "South Auto LLC",
+		ValidUntil: now.Add(24 * time.Hour)})
+	reach := func(p identity.ProfileID, company string, at time.Time) string {
+		var out []string
+		for _, x := range r.ReachFor(p, company, "marketing", at) {
+			out = append(out, x.String())
+		}
+		return strings.Join(out, "; ")
+	}
+	for _, c := range []struct {
+		p       identity.ProfileID
+		company string
+		at      time.Time
+		want    string
+	}{
+		{a, "North Motors LLC", now, "sms: reachable; email: no contact"},
+		{a, "East Motors LLC", now, "sms: reachable; email: no contact"}, // named a recipient
+		{a, "South Auto LLC", now, "sms: no marketing consent given to South Auto LLC; email: no contact"},
+		{b, "South Auto LLC", now, "sms: no contact; email: reachable"},
+		{b, "South Auto LLC", now.Add(48 * time.Hour), "sms: no contact; email: no marketing consent given to South Auto LLC"}, // expired
+		{b, "North Motors LLC", now, "sms: no contact; email: no marketing consent given to North Motors LLC"},
+	} {
+		if got := reach(c.p, c.company, c.at); got != c.want {
+			t.Errorf("%s at %s: %q, want %q", c.company, c.at.Format(time.DateOnly), got, c.want)
+		}
+	}
+	// A CRM record joins the two profiles: each company keeps its own
+	// consent on the merged profile.
+	merged := obs(phone, email)
+	m := merged.Profile
+	if got := reach(m, "North Motors LLC", now); got != "sms: reachable; email: no marketing consent given to North Motors LLC" {
+		t.Errorf("North after the merge: %q", got)
+	}
+	if got := reach(m, "South Auto LLC", now); got != "sms: no marketing consent given to South Auto LLC; email: reachable" {
+		t.Errorf("South after the merge: %q", got)
+	}
+	// An opt-out given to South holds for the whole group.
+	grant(m, Consent{Channel: "sms", Purpose: "*", Status: ConsentRevoked, At: now.Add(-time.Hour), Company: "South Auto LLC"})
+	if got := reach(m, "North Motors LLC", now); !strings.HasPrefix(got, "sms: no marketing consent given to North Motors LLC") {
+		t.Errorf("an opt-out to South did not hold for North: %q", got)
+	}
+	// The record is withdrawn: the profiles split. The profile that keeps
+	// the merged ID keeps the grants and contacts; the other gets the
+	// refusals, so the opt-out reaches both.
+	split, err := g.Retract(merged.Observation)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Follow(g, split); err != nil {
+		t.Fatal(err)
+	}
+	pa, _ := g.ResolveID(phone)
+	pb, _ := g.ResolveID(email)
+	keeper, other := pb, pa
+	if pa == m {
+		keeper, other = pa, pb
+	}
+	if got := reach(keeper, "South Auto LLC", now); got != "sms: no marketing consent given to South Auto LLC; email: reachable" {
+		t.Errorf("South after the split: %q", got)
+	}
+	if got := reach(keeper, "North Motors LLC", now); !strings.HasPrefix(got, "sms: no marketing consent given to North Motors LLC") {
+		t.Errorf("North after the split, past the opt-out: %q", got)
+	}
+	if c := r.people[other].consents[consentKey{"South Auto LLC", "sms", "*"}]; c.Status != ConsentRevoked {
+		t.Errorf("the opt-out did not reach the other profile: %+v", c)
 	}
 }
