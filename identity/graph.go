@@ -295,7 +295,7 @@ func (g *Graph) record(p *Prepared) error {
 			p.forgotten = forgotten
 		}
 	}
-	if g.store == nil || g.store.replay {
+	if g.store == nil || g.store.js.Replaying() {
 		return nil
 	}
 	g.store.buf = g.encodeObservation(g.store.buf[:0], *p)
@@ -598,7 +598,7 @@ func (g *Graph) hubCheck(n uint32) (string, bool) {
 
 // quarantine marks a node as not linking and records why.
 func (g *Graph) quarantine(n uint32, flag uint8, reason string) {
-	if g.store == nil || !g.store.replay {
+	if g.store == nil || !g.store.js.Replaying() {
 		what := "identity: junk identifier quarantined"
 		if flag&flagHub != 0 {
 			what = "identity: hub identifier quarantined (its profiles split)"

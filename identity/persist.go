@@ -2,11 +2,8 @@ package identity
 
 import (
 	"context"
-	"encoding/binary"
 	"errors"
 	"fmt"
-	"slices"
-	"strings"
 
 	"github.com/throughline/throughline/internal/journal"
 )
@@ -62,18 +59,21 @@ var ErrNotCompacted = errors.New("identity: forgotten, but the journal still hol
 // ErrLocked is returned by Open for a directory another open graph holds.
 var ErrLocked = journal.ErrLocked
 
-const (
-	recObserve byte = 1
-	recRetract byte = 2
-	recForget  byte = 3
-)
-
+// store is a graph's persistence: the shared journal.Store over the
+// graph's codec (graphCodec), and a scratch buffer for records.
 type store struct {
-	dir      *journal.Dir
-	buf      []byte
-	recovery Recovery
-	replay   bool // applying journal records: do not write them again
+	js  *journal.Store
+	buf []byte
 }
+
+// graphCodec is what the shared persistence takes from a graph.
+type graphCodec struct{ g *Graph }
+
+func (c graphCodec) Restore(body []byte) error { return c.g.decodeSnapshot(body) }
+
+func (c graphCodec) Apply(r journal.Record) error { return c.g.replayRecord(r) }
+
+func (c graphCodec) State(context.Context) ([]byte, error) { return c.g.encodeSnapshot(), nil }
 
 // Open opens the graph stored in dir (creating dir if needed), restoring
 // its snapshot and replaying its journal. Replaying millions of
@@ -87,16 +87,11 @@ func Open(ctx context.Context, dir string, opts *Options) (*Graph, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	st := &store{replay: true}
-	g.store = st
-	d, rec, err := journal.OpenDir(ctx, dir, "identity", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs, Logger: opts.Logger},
-		g.decodeSnapshot, g.replayRecord)
-	st.replay = false
-	if err != nil {
+	g.store = &store{js: journal.NewStore(graphCodec{g})}
+	jo := &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs, Logger: opts.Logger}
+	if err := g.store.js.Open(ctx, dir, "identity", jo); err != nil {
 		return nil, fmt.Errorf("identity: %w", err)
 	}
-	st.dir = d
-	st.recovery = rec.Store()
 	return g, nil
 }
 
@@ -105,145 +100,16 @@ func (g *Graph) Recovery() Recovery {
 	if g.store == nil {
 		return Recovery{}
 	}
-	return g.store.recovery
+	return g.store.js.Recovery()
 }
 
 // journalWrite appends a record unless replaying; the write lock is held.
 func (g *Graph) journalWrite(typ byte, payload []byte) error {
-	if g.store == nil || g.store.replay {
+	if g.store == nil {
 		return nil
 	}
-	if err := g.store.dir.Append(typ, payload); err != nil {
+	if err := g.store.js.Append(typ, payload); err != nil {
 		return fmt.Errorf("identity: %w", err)
-	}
-	return nil
-}
-
-func appendString(b []byte, s string) []byte {
-	b = binary.AppendUvarint(b, uint64(len(s)))
-	return append(b, s...)
-}
-
-func readString(b []byte) (string, []byte, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 || n > uint64(len(b)-k) {
-		return "", nil, errShort
-	}
-	return string(b[k : k+int(n)]), b[k+int(n):], nil
-}
-
-func readUvarint(b []byte) (uint64, []byte, error) {
-	n, k := binary.Uvarint(b)
-	if k <= 0 {
-		return 0, nil, errShort
-	}
-	return n, b[k:], nil
-}
-
-var errShort = errors.New("truncated field")
-
-// encodeObservation writes a prepared observation's canonical identifiers.
-func (g *Graph) encodeObservation(b []byte, p Prepared) []byte {
-	b = binary.AppendVarint(b, p.time)
-	b = appendString(b, p.source)
-	b = append(b, byte(p.trust))
-	b = binary.AppendUvarint(b, uint64(len(p.ids)))
-	for _, id := range p.ids {
-		b = appendString(b, string(g.kinds[id.kind].Kind))
-		b = appendString(b, id.value)
-	}
-	return b
-}
-
-func (g *Graph) decodeObservation(b []byte) (Prepared, error) {
-	p := Prepared{g: g}
-	t, k := binary.Varint(b)
-	if k <= 0 {
-		return p, errShort
-	}
-	b = b[k:]
-	var err error
-	if p.source, b, err = readString(b); err != nil {
-		return p, err
-	}
-	if len(b) == 0 {
-		return p, errShort
-	}
-	p.time, p.trust, b = t, Trust(b[0]), b[1:]
-	if p.trust > TrustVerified {
-		return p, fmt.Errorf("trust %d", p.trust)
-	}
-	n, b, err := readUvarint(b)
-	if err != nil || n > uint64(len(b)) {
-		return p, errShort
-	}
-	for range n {
-		var kind, value string
-		if kind, b, err = readString(b); err != nil {
-			return p, err
-		}
-		if value, b, err = readString(b); err != nil {
-			return p, err
-		}
-		k, ok := g.kindOf(Kind(kind))
-		if !ok {
-			return p, fmt.Errorf("%w: %q (register it in Options.Kinds)", ErrUnknownKind, kind)
-		}
-		if err := g.checkCanonical(k, value); err != nil {
-			return p, err
-		}
-		p.ids = append(p.ids, preparedID{kind: k, value: value, hash: g.hashID(k, value)})
-	}
-	if len(b) != 0 {
-		return p, errors.New("trailing bytes")
-	}
-	return p, nil
-}
-
-// replayRecord applies one journal record during Open.
-func (g *Graph) replayRecord(r journal.Record) error {
-	switch r.Type {
-	case recObserve:
-		p, err := g.decodeObservation(r.Payload)
-		if err != nil {
-			return err
-		}
-		if len(p.ids) > 0 {
-			g.apply(p)
-		}
-	case recRetract:
-		id, rest, err := readUvarint(r.Payload)
-		if err != nil || len(rest) != 0 {
-			return errShort
-		}
-		if _, err := g.retract(ObservationID(id), false); err != nil {
-			return err
-		}
-	case recForget:
-		kind, rest, err := readString(r.Payload)
-		if err != nil || len(rest) != 16 {
-			return errShort
-		}
-		k, ok := g.kindOf(Kind(kind))
-		if !ok {
-			return fmt.Errorf("%w: %q", ErrUnknownKind, kind)
-		}
-		// Find the node by its tombstone: replaying a forget is rare (a crash
-		// between the erasure and its compaction), so a scan is fine.
-		ts := [16]byte(rest)
-		for n := range uint32(g.nodes.len()) {
-			r := g.nodes.at(n)
-			if r.kind == k && r.flags&flagErased == 0 && g.tombstone(k, string(g.nodes.value(n))) == ts {
-				g.forgetNode(n, k, string(g.nodes.value(n)), false)
-				break
-			}
-		}
-		if g.tombstones == nil {
-			g.tombstones = map[[16]byte]struct{}{}
-		}
-		g.tombstones[ts] = struct{}{}
-	default:
-		return fmt.Errorf("unknown record type %d", r.Type)
 	}
 	return nil
 }
@@ -270,7 +136,7 @@ func (g *Graph) snapshotLocked(ctx context.Context) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("snapshot: %w", err)
 	}
-	return g.store.dir.Compact(ctx, g.encodeSnapshot())
+	return g.store.js.Snapshot(ctx)
 }
 
 // Sync flushes the journal to disk.
@@ -280,7 +146,7 @@ func (g *Graph) Sync() error {
 	if g.store == nil {
 		return ErrNotPersistent
 	}
-	return g.store.dir.Sync()
+	return g.store.js.Sync()
 }
 
 // Close syncs and closes the journal and releases the directory. The graph
@@ -293,257 +159,5 @@ func (g *Graph) Close() error {
 	if g.store == nil {
 		return nil
 	}
-	return g.store.dir.Close()
-}
-
-const snapshotFormat = 1
-
-// encodeSnapshot writes the graph's state: kinds, sources, nodes with their
-// flags, evidence, quarantines and tombstones. Derived state (the index,
-// components, profiles) is rebuilt on load.
-func (g *Graph) encodeSnapshot() []byte {
-	b := binary.AppendUvarint(nil, snapshotFormat)
-	b = appendString(b, string(g.eraseKey))
-	b = binary.AppendUvarint(b, uint64(len(g.kinds)))
-	for _, k := range g.kinds {
-		b = appendString(b, string(k.Kind))
-	}
-	b = binary.AppendUvarint(b, uint64(len(g.sources.names)))
-	for _, s := range g.sources.names {
-		b = appendString(b, s)
-	}
-	b = binary.AppendUvarint(b, uint64(g.nodes.len()))
-	for n := range uint32(g.nodes.len()) {
-		r := g.nodes.at(n)
-		b = append(b, r.kind, r.flags&^flagSimple, r.hardSeen)
-		b = appendString(b, string(g.nodes.value(n)))
-	}
-	b = binary.AppendUvarint(b, uint64(g.ev.len()))
-	for o := range uint32(g.ev.len()) {
-		rec := g.ev.at(o)
-		b = binary.AppendVarint(b, rec.time)
-		b = binary.AppendUvarint(b, uint64(rec.source))
-		b = append(b, byte(rec.trust), rec.flags)
-		b = binary.AppendUvarint(b, uint64(len(rec.members)))
-		for _, m := range rec.members {
-			if m == erasedMember {
-				b = append(b, 0) // an erased member
-			} else {
-				b = binary.AppendUvarint(b, uint64(m)+1)
-			}
-		}
-	}
-	b = binary.AppendUvarint(b, uint64(len(g.quarantined)))
-	for _, q := range g.quarantined {
-		b = binary.AppendUvarint(b, uint64(q.node))
-		b = appendString(b, q.reason)
-	}
-	ts := make([][16]byte, 0, len(g.tombstones))
-	for t := range g.tombstones {
-		ts = append(ts, t)
-	}
-	slices.SortFunc(ts, func(a, b [16]byte) int { return strings.Compare(string(a[:]), string(b[:])) })
-	b = binary.AppendUvarint(b, uint64(len(ts)))
-	for _, t := range ts {
-		b = append(b, t[:]...)
-	}
-	return b
-}
-
-// decodeSnapshot restores a fresh graph from encodeSnapshot's bytes.
-func (g *Graph) decodeSnapshot(b []byte) error {
-	fail := func(what string, err error) error { return fmt.Errorf("%s: %w", what, err) }
-	v, b, err := readUvarint(b)
-	if err != nil || v != snapshotFormat {
-		return fmt.Errorf("snapshot body format %d, want %d", v, snapshotFormat)
-	}
-	key, b, err := readString(b)
-	if err != nil {
-		return fail("erase key", err)
-	}
-	g.eraseKey = []byte(key)
-	nk, b, err := readUvarint(b)
-	if err != nil || nk > 255 {
-		return fail("kinds", errShort)
-	}
-	kindMap := make([]uint8, nk)
-	for i := range nk {
-		var name string
-		if name, b, err = readString(b); err != nil {
-			return fail("kinds", err)
-		}
-		k, ok := g.kindOf(Kind(name))
-		if !ok {
-			return fmt.Errorf("%w: snapshot holds kind %q (register it in Options.Kinds)", ErrUnknownKind, name)
-		}
-		kindMap[i] = k
-	}
-	ns, b, err := readUvarint(b)
-	if err != nil || ns > uint64(len(b)) {
-		return fail("sources", errShort)
-	}
-	for range ns {
-		var s string
-		if s, b, err = readString(b); err != nil {
-			return fail("sources", err)
-		}
-		g.sources.intern(s)
-	}
-	nn, b, err := readUvarint(b)
-	if err != nil || nn > uint64(len(b)) || nn >= uint64(erasedMember) {
-		return fail("nodes", errShort)
-	}
-	for range nn {
-		if len(b) < 3 {
-			return fail("nodes", errShort)
-		}
-		kraw, flags, seen := b[0], b[1], b[2]
-		b = b[3:]
-		var v string
-		if v, b, err = readString(b); err != nil {
-			return fail("nodes", err)
-		}
-		if int(kraw) >= len(kindMap) {
-			return fail("nodes", errors.New("kind out of range"))
-		}
-		k := kindMap[kraw]
-		var n uint32
-		if flags&flagErased != 0 {
-			n = g.nodes.add(0, 0, k, "")
-		} else {
-			if err := g.checkCanonical(k, v); err != nil {
-				return fail("nodes", err)
-			}
-			if _, dup := g.index.lookup(&g.nodes, g.hashID(k, v), k, v); dup {
-				return fail("nodes", errors.New("duplicate identifier"))
-			}
-			h := g.hashID(k, v)
-			n = g.nodes.add(h, idLo(g.kinds[k].Kind, v), k, v)
-			g.index.insert(&g.nodes, n)
-		}
-		r := g.nodes.at(n)
-		r.flags, r.hardSeen = flags&^flagSimple, seen
-	}
-	no, b, err := readUvarint(b)
-	if err != nil || no > uint64(len(b)) {
-		return fail("evidence", errShort)
-	}
-	var members []uint32
-	for range no {
-		t, k := binary.Varint(b)
-		if k <= 0 {
-			return fail("evidence", errShort)
-		}
-		b = b[k:]
-		var src, cnt uint64
-		if src, b, err = readUvarint(b); err != nil || src >= uint64(len(g.sources.names)) {
-			return fail("evidence", errShort)
-		}
-		if len(b) < 2 {
-			return fail("evidence", errShort)
-		}
-		tr, fl := Trust(b[0]), b[1]
-		b = b[2:]
-		if cnt, b, err = readUvarint(b); err != nil || cnt > uint64(len(b)) {
-			return fail("evidence", errShort)
-		}
-		members = members[:0]
-		for range cnt {
-			var m uint64
-			if m, b, err = readUvarint(b); err != nil || m > nn {
-				return fail("evidence", errShort)
-			}
-			if m == 0 {
-				members = append(members, erasedMember)
-			} else {
-				members = append(members, uint32(m-1))
-			}
-		}
-		o := g.ev.add(t, uint32(src), tr, fl, members)
-		for _, m := range members {
-			if m != erasedMember {
-				g.inc.push(&g.nodes.at(m).adj, o)
-			}
-		}
-	}
-	nq, b, err := readUvarint(b)
-	if err != nil || nq > uint64(len(b)) {
-		return fail("quarantine", errShort)
-	}
-	for range nq {
-		var node uint64
-		var reason string
-		if node, b, err = readUvarint(b); err != nil || node >= nn {
-			return fail("quarantine", errShort)
-		}
-		if reason, b, err = readString(b); err != nil {
-			return fail("quarantine", err)
-		}
-		g.quarantined = append(g.quarantined, quarantineRec{node: uint32(node), reason: reason})
-	}
-	nt, b, err := readUvarint(b)
-	if err != nil || nt*16 != uint64(len(b)) {
-		return fail("tombstones", errShort)
-	}
-	if nt > 0 {
-		g.tombstones = make(map[[16]byte]struct{}, nt)
-	}
-	for i := range nt {
-		g.tombstones[[16]byte(b[i*16:])] = struct{}{}
-	}
-	g.rebuildAll()
-	return nil
-}
-
-// rebuildAll recomputes components and profiles from the evidence.
-func (g *Graph) rebuildAll() {
-	for o := range uint32(g.ev.len()) {
-		rec := g.ev.at(o)
-		if rec.flags&obsRetracted != 0 {
-			continue
-		}
-		first := erasedMember
-		for _, m := range rec.members {
-			if m == erasedMember || !g.nodes.at(m).linking() {
-				continue
-			}
-			if first == erasedMember {
-				first = m
-				continue
-			}
-			g.unionCC(g.nodes.find(first), g.nodes.find(m))
-		}
-	}
-	done := make([]bool, g.nodes.len())
-	for n := range uint32(g.nodes.len()) {
-		r := g.nodes.find(n)
-		if done[r] {
-			continue
-		}
-		done[r] = true
-		g.cluster(r)
-	}
-	g.profiles = 0
-	for n := range uint32(g.nodes.len()) {
-		if r := g.nodes.at(n); r.anchor == n && r.flags&(flagDead|flagErased) == 0 {
-			g.profiles++
-		}
-	}
-}
-
-// checkCanonical refuses a stored value its kind would not produce: a
-// damaged file, or a normalizer that changed since it was written.
-func (g *Graph) checkCanonical(k uint8, v string) error {
-	c, err := g.kinds[k].normalize(v)
-	if err != nil {
-		return err
-	}
-	if c != v {
-		return fmt.Errorf("stored %s value %q is not canonical (normalizes to %q)", g.kinds[k].Kind, truncate(v, 40), truncate(c, 40))
-	}
-	return nil
-}
-
-func journalRecord(typ byte, payload []byte) journal.Record {
-	return journal.Record{Type: typ, Payload: payload}
+	return g.store.js.Close()
 }

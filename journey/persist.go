@@ -40,11 +40,68 @@ var ErrLocked = journal.ErrLocked
 
 const recEvent byte = 1
 
+// persistence is a store's part of the shared journal.Store: the codec
+// (events as JSON lines) and a scratch buffer.
 type persistence struct {
-	dir      *journal.Dir
-	buf      []byte
-	replay   bool
-	recovery Recovery
+	js         *journal.Store
+	buf        []byte
+	unresolved int // replayed events whose identifiers no longer resolve
+}
+
+// storeCodec is what the shared persistence takes from a store.
+type storeCodec struct{ s *Store }
+
+func (c storeCodec) add(line []byte) error {
+	var e Event
+	if err := e.UnmarshalJSON(line); err != nil {
+		return err
+	}
+	if _, _, err := c.s.Add(e); err != nil {
+		if errors.Is(err, ErrNoProfile) {
+			c.s.persist.unresolved++
+			return nil
+		}
+		return err
+	}
+	return nil
+}
+
+func (c storeCodec) Restore(body []byte) error {
+	for line := range bytes.Lines(body) {
+		if err := c.add(bytes.TrimSpace(line)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (c storeCodec) Apply(r journal.Record) error {
+	if r.Type != recEvent {
+		return fmt.Errorf("unknown record type %d", r.Type)
+	}
+	return c.add(r.Payload)
+}
+
+// State writes every stored event, profile by profile; the store's lock is
+// held.
+func (c storeCodec) State(ctx context.Context) ([]byte, error) {
+	s := c.s
+	var body []byte
+	profiles := make([]identity.ProfileID, 0, len(s.timelines))
+	for p := range s.timelines {
+		profiles = append(profiles, p)
+	}
+	slices.SortFunc(profiles, identity.ProfileID.Compare)
+	for i, p := range profiles {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("snapshot: %w", ctx.Err())
+		}
+		for _, r := range s.timelines[p] {
+			body = s.tab.event(r).AppendJSON(body)
+			body = append(body, '\n')
+		}
+	}
+	return body, nil
 }
 
 // Open opens the store kept in dir over graph g, restoring its snapshot and
@@ -60,45 +117,12 @@ func Open(ctx context.Context, dir string, g *identity.Graph, opts *Options) (*S
 	if opts == nil {
 		opts = &Options{}
 	}
-	p := &persistence{replay: true}
-	s.persist = p
-	add := func(line []byte) error {
-		var e Event
-		if err := e.UnmarshalJSON(line); err != nil {
-			return err
-		}
-		if _, _, err := s.Add(e); err != nil {
-			if errors.Is(err, ErrNoProfile) {
-				p.recovery.Unresolved++
-				return nil
-			}
-			return err
-		}
-		return nil
-	}
-	d, rec, err := journal.OpenDir(ctx, dir, "journey", &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs, Logger: opts.Logger},
-		func(body []byte) error {
-			for line := range bytes.Lines(body) {
-				if err := add(bytes.TrimSpace(line)); err != nil {
-					return err
-				}
-			}
-			return nil
-		},
-		func(r journal.Record) error {
-			if r.Type != recEvent {
-				return fmt.Errorf("unknown record type %d", r.Type)
-			}
-			return add(r.Payload)
-		})
-	p.replay = false
-	if err != nil {
+	s.persist = &persistence{js: journal.NewStore(storeCodec{s})}
+	jo := &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs, Logger: opts.Logger}
+	if err := s.persist.js.Open(ctx, dir, "journey", jo); err != nil {
 		return nil, fmt.Errorf("journey: %w", err)
 	}
-	p.dir = d
-	unresolved := p.recovery.Unresolved // counted during the replay
-	p.recovery = rec.Store()
-	p.recovery.Unresolved = unresolved
+	s.persist.js.SetUnresolved(s.persist.unresolved)
 	return s, nil
 }
 
@@ -107,17 +131,17 @@ func (s *Store) Recovery() Recovery {
 	if s.persist == nil {
 		return Recovery{}
 	}
-	return s.persist.recovery
+	return s.persist.js.Recovery()
 }
 
 // journalEvent writes an event ahead of adding it; the store lock is held.
 func (s *Store) journalEvent(e Event) error {
 	p := s.persist
-	if p == nil || p.replay {
+	if p == nil || p.js.Replaying() {
 		return nil
 	}
 	p.buf = e.AppendJSON(p.buf[:0])
-	if err := p.dir.Append(recEvent, p.buf); err != nil {
+	if err := p.js.Append(recEvent, p.buf); err != nil {
 		return fmt.Errorf("journey: %w", err)
 	}
 	return nil
@@ -134,22 +158,7 @@ func (s *Store) Snapshot(ctx context.Context) error {
 	if s.persist == nil {
 		return ErrNotPersistent
 	}
-	var body []byte
-	profiles := make([]identity.ProfileID, 0, len(s.timelines))
-	for p := range s.timelines {
-		profiles = append(profiles, p)
-	}
-	slices.SortFunc(profiles, identity.ProfileID.Compare)
-	for i, p := range profiles {
-		if i%4096 == 0 && ctx.Err() != nil {
-			return fmt.Errorf("journey: snapshot: %w", ctx.Err())
-		}
-		for _, r := range s.timelines[p] {
-			body = s.tab.event(r).AppendJSON(body)
-			body = append(body, '\n')
-		}
-	}
-	if err := s.persist.dir.Compact(ctx, body); err != nil {
+	if err := s.persist.js.Snapshot(ctx); err != nil {
 		return fmt.Errorf("journey: %w", err)
 	}
 	return nil
@@ -162,7 +171,7 @@ func (s *Store) Sync() error {
 	if s.persist == nil {
 		return ErrNotPersistent
 	}
-	return s.persist.dir.Sync()
+	return s.persist.js.Sync()
 }
 
 // Close syncs and closes the journal and releases the directory. Closing
@@ -173,5 +182,5 @@ func (s *Store) Close() error {
 	if s.persist == nil {
 		return nil
 	}
-	return s.persist.dir.Close()
+	return s.persist.js.Close()
 }
