@@ -142,7 +142,7 @@ func run(o options, stdin io.Reader, stdout, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("%w: -conversions: %w", errUsage, err)
 	}
-	read, err := s.ReadJSONL(context.Background(), bufio.NewReaderSize(events, 1<<20))
+	read, err := s.Load(context.Background(), events, nil)
 	if err != nil {
 		return fmt.Errorf("%s: %w", o.events, err)
 	}
