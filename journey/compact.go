@@ -14,15 +14,15 @@ import (
 // tables. A million profiles' worth of events stays small and is cheap for
 // the garbage collector, which never scans pointer-free slices.
 type rec struct {
-	id    uuid.UUID
-	t     int64  // unix nanoseconds
-	val   int64  // minor units
-	typ   uint32 // interned type
-	cur   uint32 // interned currency
-	touch uint32 // index into touches (0: none)
-	props uint32 // index into props (0: none)
-	ids   uint32 // index into idLists
-	_     uint32
+	id     uuid.UUID
+	t      int64  // unix nanoseconds
+	val    int64  // minor units
+	typ    uint32 // interned type
+	cur    uint32 // interned currency
+	touch  uint32 // index into touches (0: none)
+	props  uint32 // index into props (0: none)
+	ids    uint32 // index into idLists
+	origin uint32 // index into origins: (company, site); 0 for none
 }
 
 // tables interns what events share.
@@ -31,6 +31,8 @@ type tables struct {
 	strList  []string
 	touchIx  map[Touch]uint32
 	touches  []Touch
+	originIx map[[2]string]uint32
+	origins  [][2]string
 	propIx   map[string]uint32
 	props    []map[string]string
 	idIx     map[string]uint32
@@ -44,6 +46,7 @@ func newTables() *tables {
 	return &tables{
 		strs: map[string]uint32{"": 0}, strList: []string{""},
 		touchIx: map[Touch]uint32{{}: 0}, touches: []Touch{{}},
+		originIx: map[[2]string]uint32{{}: 0}, origins: [][2]string{{}},
 		propIx: map[string]uint32{"": 0}, props: []map[string]string{nil},
 		idIx: map[string]uint32{}, idLists: nil, lastIDs: -1,
 	}
@@ -123,6 +126,7 @@ func (t *tables) pack(e Event) rec {
 		id: e.ID, t: e.Time.UnixNano(), val: e.Value.Minor,
 		typ: t.str(string(e.Type)), cur: t.str(e.Value.Currency),
 		touch: t.touch(e.Touch), props: t.prop(e.Props), ids: t.idList(e.IDs),
+		origin: intern(t.originIx, &t.origins, [2]string{e.Company, e.Site}),
 	}
 }
 
@@ -132,6 +136,7 @@ func (t *tables) event(r rec) Event {
 		ID: r.id, Time: time.Unix(0, r.t).UTC(), Type: EventType(t.strList[r.typ]),
 		IDs: t.idLists[r.ids], Touch: t.touches[r.touch],
 		Value: Money{Minor: r.val, Currency: t.strList[r.cur]}, Props: t.props[r.props],
+		Company: t.origins[r.origin][0], Site: t.origins[r.origin][1],
 	}
 }
 

@@ -153,6 +153,10 @@ type Event struct {
 	Touch Touch
 	Value Money
 	Props map[string]string // car model, dealership, salesperson…
+	// Company is the group company (the operator of personal data) that
+	// collected the event, and Site the site it came from; "" for a host
+	// that is one company with one site.
+	Company, Site string
 }
 
 // IsTouchpoint reports whether the event carries a marketing touch.

@@ -19,6 +19,7 @@ var ErrBadEvent = errors.New("journey: bad event")
 //	 "ids":[{"kind":"cookie","value":"GA1.2.5129.1700"},{"kind":"phone","value":"8 916 123-45-67"}],
 //	 "touch":{"source":"yandex","medium":"cpc","campaign":"spring","yclid":"123","referrer":"…","landing":"…"},
 //	 "value":"2500000.00","currency":"RUB",
+//	 "company":"North Motors LLC","site":"north-motors.ru",
 //	 "props":{"model":"Camry","dealership":"North"}}
 //
 // time, type and ids are required; id (a UUID), touch (channel, source,
@@ -102,6 +103,10 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 			return err
 		case "currency":
 			return str(&currency)
+		case "company":
+			return str(&out.Company)
+		case "site":
+			return str(&out.Site)
 		case "props":
 			if s.Peek() == 'n' {
 				return s.Skip()
@@ -191,6 +196,14 @@ func (e Event) AppendJSON(b []byte) []byte {
 		b = append(b, v.String()...)
 		b = append(b, `","currency":`...)
 		b = jsonscan.AppendString(b, e.Value.Currency)
+	}
+	if e.Company != "" {
+		b = append(b, `,"company":`...)
+		b = jsonscan.AppendString(b, e.Company)
+	}
+	if e.Site != "" {
+		b = append(b, `,"site":`...)
+		b = jsonscan.AppendString(b, e.Site)
 	}
 	if len(e.Props) > 0 {
 		b = append(b, `,"props":{`...)

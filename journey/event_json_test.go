@@ -2,8 +2,10 @@ package journey
 
 import (
 	"errors"
+	"github.com/throughline/throughline/identity"
 	"reflect"
 	"testing"
+	"unsafe"
 )
 
 func TestEventJSON(t *testing.T) {
@@ -59,4 +61,34 @@ func FuzzEventJSON(f *testing.F) {
 			t.Fatalf("round trip changed %+v into %+v", e, back)
 		}
 	})
+}
+
+// TestEventOrigin: the company and site that collected an event survive
+// JSON and the store, and cost no memory (the record stays 56 bytes: the
+// origin took the padding).
+func TestEventOrigin(t *testing.T) {
+	in := `{"time":"2026-03-01T10:00:00Z","type":"lead","ids":[{"kind":"cookie","value":"c1"}],"company":"North Motors LLC","site":"north-motors.ru"}`
+	var e Event
+	if err := e.UnmarshalJSON([]byte(in)); err != nil {
+		t.Fatal(err)
+	}
+	if e.Company != "North Motors LLC" || e.Site != "north-motors.ru" {
+		t.Fatalf("decoded %+v", e)
+	}
+	var back Event
+	if err := back.UnmarshalJSON(e.AppendJSON(nil)); err != nil || back.Company != e.Company || back.Site != e.Site {
+		t.Fatalf("round trip %+v, %v", back, err)
+	}
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1")})
+	s, _ := New(g, nil)
+	if _, _, err := s.Add(e); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := g.Resolve(identity.Cookie, "c1")
+	if tl := s.Timeline(p); len(tl) != 1 || tl[0].Company != "North Motors LLC" || tl[0].Site != "north-motors.ru" {
+		t.Fatalf("stored %+v", tl)
+	}
+	if n := unsafe.Sizeof(rec{}); n != 56 {
+		t.Fatalf("a record is %d bytes, want 56", n)
+	}
 }
