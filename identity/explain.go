@@ -14,6 +14,8 @@ type Link struct {
 	Time        time.Time
 	Source      string
 	Trust       Trust
+	// Company and Site are the observation's (see Observation).
+	Company, Site string
 }
 
 func (s Link) String() string {
@@ -175,9 +177,10 @@ func (g *Graph) bfs(a, b uint32, ok func(uint32) bool, limit int) []Link {
 	for x := b; x != a; {
 		p := prev[x]
 		rec := g.ev.at(p.obs)
+		source, company, site := splitOrigin(g.sources.names[rec.source])
 		steps = append(steps, Link{
 			From: g.idOf(p.node), To: g.idOf(x), Observation: ObservationID(p.obs),
-			Time: time.Unix(0, rec.time).UTC(), Source: g.sources.names[rec.source], Trust: rec.trust,
+			Time: time.Unix(0, rec.time).UTC(), Source: source, Trust: rec.trust, Company: company, Site: site,
 		})
 		x = p.node
 	}

@@ -196,7 +196,7 @@ func (g *Graph) Prepare(o Observation) (Prepared, error) {
 
 // prepare is Prepare into the given storage (Observe passes a stack array).
 func (g *Graph) prepare(o Observation, ids []preparedID) (Prepared, error) {
-	p := Prepared{g: g, time: o.Time.UnixNano(), source: o.Source, trust: o.Trust}
+	p := Prepared{g: g, time: o.Time.UnixNano(), source: originKey(o.Source, o.Company, o.Site), trust: o.Trust}
 	if o.Time.IsZero() {
 		p.time = 0
 	}
@@ -360,7 +360,8 @@ func (g *Graph) apply(p Prepared) Change {
 	if len(members) == 0 {
 		return Change{Forgotten: t.forgotten}
 	}
-	trust, oflags := g.policy.sourceRule(p.source, p.trust)
+	source, _, _ := splitOrigin(p.source)
+	trust, oflags := g.policy.sourceRule(source, p.trust)
 	obs := g.ev.add(p.time, g.sources.intern(p.source), trust, oflags, members)
 	for _, m := range members {
 		g.inc.push(&g.nodes.at(m).adj, obs)

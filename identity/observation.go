@@ -2,6 +2,7 @@ package identity
 
 import (
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -14,6 +15,32 @@ type Observation struct {
 	Source string // where it came from: "web_form", "call", "crm_import"
 	Trust  Trust  // how far the source can be believed
 	IDs    []ID   // raw values; the graph normalizes them
+	// Company is the group company (the operator of personal data) that
+	// collected the observation, and Site the site it came from; "" for a
+	// host that is one company with one site. Explain reports them.
+	Company, Site string
+}
+
+// originKey is how an observation's source, company and site are kept: the
+// source alone when there is neither company nor site (the format before
+// them), else the three joined by NUL, so journals and snapshots need no
+// new field.
+func originKey(source, company, site string) string {
+	if company == "" && site == "" {
+		return source
+	}
+	nul := func(s string) string { return strings.ReplaceAll(s, "\x00", "") } // a NUL in a name cannot split it
+	return nul(source) + "\x00" + nul(company) + "\x00" + nul(site)
+}
+
+// splitOrigin undoes originKey.
+func splitOrigin(key string) (source, company, site string) {
+	source, rest, ok := strings.Cut(key, "\x00")
+	if !ok {
+		return key, "", ""
+	}
+	company, site, _ = strings.Cut(rest, "\x00")
+	return source, company, site
 }
 
 // Trust grades evidence. The zero value, TrustDefault, lets the graph's

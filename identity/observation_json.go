@@ -39,6 +39,14 @@ func (o *Observation) UnmarshalJSON(b []byte) error {
 			v, err := s.StringOrNull()
 			out.Source = v
 			return err
+		case "company":
+			v, err := s.StringOrNull()
+			out.Company = v
+			return err
+		case "site":
+			v, err := s.StringOrNull()
+			out.Site = v
+			return err
 		case "trust":
 			v, err := s.StringOrNull()
 			if err != nil {
@@ -92,6 +100,14 @@ func (o Observation) AppendJSON(b []byte) []byte {
 	b = o.Time.UTC().AppendFormat(b, time.RFC3339Nano)
 	b = append(b, `","source":`...)
 	b = jsonscan.AppendString(b, o.Source)
+	if o.Company != "" {
+		b = append(b, `,"company":`...)
+		b = jsonscan.AppendString(b, o.Company)
+	}
+	if o.Site != "" {
+		b = append(b, `,"site":`...)
+		b = jsonscan.AppendString(b, o.Site)
+	}
 	if o.Trust != TrustDefault {
 		b = append(b, `,"trust":"`...)
 		b = append(b, o.Trust.String()...)

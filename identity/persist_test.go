@@ -335,3 +335,47 @@ func TestCancelled(t *testing.T) {
 		t.Fatalf("reopened with %+v", back.Recovery())
 	}
 }
+
+// TestObservationOrigin: the company and site that collected an
+// observation come back in Explain, through JSON, the journal and a
+// snapshot, and the source's rule still applies (a click from North's
+// site is attach-only like any click).
+func TestObservationOrigin(t *testing.T) {
+	dir := t.TempDir()
+	g, err := Open(context.Background(), dir, &Options{Sync: SyncNever})
+	if err != nil {
+		t.Fatal(err)
+	}
+	o := at(0, "web_form", "cookie:c1", "email:anna@mail.ru")
+	o.Company, o.Site = "North Motors LLC", "north-motors.ru"
+	var back Observation
+	if err := back.UnmarshalJSON(o.AppendJSON(nil)); err != nil || back.Company != o.Company || back.Site != o.Site {
+		t.Fatalf("JSON: %+v, %v", back, err)
+	}
+	mustObserve(t, g, back)
+	click := at(1, "email_click", "cookie:c2", "email:boris@mail.ru")
+	click.Company = "North Motors LLC"
+	mustObserve(t, g, at(1, "web_form", "cookie:c2", "email:vera@mail.ru"))
+	mustObserve(t, g, click)
+	if together(t, g, "email:boris@mail.ru", "email:vera@mail.ru") {
+		t.Fatal("a click with a company bridged two profiles: the source's rule was lost")
+	}
+	check := func(g *Graph) {
+		t.Helper()
+		links, err := g.Explain(ID{Cookie, "c1"}, ID{Email, "anna@mail.ru"})
+		if err != nil || len(links) != 1 || links[0].Source != "web_form" || links[0].Company != "North Motors LLC" || links[0].Site != "north-motors.ru" {
+			t.Fatalf("Explain = %+v, %v", links, err)
+		}
+	}
+	check(g)
+	g.Close()
+	g, _ = Open(context.Background(), dir, nil) // from the journal
+	check(g)
+	if err := g.Snapshot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+	g, _ = Open(context.Background(), dir, nil) // from the snapshot
+	defer g.Close()
+	check(g)
+}
