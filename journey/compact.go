@@ -100,7 +100,11 @@ func (t *tables) prop(m map[string]string) uint32 {
 	return i
 }
 
-func (t *tables) idList(ids []identity.ID) uint32 {
+// idListHinted interns ids, trying hint (a list index, or -1) first.
+func (t *tables) idListHinted(ids []identity.ID, hint int) uint32 {
+	if hint >= 0 && slices.Equal(t.idLists[hint], ids) {
+		return uint32(hint)
+	}
 	// Consecutive events of one person carry the same identifiers.
 	if t.lastIDs >= 0 && slices.Equal(t.idLists[t.lastIDs], ids) {
 		return uint32(t.lastIDs)
@@ -120,12 +124,13 @@ func (t *tables) idList(ids []identity.ID) uint32 {
 	return i
 }
 
-// pack turns an event into a record, interning what it shares.
-func (t *tables) pack(e Event) rec {
+// packHinted turns an event into a record, interning what it shares, with
+// a guess at its identifier list (an index, or -1).
+func (t *tables) packHinted(e Event, idsHint int) rec {
 	return rec{
 		id: e.ID, t: e.Time.UnixNano(), val: e.Value.Minor,
 		typ: t.str(string(e.Type)), cur: t.str(e.Value.Currency),
-		touch: t.touch(e.Touch), props: t.prop(e.Props), ids: t.idList(e.IDs),
+		touch: t.touch(e.Touch), props: t.prop(e.Props), ids: t.idListHinted(e.IDs, idsHint),
 		origin: intern(t.originIx, &t.origins, [2]string{e.Company, e.Site}),
 	}
 }

@@ -173,7 +173,7 @@ func (s *Store) fileBatch(batch []parsedLine, rep *ReadReport) {
 			continue
 		}
 		s.seen[pl.e.ID] = struct{}{}
-		s.insert(it.p, s.tab.pack(pl.e))
+		s.file(it.p, pl.e)
 		rep.Added++
 	}
 }

@@ -133,8 +133,27 @@ func (s *Store) Add(e Event) (p identity.ProfileID, added bool, err error) {
 		return p, false, err
 	}
 	s.seen[e.ID] = struct{}{}
-	s.insert(p, s.tab.pack(e))
+	s.file(p, e)
 	return p, true, nil
+}
+
+// file packs e and inserts it in p's timeline; the lock is held. The
+// timeline's last record hints at e's identifier list: a person's events
+// mostly carry the same identifiers, and the hint spares a probe of the
+// (large, cold) interning table.
+func (s *Store) file(p identity.ProfileID, e Event) {
+	tl := s.timelines[p]
+	hint := -1
+	if n := len(tl); n > 0 {
+		hint = int(tl[n-1].ids)
+	}
+	r := s.tab.packHinted(e, hint)
+	if n := len(tl); n == 0 || recLess(tl[n-1], r) < 0 {
+		s.timelines[p] = append(tl, r) // the common case: in order
+		return
+	}
+	i, _ := slices.BinarySearchFunc(tl, r, recLess)
+	s.timelines[p] = slices.Insert(tl, i, r)
 }
 
 func (s *Store) insert(p identity.ProfileID, r rec) {
