@@ -12,7 +12,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/google/uuid"
 	"github.com/throughline/throughline/identity"
 )
 
@@ -31,9 +30,9 @@ type loadBatch struct {
 	parsed     []parsedLine
 }
 
-// Load adds the events of a JSONL stream as ReadJSONL does (the same
-// report, the same timelines), for whole files: lines are parsed on every
-// core, and each batch of 4,096 is resolved and filed under one
+// Load adds the events of a JSONL stream as adding them one by one would
+// (the same report, the same timelines; ReadJSONL is Load): lines are
+// parsed on every core, and each batch of 4,096 is resolved and filed under one
 // acquisition of the store's lock, grouped by profile so that a profile's
 // events land together. progress, when not nil, is called after each batch
 // with the lines read so far. A done ctx stops it between batches: the
@@ -124,8 +123,8 @@ func readBatches(ctx context.Context, r io.Reader, jobs chan<- *loadBatch) error
 }
 
 // fileBatch files a batch of parsed lines under one lock, grouped by
-// profile (in line order within a profile, so a duplicate resolves as in
-// ReadJSONL), and counts them into rep.
+// profile (in line order within a profile, so the first of two events
+// with one ID is the one kept, as one by one), and counts them into rep.
 func (s *Store) fileBatch(batch []parsedLine, rep *ReadReport) {
 	type item struct {
 		i int
@@ -138,20 +137,11 @@ func (s *Store) fileBatch(batch []parsedLine, rep *ReadReport) {
 	for i := range batch {
 		pl := &batch[i]
 		rep.Lines++
-		switch {
-		case pl.err != nil:
-			bad(pl.line, pl.err)
-			continue
-		case pl.e.ID == uuid.Nil:
-			id, err := s.newID()
-			if err != nil {
-				bad(pl.line, err)
-				continue
-			}
-			pl.e.ID = id
+		if pl.err == nil {
+			pl.err = s.complete(&pl.e)
 		}
-		if pl.e.Time.IsZero() {
-			bad(pl.line, fmt.Errorf("journey: event %s has no time", pl.e.ID))
+		if pl.err != nil {
+			bad(pl.line, pl.err)
 			continue
 		}
 		p, err := s.profileOf(pl.e.IDs)
@@ -164,16 +154,13 @@ func (s *Store) fileBatch(batch []parsedLine, rep *ReadReport) {
 	slices.SortStableFunc(items, func(a, b item) int { return a.p.Compare(b.p) })
 	for _, it := range items {
 		pl := &batch[it.i]
-		if _, dup := s.seen[pl.e.ID]; dup {
-			rep.Duplicates++
-			continue
-		}
-		if err := s.journalEvent(pl.e); err != nil {
+		switch added, err := s.fileOnce(it.p, pl.e); {
+		case err != nil:
 			bad(pl.line, err)
-			continue
+		case added:
+			rep.Added++
+		default:
+			rep.Duplicates++
 		}
-		s.seen[pl.e.ID] = struct{}{}
-		s.file(it.p, pl.e)
-		rep.Added++
 	}
 }

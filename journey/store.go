@@ -110,31 +110,48 @@ func (s *Store) profileOf(ids []identity.ID) (identity.ProfileID, error) {
 // spares a caller that keeps per-profile state (package segment) a second
 // resolution that a concurrent merge could slip between.
 func (s *Store) Add(e Event) (p identity.ProfileID, added bool, err error) {
-	if e.ID == uuid.Nil {
-		if e.ID, err = s.newID(); err != nil {
-			return p, false, err
-		}
-	}
-	if e.Time.IsZero() {
-		return p, false, fmt.Errorf("journey: event %s has no time", e.ID)
+	if err := s.complete(&e); err != nil {
+		return p, false, err
 	}
 	// Resolve under the store's lock, so that a Follow cannot slip between
 	// resolving the profile and filing the event under it.
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	p, err = s.profileOf(e.IDs)
-	if err != nil {
+	if p, err = s.profileOf(e.IDs); err != nil {
 		return p, false, err
 	}
+	added, err = s.fileOnce(p, e)
+	return p, added, err
+}
+
+// complete gives e an ID when it has none, and refuses an event without a
+// time.
+func (s *Store) complete(e *Event) error {
+	if e.ID == uuid.Nil {
+		id, err := s.newID()
+		if err != nil {
+			return err
+		}
+		e.ID = id
+	}
+	if e.Time.IsZero() {
+		return fmt.Errorf("journey: event %s has no time", e.ID)
+	}
+	return nil
+}
+
+// fileOnce journals and files e under p unless an event of its ID is
+// stored already; the lock is held.
+func (s *Store) fileOnce(p identity.ProfileID, e Event) (added bool, err error) {
 	if _, dup := s.seen[e.ID]; dup {
-		return p, false, nil
+		return false, nil
 	}
 	if err := s.journalEvent(e); err != nil {
-		return p, false, err
+		return false, err
 	}
 	s.seen[e.ID] = struct{}{}
 	s.file(p, e)
-	return p, true, nil
+	return true, nil
 }
 
 // file packs e and inserts it in p's timeline; the lock is held. The
