@@ -137,30 +137,32 @@ type Declined struct {
 // An Arbiter ranks a catalog's actions for customers, learning
 // propensities from the outcomes it is told. It is safe for concurrent use.
 type Arbiter struct {
-	cat  Catalog
-	salt uint64
-	mu   sync.RWMutex
-	prop map[[2]string]*beta // (action, segment) → outcomes
+	cat   Catalog
+	index map[string]int // action ID → its place in cat.Actions
+	salt  uint64
+	mu    sync.RWMutex
+	prop  map[[2]string]*beta // (action, segment) → outcomes
 }
 
 type beta struct{ accepted, presented float64 }
 
 // NewArbiter returns an arbiter for cat.
 func NewArbiter(cat Catalog) (*Arbiter, error) {
-	seen := map[string]bool{}
-	for _, a := range cat.Actions {
+	index := map[string]int{}
+	for i, a := range cat.Actions {
+		_, seen := index[a.ID]
 		switch {
-		case a.ID == "" || seen[a.ID]:
+		case a.ID == "" || seen:
 			return nil, fmt.Errorf("%w: action ID %q empty or repeated", ErrCatalog, a.ID)
 		case a.Value < 0 || a.Lever < 0 || math.IsNaN(a.Value) || math.IsNaN(a.Lever):
 			return nil, fmt.Errorf("%w: action %s: negative value or lever", ErrCatalog, a.ID)
 		}
-		seen[a.ID] = true
+		index[a.ID] = i
 	}
 	if cat.Holdout < 0 || cat.Holdout >= 1 {
 		return nil, fmt.Errorf("%w: holdout %v outside [0, 1)", ErrCatalog, cat.Holdout)
 	}
-	return &Arbiter{cat: cat, salt: xxhash.Sum64String("throughline/actions/" + cat.Version), prop: map[[2]string]*beta{}}, nil
+	return &Arbiter{cat: cat, index: index, salt: xxhash.Sum64String("throughline/actions/" + cat.Version), prop: map[[2]string]*beta{}}, nil
 }
 
 // InHoldout reports whether p is in the catalog's holdout group.
@@ -216,7 +218,7 @@ func (ar *Arbiter) Next(c *Customer, n int) ([]Recommendation, []Declined) {
 		}
 		return nil, refused
 	}
-	hist := newHistory(c)
+	hist := ar.newHistory(c)
 	var recs []Recommendation
 	for i := range ar.cat.Actions {
 		a := &ar.cat.Actions[i]
@@ -246,10 +248,8 @@ func (ar *Arbiter) Next(c *Customer, n int) ([]Recommendation, []Declined) {
 }
 
 func (ar *Arbiter) action(id string) *Action {
-	for i := range ar.cat.Actions {
-		if ar.cat.Actions[i].ID == id {
-			return &ar.cat.Actions[i]
-		}
+	if i, ok := ar.index[id]; ok {
+		return &ar.cat.Actions[i]
 	}
 	return nil
 }
@@ -279,7 +279,7 @@ func (ar *Arbiter) refuse(a *Action, c *Customer, h *history) *Declined {
 		return &Declined{a.ID, "suppressed", fmt.Sprintf("rejected %d times within %s", p.RejectLimit, p.Suppress)}
 	}
 	for _, ch := range []string{a.Channel, "*"} {
-		if limit, ok := p.Caps[ch]; ok && h.presentedSince(ch, c.Now.Add(-p.Window), ar) >= limit {
+		if limit, ok := p.Caps[ch]; ok && h.presentedSince(ch, c.Now.Add(-p.Window)) >= limit {
 			return &Declined{a.ID, "cap", fmt.Sprintf("%d contacts on %s within %s already", limit, ch, p.Window)}
 		}
 	}
@@ -314,18 +314,35 @@ func (ar *Arbiter) known(action, segment string) bool {
 	return ok
 }
 
-// history indexes a customer's outcomes for the contact policy.
+// history indexes a customer's outcomes for the contact policy, once per
+// Next: when each action was last presented, and the presentations with
+// the channel of their action.
 type history struct {
 	outcomes      []Outcome
 	lastPresented map[string]time.Time
+	presented     []presentation
 }
 
-func newHistory(c *Customer) *history {
+type presentation struct {
+	channel string
+	known   bool // the catalog holds the action
+	at      time.Time
+}
+
+func (ar *Arbiter) newHistory(c *Customer) *history {
 	h := &history{outcomes: c.Outcomes, lastPresented: map[string]time.Time{}}
 	for _, o := range c.Outcomes {
-		if o.Kind == Presented && o.At.After(h.lastPresented[o.Action]) {
+		if o.Kind != Presented {
+			continue
+		}
+		if o.At.After(h.lastPresented[o.Action]) {
 			h.lastPresented[o.Action] = o.At
 		}
+		pr := presentation{at: o.At}
+		if a := ar.action(o.Action); a != nil {
+			pr.channel, pr.known = a.Channel, true
+		}
+		h.presented = append(h.presented, pr)
 	}
 	return h
 }
@@ -340,13 +357,11 @@ func (h *history) rejections(action string, now time.Time, within time.Duration)
 	return n
 }
 
-func (h *history) presentedSince(channel string, since time.Time, ar *Arbiter) int {
+// presentedSince counts the presentations on channel ("*": any) since.
+func (h *history) presentedSince(channel string, since time.Time) int {
 	n := 0
-	for _, o := range h.outcomes {
-		if o.Kind != Presented || o.At.Before(since) {
-			continue
-		}
-		if a := ar.action(o.Action); channel == "*" || (a != nil && a.Channel == channel) {
+	for _, pr := range h.presented {
+		if !pr.at.Before(since) && (channel == "*" || pr.known && pr.channel == channel) {
 			n++
 		}
 	}
