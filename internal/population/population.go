@@ -103,6 +103,20 @@ func (c Config) withDefaults() Config {
 	return c
 }
 
+// phoneNumber is person n's k-th phone (k 0 or 1), national digits: (n·a
+// + b) mod 10^9 is a bijection for a coprime to 10^9, so people below
+// 5·10^8 never share a number. A Kazakh one (kz) comes from the mobile
+// ranges in use there (identity checks +7 against the numbering plan),
+// a Russian one from 9xx.
+func phoneNumber(n, k uint32, seed uint64, kz bool) string {
+	x := (uint64(n) + uint64(k)*500_000_000 + seed) % 1_000_000_000
+	y := (x*999_999_937 + 123_456_789) % 1_000_000_000
+	if kz {
+		return kzMobile[y%uint64(len(kzMobile))] + fmt.Sprintf("%07d", y/10%10_000_000)
+	}
+	return "9" + fmt.Sprintf("%09d", y)
+}
+
 // kzMobile are Kazakh mobile prefixes (+7 7xx) in use.
 var kzMobile = []string{"700", "701", "702", "705", "706", "707", "708", "747", "771", "775", "776", "777", "778"}
 
@@ -305,18 +319,7 @@ func (g *Generator) base(n uint32) *base {
 		return uint8(len(b.ids) - 1)
 	}
 	b.first, b.last = firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
-	// (n·a + b) mod 10^9 is a bijection for a coprime to 10^9, so people
-	// below 5·10^8 never share a number.
-	phoneOf := func(k uint32) string {
-		x := (uint64(n) + uint64(k)*500_000_000 + g.cfg.Seed) % 1_000_000_000
-		y := (x*999_999_937 + 123_456_789) % 1_000_000_000
-		if r.IntN(100) < 3 {
-			// A Kazakh mobile number, in the ranges operators use there
-			// (identity checks +7 against the numbering plan).
-			return kzMobile[y%uint64(len(kzMobile))] + fmt.Sprintf("%07d", y/10%10_000_000)
-		}
-		return "9" + fmt.Sprintf("%09d", y)
-	}
+	phoneOf := func(k uint32) string { return phoneNumber(n, k, g.cfg.Seed, r.IntN(100) < 3) }
 	b.phones = append(b.phones, add(kPhone, phoneOf(0)))
 	if r.Float64() < tr.SecondPhone {
 		b.phones = append(b.phones, add(kPhone, phoneOf(1)))

@@ -147,10 +147,7 @@ func (g *Generator) worldBase(n uint32) *base {
 		return uint8(len(b.ids) - 1)
 	}
 	b.first, b.last = firstNames[r.IntN(len(firstNames))], lastNames[r.IntN(len(lastNames))]
-	phoneOf := func(k uint32) string {
-		x := (uint64(n) + uint64(k)*500_000_000 + g.cfg.Seed) % 1_000_000_000
-		return "9" + fmt.Sprintf("%09d", (x*999_999_937+123_456_789)%1_000_000_000)
-	}
+	phoneOf := func(k uint32) string { return phoneNumber(n, k, g.cfg.Seed, false) }
 	x := r.Float64()
 	hasPhone, hasEmail := x >= w.NoPhone, x < w.NoPhone || x >= w.NoPhone+w.NoEmail
 	if hasPhone {
