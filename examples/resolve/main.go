@@ -188,7 +188,7 @@ type loadStats struct {
 }
 
 // A batch of raw lines travels from the reader to a worker and back, in
-// order, as prepared observations.
+// order, as prepared observations (or, for queries, answers).
 type batch struct {
 	seq       int
 	firstLine int
@@ -199,6 +199,7 @@ type batch struct {
 	skipped   map[string]int
 	lines     int
 	readBytes int64
+	out       []byte // answers, for queries
 }
 
 const batchLines = 4096
@@ -207,6 +208,41 @@ const batchLines = 4096
 // every core, and applies them in file order on this one.
 func load(g *identity.Graph, in io.Reader, stderr io.Writer, progress func(int, int64)) (loadStats, error) {
 	st := loadStats{skipped: map[string]int{}}
+	rep := &cli.Reporter{W: stderr, Cmd: "resolve"}
+	err := pipeline(in, func(b *batch) { prepare(g, b) }, func(b *batch) error {
+		st.lines += b.lines
+		st.badLines += len(b.badLines)
+		for _, msg := range b.badLines {
+			rep.Printf("%s", msg)
+		}
+		for k, n := range b.skipped {
+			st.skipped[k] += n
+		}
+		_, err := g.ObserveBatch(b.prepared)
+		for _, p := range b.prepared {
+			if p.Len() > 0 {
+				st.applied++
+			} else {
+				st.empty++
+			}
+		}
+		if err != nil && !errors.Is(err, identity.ErrNoIdentifiers) {
+			return err
+		}
+		if progress != nil {
+			progress(st.lines, b.readBytes)
+		}
+		return nil
+	})
+	rep.Done()
+	return st, err
+}
+
+// pipeline reads in as batches of lines on one goroutine, runs work on
+// each batch on every core, and hands the batches to apply in read order
+// on this one. The first error, apply's or the reader's, is returned; the
+// batches after it are drained, not applied.
+func pipeline(in io.Reader, work func(*batch), apply func(*batch) error) error {
 	workers := max(1, runtime.GOMAXPROCS(0))
 	jobs := make(chan *batch, workers)
 	done := make(chan *batch, workers)
@@ -219,51 +255,29 @@ func load(g *identity.Graph, in io.Reader, stderr io.Writer, progress func(int, 
 	for range workers {
 		wg.Go(func() {
 			for b := range jobs {
-				prepare(g, b)
+				work(b)
 				done <- b
 			}
 		})
 	}
 	go func() { wg.Wait(); close(done) }()
-
 	pending := map[int]*batch{}
 	next := 0
-	rep := &cli.Reporter{W: stderr, Cmd: "resolve"}
+	var err error
 	for b := range done {
 		pending[b.seq] = b
-		for {
-			b, ok := pending[next]
-			if !ok {
-				break
-			}
+		for b, ok := pending[next]; ok; b, ok = pending[next] {
 			delete(pending, next)
 			next++
-			st.lines += b.lines
-			st.badLines += len(b.badLines)
-			for _, msg := range b.badLines {
-				rep.Printf("%s", msg)
-			}
-			for k, n := range b.skipped {
-				st.skipped[k] += n
-			}
-			_, err := g.ObserveBatch(b.prepared)
-			for _, p := range b.prepared {
-				if p.Len() > 0 {
-					st.applied++
-				} else {
-					st.empty++
-				}
-			}
-			if err != nil && !errors.Is(err, identity.ErrNoIdentifiers) {
-				return st, err
-			}
-			if progress != nil {
-				progress(st.lines, b.readBytes)
+			if err == nil {
+				err = apply(b)
 			}
 		}
 	}
-	rep.Done()
-	return st, readErr
+	if err != nil {
+		return err
+	}
+	return readErr
 }
 
 func readBatches(in io.Reader, jobs chan<- *batch) error {
@@ -365,88 +379,31 @@ func countSkipped(m map[string]int, err error) {
 
 // answer resolves each query line and writes kind, value and profile.
 func answer(g *identity.Graph, in io.Reader, stdout io.Writer) (int, error) {
-	// Queries are answered on every core: a reader cuts the input into
-	// batches of lines, workers resolve them (Resolve takes the graph's
-	// read lock, which readers share), and the answers are written in
-	// query order.
-	type qbatch struct {
-		seq   int
-		lines []byte // the batch's input, whole lines
-		out   []byte // its answer lines
-		n     int
-	}
-	workers := max(1, runtime.GOMAXPROCS(0))
-	jobs := make(chan *qbatch, workers)
-	done := make(chan *qbatch, workers)
-	var readErr error
-	go func() {
-		defer close(jobs)
-		r := bufio.NewReaderSize(in, 1<<20)
-		for seq := 0; ; seq++ {
-			var lines []byte
-			for len(lines) < 1<<20 {
-				chunk, err := r.ReadSlice('\n')
-				if errors.Is(err, bufio.ErrBufferFull) {
-					lines = append(lines, chunk...)
-					continue // a long line: keep gathering it
-				}
-				lines = append(lines, chunk...)
-				if err == io.EOF {
-					if len(lines) > 0 && lines[len(lines)-1] != '\n' {
-						lines = append(lines, '\n')
-					}
-					break
-				}
-				if err != nil {
-					readErr = err
-					break
-				}
-			}
-			if len(lines) == 0 {
-				return
-			}
-			jobs <- &qbatch{seq: seq, lines: lines}
-			if readErr != nil {
-				return
-			}
-		}
-	}()
-	var wg sync.WaitGroup
-	for range workers {
-		wg.Go(func() {
-			for b := range jobs {
-				b.out = make([]byte, 0, len(b.lines)+len(b.lines)/2)
-				for rest := b.lines; len(rest) > 0; {
-					i := bytes.IndexByte(rest, '\n')
-					line := strings.TrimRight(string(rest[:i]), "\r")
-					rest = rest[i+1:]
-					kind, value, _ := strings.Cut(line, "\t")
-					b.out = append(append(append(append(b.out, kind...), '\t'), value...), '\t')
-					if p, err := g.Resolve(identity.Kind(kind), value); err == nil {
-						b.out, _ = p.AppendText(b.out)
-					}
-					b.out = append(b.out, '\n')
-					b.n++
-				}
-				done <- b
-			}
-		})
-	}
-	go func() { wg.Wait(); close(done) }()
+	// Queries are answered on every core (Resolve takes the graph's read
+	// lock, which readers share), and written in query order.
 	w := bufio.NewWriterSize(stdout, 1<<20)
-	pending := map[int]*qbatch{}
-	next, n := 0, 0
-	for b := range done {
-		pending[b.seq] = b
-		for b, ok := pending[next]; ok; b, ok = pending[next] {
-			delete(pending, next)
-			next++
-			w.Write(b.out)
-			n += b.n
+	n := 0
+	err := pipeline(in, func(b *batch) {
+		b.out = make([]byte, 0, len(b.data)+len(b.data)/2)
+		start := 0
+		for _, end := range b.ends {
+			line := strings.TrimRight(string(b.data[start:end]), "\r\n")
+			start = end
+			kind, value, _ := strings.Cut(line, "\t")
+			b.out = append(append(append(append(b.out, kind...), '\t'), value...), '\t')
+			if p, err := g.Resolve(identity.Kind(kind), value); err == nil {
+				b.out, _ = p.AppendText(b.out)
+			}
+			b.out = append(b.out, '\n')
 		}
-	}
-	if readErr != nil {
-		return n, readErr
+		b.data = nil
+	}, func(b *batch) error {
+		n += len(b.ends)
+		_, err := w.Write(b.out)
+		return err
+	})
+	if err != nil {
+		return n, err
 	}
 	return n, w.Flush()
 }
