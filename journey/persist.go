@@ -122,7 +122,6 @@ func Open(ctx context.Context, dir string, g *identity.Graph, opts *Options) (*S
 	if err := s.persist.js.Open(ctx, dir, "journey", jo); err != nil {
 		return nil, fmt.Errorf("journey: %w", err)
 	}
-	s.persist.js.SetUnresolved(s.persist.unresolved)
 	return s, nil
 }
 
@@ -131,7 +130,9 @@ func (s *Store) Recovery() Recovery {
 	if s.persist == nil {
 		return Recovery{}
 	}
-	return s.persist.js.Recovery()
+	r := s.persist.js.Recovery()
+	r.Unresolved = s.persist.unresolved
+	return r
 }
 
 // journalEvent writes an event ahead of adding it; the store lock is held.

@@ -152,3 +152,27 @@ func TestCancelled(t *testing.T) {
 	}
 	back.Close()
 }
+
+// TestRecoveryUnresolved: events whose identifiers no longer resolve when
+// the store reopens are left out and counted.
+func TestRecoveryUnresolved(t *testing.T) {
+	dir := t.TempDir()
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1")}, identity.Observation{Source: "web_form", IDs: ids("cookie", "c2")})
+	s, err := Open(context.Background(), dir, g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.Add(ev("1", day(1), PageView, Touch{}, "cookie", "c1"))
+	s.Add(ev("2", day(2), PageView, Touch{}, "cookie", "c2"))
+	s.Add(ev("3", day(3), PageView, Touch{}, "cookie", "c2"))
+	s.Close()
+	only := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1")}) // c2 is gone
+	back, err := Open(context.Background(), dir, only, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer back.Close()
+	if r := back.Recovery(); r.Unresolved != 2 || r.Records != 3 || back.Len() != 1 {
+		t.Fatalf("recovery %+v, %d events", r, back.Len())
+	}
+}

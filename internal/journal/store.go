@@ -92,7 +92,3 @@ func (s *Store) Closed() bool { return s.dir == nil }
 
 // Recovery reports what Open found.
 func (s *Store) Recovery() StoreRecovery { return s.recovery }
-
-// SetUnresolved records the count of replayed records the codec left out
-// (journey's events whose identifiers no longer resolve).
-func (s *Store) SetUnresolved(n int) { s.recovery.Unresolved = n }
