@@ -43,22 +43,16 @@ func TestEveryFault(t *testing.T) {
 		func(r *Reacher) error { return r.Unsuppress("email", "p2@mail.ru") },
 	}
 	for _, mode := range []identity.SyncMode{identity.SyncAlways, identity.SyncNever} {
-		runs := 0
-		journal.EachFault(func(f *journal.Faults) { runs++; reacherFaultRun(t, mode, ops, f) })
-		t.Logf("sync mode %d: %d runs, each failing one operation", mode, runs)
+		t.Run(fmt.Sprintf("sync=%d", mode), func(t *testing.T) {
+			runs := journal.EachFault(func(f *journal.Faults) { reacherFaultRun(t, mode, ops, f) })
+			t.Logf("%d runs, each failing one operation", runs)
+		})
 	}
 }
 
 func reacherFaultRun(t *testing.T, mode identity.SyncMode, ops []func(*Reacher) error, f *journal.Faults) {
 	t.Helper()
 	dir := t.TempDir()
-	check := func(what string, err error) bool {
-		t.Helper()
-		if e := f.Check(what, err); e != nil {
-			t.Fatalf("mode %d: %v", mode, e)
-		}
-		return err == nil
-	}
 	cfg := persistCfg
 	cfg.Sync = mode
 	want, err := NewReacher(&cfg)
@@ -67,18 +61,18 @@ func reacherFaultRun(t *testing.T, mode identity.SyncMode, ops []func(*Reacher) 
 	}
 	cfg.fs = f
 	r, err := OpenReacher(context.Background(), dir, &cfg)
-	if check("OpenReacher", err) {
+	if f.Ok(t, "OpenReacher", err) {
 		for i, op := range ops {
-			if check(fmt.Sprintf("change %d", i), op(r)) {
+			if f.Ok(t, fmt.Sprintf("change %d", i), op(r)) {
 				if err := op(want); err != nil {
 					t.Fatal(err)
 				}
 			}
 			if i == 3 {
-				check("Snapshot", r.Snapshot(context.Background()))
+				f.Ok(t, "Snapshot", r.Snapshot(context.Background()))
 			}
 		}
-		check("Close", r.Close())
+		f.Ok(t, "Close", r.Close())
 	}
 	cfg.fs = nil
 	back, err := OpenReacher(context.Background(), dir, &cfg)

@@ -18,43 +18,37 @@ import (
 // calls that returned nil.
 func TestEveryFault(t *testing.T) {
 	for _, mode := range []SyncMode{SyncAlways, SyncNever} {
-		runs := 0
-		journal.EachFault(func(f *journal.Faults) { runs++; graphFaultRun(t, mode, f) })
-		t.Logf("sync mode %d: %d runs, each failing one operation", mode, runs)
+		t.Run(fmt.Sprintf("sync=%d", mode), func(t *testing.T) {
+			runs := journal.EachFault(func(f *journal.Faults) { graphFaultRun(t, mode, f) })
+			t.Logf("%d runs, each failing one operation", runs)
+		})
 	}
 }
 
 func graphFaultRun(t *testing.T, mode SyncMode, f *journal.Faults) {
 	t.Helper()
 	dir := t.TempDir()
-	check := func(what string, err error) bool {
-		t.Helper()
-		if e := f.Check(what, err); e != nil {
-			t.Fatalf("mode %d: %v", mode, e)
-		}
-		return err == nil
-	}
 	want := mustGraph(t, nil)
 	g, err := Open(context.Background(), dir, &Options{Sync: mode, fs: f})
-	if check("Open", err) {
+	if f.Ok(t, "Open", err) {
 		for i := range 10 {
 			o := at(i, "web_form", fmt.Sprintf("cookie:c%d", i), fmt.Sprintf("email:p%d@mail.ru", i/2))
 			ch, err := g.Observe(o)
-			if check("Observe", err) {
+			if f.Ok(t, "Observe", err) {
 				mustObserve(t, want, o)
 			}
 			switch i {
 			case 3:
-				check("Snapshot", g.Snapshot(context.Background()))
+				f.Ok(t, "Snapshot", g.Snapshot(context.Background()))
 			case 5:
-				if _, err := g.Forget(Email, "p1@mail.ru"); check("Forget", err) || errors.Is(err, ErrNotCompacted) {
+				if _, err := g.Forget(Email, "p1@mail.ru"); f.Ok(t, "Forget", err) || errors.Is(err, ErrNotCompacted) {
 					if _, err := want.Forget(Email, "p1@mail.ru"); err != nil {
 						t.Fatal(err)
 					}
 				}
 			case 7:
 				if err == nil {
-					if _, err := g.Retract(ch.Observation); check("Retract", err) {
+					if _, err := g.Retract(ch.Observation); f.Ok(t, "Retract", err) {
 						if _, err := want.Retract(ch.Observation); err != nil {
 							t.Fatal(err)
 						}
@@ -62,7 +56,7 @@ func graphFaultRun(t *testing.T, mode SyncMode, f *journal.Faults) {
 				}
 			}
 		}
-		check("Close", g.Close())
+		f.Ok(t, "Close", g.Close())
 	}
 	g, err = Open(context.Background(), dir, nil)
 	if err != nil {

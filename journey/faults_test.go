@@ -21,40 +21,34 @@ func TestEveryFault(t *testing.T) {
 		identity.Observation{Source: "web_form", IDs: ids("cookie", "c1", "email", "anna@mail.ru")},
 		identity.Observation{Source: "web_form", IDs: ids("cookie", "c2", "email", "oleg@mail.ru")})
 	for _, mode := range []identity.SyncMode{identity.SyncAlways, identity.SyncNever} {
-		runs := 0
-		journal.EachFault(func(f *journal.Faults) { runs++; storeFaultRun(t, g, mode, f) })
-		t.Logf("sync mode %d: %d runs, each failing one operation", mode, runs)
+		t.Run(fmt.Sprintf("sync=%d", mode), func(t *testing.T) {
+			runs := journal.EachFault(func(f *journal.Faults) { storeFaultRun(t, g, mode, f) })
+			t.Logf("%d runs, each failing one operation", runs)
+		})
 	}
 }
 
 func storeFaultRun(t *testing.T, g *identity.Graph, mode identity.SyncMode, f *journal.Faults) {
 	t.Helper()
 	dir := t.TempDir()
-	check := func(what string, err error) bool {
-		t.Helper()
-		if e := f.Check(what, err); e != nil {
-			t.Fatalf("mode %d: %v", mode, e)
-		}
-		return err == nil
-	}
 	want, _ := New(g, nil)
 	s, err := Open(context.Background(), dir, g, &Options{Sync: mode, fs: f})
-	if check("Open", err) {
+	if f.Ok(t, "Open", err) {
 		for i := range 10 {
 			e := ev(fmt.Sprint(i%9), day(float64(9-i)), []EventType{PageView, Lead}[i%2], Touch{Channel: "search"}, "cookie", []string{"c1", "c2"}[i%2])
-			if _, _, err := s.Add(e); check("Add", err) {
+			if _, _, err := s.Add(e); f.Ok(t, "Add", err) {
 				if _, _, err := want.Add(e); err != nil {
 					t.Fatal(err)
 				}
 			}
 			switch i {
 			case 4:
-				check("Snapshot", s.Snapshot(context.Background()))
+				f.Ok(t, "Snapshot", s.Snapshot(context.Background()))
 			case 6:
-				check("Sync", s.Sync())
+				f.Ok(t, "Sync", s.Sync())
 			}
 		}
-		check("Close", s.Close())
+		f.Ok(t, "Close", s.Close())
 	}
 	back, err := Open(context.Background(), dir, g, nil)
 	if err != nil {

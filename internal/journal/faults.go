@@ -226,25 +226,38 @@ func (f *Faults) Swallowed(err error) bool {
 	return fresh && err == nil
 }
 
-// Check returns an error when the fault fired in the call that returned
-// err and err is nil (see Swallowed), naming the call what; tests Fatal on
-// it.
-func (f *Faults) Check(what string, err error) error {
+// TB is the part of testing.TB that Ok uses; this file does not import
+// testing, so binaries that link the journal do not link it.
+type TB interface {
+	Helper()
+	Fatalf(format string, args ...any)
+}
+
+// Ok stops t when the fault fired in the call what, which returned err,
+// and err is nil (see Swallowed): a failure reported as success. It
+// reports whether the call succeeded, so a test mirrors into its
+// reference only the calls that were acknowledged.
+func (f *Faults) Ok(t TB, what string, err error) bool {
+	t.Helper()
 	if f.Swallowed(err) {
-		return fmt.Errorf("%s failed in %s, which returned nil", f.Fired(), what)
+		t.Fatalf("%s failed in %s, which returned nil", f.Fired(), what)
 	}
-	return nil
+	return err == nil
 }
 
 // EachFault runs scenario once on a Faults that fails nothing, to count
 // the operations of each kind, and then once for every kind and every N up
-// to that count, each time on a new Faults set to fail that operation.
-func EachFault(scenario func(f *Faults)) {
+// to that count, each time on a new Faults set to fail that operation. It
+// returns the number of faulty runs.
+func EachFault(scenario func(f *Faults)) int {
 	counter := &Faults{}
 	scenario(counter)
+	runs := 0
 	for op := Op(0); op < NumOps; op++ {
 		for n := 1; n <= counter.Count(op); n++ {
 			scenario(&Faults{Op: op, N: n})
+			runs++
 		}
 	}
+	return runs
 }

@@ -19,24 +19,16 @@ import (
 //   - after a failed Append or Compact, the Dir keeps working.
 func TestEveryFault(t *testing.T) {
 	for _, mode := range []Sync{SyncAlways, SyncNever} {
-		runs := 0
-		EachFault(func(f *Faults) {
-			runs++
-			dirFaultRun(t, mode, f)
+		t.Run(fmt.Sprintf("sync=%d", mode), func(t *testing.T) {
+			runs := EachFault(func(f *Faults) { dirFaultRun(t, mode, f) })
+			t.Logf("%d runs, each failing one operation", runs)
 		})
-		t.Logf("sync mode %d: %d runs", mode, runs)
 	}
 }
 
 func dirFaultRun(t *testing.T, mode Sync, f *Faults) {
 	t.Helper()
 	dir := t.TempDir()
-	fail := func(what string, err error) {
-		t.Helper()
-		if f.Swallowed(err) {
-			t.Fatalf("mode %d, %s failed in %s and %s returned nil", mode, f.Fired(), what, what)
-		}
-	}
 	restoreInto := func(acked *[]string) func([]byte) error {
 		return func(body []byte) error {
 			if len(body) > 0 {
@@ -47,24 +39,22 @@ func dirFaultRun(t *testing.T, mode Sync, f *Faults) {
 	}
 	var acked []string
 	d, _, err := OpenDir(context.Background(), dir, "test", &Options{Sync: mode, FS: f}, restoreInto(new([]string)), nil)
-	fail("OpenDir", err)
-	if err == nil {
+	if f.Ok(t, "OpenDir", err) {
 		for i := range 12 {
 			p := fmt.Sprintf("r%d", i)
 			err := d.Append(1, []byte(p))
-			fail("Append", err)
-			if err == nil {
+			if f.Ok(t, "Append", err) {
 				acked = append(acked, p)
 			}
 			switch i {
 			case 4, 8:
 				err := d.Compact(context.Background(), []byte(strings.Join(acked, ",")))
-				fail("Compact", err)
+				f.Ok(t, "Compact", err)
 			case 6:
-				fail("Sync", d.Sync())
+				f.Ok(t, "Sync", d.Sync())
 			}
 		}
-		fail("Close", d.Close())
+		f.Ok(t, "Close", d.Close())
 	}
 	var got []string
 	d, _, err = OpenDir(context.Background(), dir, "test", nil, restoreInto(&got), func(r Record) error {
