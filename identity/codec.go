@@ -113,7 +113,9 @@ func (g *Graph) replayRecord(r journal.Record) error {
 		if err != nil || len(rest) != 0 {
 			return errShort
 		}
-		if _, err := g.retract(ObservationID(id), false); err != nil {
+		// Retracted already: on a shared log, two processes may retract
+		// one observation at once; the second record changes nothing.
+		if _, err := g.retract(ObservationID(id), false); err != nil && !errors.Is(err, ErrRetracted) {
 			return err
 		}
 	case recForget:

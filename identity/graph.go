@@ -317,7 +317,12 @@ func (g *Graph) ObserveBatch(ps []Prepared) (changes []Change, err error) {
 		case len(p.ids) == 0:
 			errs = append(errs, fmt.Errorf("observation %d: %w", i, ErrNoIdentifiers))
 		default:
-			if err := g.record(&p); err != nil {
+			err := g.record(&p)
+			if errors.Is(err, ErrDuplicate) { // in the log and applied already
+				errs = append(errs, fmt.Errorf("observation %d: %w", i, err))
+				continue
+			}
+			if err != nil {
 				return changes, errors.Join(append(errs, err)...)
 			}
 			changes[i] = g.apply(p)

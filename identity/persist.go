@@ -87,12 +87,80 @@ func Open(ctx context.Context, dir string, opts *Options) (*Graph, error) {
 	if opts == nil {
 		opts = &Options{}
 	}
-	g.store = &store{js: journal.NewStore(graphCodec{g})}
 	jo := &journal.Options{Sync: journal.Sync(opts.Sync), Interval: opts.SyncInterval, LockTimeout: opts.LockTimeout, FS: opts.fs, Logger: opts.Logger}
-	if err := g.store.js.Open(ctx, dir, "identity", jo); err != nil {
-		return nil, fmt.Errorf("identity: %w", err)
+	if err := g.openBackend(ctx, journal.LocalBackend(dir, "identity", jo)); err != nil {
+		return nil, err
 	}
 	return g, nil
+}
+
+// A Backend is where a graph keeps its evidence: Open's local directory,
+// or a log several processes share (module
+// github.com/throughline/throughline/pglog, on PostgreSQL), given to
+// [OpenBackend]. Its contract is written on the type; only this module's
+// backends implement it.
+type Backend = journal.Backend
+
+// ErrDuplicate is returned by a mutating call on a shared backend when its
+// record is already in the log and already applied (a retry after an
+// error whose outcome was unknown, or a source sending the same
+// observation twice: same time, source, trust and identifiers). Nothing is
+// applied again. It is the same error as journey.ErrDuplicate and
+// channel.ErrDuplicate.
+var ErrDuplicate = journal.ErrDuplicate
+
+// OpenBackend opens a graph over b, as Open does over a directory. On a
+// log other processes share, every process applies the same records in
+// the log's order, so all of them hold the same profiles and profile IDs:
+//   - a mutating call (Observe, Retract, Forget) first applies what other
+//     processes appended ahead of its record, then its own, so it reads
+//     its own write and its Change is what it did;
+//   - [Graph.Pull] applies what others appended since; call it on a timer
+//     or on the backend's wake-up.
+//
+// opts.EraseKey must be the same in every process sharing the log, so
+// that a tombstone written by one matches in all; OpenBackend refuses a
+// nil one.
+func OpenBackend(ctx context.Context, b Backend, opts *Options) (*Graph, error) {
+	if opts == nil || opts.EraseKey == nil {
+		return nil, fmt.Errorf("identity: OpenBackend: %w", errNoEraseKey)
+	}
+	g, err := New(opts)
+	if err != nil {
+		return nil, err
+	}
+	if err := g.openBackend(ctx, b); err != nil {
+		return nil, err
+	}
+	return g, nil
+}
+
+var errNoEraseKey = errors.New("Options.EraseKey is nil: processes sharing a log need one key")
+
+func (g *Graph) openBackend(ctx context.Context, b Backend) error {
+	g.store = &store{js: journal.NewStore(graphCodec{g})}
+	if err := g.store.js.OpenBackend(ctx, b); err != nil {
+		g.store = nil
+		return fmt.Errorf("identity: %w", err)
+	}
+	return nil
+}
+
+// Pull applies what other processes sharing the graph's backend appended
+// since the last record applied, and returns how many records it applied
+// (0 for a graph on a directory). It holds the write lock while it
+// applies.
+func (g *Graph) Pull(ctx context.Context) (int, error) {
+	g.mu.lock()
+	defer g.mu.unlock()
+	if g.store == nil {
+		return 0, ErrNotPersistent
+	}
+	n, err := g.store.js.Pull(ctx)
+	if err != nil {
+		return n, fmt.Errorf("identity: %w", err)
+	}
+	return n, nil
 }
 
 // Recovery reports what Open restored and what it dropped.

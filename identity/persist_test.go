@@ -10,6 +10,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/throughline/throughline/internal/journal"
 )
 
 func openGraph(t *testing.T, dir string) *Graph {
@@ -378,4 +380,27 @@ func TestObservationOrigin(t *testing.T) {
 	g, _ = Open(context.Background(), dir, nil) // from the snapshot
 	defer g.Close()
 	check(g)
+}
+
+// TestOpenBackend: a shared backend needs one erase key in every
+// process; Pull on a directory's graph has nothing to apply, and on a
+// graph made by New says it has no backend.
+func TestOpenBackend(t *testing.T) {
+	ctx := context.Background()
+	b := journal.LocalBackend(t.TempDir(), "identity", nil)
+	if _, err := OpenBackend(ctx, b, &Options{}); err == nil {
+		t.Fatal("OpenBackend took a nil erase key")
+	}
+	g, err := OpenBackend(ctx, b, &Options{EraseKey: []byte("k")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	if n, err := g.Pull(ctx); n != 0 || err != nil {
+		t.Fatalf("Pull on a directory: %d, %v", n, err)
+	}
+	m, _ := New(nil)
+	if _, err := m.Pull(ctx); !errors.Is(err, ErrNotPersistent) {
+		t.Fatalf("Pull on New: %v", err)
+	}
 }

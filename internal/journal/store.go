@@ -15,11 +15,11 @@ type Codec interface {
 	State(ctx context.Context) ([]byte, error)
 }
 
-// A Store is one store's persistence: a Dir and its Codec. Its owner
+// A Store is one store's persistence: a Backend and its Codec. Its owner
 // serializes calls, as with a Dir.
 type Store struct {
 	codec     Codec
-	dir       *Dir
+	backend   Backend // nil until Open, and after Close
 	replaying bool
 	recovery  StoreRecovery
 }
@@ -28,67 +28,94 @@ type Store struct {
 // its apply path looks (Append is a no-op until Open ends), then Open it.
 func NewStore(c Codec) *Store { return &Store{codec: c, replaying: true} }
 
-// Open opens the directory (OpenDir), restoring and replaying through the
-// codec. On error the store stays unopened and the directory is released.
+// Open opens the local directory path (LocalBackend), restoring and
+// replaying through the codec.
 func (s *Store) Open(ctx context.Context, path, kind string, opts *Options) error {
+	return s.OpenBackend(ctx, LocalBackend(path, kind, opts))
+}
+
+// OpenBackend opens b, restoring and replaying through the codec. On
+// error the store stays unopened and b has released what it took.
+func (s *Store) OpenBackend(ctx context.Context, b Backend) error {
 	s.replaying = true
-	d, rec, err := OpenDir(ctx, path, kind, opts, s.codec.Restore, s.codec.Apply)
+	rec, err := b.Open(ctx, s.codec.Restore, s.apply)
 	s.replaying = false
 	if err != nil {
 		return err
 	}
-	s.dir, s.recovery = d, rec.Store()
+	s.backend, s.recovery = b, rec
 	return nil
 }
 
-// Replaying reports whether Open is replaying the journal: what the codec
-// applies then is already on disk.
+// apply applies a record the backend holds: while it runs, the codec's
+// appends write nothing (the record is the one being applied).
+func (s *Store) apply(r Record) error {
+	was := s.replaying
+	s.replaying = true
+	defer func() { s.replaying = was }()
+	return s.codec.Apply(r)
+}
+
+// Replaying reports whether the store is applying records its backend
+// already holds (opening, or pulling other processes' records): what the
+// codec applies then is not written again.
 func (s *Store) Replaying() bool { return s.replaying }
 
 // Append writes a record ahead of the change it describes; while
-// replaying it writes nothing (the record is the one being applied).
+// replaying it writes nothing (the record is the one being applied). On a
+// shared backend it may first apply other processes' records (see
+// Backend), and ErrDuplicate means the caller must apply nothing.
 func (s *Store) Append(typ byte, payload []byte) error {
 	if s.replaying {
 		return nil
 	}
-	if s.dir == nil {
+	if s.backend == nil {
 		return ErrClosed
 	}
-	return s.dir.Append(typ, payload)
+	return s.backend.Append(typ, payload)
 }
 
-// Snapshot compacts the directory to the codec's state (Dir.Compact).
+// Pull applies what other processes appended to a shared backend since
+// the last record applied, and returns how many records it applied.
+func (s *Store) Pull(ctx context.Context) (int, error) {
+	if s.backend == nil {
+		return 0, ErrClosed
+	}
+	return s.backend.Pull(ctx)
+}
+
+// Snapshot compacts the backend to the codec's state (Dir.Compact).
 func (s *Store) Snapshot(ctx context.Context) error {
-	if s.dir == nil {
+	if s.backend == nil {
 		return ErrClosed
 	}
 	body, err := s.codec.State(ctx)
 	if err != nil {
 		return err
 	}
-	return s.dir.Compact(ctx, body)
+	return s.backend.Compact(ctx, body)
 }
 
 // Sync fsyncs the journal.
 func (s *Store) Sync() error {
-	if s.dir == nil {
+	if s.backend == nil {
 		return ErrClosed
 	}
-	return s.dir.Sync()
+	return s.backend.Sync()
 }
 
-// Close closes the directory; closing a closed store does nothing.
+// Close closes the backend; closing a closed store does nothing.
 func (s *Store) Close() error {
-	if s.dir == nil {
+	if s.backend == nil {
 		return nil
 	}
-	err := s.dir.Close()
-	s.dir = nil
+	err := s.backend.Close()
+	s.backend = nil
 	return err
 }
 
 // Closed reports whether the store was closed (or never opened).
-func (s *Store) Closed() bool { return s.dir == nil }
+func (s *Store) Closed() bool { return s.backend == nil }
 
 // Recovery reports what Open found.
 func (s *Store) Recovery() StoreRecovery { return s.recovery }

@@ -1,0 +1,127 @@
+package pglog
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Options configure a DB. The zero value is usable.
+type Options struct {
+	// Schema holds the tables; "throughline" when empty. Two schemas in
+	// one database are two independent logs.
+	Schema string
+	// VisibleTimeout bounds how long a mutating call waits for the
+	// watermark to pass its own record (see Stream.Append); 30 seconds
+	// when zero.
+	VisibleTimeout time.Duration
+	// Logger receives warnings (a damaged local snapshot, replay from the
+	// start); slog.Default when nil.
+	Logger *slog.Logger
+}
+
+// A DB is a connection pool to the database holding the log. It is safe
+// for concurrent use; the Streams made from it are not (their stores
+// serialize calls).
+type DB struct {
+	pool   *pgxpool.Pool
+	schema string // quoted
+	opts   Options
+	logID  uuid.UUID
+	sql    statements
+	// hold, in tests, returns how long to keep an append's transaction
+	// open after its INSERT (0: commit at once), so that commits land out
+	// of position order.
+	hold func() time.Duration
+}
+
+// Open connects to dsn (a libpq URL or key=value string, for example
+// "postgres://user:pass@127.0.0.1:5432/dealer?sslmode=disable"), creates
+// or migrates the schema, and returns the DB.
+func Open(ctx context.Context, dsn string, opts *Options) (*DB, error) {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	if o.Schema == "" {
+		o.Schema = "throughline"
+	}
+	if o.VisibleTimeout == 0 {
+		o.VisibleTimeout = 30 * time.Second
+	}
+	if o.Logger == nil {
+		o.Logger = slog.Default()
+	}
+	pool, err := pgxpool.New(ctx, dsn)
+	if err != nil {
+		return nil, fmt.Errorf("pglog: %w", err)
+	}
+	db := &DB{pool: pool, schema: pgx.Identifier{o.Schema}.Sanitize(), opts: o}
+	if err := db.init(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("pglog: %w", err)
+	}
+	return db, nil
+}
+
+func (db *DB) init(ctx context.Context) error {
+	conn, err := db.pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	defer conn.Release()
+	if err := migrate(ctx, conn.Conn(), db.opts.Schema); err != nil {
+		return err
+	}
+	db.sql = newStatements(db.schema)
+	return conn.QueryRow(ctx, `SELECT log_id FROM `+db.schema+`.meta`).Scan(&db.logID)
+}
+
+// Close closes the pool.
+func (db *DB) Close() { db.pool.Close() }
+
+// Pool is the connection pool, for a host that appends inside its own
+// transactions or reads the tables.
+func (db *DB) Pool() *pgxpool.Pool { return db.pool }
+
+// LogID identifies the log: made when the schema is created, so a
+// snapshot taken from another database is not resumed.
+func (db *DB) LogID() uuid.UUID { return db.logID }
+
+// statements are the SQL texts, with the schema in place.
+type statements struct {
+	insert, lookup, read, pending, holders string
+}
+
+func newStatements(s string) statements {
+	return statements{
+		// The notify is only a wake-up; it is delivered at commit.
+		insert: `WITH ins AS (INSERT INTO ` + s + `.log (id, stream, type, payload) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (id) DO NOTHING RETURNING tx, position)
+			SELECT ins.tx::text, ins.position FROM ins, LATERAL (SELECT pg_notify($5, $2)) n`,
+		lookup: `SELECT tx::text, position FROM ` + s + `.log WHERE id = $1`,
+		// One statement, one snapshot: the watermark and the rows agree.
+		// ORDER BY names l.tx: a bare tx would be the output column,
+		// tx::text, and sort "1000" before "999".
+		read: `SELECT l.tx::text, l.position, l.id, l.type, l.payload FROM ` + s + `.log l
+			WHERE l.stream = $1 AND (l.tx, l.position) > ($2::text::xid8, $3)
+			AND l.tx < pg_snapshot_xmin(pg_current_snapshot())
+			ORDER BY l.tx, l.position LIMIT $4`,
+		pending: `SELECT count(*), max(written) FROM ` + s + `.log
+			WHERE stream = $1 AND (tx, position) > ($2::text::xid8, $3)`,
+		holders: `SELECT pid, coalesce(application_name, ''), coalesce(client_addr::text, ''), coalesce(state, ''),
+			xact_start, left(coalesce(query, ''), 200)
+			FROM pg_stat_activity WHERE backend_xid IS NOT NULL AND pid <> pg_backend_pid()
+			ORDER BY age(backend_xid) DESC LIMIT 5`,
+	}
+}
+
+// channel is the NOTIFY channel of the log.
+func (db *DB) channel() string { return "throughline_" + db.opts.Schema }
+
+var errNoRows = pgx.ErrNoRows
