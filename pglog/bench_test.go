@@ -1,0 +1,92 @@
+package pglog
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/journal"
+)
+
+// BenchmarkAppend: one observation at a time through identity.Observe on
+// a graph over the log: INSERT, commit, the watermark read, the apply.
+func BenchmarkAppend(b *testing.B) {
+	db, _ := newDB(b, nil)
+	g, err := identity.OpenBackend(context.Background(), db.Stream("identity", ""), graphOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		o := identity.Observation{Time: time.Unix(int64(i), 0), Source: "web_form",
+			IDs: []identity.ID{{Kind: identity.Cookie, Value: fmt.Sprintf("c%d", i)}, {Kind: identity.Email, Value: fmt.Sprintf("u%d@example.ru", i/3)}}}
+		if _, err := g.Observe(o); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
+}
+
+// BenchmarkImport: records in batches of 1,000 through COPY.
+func BenchmarkImport(b *testing.B) {
+	db, _ := newDB(b, nil)
+	s := db.Stream("list", "")
+	recs := make([]journal.Record, 1000)
+	b.ReportAllocs()
+	n := 0
+	for b.Loop() {
+		for i := range recs {
+			n++
+			recs[i] = journal.Record{Type: 1, Payload: fmt.Appendf(nil, "record %d", n)}
+		}
+		if _, err := s.Import(context.Background(), recs); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.ReportMetric(float64(n)/b.Elapsed().Seconds(), "appends/s")
+}
+
+// BenchmarkLag: from Observe called on replica A to replica B, which
+// follows the log (NOTIFY wake-up, 1 s poll), resolving the new
+// identifier; p50 and p99 over the run.
+func BenchmarkLag(b *testing.B) {
+	db, _ := newDB(b, nil)
+	ctx := context.Background()
+	ga, err := identity.OpenBackend(ctx, db.Stream("identity", ""), graphOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	gb, err := identity.OpenBackend(ctx, db.Stream("identity", ""), graphOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	fctx, stop := context.WithCancel(ctx)
+	defer stop()
+	go db.Follow(fctx, time.Second, gb.Pull)
+	var lags []time.Duration
+	b.ReportAllocs()
+	i := 0
+	for b.Loop() {
+		i++
+		v := fmt.Sprintf("lag%d", i)
+		t0 := time.Now()
+		if _, err := ga.Observe(identity.Observation{Time: time.Unix(int64(i), 0), Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: v}}}); err != nil {
+			b.Fatal(err)
+		}
+		for {
+			if _, err := gb.Resolve(identity.Cookie, v); err == nil {
+				break
+			}
+			time.Sleep(50 * time.Microsecond)
+		}
+		lags = append(lags, time.Since(t0))
+	}
+	slices.Sort(lags)
+	b.ReportMetric(float64(lags[len(lags)/2].Microseconds()), "p50-µs")
+	b.ReportMetric(float64(lags[len(lags)*99/100].Microseconds()), "p99-µs")
+}
