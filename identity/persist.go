@@ -105,8 +105,7 @@ type Backend = journal.Backend
 // record is already in the log and already applied (a retry after an
 // error whose outcome was unknown, or a source sending the same
 // observation twice: same time, source, trust and identifiers). Nothing is
-// applied again. It is the same error as journey.ErrDuplicate and
-// channel.ErrDuplicate.
+// applied again. Only identity runs on a shared backend so far.
 var ErrDuplicate = journal.ErrDuplicate
 
 // OpenBackend opens a graph over b, as Open does over a directory. On a

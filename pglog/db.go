@@ -123,5 +123,3 @@ func newStatements(s string) statements {
 
 // channel is the NOTIFY channel of the log.
 func (db *DB) channel() string { return "throughline_" + db.opts.Schema }
-
-var errNoRows = pgx.ErrNoRows

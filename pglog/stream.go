@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/throughline/throughline/internal/journal"
 )
 
@@ -47,11 +48,10 @@ type Stream struct {
 	snap  string // local snapshot file; "" keeps none
 	apply func(journal.Record) error
 
-	mu     sync.Mutex // guards what Status reads
-	cur    cursor
-	count  int64     // records applied since the start of the log
-	at     time.Time // when the last one was applied
-	opened bool
+	mu    sync.Mutex // guards what Status reads
+	cur   cursor
+	count int64     // records applied since the start of the log
+	at    time.Time // when the last one was applied
 }
 
 // Stream returns the stream named name (one per store: "identity",
@@ -85,7 +85,6 @@ func (s *Stream) Open(ctx context.Context, restore func([]byte) error, apply fun
 		return rec, err
 	}
 	rec.Records = n
-	s.opened = true
 	return rec, nil
 }
 
@@ -188,7 +187,7 @@ func (s *Stream) insert(ctx context.Context, id uuid.UUID, typ byte, payload []b
 	} else {
 		err = s.db.pool.QueryRow(ctx, s.db.sql.insert, id, s.name, int16(typ), payload, s.db.channel()).Scan(&txt, &c.pos)
 	}
-	if errors.Is(err, errNoRows) {
+	if errors.Is(err, pgx.ErrNoRows) {
 		err = s.db.pool.QueryRow(ctx, s.db.sql.lookup, id).Scan(&txt, &c.pos)
 	}
 	if err != nil {
