@@ -7,6 +7,7 @@ import (
 	"maps"
 	"testing"
 
+	"github.com/throughline/throughline/internal/disktest"
 	"github.com/throughline/throughline/internal/journal"
 )
 
@@ -65,5 +66,10 @@ func graphFaultRun(t *testing.T, mode SyncMode, f *journal.Faults) {
 	defer g.Close()
 	if got, w := snapshotProfiles(g), snapshotProfiles(want); !maps.Equal(got, w) {
 		t.Fatalf("mode %d, after %s: reopened graph %v, want %v", mode, f.Fired(), got, w)
+	}
+	// A forget acknowledged, or journaled with its compaction failed, is
+	// off the disk once the directory is open again.
+	if _, err := want.Resolve(Email, "p1@mail.ru"); errors.Is(err, ErrNotFound) && disktest.Holds(t, dir, "p1@mail.ru") {
+		t.Fatalf("mode %d, after %s: the directory still holds the forgotten value", mode, f.Fired())
 	}
 }

@@ -115,8 +115,8 @@ func (g *Graph) forget(kind Kind, raw string, dryRun bool) (Change, error) {
 	if !found || g.nodes.at(n).flags&flagErased != 0 {
 		return Change{}, fmt.Errorf("%w: %s", ErrNotFound, c)
 	}
+	ts := g.tombstone(k, c.Value)
 	if !dryRun && g.store != nil {
-		ts := g.tombstone(k, c.Value)
 		if err := g.journalWrite(recForget, append(appendString(nil, string(c.Kind)), ts[:]...)); err != nil {
 			return Change{}, err
 		}
@@ -126,8 +126,9 @@ func (g *Graph) forget(kind Kind, raw string, dryRun bool) (Change, error) {
 		g.log.Info("identity: identifier forgotten", "kind", c.Kind, "profiles_rebuilt", len(ch.Splits)+len(ch.Merges))
 	}
 	if !dryRun && g.store != nil {
-		// Compact at once: the journal still holds the value in clear.
-		if err := g.snapshotLocked(context.Background()); err != nil {
+		// Take it off the disk at once: the journal (and a shared log's
+		// records) still hold the value in clear.
+		if err := g.store.js.Erase(context.Background(), ts); err != nil {
 			return ch, fmt.Errorf("%w: %w", ErrNotCompacted, err)
 		}
 	}

@@ -131,6 +131,15 @@ func New(opts *Options) (*Graph, error) {
 	return g, nil
 }
 
+// resetState empties the graph, keeping its kinds, policy, erase key,
+// lock and store.
+func (g *Graph) resetState() {
+	g.nodes, g.ev, g.inc, g.sources = nodes{}, evidence{}, incidences{}, sourceTable{}
+	g.index.init(len(g.index.slots))
+	g.profiles, g.quarantined, g.tombstones = 0, nil, nil
+	g.scratch, g.tracker = clusterer{}, tracker{}
+}
+
 // kindOf finds a kind's number: a linear scan of short strings beats the
 // map's hashing for the handful of kinds graphs have.
 func (g *Graph) kindOf(k Kind) (uint8, bool) {
@@ -280,6 +289,16 @@ func (g *Graph) observePrepared(p Prepared) (Change, error) {
 // record drops forgotten identifiers from p and writes what remains to the
 // journal, before it is applied; the write lock is held.
 func (g *Graph) record(p *Prepared) error {
+	g.dropForgotten(p)
+	if g.store == nil || g.store.js.Replaying() {
+		return nil
+	}
+	g.store.buf = g.encodeObservation(g.store.buf[:0], *p)
+	return g.journalWrite(recObserve, g.store.buf, p.ids...)
+}
+
+// dropForgotten takes tombstoned identifiers out of p.
+func (g *Graph) dropForgotten(p *Prepared) {
 	forgotten := 0
 	if len(g.tombstones) > 0 {
 		kept := p.ids[:0:0]
@@ -295,11 +314,6 @@ func (g *Graph) record(p *Prepared) error {
 			p.forgotten = forgotten
 		}
 	}
-	if g.store == nil || g.store.js.Replaying() {
-		return nil
-	}
-	g.store.buf = g.encodeObservation(g.store.buf[:0], *p)
-	return g.journalWrite(recObserve, g.store.buf)
 }
 
 // ObserveBatch applies prepared observations in order under one acquisition
@@ -310,6 +324,9 @@ func (g *Graph) ObserveBatch(ps []Prepared) (changes []Change, err error) {
 	var errs []error
 	g.mu.lock()
 	defer g.mu.unlock()
+	if g.store != nil && g.store.js.Shared() {
+		return g.observeShared(ps, changes)
+	}
 	for i, p := range ps {
 		switch {
 		case p.g != g:

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/throughline/throughline/internal/journal"
 )
@@ -69,7 +70,27 @@ type store struct {
 // graphCodec is what the shared persistence takes from a graph.
 type graphCodec struct{ g *Graph }
 
-func (c graphCodec) Restore(body []byte) error { return c.g.decodeSnapshot(body) }
+// Restore replaces the graph's state: at Open it is empty, and a shared
+// backend may restore a later state into an open graph (see
+// journal.SharedBackend).
+func (c graphCodec) Restore(body []byte) error {
+	c.g.resetState()
+	return c.g.decodeSnapshot(body)
+}
+
+// Rewrite takes the identifier whose tombstone is tag out of an
+// observation record, for a shared log erasing it.
+func (c graphCodec) Rewrite(r journal.Record, tag journal.Tag) ([]byte, error) {
+	if r.Type != recObserve {
+		return r.Payload, nil
+	}
+	p, err := c.g.decodeObservation(r.Payload)
+	if err != nil {
+		return nil, err
+	}
+	p.ids = slices.DeleteFunc(p.ids, func(id preparedID) bool { return c.g.tombstone(id.kind, id.value) == tag })
+	return c.g.encodeObservation(nil, p), nil
+}
 
 func (c graphCodec) Apply(r journal.Record) error { return c.g.replayRecord(r) }
 
@@ -171,11 +192,20 @@ func (g *Graph) Recovery() Recovery {
 }
 
 // journalWrite appends a record unless replaying; the write lock is held.
-func (g *Graph) journalWrite(typ byte, payload []byte) error {
+// On a shared backend the record carries the tombstones of the values it
+// holds, so that an erasure finds it.
+func (g *Graph) journalWrite(typ byte, payload []byte, ids ...preparedID) error {
 	if g.store == nil {
 		return nil
 	}
-	if err := g.store.js.Append(typ, payload); err != nil {
+	var tags []journal.Tag
+	if len(ids) > 0 && g.store.js.Shared() {
+		tags = make([]journal.Tag, len(ids))
+		for i, id := range ids {
+			tags[i] = g.tombstone(id.kind, id.value)
+		}
+	}
+	if err := g.store.js.AppendTagged(typ, payload, tags); err != nil {
 		return fmt.Errorf("identity: %w", err)
 	}
 	return nil
@@ -227,4 +257,45 @@ func (g *Graph) Close() error {
 		return nil
 	}
 	return g.store.js.Close()
+}
+
+// observeShared is ObserveBatch on a shared backend: the observations go
+// to the log in one batch (one transaction, one round of waiting for the
+// watermark), then apply in order; the write lock is held.
+func (g *Graph) observeShared(ps []Prepared, changes []Change) ([]Change, error) {
+	var errs []error
+	recs := make([]journal.Record, 0, len(ps))
+	tags := make([][]journal.Tag, 0, len(ps))
+	at := make([]int, 0, len(ps)) // recs[j] is ps[at[j]]
+	for i := range ps {
+		p := &ps[i]
+		switch {
+		case p.g != g:
+			errs = append(errs, fmt.Errorf("observation %d: %w", i, errForeignPrepared))
+			continue
+		case len(p.ids) == 0:
+			errs = append(errs, fmt.Errorf("observation %d: %w", i, ErrNoIdentifiers))
+			continue
+		}
+		g.dropForgotten(p)
+		t := make([]journal.Tag, len(p.ids))
+		for k, id := range p.ids {
+			t[k] = g.tombstone(id.kind, id.value)
+		}
+		recs = append(recs, journal.Record{Type: recObserve, Payload: g.encodeObservation(nil, *p)})
+		tags = append(tags, t)
+		at = append(at, i)
+	}
+	mine, err := g.store.js.AppendBatch(recs, tags)
+	if err != nil {
+		return changes, errors.Join(append(errs, fmt.Errorf("identity: %w", err))...)
+	}
+	for j, i := range at {
+		if !mine[j] { // in the log already: applied, or applied in the log's order
+			errs = append(errs, fmt.Errorf("observation %d: %w", i, ErrDuplicate))
+			continue
+		}
+		changes[i] = g.apply(ps[i])
+	}
+	return changes, errors.Join(errs...)
 }

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/throughline/throughline/identity"
-	"github.com/throughline/throughline/internal/journal"
 )
 
 // BenchmarkAppend: one observation at a time through identity.Observe on
@@ -32,19 +31,25 @@ func BenchmarkAppend(b *testing.B) {
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "appends/s")
 }
 
-// BenchmarkImport: records in batches of 1,000 through COPY.
-func BenchmarkImport(b *testing.B) {
+// BenchmarkAppendBatch: observations in batches of 1,000 through
+// identity.ObserveBatch on a graph over the log: COPY, one commit, the
+// watermark read, the applies.
+func BenchmarkAppendBatch(b *testing.B) {
 	db, _ := newDB(b, nil)
-	s := db.Stream("list", "")
-	recs := make([]journal.Record, 1000)
+	g, err := identity.OpenBackend(context.Background(), db.Stream("identity", ""), graphOptions())
+	if err != nil {
+		b.Fatal(err)
+	}
+	ps := make([]identity.Prepared, 1000)
 	b.ReportAllocs()
 	n := 0
 	for b.Loop() {
-		for i := range recs {
+		for i := range ps {
 			n++
-			recs[i] = journal.Record{Type: 1, Payload: fmt.Appendf(nil, "record %d", n)}
+			ps[i], _ = g.Prepare(identity.Observation{Time: time.Unix(int64(n), 0), Source: "web_form",
+				IDs: []identity.ID{{Kind: identity.Cookie, Value: fmt.Sprintf("c%d", n)}, {Kind: identity.Email, Value: fmt.Sprintf("u%d@example.ru", n/3)}}})
 		}
-		if _, err := s.Import(context.Background(), recs); err != nil {
+		if _, err := g.ObserveBatch(ps); err != nil {
 			b.Fatal(err)
 		}
 	}

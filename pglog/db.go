@@ -38,6 +38,9 @@ type DB struct {
 	// open after its INSERT (0: commit at once), so that commits land out
 	// of position order.
 	hold func() time.Duration
+	// beforeErase, in tests, runs when Erase starts: another replica can
+	// apply the erasure record before the rows are rewritten.
+	beforeErase func()
 }
 
 // Open connects to dsn (a libpq URL or key=value string, for example
@@ -95,7 +98,8 @@ func (db *DB) LogID() uuid.UUID { return db.logID }
 
 // statements are the SQL texts, with the schema in place.
 type statements struct {
-	insert, lookup, read, pending, holders string
+	insert, insertTagged, lookup, read, checkpoint, pending, holders string
+	shards, guard, tagged, rewrite, keep                             string
 }
 
 func newStatements(s string) statements {
@@ -104,14 +108,46 @@ func newStatements(s string) statements {
 		insert: `WITH ins AS (INSERT INTO ` + s + `.log (id, stream, type, payload) VALUES ($1, $2, $3, $4)
 			ON CONFLICT (id) DO NOTHING RETURNING tx, position)
 			SELECT ins.tx::text, ins.position FROM ins, LATERAL (SELECT pg_notify($5, $2)) n`,
+		// A record holding values locks its tags' shards of erased FOR
+		// SHARE, so an erasure in progress waits for it (and it for the
+		// erasure, whose committed tags it then reads: a row lock
+		// rechecks the newest version). A tag erased already makes it
+		// insert nothing and return the tags hit, for the caller to
+		// rewrite the payload.
+		insertTagged: `WITH g AS (SELECT tags FROM ` + s + `.erased WHERE stream = $2 AND shard = ANY($7::smallint[]) FOR SHARE),
+			hit AS (SELECT coalesce(array_agg(t), '{}') AS t FROM g, unnest(g.tags) t WHERE t = ANY($6::uuid[])),
+			ins AS (INSERT INTO ` + s + `.log (id, stream, type, payload, tags) SELECT $1, $2, $3, $4, $6::uuid[] FROM hit
+				WHERE cardinality(hit.t) = 0 ON CONFLICT (id) DO NOTHING RETURNING tx, position)
+			SELECT ins.tx::text, ins.position, '{}'::uuid[] FROM ins, LATERAL (SELECT pg_notify($5, $2)) n
+			UNION ALL SELECT '', 0, hit.t FROM hit WHERE cardinality(hit.t) > 0`,
 		lookup: `SELECT tx::text, position FROM ` + s + `.log WHERE id = $1`,
 		// One statement, one snapshot: the watermark and the rows agree.
 		// ORDER BY names l.tx: a bare tx would be the output column,
 		// tx::text, and sort "1000" before "999".
-		read: `SELECT l.tx::text, l.position, l.id, l.type, l.payload FROM ` + s + `.log l
-			WHERE l.stream = $1 AND (l.tx, l.position) > ($2::text::xid8, $3)
+		// A checkpoint ahead of the cursor comes back alone, as type -1:
+		// the rows before it may be rewritten, so the reader restores it
+		// instead. The same snapshot sees both or neither.
+		read: `WITH cp AS (SELECT tx, position FROM ` + s + `.checkpoint
+				WHERE stream = $1 AND (tx, position) > ($2::text::xid8, $3))
+			(SELECT cp.tx::text, cp.position, '00000000-0000-0000-0000-000000000000'::uuid, -1::smallint, ''::bytea FROM cp)
+			UNION ALL
+			(SELECT l.tx::text, l.position, l.id, l.type, l.payload FROM ` + s + `.log l
+			WHERE NOT EXISTS (SELECT 1 FROM cp) AND l.stream = $1 AND (l.tx, l.position) > ($2::text::xid8, $3)
 			AND l.tx < pg_snapshot_xmin(pg_current_snapshot())
-			ORDER BY l.tx, l.position LIMIT $4`,
+			ORDER BY l.tx, l.position LIMIT $4)`,
+		checkpoint: `SELECT tx::text, position, count, body FROM ` + s + `.checkpoint WHERE stream = $1`,
+		shards:     `INSERT INTO ` + s + `.erased (stream, shard) SELECT $1, generate_series(0, 255) ON CONFLICT DO NOTHING`,
+		// Always an update, so that the row is locked even when the tag
+		// is in it already.
+		guard: `UPDATE ` + s + `.erased SET tags = CASE WHEN tags @> ARRAY[$3::uuid] THEN tags ELSE tags || $3::uuid END
+			WHERE stream = $1 AND shard = $2`,
+		// Locked in id order, so two erasures never deadlock.
+		tagged:  `SELECT id, type, payload FROM ` + s + `.log WHERE stream = $1 AND tags @> ARRAY[$2::uuid] ORDER BY id FOR UPDATE`,
+		rewrite: `UPDATE ` + s + `.log SET payload = $2, tags = array_remove(tags, $3::uuid) WHERE id = $1`,
+		keep: `INSERT INTO ` + s + `.checkpoint (stream, tx, position, count, body) VALUES ($1, $2::text::xid8, $3, $4, $5)
+			ON CONFLICT (stream) DO UPDATE SET tx = excluded.tx, position = excluded.position, count = excluded.count,
+			body = excluded.body, written = now()
+			WHERE (checkpoint.tx, checkpoint.position) < (excluded.tx, excluded.position)`,
 		pending: `SELECT count(*), max(written) FROM ` + s + `.log
 			WHERE stream = $1 AND (tx, position) > ($2::text::xid8, $3)`,
 		holders: `SELECT pid, coalesce(application_name, ''), coalesce(client_addr::text, ''), coalesce(state, ''),

@@ -30,7 +30,8 @@
 // same record twice, keeps it once. A mutating call reads its own write:
 // Append commits, then applies every record ahead of its own in the log's
 // order (waiting for the watermark to pass its transaction), and the
-// caller applies its own. [Stream.Import] loads records in bulk with COPY.
+// caller applies its own. [Stream.AppendBatch] writes many in one
+// transaction with COPY (identity's ObserveBatch uses it).
 // NOTIFY after each append is only a wake-up for [DB.Follow], beside
 // polling: it is lost when no one listens and is not delivered through
 // PgBouncer's transaction pooling.
@@ -44,6 +45,21 @@
 // has an ID, made when the schema is created), it replays from the start.
 // Every replica applies one sequence, so any of them may share a
 // directory: each snapshot is a whole prefix of the log.
+//
+// # Erasure
+//
+// Each record carries the tags of the values it holds: keyed hashes (the
+// store's erase key, which stays in the processes' options and out of the
+// database). When a process erases a value (identity's Forget), it
+// appends the erasure record, applies it, then [Stream.Erase] adds the
+// tag to the erased table, rewrites every row holding the value, and
+// keeps the store's state after the erasure as the stream's checkpoint,
+// in one transaction. Appends holding a value lock its shard of the
+// erased table FOR SHARE and write an erased value's record without it,
+// so no row holds the value in clear afterwards. A reader behind the
+// checkpoint restores it instead of replaying the rewritten rows before
+// it; a reader past the erasure record forgot the value when it applied
+// it, and rewrites its local snapshot at once.
 //
 // # Schema
 //

@@ -34,6 +34,26 @@ var migrations = []string{
 		UNIQUE (id)
 	);
 	CREATE INDEX log_stream ON %[1]s.log (stream, tx, position);`,
+	// 2: erasure. tags are the keyed hashes of the values a record holds;
+	// erased holds a stream's erased tags in 256 shards (by the tag's
+	// first byte), whose rows appends lock FOR SHARE and Erase locks for
+	// update; checkpoint is a stream's state after its latest erasure.
+	`ALTER TABLE %[1]s.log ADD COLUMN tags uuid[] NOT NULL DEFAULT '{}';
+	CREATE INDEX log_tags ON %[1]s.log USING gin (tags);
+	CREATE TABLE %[1]s.erased (
+		stream text NOT NULL,
+		shard  smallint NOT NULL,
+		tags   uuid[] NOT NULL DEFAULT '{}',
+		PRIMARY KEY (stream, shard)
+	);
+	CREATE TABLE %[1]s.checkpoint (
+		stream   text PRIMARY KEY,
+		tx       xid8 NOT NULL,
+		position bigint NOT NULL,
+		count    bigint NOT NULL,
+		body     bytea NOT NULL,
+		written  timestamptz NOT NULL DEFAULT now()
+	);`,
 }
 
 // migrate brings the schema to the newest version, under a transaction

@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
@@ -43,10 +44,12 @@ func (c cursor) less(d cursor) bool { return c.tx < d.tx || c.tx == d.tx && c.po
 // the local directory where the store's snapshot and cursor are kept. It
 // is a journal.Backend: give it to identity.OpenBackend and the like.
 type Stream struct {
-	db    *DB
-	name  string
-	snap  string // local snapshot file; "" keeps none
-	apply func(journal.Record) error
+	db      *DB
+	name    string
+	snap    string // local snapshot file; "" keeps none
+	restore func([]byte) error
+	apply   func(journal.Record) error
+	rewrite journal.Rewrite // nil: the store's records hold no erasable values
 
 	mu    sync.Mutex // guards what Status reads
 	cur   cursor
@@ -72,7 +75,11 @@ const snapshotKind = "pglog"
 // this log, then applies every record after its cursor.
 func (s *Stream) Open(ctx context.Context, restore func([]byte) error, apply func(journal.Record) error) (journal.StoreRecovery, error) {
 	var rec journal.StoreRecovery
-	s.apply = apply
+	s.restore, s.apply = restore, apply
+	// The shards of erased that appends lock must exist before any does.
+	if _, err := s.db.pool.Exec(ctx, s.db.sql.shards, s.name); err != nil {
+		return rec, fmt.Errorf("pglog: opening %s: %w", s.name, err)
+	}
 	if body, c, n, ok := s.readSnapshot(); ok {
 		if err := restore(body); err != nil {
 			return rec, fmt.Errorf("pglog: restoring %s: %w", s.snap, err)
@@ -122,6 +129,11 @@ func (s *Stream) Compact(ctx context.Context, body []byte) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("pglog: %w", err)
 	}
+	return s.keepLocal(body)
+}
+
+// keepLocal writes body as the local snapshot, at the cursor.
+func (s *Stream) keepLocal(body []byte) error {
 	if err := os.MkdirAll(filepath.Dir(s.snap), 0o755); err != nil {
 		return fmt.Errorf("pglog: %w", err)
 	}
@@ -157,38 +169,94 @@ func recordID(stream string, typ byte, payload []byte) uuid.UUID {
 	return id
 }
 
-// Append writes the record, then applies every record ahead of it in the
-// log's order, waiting up to Options.VisibleTimeout for the watermark to
-// pass it; the caller then applies it. A record the log already holds is
-// not written again: if this process applied it already, Append returns
-// journal.ErrDuplicate.
-func (s *Stream) Append(typ byte, payload []byte) error {
+// Append is AppendTagged with no tags: the record holds no value an
+// erasure would look for.
+func (s *Stream) Append(typ byte, payload []byte) error { return s.AppendTagged(typ, payload, nil) }
+
+// AppendTagged writes the record, then applies every record ahead of it
+// in the log's order, waiting up to Options.VisibleTimeout for the
+// watermark to pass it; the caller then applies it. A record the log
+// already holds is not written again: if this process applied it already,
+// Append returns journal.ErrDuplicate. tags are the keyed hashes of the
+// values the record holds: a value already erased is taken out of the
+// payload before it is written.
+func (s *Stream) AppendTagged(typ byte, payload []byte, tags []journal.Tag) error {
 	ctx, cancel := context.WithTimeout(context.Background(), s.db.opts.VisibleTimeout)
 	defer cancel()
-	id := recordID(s.name, typ, payload)
-	own, err := s.insert(ctx, id, typ, payload)
+	id := recordID(s.name, typ, payload) // of the record as given, so a retry finds it
+	var own cursor
+	err := s.db.write(ctx, func(q querier) error {
+		var err error
+		own, err = s.insert(ctx, q, id, typ, payload, tags)
+		return err
+	})
 	if err != nil {
 		return fmt.Errorf("pglog: appending to %s: %w", s.name, err)
 	}
 	if !s.cur.less(own) {
 		return journal.ErrDuplicate
 	}
-	return s.through(ctx, id, own)
+	return s.through(ctx, func(r uuid.UUID) bool { return r == id }, own, 1)
+}
+
+// UseRewrite sets how the stream takes an erased value out of a record.
+func (s *Stream) UseRewrite(rw journal.Rewrite) { s.rewrite = rw }
+
+// A querier is the pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// write runs fn on the pool, or in a transaction when tests hold one open
+// (db.hold).
+func (db *DB) write(ctx context.Context, fn func(querier) error) error {
+	if db.hold == nil {
+		return fn(db.pool)
+	}
+	return db.inTx(ctx, func(tx pgx.Tx) error { return fn(tx) })
+}
+
+// inTx runs fn in a transaction; in tests (db.hold) the transaction stays
+// open for a while after fn, so that commits land out of position order.
+func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
+	tx, err := db.pool.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	defer tx.Rollback(ctx)
+	if err := fn(tx); err != nil {
+		return err
+	}
+	if db.hold != nil {
+		time.Sleep(db.hold())
+	}
+	return tx.Commit(ctx)
 }
 
 // insert writes one record, or finds it when the log holds it already,
 // and returns its place.
-func (s *Stream) insert(ctx context.Context, id uuid.UUID, typ byte, payload []byte) (cursor, error) {
+func (s *Stream) insert(ctx context.Context, q querier, id uuid.UUID, typ byte, payload []byte, tags []journal.Tag) (cursor, error) {
 	var txt string
 	var c cursor
 	var err error
-	if s.db.hold != nil {
-		err = s.insertHeld(ctx, id, typ, payload, &txt, &c.pos)
+	if len(tags) == 0 {
+		err = q.QueryRow(ctx, s.db.sql.insert, id, s.name, int16(typ), payload, s.db.channel()).Scan(&txt, &c.pos)
 	} else {
-		err = s.db.pool.QueryRow(ctx, s.db.sql.insert, id, s.name, int16(typ), payload, s.db.channel()).Scan(&txt, &c.pos)
+		for {
+			var hit []uuid.UUID
+			ids, shards := tagArgs(tags)
+			err = q.QueryRow(ctx, s.db.sql.insertTagged, id, s.name, int16(typ), payload, s.db.channel(), ids, shards).Scan(&txt, &c.pos, &hit)
+			if err != nil || len(hit) == 0 {
+				break
+			}
+			// Erased already: written without the value, never in clear.
+			if payload, tags, err = s.strip(typ, payload, tags, hit); err != nil {
+				return c, err
+			}
+		}
 	}
 	if errors.Is(err, pgx.ErrNoRows) {
-		err = s.db.pool.QueryRow(ctx, s.db.sql.lookup, id).Scan(&txt, &c.pos)
+		err = q.QueryRow(ctx, s.db.sql.lookup, id).Scan(&txt, &c.pos)
 	}
 	if err != nil {
 		return c, err
@@ -197,29 +265,41 @@ func (s *Stream) insert(ctx context.Context, id uuid.UUID, typ byte, payload []b
 	return c, err
 }
 
-// insertHeld is insert in a transaction kept open for db.hold() after
-// the INSERT (tests only).
-func (s *Stream) insertHeld(ctx context.Context, id uuid.UUID, typ byte, payload []byte, txt *string, pos *int64) error {
-	tx, err := s.db.pool.Begin(ctx)
-	if err != nil {
-		return err
+// tagArgs are a record's tags as uuid[] and their shards as smallint[].
+func tagArgs(tags []journal.Tag) ([]uuid.UUID, []int16) {
+	ids := make([]uuid.UUID, len(tags))
+	shards := make([]int16, len(tags))
+	for i, t := range tags {
+		ids[i], shards[i] = uuid.UUID(t), int16(t[0])
 	}
-	defer tx.Rollback(ctx)
-	if err := tx.QueryRow(ctx, s.db.sql.insert, id, s.name, int16(typ), payload, s.db.channel()).Scan(txt, pos); err != nil {
-		return err
-	}
-	time.Sleep(s.db.hold())
-	return tx.Commit(ctx)
+	return ids, shards
 }
 
-// through applies the records ahead of own, waiting for the watermark to
-// pass it, and leaves the cursor on own for the caller to apply.
-func (s *Stream) through(ctx context.Context, id uuid.UUID, own cursor) error {
+// strip takes the values tagged hit out of a payload.
+func (s *Stream) strip(typ byte, payload []byte, tags []journal.Tag, hit []uuid.UUID) ([]byte, []journal.Tag, error) {
+	if s.rewrite == nil {
+		return nil, nil, errors.New("a record holds an erased value, and the store gave no way to rewrite it")
+	}
+	for _, h := range hit {
+		var err error
+		if payload, err = s.rewrite(journal.Record{Type: typ, Payload: payload}, journal.Tag(h)); err != nil {
+			return nil, nil, fmt.Errorf("rewriting an erased value out: %w", err)
+		}
+		tags = slices.DeleteFunc(slices.Clone(tags), func(t journal.Tag) bool { return t == journal.Tag(h) })
+	}
+	return payload, tags, nil
+}
+
+// through applies the records ahead of this process's own (those for
+// which mine is true, n of them, the last at own), waiting for the
+// watermark to pass them, and leaves the cursor on own for the caller to
+// apply them.
+func (s *Stream) through(ctx context.Context, mine func(uuid.UUID) bool, own cursor, n int) error {
 	wait := time.Millisecond
 	for {
 		reached := false
 		_, err := s.pull(ctx, func(r row) bool {
-			if r.id == id {
+			if mine(r.id) {
 				reached = true
 				return false
 			}
@@ -229,8 +309,13 @@ func (s *Stream) through(ctx context.Context, id uuid.UUID, own cursor) error {
 			return err
 		}
 		if reached {
-			s.advance(own)
+			s.advance(own, n)
 			return nil
+		}
+		if !s.cur.less(own) {
+			// Restored a checkpoint past own (another process erased a
+			// value meanwhile): own is applied already, in its state.
+			return journal.ErrDuplicate
 		}
 		select {
 		case <-ctx.Done():
@@ -261,9 +346,17 @@ type row struct {
 func (s *Stream) pull(ctx context.Context, more func(row) bool) (int, error) {
 	n := 0
 	for {
-		rows, err := s.read(ctx)
+		rows, jump, err := s.read(ctx)
 		if err != nil {
 			return n, err
+		}
+		if jump {
+			k, err := s.jump(ctx)
+			if err != nil {
+				return n, err
+			}
+			n += k
+			continue
 		}
 		for _, r := range rows {
 			if !more(r) {
@@ -272,7 +365,7 @@ func (s *Stream) pull(ctx context.Context, more func(row) bool) (int, error) {
 			if err := s.apply(r.rec); err != nil {
 				return n, fmt.Errorf("%w: %s at tx %d position %d: %w", ErrApply, s.name, r.at.tx, r.at.pos, err)
 			}
-			s.advance(r.at)
+			s.advance(r.at, 1)
 			n++
 		}
 		if len(rows) < batch {
@@ -281,19 +374,52 @@ func (s *Stream) pull(ctx context.Context, more func(row) bool) (int, error) {
 	}
 }
 
-// advance moves the cursor past one applied record.
-func (s *Stream) advance(c cursor) {
+// advance moves the cursor to c, past n applied records.
+func (s *Stream) advance(c cursor, n int) {
 	s.mu.Lock()
 	s.cur, s.at = c, time.Now()
-	s.count++
+	s.count += int64(n)
 	s.mu.Unlock()
 }
 
-// read takes the next rows after the cursor, under the watermark.
-func (s *Stream) read(ctx context.Context) ([]row, error) {
+// jump restores the stream's checkpoint, ahead of the cursor, and keeps
+// it as the local snapshot; it returns how many records that passed.
+func (s *Stream) jump(ctx context.Context) (int, error) {
+	var txt string
+	var c cursor
+	var count int64
+	var body []byte
+	if err := s.db.pool.QueryRow(ctx, s.db.sql.checkpoint, s.name).Scan(&txt, &c.pos, &count, &body); err != nil {
+		return 0, fmt.Errorf("pglog: reading %s's checkpoint: %w", s.name, err)
+	}
+	var err error
+	if c.tx, err = strconv.ParseUint(txt, 10, 64); err != nil {
+		return 0, fmt.Errorf("pglog: reading %s's checkpoint: tx %q: %w", s.name, txt, err)
+	}
+	if !s.cur.less(c) { // checkpoints only move forward
+		return 0, fmt.Errorf("%w: %s checkpoint at tx %d position %d, cursor at tx %d position %d", ErrOrder, s.name, c.tx, c.pos, s.cur.tx, s.cur.pos)
+	}
+	if err := s.restore(body); err != nil {
+		return 0, fmt.Errorf("%w: %s checkpoint at tx %d: %w", ErrApply, s.name, c.tx, err)
+	}
+	passed := int(count - s.count)
+	s.mu.Lock()
+	s.cur, s.count, s.at = c, count, time.Now()
+	s.mu.Unlock()
+	if s.snap != "" {
+		if err := s.keepLocal(body); err != nil {
+			return passed, err
+		}
+	}
+	return passed, nil
+}
+
+// read takes the next rows after the cursor, under the watermark; jump
+// is true, and rows empty, when a checkpoint lies ahead of the cursor.
+func (s *Stream) read(ctx context.Context) (rows []row, jump bool, err error) {
 	rs, err := s.db.pool.Query(ctx, s.db.sql.read, s.name, strconv.FormatUint(s.cur.tx, 10), s.cur.pos, batch)
 	if err != nil {
-		return nil, fmt.Errorf("pglog: reading %s: %w", s.name, err)
+		return nil, false, fmt.Errorf("pglog: reading %s: %w", s.name, err)
 	}
 	defer rs.Close()
 	var out []row
@@ -302,10 +428,13 @@ func (s *Stream) read(ctx context.Context) ([]row, error) {
 		var txt string
 		var typ int16
 		if err := rs.Scan(&txt, &r.at.pos, &r.id, &typ, &r.rec.Payload); err != nil {
-			return nil, fmt.Errorf("pglog: reading %s: %w", s.name, err)
+			return nil, false, fmt.Errorf("pglog: reading %s: %w", s.name, err)
+		}
+		if typ == -1 {
+			return nil, true, nil
 		}
 		if r.at.tx, err = strconv.ParseUint(txt, 10, 64); err != nil {
-			return nil, fmt.Errorf("pglog: reading %s: tx %q: %w", s.name, txt, err)
+			return nil, false, fmt.Errorf("pglog: reading %s: tx %q: %w", s.name, txt, err)
 		}
 		r.rec.Type = byte(typ)
 		// The order every replica relies on, checked: a row at or before
@@ -315,12 +444,12 @@ func (s *Stream) read(ctx context.Context) ([]row, error) {
 			prev = out[len(out)-1].at
 		}
 		if !prev.less(r.at) {
-			return nil, fmt.Errorf("%w: %s read tx %d position %d after tx %d position %d", ErrOrder, s.name, r.at.tx, r.at.pos, prev.tx, prev.pos)
+			return nil, false, fmt.Errorf("%w: %s read tx %d position %d after tx %d position %d", ErrOrder, s.name, r.at.tx, r.at.pos, prev.tx, prev.pos)
 		}
 		out = append(out, r)
 	}
 	if err := rs.Err(); err != nil {
-		return nil, fmt.Errorf("pglog: reading %s: %w", s.name, err)
+		return nil, false, fmt.Errorf("pglog: reading %s: %w", s.name, err)
 	}
-	return out, nil
+	return out, false, nil
 }

@@ -91,24 +91,45 @@ func TestWatermark(t *testing.T) {
 	}
 }
 
-// TestImport: a bulk load keeps order, drops records already in the log
-// or repeated in the batch, and every reader applies it once.
-func TestImport(t *testing.T) {
+// TestAppendBatch: a batch keeps its order, is applied once, and leaves
+// to the log's order the records the log held already or the batch
+// repeats; records another process put ahead of it are applied first.
+func TestAppendBatch(t *testing.T) {
 	db, _ := newDB(t, nil)
-	ctx := context.Background()
+	other := &listStore{s: db.Stream("list", "")}
+	other.open(t)
 	l := &listStore{s: db.Stream("list", "")}
 	l.open(t)
 	rec := func(s string) journal.Record { return journal.Record{Type: 1, Payload: []byte(s)} }
-	n, err := l.s.Import(ctx, []journal.Record{rec("x"), rec("y"), rec("x"), rec("z")})
-	if err != nil || n != 3 {
-		t.Fatalf("import: %d new, %v", n, err)
+	batch := func(items ...string) {
+		t.Helper()
+		var recs []journal.Record
+		for _, it := range items {
+			recs = append(recs, rec(it))
+		}
+		mine, err := l.s.AppendBatch(recs, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, m := range mine {
+			if m {
+				l.items = append(l.items, items[i])
+			}
+		}
 	}
-	if n, err = l.s.Import(ctx, []journal.Record{rec("y"), rec("w")}); err != nil || n != 1 {
-		t.Fatalf("second import: %d new, %v", n, err)
+	if err := other.s.Append(1, []byte("o")); err != nil {
+		t.Fatal(err)
 	}
-	l.pull(t)
-	if got := strings.Join(l.items, ","); got != "x,y,z,w" {
-		t.Fatalf("applied %s", got)
+	other.items = append(other.items, "o")
+	batch("x", "y", "x", "z")
+	batch("y", "w")
+	other.pull(t)
+	late := &listStore{s: db.Stream("list", "")}
+	late.open(t)
+	for name, got := range map[string][]string{"appender": l.items, "other": other.items, "late": late.items} {
+		if g := strings.Join(got, ","); g != "o,x,y,z,w" {
+			t.Errorf("%s applied %s, want o,x,y,z,w", name, g)
+		}
 	}
 }
 

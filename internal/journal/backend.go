@@ -41,6 +41,43 @@ type Backend interface {
 	Close() error
 }
 
+// A Tag names a value that records hold without holding the value itself
+// (a keyed hash of it): what an erasure takes out of a shared log.
+type Tag [16]byte
+
+// A Rewrite returns r's payload with the value tagged tag taken out (the
+// payload unchanged when r holds no such value). The record must still
+// apply: only the value goes.
+type Rewrite func(r Record, tag Tag) ([]byte, error)
+
+// A SharedBackend is a Backend whose records other processes read and
+// replay from the start, so that erasing a value from memory and from the
+// local snapshot is not enough: the records themselves must lose it. Its
+// rules, beside Backend's:
+//   - AppendTagged is Append with the tags of the values the record
+//     holds; a record holding a value already erased is stored rewritten
+//     (through the Rewrite given to UseRewrite), never in clear.
+//     AppendBatch is the same for many records at once.
+//   - Erase is called after the store applied an erasure record it
+//     appended, with state, the store's whole state then. It rewrites
+//     every record that holds the value tagged tag, and keeps state, with
+//     its place in the log, as the place from which a process starts
+//     that is behind it: records before that place may have been
+//     rewritten, so no one applies them again.
+//   - Restore may then run again on a store already open, replacing its
+//     whole state, when a process finds itself behind such a place.
+type SharedBackend interface {
+	Backend
+	UseRewrite(Rewrite)
+	AppendTagged(typ byte, payload []byte, tags []Tag) error
+	// AppendBatch appends recs (tags[i] are recs[i]'s) as one unit,
+	// applies what other processes put ahead of them, and reports which
+	// the caller applies now: false for a record the log held already,
+	// which is applied (or will be) in the log's order.
+	AppendBatch(recs []Record, tags [][]Tag) ([]bool, error)
+	Erase(ctx context.Context, tag Tag, state []byte) error
+}
+
 // ErrDuplicate is returned by Append on a shared backend for a record the
 // log already holds and this process already applied (a retry, or a
 // source delivering the same record twice): nothing was applied again.

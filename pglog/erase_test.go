@@ -1,0 +1,164 @@
+package pglog
+
+import (
+	"context"
+	"errors"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/disktest"
+	"github.com/throughline/throughline/internal/population"
+)
+
+// TestErasure: Forget on one replica takes the value out of every replica,
+// their local snapshots, and the database's rows (checked with a query);
+// the same observation appended again, or a new one holding the value, does
+// not bring it back; a fresh replica, and one restarted from a snapshot
+// taken before the erasure, end where the others are.
+func TestErasure(t *testing.T) {
+	db, _ := newDB(t, nil)
+	ctx := context.Background()
+	tmp := t.TempDir()
+	open := func(dir string) *identity.Graph {
+		t.Helper()
+		g, err := identity.OpenBackend(ctx, db.Stream("identity", dir), graphOptions())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return g
+	}
+	dirA, dirB, dirC := filepath.Join(tmp, "a"), filepath.Join(tmp, "b"), filepath.Join(tmp, "c")
+	a, b, c, d := open(dirA), open(dirB), open(dirC), open("")
+	ref := mustNew(t)
+
+	gen := population.New(population.Config{People: 150, Seed: 7, Traps: population.Realistic()})
+	var all []identity.Observation
+	seen := map[string]bool{}
+	for o := range gen.Observations() {
+		if key := string(o.Observation.AppendJSON(nil)); !seen[key] {
+			seen[key] = true
+			all = append(all, o.Observation)
+		}
+	}
+	observe := func(g *identity.Graph, o identity.Observation) {
+		t.Helper()
+		_, err := g.Observe(o)
+		_, rerr := ref.Observe(o)
+		if (err == nil) != (rerr == nil) {
+			t.Fatalf("replica: %v, in-process graph: %v", err, rerr)
+		}
+	}
+	// The value to erase: an email that some observation holds with other
+	// identifiers; another observation holds it alone.
+	const email = "erase.me@example.org"
+	base := all[0].Time
+	withOthers := identity.Observation{Time: base, Source: "web_form", Trust: identity.TrustAsserted,
+		IDs: []identity.ID{{Kind: identity.Email, Value: email}, {Kind: identity.Phone, Value: "+7 916 555-01-23"}}}
+	alone := identity.Observation{Time: base.Add(time.Hour), Source: "email_click", Trust: identity.TrustAsserted,
+		IDs: []identity.ID{{Kind: identity.Email, Value: email}}}
+	observe(a, withOthers)
+	for i, o := range all {
+		observe([]*identity.Graph{a, b}[i%2], o)
+		if i == len(all)/2 {
+			observe(b, alone)
+		}
+	}
+	if _, err := b.Pull(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := b.Snapshot(ctx); err != nil { // B's local snapshot holds the value
+		t.Fatal(err)
+	}
+	stale := filepath.Join(tmp, "stale")
+	disktest.Copy(t, dirB, stale)
+	if !disktest.Holds(t, stale, email) {
+		t.Fatal("the stale snapshot does not hold the value: the check after the restart checks nothing")
+	}
+	if !valueIn(t, db, email) {
+		t.Fatal("the log does not hold the value before the erasure: the query checks nothing")
+	}
+
+	if _, err := c.Pull(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Snapshot(ctx); err != nil {
+		t.Fatal(err)
+	}
+	// C applies the erasure record before A rewrites the rows, so it
+	// takes the value off its disk itself.
+	db.beforeErase = func() {
+		if _, err := c.Pull(ctx); err != nil {
+			t.Error(err)
+		}
+	}
+	if _, err := a.Forget(identity.Email, email); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ref.Forget(identity.Email, email); err != nil {
+		t.Fatal(err)
+	}
+	// A replica that has not pulled the erasure appends the value again.
+	later := identity.Observation{Time: base.Add(48 * time.Hour), Source: "web_form", Trust: identity.TrustAsserted,
+		IDs: []identity.ID{{Kind: identity.Email, Value: email}, {Kind: identity.Cookie, Value: "GA1.2.555.777"}}}
+	observe(b, later)
+	// And one appends it in a batch.
+	inBatch := identity.Observation{Time: base.Add(72 * time.Hour), Source: "crm_import", Trust: identity.TrustAsserted,
+		IDs: []identity.ID{{Kind: identity.Email, Value: email}, {Kind: identity.Phone, Value: "+7 916 555-01-99"}}}
+	p, err := d.Prepare(inBatch)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.ObserveBatch([]identity.Prepared{p}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := ref.Observe(inBatch); err != nil {
+		t.Fatal(err)
+	}
+	observe(b, withOthers) // again: kept without the value
+	if _, err := a.Pull(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if valueIn(t, db, email) {
+		t.Fatal("a row of the log, or the checkpoint, still holds the erased value")
+	}
+	for name, dir := range map[string]string{"a": dirA, "b": dirB, "c": dirC} {
+		if disktest.Holds(t, dir, email) {
+			t.Errorf("replica %s's local snapshot still holds the erased value", name)
+		}
+	}
+
+	fresh := open("")        // replays from the checkpoint
+	restarted := open(stale) // its snapshot predates the erasure
+	if disktest.Holds(t, stale, email) {
+		t.Error("the restarted replica's local snapshot still holds the erased value")
+	}
+	all = append(all, withOthers, alone, later, inBatch)
+	want := dump(ref, all)
+	if _, err := c.Pull(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := d.Pull(ctx); err != nil {
+		t.Fatal(err)
+	}
+	for name, g := range map[string]*identity.Graph{"a": a, "b": b, "c": c, "d": d, "fresh": fresh, "restarted": restarted} {
+		if _, err := g.ResolveID(identity.ID{Kind: identity.Email, Value: email}); !errors.Is(err, identity.ErrNotFound) {
+			t.Errorf("replica %s still resolves the erased email: %v", name, err)
+		}
+		if got := dump(g, all); got != want {
+			t.Errorf("replica %s differs from the in-process graph: %s", name, firstDiff(got, want))
+		}
+	}
+}
+
+// valueIn reports whether any row of the log, or any checkpoint, holds v.
+func valueIn(t *testing.T, db *DB, v string) bool {
+	t.Helper()
+	var n int
+	if err := db.pool.QueryRow(context.Background(), `SELECT (SELECT count(*) FROM `+db.schema+`.log WHERE position($1::bytea IN payload) > 0)
+		+ (SELECT count(*) FROM `+db.schema+`.checkpoint WHERE position($1::bytea IN body) > 0)`, []byte(v)).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n > 0
+}
