@@ -155,7 +155,7 @@ func (s *sourceTable) bytes() int {
 }
 
 // erase replaces node n in observation o's members.
-func (e *evidence) erase(o, n uint32) {
+func (e *evidence) erase(o, n uint32) (slots []uint32) {
 	ch := e.chunks[o>>evChunkBits]
 	j := o & (evChunkSize - 1)
 	start := uint32(0)
@@ -165,6 +165,16 @@ func (e *evidence) erase(o, n uint32) {
 	for i := start; i < ch.end[j]; i++ {
 		if ch.member[i] == n {
 			ch.member[i] = erasedMember
+			slots = append(slots, i)
 		}
+	}
+	return slots
+}
+
+// unerase puts n back in the slots of o's members that erase returned.
+func (e *evidence) unerase(o uint32, slots []uint32, n uint32) {
+	ch := e.chunks[o>>evChunkBits]
+	for _, i := range slots {
+		ch.member[i] = n
 	}
 }

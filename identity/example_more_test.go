@@ -37,7 +37,8 @@ func ExampleGraph_WhyNot() {
 
 func ExampleGraph_Forget() {
 	g, _ := identity.New(nil)
-	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.111.222"}, {Kind: identity.Email, Value: "anna@mail.ru"}, {Kind: identity.Phone, Value: "+79161234567"}}})
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "GA1.2.111.222"}, {Kind: identity.Email, Value: "anna@mail.ru"}}})
+	g.Observe(identity.Observation{Source: "crm_import", IDs: []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}, {Kind: identity.Phone, Value: "+79161234567"}}})
 	// The email held the cookie and the phone together; erasing it splits them.
 	dry, _ := g.PreviewForget(identity.Email, "anna@mail.ru")
 	fmt.Println("dry run: splits", len(dry.Splits), "into", len(dry.Splits[0].Into))

@@ -146,15 +146,26 @@ func (g *Graph) forgetNode(n uint32, k uint8, v string, dryRun bool) Change {
 	t.reset()
 	t.touchComponent(g, g.nodes.find(n))
 	g.nodes.at(n).flags |= flagErased
+	// Out of the evidence before the recompute, so the profiles rebuilt
+	// are the ones a graph restored from a snapshot (which holds the
+	// evidence without it) rebuilds.
+	type erased struct {
+		o     uint32
+		slots []uint32
+	}
+	var gone []erased
+	g.inc.each(g.nodes.at(n).adj, func(o uint32) { gone = append(gone, erased{o, g.ev.erase(o, n)}) })
 	g.recompute(seeds, nil)
 	ch := t.change(g)
 	ch.Forgotten = 1
 	if undo != nil {
+		for _, e := range gone {
+			g.ev.unerase(e.o, e.slots, n)
+		}
 		g.restoreRegion(undo)
 		return ch
 	}
-	// Wipe the value and its hashes, and take it out of the evidence.
-	g.inc.each(g.nodes.at(n).adj, func(o uint32) { g.ev.erase(o, n) })
+	// Wipe the value and its hashes.
 	g.index.remove(&g.nodes, n)
 	g.nodes.wipe(n)
 	if g.tombstones == nil {
@@ -167,7 +178,10 @@ func (g *Graph) forgetNode(n uint32, k uint8, v string, dryRun bool) Change {
 // recompute rebuilds the components of the seeds, joins nodes that link
 // again (unhub) with their neighbours, and reclusters what results.
 func (g *Graph) recompute(seeds, unhub []uint32) {
-	var roots []uint32
+	// Every part a rebuild leaves is clustered, not only the seeds' own:
+	// a forgotten identifier's component falls apart into parts that
+	// need not hold it.
+	var parts []uint32
 	done := map[uint32]bool{}
 	for _, s := range seeds {
 		if done[g.nodes.find(s)] {
@@ -175,6 +189,7 @@ func (g *Graph) recompute(seeds, unhub []uint32) {
 		}
 		for _, r := range g.rebuild(s) {
 			done[r] = true
+			parts = append(parts, r)
 		}
 	}
 	for _, m := range unhub {
@@ -184,8 +199,9 @@ func (g *Graph) recompute(seeds, unhub []uint32) {
 			}
 		})
 	}
-	for _, s := range seeds {
-		if r := g.nodes.find(s); !slices.Contains(roots, r) {
+	var roots []uint32
+	for _, p := range append(parts, seeds...) {
+		if r := g.nodes.find(p); !slices.Contains(roots, r) {
 			roots = append(roots, r)
 		}
 	}

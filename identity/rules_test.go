@@ -3,6 +3,8 @@ package identity
 import (
 	"errors"
 	"fmt"
+	"maps"
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"testing"
@@ -450,5 +452,59 @@ func TestCustomDecide(t *testing.T) {
 	rs, _ := never.WhyNot(ID{Email, "anna@mail.ru"}, ID{Phone, "+79160000009"})
 	if !slices.ContainsFunc(rs, func(r Refusal) bool { return r.Reason == RefusedBridge }) {
 		t.Fatalf("the host's refusal is not recorded: %v", rs)
+	}
+}
+
+// TestForgetMatchesRebuild: after each Forget, the graph answers as one
+// restored from its snapshot (which rebuilds every profile from the
+// evidence) and, with the rules off, as a graph fed the same observations
+// without the forgotten identifiers. A forgotten identifier's component
+// falls apart into parts that need not hold it; every part is reclustered.
+func TestForgetMatchesRebuild(t *testing.T) {
+	for name, opts := range map[string]*Options{"rules": nil, "core": noRules} {
+		t.Run(name, func(t *testing.T) {
+			rng := rand.New(rand.NewPCG(11, 12))
+			obs := randomObservations(rng, 600, 420)
+			g := mustGraph(t, opts)
+			for _, o := range obs {
+				if _, err := g.Observe(o); err != nil {
+					t.Fatal(err)
+				}
+			}
+			gone := map[ID]bool{}
+			for range 25 {
+				id := obs[rng.IntN(len(obs))].IDs[0]
+				c, err := ParseID(id.Kind, id.Value)
+				if err != nil || gone[c] {
+					continue
+				}
+				if _, err := g.Forget(id.Kind, id.Value); err != nil {
+					t.Fatal(err)
+				}
+				gone[c] = true
+				restored := mustGraph(t, opts)
+				if err := restored.decodeSnapshot(g.encodeSnapshot()); err != nil {
+					t.Fatal(err)
+				}
+				if got, want := snapshotProfiles(g), snapshotProfiles(restored); !maps.Equal(got, want) {
+					t.Fatalf("after forgetting %v: the graph differs from its own snapshot restored", c)
+				}
+				if opts == nil {
+					continue
+				}
+				without := mustGraph(t, opts)
+				for _, o := range obs {
+					o.IDs = slices.DeleteFunc(slices.Clone(o.IDs), func(x ID) bool { p, _ := ParseID(x.Kind, x.Value); return gone[p] })
+					if len(o.IDs) > 0 {
+						if _, err := without.Observe(o); err != nil {
+							t.Fatal(err)
+						}
+					}
+				}
+				if got, want := snapshotProfiles(g), snapshotProfiles(without); !maps.Equal(got, want) {
+					t.Fatalf("after forgetting %v: the graph differs from one fed the observations without it", c)
+				}
+			}
+		})
 	}
 }

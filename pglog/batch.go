@@ -120,7 +120,7 @@ func (s *Stream) insertBatch(ctx context.Context, tx pgx.Tx, b *outgoing, ours m
 			return cursor{}, err
 		}
 		ours[id] = at[id]
-		if last.less(c) {
+		if c.id = id; last.less(c) {
 			last = c
 		}
 	}

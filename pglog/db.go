@@ -78,8 +78,13 @@ func (db *DB) init(ctx context.Context) error {
 		return err
 	}
 	defer conn.Release()
-	if err := migrate(ctx, conn.Conn(), db.opts.Schema); err != nil {
+	rebased, err := migrate(ctx, conn.Conn(), db.opts.Schema)
+	if err != nil {
 		return err
+	}
+	if rebased {
+		db.opts.Logger.Warn("pglog: the log was restored from another cluster; renumbered under a new log ID, so every replica replays it",
+			"schema", db.opts.Schema)
 	}
 	db.sql = newStatements(db.schema)
 	return conn.QueryRow(ctx, `SELECT log_id FROM `+db.schema+`.meta`).Scan(&db.logID)
@@ -98,8 +103,8 @@ func (db *DB) LogID() uuid.UUID { return db.logID }
 
 // statements are the SQL texts, with the schema in place.
 type statements struct {
-	insert, insertTagged, lookup, read, checkpoint, pending, holders string
-	shards, guard, tagged, rewrite, keep                             string
+	insert, insertTagged, lookup, read, checkpoint, holds, pending, holders string
+	shards, guard, tagged, rewrite, keep                                    string
 }
 
 func newStatements(s string) statements {
@@ -135,8 +140,10 @@ func newStatements(s string) statements {
 			WHERE NOT EXISTS (SELECT 1 FROM cp) AND l.stream = $1 AND (l.tx, l.position) > ($2::text::xid8, $3)
 			AND l.tx < pg_snapshot_xmin(pg_current_snapshot())
 			ORDER BY l.tx, l.position LIMIT $4)`,
-		checkpoint: `SELECT tx::text, position, count, body FROM ` + s + `.checkpoint WHERE stream = $1`,
-		shards:     `INSERT INTO ` + s + `.erased (stream, shard) SELECT $1, generate_series(0, 255) ON CONFLICT DO NOTHING`,
+		checkpoint: `SELECT c.tx::text, c.position, l.id, c.count, c.body FROM ` + s + `.checkpoint c
+			JOIN ` + s + `.log l ON (l.tx, l.position) = (c.tx, c.position) WHERE c.stream = $1`,
+		holds:  `SELECT EXISTS (SELECT 1 FROM ` + s + `.log WHERE tx = $1::text::xid8 AND position = $2 AND id = $3)`,
+		shards: `INSERT INTO ` + s + `.erased (stream, shard) SELECT $1, generate_series(0, 255) ON CONFLICT DO NOTHING`,
 		// Always an update, so that the row is locked even when the tag
 		// is in it already.
 		guard: `UPDATE ` + s + `.erased SET tags = CASE WHEN tags @> ARRAY[$3::uuid] THEN tags ELSE tags || $3::uuid END

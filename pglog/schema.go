@@ -57,11 +57,12 @@ var migrations = []string{
 }
 
 // migrate brings the schema to the newest version, under a transaction
-// advisory lock so that replicas starting together migrate once.
-func migrate(ctx context.Context, conn *pgx.Conn, schema string) error {
+// advisory lock so that replicas starting together migrate once, and
+// rebases a log restored from another cluster (rebased is true then).
+func migrate(ctx context.Context, conn *pgx.Conn, schema string) (rebased bool, err error) {
 	tx, err := conn.Begin(ctx)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer tx.Rollback(ctx) // a no-op after Commit
 	q := pgx.Identifier{schema}.Sanitize()
@@ -72,28 +73,65 @@ func migrate(ctx context.Context, conn *pgx.Conn, schema string) error {
 	}
 	for _, s := range steps {
 		if _, err := tx.Exec(ctx, s); err != nil {
-			return err
+			return false, err
 		}
 	}
 	var have int
 	err = tx.QueryRow(ctx, `SELECT version FROM `+q+`.version`).Scan(&have)
 	if errors.Is(err, pgx.ErrNoRows) {
 		if _, err = tx.Exec(ctx, `INSERT INTO `+q+`.version VALUES (0)`); err != nil {
-			return err
+			return false, err
 		}
 	} else if err != nil {
-		return err
+		return false, err
 	}
 	if have > len(migrations) {
-		return fmt.Errorf("%w: version %d, this package knows %d", ErrSchemaVersion, have, len(migrations))
+		return false, fmt.Errorf("%w: version %d, this package knows %d", ErrSchemaVersion, have, len(migrations))
 	}
 	for v := have; v < len(migrations); v++ {
 		if _, err := tx.Exec(ctx, fmt.Sprintf(migrations[v], q)); err != nil {
-			return fmt.Errorf("migrating to version %d: %w", v+1, err)
+			return false, fmt.Errorf("migrating to version %d: %w", v+1, err)
 		}
 	}
 	if _, err := tx.Exec(ctx, `UPDATE `+q+`.version SET version = $1`, len(migrations)); err != nil {
-		return err
+		return false, err
 	}
-	return tx.Commit(ctx)
+	if rebased, err = rebase(ctx, tx, q); err != nil {
+		return false, fmt.Errorf("rebasing a restored log: %w", err)
+	}
+	return rebased, tx.Commit(ctx)
+}
+
+// rebase renumbers a log restored into another cluster, when it holds
+// rows whose transaction IDs this cluster has not reached yet (a dump
+// from a cluster older in transactions, restored into a younger one). New
+// appends would get smaller IDs and sort before those rows, behind every
+// replica's cursor: lost to them. The steps, in the caller's transaction
+// (under the migration lock, before any process of this cluster appends):
+//  1. map: number every row 1..N in (tx, position) order;
+//  2. renumber: every row, and the checkpoints, take tx 1 and their
+//     number as position, so the log keeps its order and sorts before
+//     anything this cluster appends;
+//  3. new ID: the log gets a new ID, so no replica resumes from a cursor
+//     in the old numbering; each replays (from the checkpoint, if any).
+func rebase(ctx context.Context, tx pgx.Tx, q string) (bool, error) {
+	var future bool
+	err := tx.QueryRow(ctx, `SELECT coalesce((SELECT tx FROM `+q+`.log ORDER BY tx DESC LIMIT 1) >= pg_snapshot_xmax(pg_current_snapshot()), false)`).Scan(&future)
+	if err != nil || !future {
+		return false, err
+	}
+	steps := []string{
+		`CREATE TEMP TABLE pglog_rebase ON COMMIT DROP AS
+			SELECT tx, position, row_number() OVER (ORDER BY tx, position) AS np FROM ` + q + `.log`,
+		`UPDATE ` + q + `.checkpoint c SET tx = '1', position = m.np FROM pglog_rebase m WHERE (c.tx, c.position) = (m.tx, m.position)`,
+		`UPDATE ` + q + `.log l SET tx = '1', position = m.np FROM pglog_rebase m WHERE (l.tx, l.position) = (m.tx, m.position)`,
+		`SELECT setval(pg_get_serial_sequence('` + q + `.log', 'position'), (SELECT max(position) FROM ` + q + `.log))`,
+		`UPDATE ` + q + `.meta SET log_id = gen_random_uuid()`,
+	}
+	for _, st := range steps {
+		if _, err := tx.Exec(ctx, st); err != nil {
+			return false, err
+		}
+	}
+	return true, nil
 }

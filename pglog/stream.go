@@ -32,10 +32,12 @@ var ErrOrder = errors.New("pglog: the log read back out of order")
 // cursor stays before it, so the next Pull tries it again.
 var ErrApply = errors.New("pglog: applying a record")
 
-// A cursor is a place in the log's order: after the row (tx, position).
+// A cursor is a place in the log's order: after the row (tx, position),
+// whose record is id (zero before the first).
 type cursor struct {
 	tx  uint64
 	pos int64
+	id  uuid.UUID
 }
 
 func (c cursor) less(d cursor) bool { return c.tx < d.tx || c.tx == d.tx && c.pos < d.pos }
@@ -68,8 +70,12 @@ func (db *DB) Stream(name, dir string) *Stream {
 	return s
 }
 
-// snapshotKind names the local snapshot's format in its header.
-const snapshotKind = "pglog"
+// snapshotKind names the local snapshot's format in its header: the log's
+// ID, the cursor (tx, position, record ID) and the count of records
+// applied, then the store's body.
+const snapshotKind = "pglog/2"
+
+const snapshotHeader = 56
 
 // Open restores the local snapshot when it is whole and was taken from
 // this log, then applies every record after its cursor.
@@ -80,7 +86,7 @@ func (s *Stream) Open(ctx context.Context, restore func([]byte) error, apply fun
 	if _, err := s.db.pool.Exec(ctx, s.db.sql.shards, s.name); err != nil {
 		return rec, fmt.Errorf("pglog: opening %s: %w", s.name, err)
 	}
-	if body, c, n, ok := s.readSnapshot(); ok {
+	if body, c, n, ok := s.readSnapshot(ctx); ok {
 		if err := restore(body); err != nil {
 			return rec, fmt.Errorf("pglog: restoring %s: %w", s.snap, err)
 		}
@@ -97,8 +103,10 @@ func (s *Stream) Open(ctx context.Context, restore func([]byte) error, apply fun
 
 // readSnapshot reads the local snapshot: body, cursor and count. A
 // missing, damaged or foreign one is not used (and is logged, but for
-// missing): the stream replays from the start.
-func (s *Stream) readSnapshot() (body []byte, c cursor, n int64, ok bool) {
+// missing): the stream replays from the start. So is one whose last
+// record the log no longer holds: the database was restored to an
+// earlier point, and the snapshot holds records the log lost.
+func (s *Stream) readSnapshot(ctx context.Context) (body []byte, c cursor, n int64, ok bool) {
 	if s.snap == "" {
 		return nil, c, 0, false
 	}
@@ -111,12 +119,21 @@ func (s *Stream) readSnapshot() (body []byte, c cursor, n int64, ok bool) {
 		lg.Warn("pglog: local snapshot damaged; replaying the stream from the start", "file", s.snap, "err", err)
 		return nil, c, 0, false
 	}
-	if len(b) < 40 || uuid.UUID(b[:16]) != s.db.logID {
+	if len(b) < snapshotHeader || uuid.UUID(b[:16]) != s.db.logID {
 		lg.Warn("pglog: local snapshot is of another log; replaying the stream from the start", "file", s.snap)
 		return nil, c, 0, false
 	}
-	c = cursor{tx: binary.LittleEndian.Uint64(b[16:]), pos: int64(binary.LittleEndian.Uint64(b[24:]))}
-	return b[40:], c, int64(binary.LittleEndian.Uint64(b[32:])), true
+	c = cursor{tx: binary.LittleEndian.Uint64(b[16:]), pos: int64(binary.LittleEndian.Uint64(b[24:])), id: uuid.UUID(b[40:56])}
+	if c.tx != 0 {
+		var held bool
+		err := s.db.pool.QueryRow(ctx, s.db.sql.holds, strconv.FormatUint(c.tx, 10), c.pos, c.id).Scan(&held)
+		if err != nil || !held {
+			lg.Warn("pglog: the log no longer holds the local snapshot's last record (restored to an earlier point?); replaying the stream from the start",
+				"file", s.snap, "tx", c.tx, "position", c.pos, "err", err)
+			return nil, c, 0, false
+		}
+	}
+	return b[snapshotHeader:], c, int64(binary.LittleEndian.Uint64(b[32:])), true
 }
 
 // Compact keeps body locally with the cursor: the log itself keeps every
@@ -137,11 +154,12 @@ func (s *Stream) keepLocal(body []byte) error {
 	if err := os.MkdirAll(filepath.Dir(s.snap), 0o755); err != nil {
 		return fmt.Errorf("pglog: %w", err)
 	}
-	b := make([]byte, 40, 40+len(body))
+	b := make([]byte, snapshotHeader, snapshotHeader+len(body))
 	copy(b, s.db.logID[:])
 	binary.LittleEndian.PutUint64(b[16:], s.cur.tx)
 	binary.LittleEndian.PutUint64(b[24:], uint64(s.cur.pos))
 	binary.LittleEndian.PutUint64(b[32:], uint64(s.count))
+	copy(b[40:], s.cur.id[:])
 	if err := journal.WriteSnapshot(s.snap, snapshotKind, uint64(s.count), append(b, body...)); err != nil {
 		return fmt.Errorf("pglog: %w", err)
 	}
@@ -237,7 +255,7 @@ func (db *DB) inTx(ctx context.Context, fn func(pgx.Tx) error) error {
 // and returns its place.
 func (s *Stream) insert(ctx context.Context, q querier, id uuid.UUID, typ byte, payload []byte, tags []journal.Tag) (cursor, error) {
 	var txt string
-	var c cursor
+	c := cursor{id: id}
 	var err error
 	if len(tags) == 0 {
 		err = q.QueryRow(ctx, s.db.sql.insert, id, s.name, int16(typ), payload, s.db.channel()).Scan(&txt, &c.pos)
@@ -389,7 +407,7 @@ func (s *Stream) jump(ctx context.Context) (int, error) {
 	var c cursor
 	var count int64
 	var body []byte
-	if err := s.db.pool.QueryRow(ctx, s.db.sql.checkpoint, s.name).Scan(&txt, &c.pos, &count, &body); err != nil {
+	if err := s.db.pool.QueryRow(ctx, s.db.sql.checkpoint, s.name).Scan(&txt, &c.pos, &c.id, &count, &body); err != nil {
 		return 0, fmt.Errorf("pglog: reading %s's checkpoint: %w", s.name, err)
 	}
 	var err error
@@ -436,7 +454,7 @@ func (s *Stream) read(ctx context.Context) (rows []row, jump bool, err error) {
 		if r.at.tx, err = strconv.ParseUint(txt, 10, 64); err != nil {
 			return nil, false, fmt.Errorf("pglog: reading %s: tx %q: %w", s.name, txt, err)
 		}
-		r.rec.Type = byte(typ)
+		r.rec.Type, r.at.id = byte(typ), r.id
 		// The order every replica relies on, checked: a row at or before
 		// the one ahead of it is a broken read, not a record to apply.
 		prev := s.cur

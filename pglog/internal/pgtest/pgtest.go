@@ -5,6 +5,7 @@
 package pgtest
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -92,6 +93,25 @@ func (s *Server) run(name string, args ...string) ([]byte, error) {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
 	}
 	return cmd.CombinedOutput()
+}
+
+// Run runs one of the server's client programs (pg_dump, pg_restore,
+// psql) as the server's user, with stdin, and returns its standard
+// output; its standard error is in the error.
+func (s *Server) Run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
+	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, name), args...)
+	cmd.Dir = s.dir
+	if s.cred != nil {
+		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
+	}
+	cmd.Stdin = bytes.NewReader(stdin)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return out, fmt.Errorf("pgtest: %s: %w\n%s", name, err, stderr.Bytes())
+	}
+	return out, nil
 }
 
 // DSN is the URL of database db on the server.
