@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/throughline/throughline/pglog/internal/pgtest"
+	"github.com/throughline/throughline/internal/pgtest"
 )
 
 // server is the throwaway PostgreSQL server of this test binary, or nil

@@ -7,8 +7,8 @@ import (
 	"testing"
 
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/pgtest"
 	"github.com/throughline/throughline/internal/population"
-	"github.com/throughline/throughline/pglog/internal/pgtest"
 )
 
 // observations returns n distinct observations of a generated population,

@@ -1,7 +1,10 @@
 // Package pgtest starts a throwaway PostgreSQL server for tests: initdb
 // into a temporary directory, as an unprivileged user when the tests run
 // as root, and pg_ctl on 127.0.0.1 with a free port. Without the
-// PostgreSQL binaries, Start says so and the caller skips.
+// PostgreSQL binaries, Start says so and the caller skips. It uses the
+// server's own programs (createdb, pg_dump) and no driver, so the nested
+// modules that speak to PostgreSQL (pglog, examples/replicas) share it
+// while the core module keeps its dependencies.
 package pgtest
 
 import (
@@ -19,8 +22,6 @@ import (
 	"strings"
 	"sync/atomic"
 	"syscall"
-
-	"github.com/jackc/pgx/v5"
 )
 
 // ErrNoPostgres is returned by Start when no PostgreSQL binaries are
@@ -122,12 +123,7 @@ func (s *Server) DSN(db string) string {
 // NewDatabase creates an empty database and returns its DSN.
 func (s *Server) NewDatabase(ctx context.Context) (string, error) {
 	name := fmt.Sprintf("t%d_%d", os.Getpid(), s.n.Add(1))
-	conn, err := pgx.Connect(ctx, s.DSN("postgres"))
-	if err != nil {
-		return "", err
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := s.Run(ctx, nil, "createdb", "-h", "127.0.0.1", "-p", strconv.Itoa(s.port), "-U", "postgres", name); err != nil {
 		return "", err
 	}
 	return s.DSN(name), nil
