@@ -229,4 +229,48 @@ type Change struct {
 	// normalize, each a *ParseError (errors.Is ErrMalformed, ErrRefused,
 	// ErrEmpty or ErrUnknownKind): the rest of the observation was applied.
 	Skipped []error
+	// Erased holds the tag of the identifier a Forget erased (also one
+	// another process erased, applied from a shared log): stores that keep
+	// copies of identifiers match theirs against it ([Graph.ErasureTag]).
+	Erased []ErasureTag
+	// Rebuilt is set when the graph's state was replaced as a whole: a
+	// shared log's checkpoint restored (see [OpenBackend]). Any profile
+	// may have changed; a follower refiles everything.
+	Rebuilt bool
+}
+
+// An ErasureTag is the keyed hash (the graph's erase key) an erased
+// identifier leaves behind: it names the identifier without holding it.
+type ErasureTag [16]byte
+
+// ErasureTag returns the tag id has, or would have once erased; it
+// normalizes id first.
+func (g *Graph) ErasureTag(id ID) (ErasureTag, error) {
+	c, err := g.Normalize(id.Kind, id.Value)
+	if err != nil {
+		return ErasureTag{}, err
+	}
+	k, _ := g.kindOf(c.Kind)
+	return ErasureTag(g.tombstone(k, c.Value)), nil
+}
+
+// Erased reports whether id (normalized first) was erased: a store
+// holding a copy of it drops it.
+func (g *Graph) Erased(id ID) bool {
+	c, err := g.Normalize(id.Kind, id.Value)
+	if err != nil {
+		return false
+	}
+	k, _ := g.kindOf(c.Kind)
+	l := g.mu.rlock()
+	defer g.mu.runlock(l)
+	return g.tombstoned(k, c.Value)
+}
+
+// Erasures counts the identifiers erased from the graph: while it is 0, a
+// store keeping copies of identifiers has nothing to check.
+func (g *Graph) Erasures() int {
+	l := g.mu.rlock()
+	defer g.mu.runlock(l)
+	return len(g.tombstones)
 }

@@ -97,59 +97,65 @@ func (g *Graph) decodeObservation(b []byte) (Prepared, error) {
 	return p, nil
 }
 
-// replayRecord applies one journal record during Open.
-func (g *Graph) replayRecord(r journal.Record) error {
+// replayRecord applies one journal record, replayed at Open or applied
+// from a shared log, and returns its Change.
+func (g *Graph) replayRecord(r journal.Record) (Change, error) {
 	switch r.Type {
 	case recObserve:
 		p, err := g.decodeObservation(r.Payload)
-		if err != nil {
-			return err
+		if err != nil || len(p.ids) == 0 {
+			return Change{}, err
 		}
-		if len(p.ids) > 0 {
-			g.apply(p)
-		}
+		return g.apply(p), nil
 	case recRetract:
 		id, rest, err := readUvarint(r.Payload)
 		if err != nil || len(rest) != 0 {
-			return errShort
+			return Change{}, errShort
 		}
 		// Retracted already: on a shared log, two processes may retract
 		// one observation at once; the second record changes nothing.
-		if _, err := g.retract(ObservationID(id), false); err != nil && !errors.Is(err, ErrRetracted) {
-			return err
+		ch, err := g.retract(ObservationID(id), false)
+		if errors.Is(err, ErrRetracted) {
+			err = nil
 		}
+		return ch, err
 	case recForget:
-		kind, rest, err := readString(r.Payload)
-		if err != nil || len(rest) != 16 {
-			return errShort
-		}
-		k, ok := g.kindOf(Kind(kind))
-		if !ok {
-			return fmt.Errorf("%w: %q", ErrUnknownKind, kind)
-		}
-		// Find the node by its tombstone: replaying a forget is rare (a crash
-		// between the erasure and its compaction), so a scan is fine.
-		ts := [16]byte(rest)
-		for n := range uint32(g.nodes.len()) {
-			r := g.nodes.at(n)
-			if r.kind == k && r.flags&flagErased == 0 && g.tombstone(k, string(g.nodes.value(n))) == ts {
-				g.forgetNode(n, k, string(g.nodes.value(n)), false)
-				break
-			}
-		}
-		if g.tombstones == nil {
-			g.tombstones = map[[16]byte]struct{}{}
-		}
-		g.tombstones[ts] = struct{}{}
-		// The value may still be on this disk (a snapshot taken before,
-		// or records of a journal not yet compacted).
-		if g.store != nil {
-			g.store.js.CompactDue()
-		}
-	default:
-		return fmt.Errorf("unknown record type %d", r.Type)
+		return g.replayForget(r.Payload)
 	}
-	return nil
+	return Change{}, fmt.Errorf("unknown record type %d", r.Type)
+}
+
+func (g *Graph) replayForget(payload []byte) (Change, error) {
+	kind, rest, err := readString(payload)
+	if err != nil || len(rest) != 16 {
+		return Change{}, errShort
+	}
+	k, ok := g.kindOf(Kind(kind))
+	if !ok {
+		return Change{}, fmt.Errorf("%w: %q", ErrUnknownKind, kind)
+	}
+	// Find the node by its tombstone: a scan of the kind's nodes, as the
+	// record holds no value to look up.
+	ts := [16]byte(rest)
+	ch := Change{Forgotten: 1}
+	for n := range uint32(g.nodes.len()) {
+		r := g.nodes.at(n)
+		if r.kind == k && r.flags&flagErased == 0 && g.tombstone(k, string(g.nodes.value(n))) == ts {
+			ch = g.forgetNode(n, k, string(g.nodes.value(n)), false)
+			break
+		}
+	}
+	if g.tombstones == nil {
+		g.tombstones = map[[16]byte]struct{}{}
+	}
+	g.tombstones[ts] = struct{}{}
+	ch.Erased = []ErasureTag{ts}
+	// The value may still be on this disk (a snapshot taken before, or
+	// records of a journal not yet compacted).
+	if g.store != nil {
+		g.store.js.CompactDue()
+	}
+	return ch, nil
 }
 
 const snapshotFormat = 1

@@ -122,6 +122,7 @@ func (g *Graph) forget(kind Kind, raw string, dryRun bool) (Change, error) {
 		}
 	}
 	ch := g.forgetNode(n, k, c.Value, dryRun)
+	ch.Erased = []ErasureTag{ts}
 	if !dryRun {
 		g.log.Info("identity: identifier forgotten", "kind", c.Kind, "profiles_rebuilt", len(ch.Splits)+len(ch.Merges))
 	}

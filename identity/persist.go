@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -65,6 +66,11 @@ var ErrLocked = journal.ErrLocked
 type store struct {
 	js  *journal.Store
 	buf []byte
+	// open is set once Open ends; from then on the Changes of records
+	// applied from the backend (other processes' records) are kept in
+	// pulled for PullChanges.
+	open   bool
+	pulled []Change
 }
 
 // graphCodec is what the shared persistence takes from a graph.
@@ -74,8 +80,24 @@ type graphCodec struct{ g *Graph }
 // backend may restore a later state into an open graph (see
 // journal.SharedBackend).
 func (c graphCodec) Restore(body []byte) error {
+	before := c.g.tombstones
 	c.g.resetState()
-	return c.g.decodeSnapshot(body)
+	if err := c.g.decodeSnapshot(body); err != nil {
+		return err
+	}
+	if st := c.g.store; st != nil && st.open {
+		// The erasures the new state holds that the old did not: a
+		// follower takes those identifiers out of its copies.
+		ch := Change{Rebuilt: true}
+		for ts := range c.g.tombstones {
+			if _, had := before[ts]; !had {
+				ch.Erased = append(ch.Erased, ts)
+			}
+		}
+		slices.SortFunc(ch.Erased, func(a, b ErasureTag) int { return bytes.Compare(a[:], b[:]) })
+		st.pulled = append(st.pulled[:0], ch)
+	}
+	return nil
 }
 
 // Rewrite takes the identifier whose tombstone is tag out of an
@@ -92,7 +114,23 @@ func (c graphCodec) Rewrite(r journal.Record, tag journal.Tag) ([]byte, error) {
 	return c.g.encodeObservation(nil, p), nil
 }
 
-func (c graphCodec) Apply(r journal.Record) error { return c.g.replayRecord(r) }
+// Apply applies a record from the backend; once the graph is open (a
+// shared log's records from other processes), its Change is kept for
+// PullChanges.
+func (c graphCodec) Apply(r journal.Record) error {
+	ch, err := c.g.replayRecord(r)
+	if st := c.g.store; err == nil && st != nil && st.open {
+		if len(st.pulled) >= maxPulled { // no one pulls: one Rebuilt stands for them all
+			st.pulled = append(st.pulled[:0], Change{Rebuilt: true})
+		} else {
+			st.pulled = append(st.pulled, ch)
+		}
+	}
+	return err
+}
+
+// maxPulled bounds the Changes kept for PullChanges.
+const maxPulled = 1 << 16
 
 func (c graphCodec) State(context.Context) ([]byte, error) { return c.g.encodeSnapshot(), nil }
 
@@ -163,13 +201,15 @@ func (g *Graph) openBackend(ctx context.Context, b Backend) error {
 		g.store = nil
 		return fmt.Errorf("identity: %w", err)
 	}
+	g.store.open = true
 	return nil
 }
 
 // Pull applies what other processes sharing the graph's backend appended
 // since the last record applied, and returns how many records it applied
 // (0 for a graph on a directory). It holds the write lock while it
-// applies.
+// applies. It discards the Changes those records made; a host whose other
+// stores follow the graph calls PullChanges instead.
 func (g *Graph) Pull(ctx context.Context) (int, error) {
 	g.mu.lock()
 	defer g.mu.unlock()
@@ -177,10 +217,33 @@ func (g *Graph) Pull(ctx context.Context) (int, error) {
 		return 0, ErrNotPersistent
 	}
 	n, err := g.store.js.Pull(ctx)
+	g.store.pulled = g.store.pulled[:0]
 	if err != nil {
 		return n, fmt.Errorf("identity: %w", err)
 	}
 	return n, nil
+}
+
+// PullChanges is Pull, returning the Changes of every record of other
+// processes the graph applied since the last Pull or PullChanges, in the
+// log's order: those it pulls now, and those a mutating call applied
+// ahead of its own record (a mutating call returns only its own Change).
+// A follower (journey.Store.Follow, channel.Reacher.Follow) applies them
+// in order to stay filed under the profiles every process holds. A Change
+// with Rebuilt set means the whole state was replaced.
+func (g *Graph) PullChanges(ctx context.Context) ([]Change, error) {
+	g.mu.lock()
+	defer g.mu.unlock()
+	if g.store == nil {
+		return nil, ErrNotPersistent
+	}
+	_, err := g.store.js.Pull(ctx)
+	out := slices.Clone(g.store.pulled)
+	g.store.pulled = g.store.pulled[:0]
+	if err != nil {
+		return out, fmt.Errorf("identity: %w", err)
+	}
+	return out, nil
 }
 
 // Recovery reports what Open restored and what it dropped.

@@ -266,7 +266,7 @@ func FuzzJournalRecord(f *testing.F) {
 	f.Fuzz(func(t *testing.T, typ byte, payload []byte) {
 		h, _ := New(nil)
 		h.Observe(at(0, "web_form", "email:anna@mail.ru", "phone:+79160000001"))
-		_ = h.replayRecord(journalRecord(typ, payload))
+		_, _ = h.replayRecord(journalRecord(typ, payload))
 	})
 }
 
@@ -402,5 +402,41 @@ func TestOpenBackend(t *testing.T) {
 	m, _ := New(nil)
 	if _, err := m.Pull(ctx); !errors.Is(err, ErrNotPersistent) {
 		t.Fatalf("Pull on New: %v", err)
+	}
+}
+
+// TestErasureTags: Forget's Change carries the erased identifier's tag,
+// the tag ErasureTag gives for any spelling of it; Erased and Erasures
+// report it; PullChanges has nothing to pull on a directory and refuses a
+// graph made by New.
+func TestErasureTags(t *testing.T) {
+	g, err := Open(context.Background(), t.TempDir(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer g.Close()
+	mustObserve(t, g, at(0, "web_form", "email:anna@mail.ru", "cookie:c1"))
+	want, err := g.ErasureTag(ID{Kind: Email, Value: " Anna@Mail.RU "})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g.Erasures() != 0 || g.Erased(ID{Kind: Email, Value: "anna@mail.ru"}) {
+		t.Fatal("erased before Forget")
+	}
+	ch, err := g.Forget(Email, "anna@mail.ru")
+	if err != nil || len(ch.Erased) != 1 || ch.Erased[0] != want || ch.Rebuilt {
+		t.Fatalf("Forget: %+v, %v; want the tag %x", ch, err, want)
+	}
+	if g.Erasures() != 1 || !g.Erased(ID{Kind: Email, Value: "ANNA@mail.ru"}) || g.Erased(ID{Kind: Cookie, Value: "c1"}) {
+		t.Fatal("Erased or Erasures misreport the erasure")
+	}
+	if other, _ := g.ErasureTag(ID{Kind: Cookie, Value: "c1"}); other == want {
+		t.Fatal("two identifiers share a tag")
+	}
+	if chs, err := g.PullChanges(context.Background()); err != nil || len(chs) != 0 {
+		t.Fatalf("PullChanges on a directory: %v, %v", chs, err)
+	}
+	if _, err := mustGraph(t, nil).PullChanges(context.Background()); !errors.Is(err, ErrNotPersistent) {
+		t.Fatalf("PullChanges on New: %v", err)
 	}
 }

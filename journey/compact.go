@@ -40,6 +40,10 @@ type tables struct {
 	keyBuf   []byte
 	propKeys []string
 	lastIDs  int // idLists index of the last list interned, -1 before any
+	// strip takes erased identifiers out of a list interned for the first
+	// time (nil: keep all); lists interned before an erasure are
+	// stripped when it is followed.
+	strip func([]identity.ID) []identity.ID
 }
 
 func newTables() *tables {
@@ -118,7 +122,11 @@ func (t *tables) idListHinted(ids []identity.ID, hint int) uint32 {
 	if !ok {
 		i = uint32(len(t.idLists))
 		t.idIx[string(b)] = i
-		t.idLists = append(t.idLists, slices.Clone(ids))
+		list := slices.Clone(ids)
+		if t.strip != nil {
+			list = t.strip(list)
+		}
+		t.idLists = append(t.idLists, list)
 	}
 	t.lastIDs = int(i)
 	return i

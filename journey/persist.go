@@ -5,8 +5,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"maps"
 	"slices"
 
+	"github.com/google/uuid"
 	"github.com/throughline/throughline/identity"
 	"github.com/throughline/throughline/internal/journal"
 )
@@ -46,18 +48,30 @@ type persistence struct {
 	js         *journal.Store
 	buf        []byte
 	unresolved int // replayed events whose identifiers no longer resolve
+	// erase holds the tags of identifiers erased since the last Pull, to
+	// take off the disk.
+	erase []identity.ErasureTag
+	open  bool // Open ended: a Restore now replaces a live state
 }
 
 // storeCodec is what the shared persistence takes from a store.
 type storeCodec struct{ s *Store }
 
+// add files a stored event; the store is being opened, or its lock is
+// held (Pull).
 func (c storeCodec) add(line []byte) error {
 	var e Event
 	if err := e.UnmarshalJSON(line); err != nil {
 		return err
 	}
-	if _, _, err := c.s.Add(e); err != nil {
+	if err := c.s.complete(&e); err != nil {
+		return err
+	}
+	if _, _, err := c.s.addLocked(e); err != nil {
 		if errors.Is(err, ErrNoProfile) {
+			if c.s.pending != nil { // a shared log: it waits for its profile
+				return c.s.wait(e)
+			}
 			c.s.persist.unresolved++
 			return nil
 		}
@@ -67,6 +81,9 @@ func (c storeCodec) add(line []byte) error {
 }
 
 func (c storeCodec) Restore(body []byte) error {
+	if c.s.persist.open { // a shared log's checkpoint replaces the state
+		c.s.resetState()
+	}
 	for line := range bytes.Lines(body) {
 		if err := c.add(bytes.TrimSpace(line)); err != nil {
 			return err
@@ -101,7 +118,24 @@ func (c storeCodec) State(ctx context.Context) ([]byte, error) {
 			body = append(body, '\n')
 		}
 	}
+	for _, id := range slices.SortedFunc(maps.Keys(s.pending), func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) }) {
+		body = append(s.pending[id].AppendJSON(body), '\n')
+	}
 	return body, nil
+}
+
+// Rewrite takes the identifier tagged tag out of an event record, for a
+// shared log erasing it.
+func (c storeCodec) Rewrite(r journal.Record, tag journal.Tag) ([]byte, error) {
+	var e Event
+	if err := e.UnmarshalJSON(r.Payload); err != nil {
+		return nil, err
+	}
+	e.IDs = slices.DeleteFunc(e.IDs, func(id identity.ID) bool {
+		t, err := c.s.graph.ErasureTag(id)
+		return err == nil && t == identity.ErasureTag(tag)
+	})
+	return e.AppendJSON(nil), nil
 }
 
 // Open opens the store kept in dir over graph g, restoring its snapshot and
@@ -122,6 +156,7 @@ func Open(ctx context.Context, dir string, g *identity.Graph, opts *Options) (*S
 	if err := s.persist.js.Open(ctx, dir, "journey", jo); err != nil {
 		return nil, fmt.Errorf("journey: %w", err)
 	}
+	s.persist.open = true
 	return s, nil
 }
 
@@ -142,7 +177,15 @@ func (s *Store) journalEvent(e Event) error {
 		return nil
 	}
 	p.buf = e.AppendJSON(p.buf[:0])
-	if err := p.js.Append(recEvent, p.buf); err != nil {
+	var tags []journal.Tag
+	if p.js.Shared() { // the tags an erasure finds the record by
+		for _, id := range e.IDs {
+			if t, err := s.graph.ErasureTag(id); err == nil {
+				tags = append(tags, journal.Tag(t))
+			}
+		}
+	}
+	if err := p.js.AppendTagged(recEvent, p.buf, tags); err != nil {
 		return fmt.Errorf("journey: %w", err)
 	}
 	return nil

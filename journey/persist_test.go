@@ -1,7 +1,6 @@
 package journey
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -12,6 +11,7 @@ import (
 	"testing"
 
 	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/disktest"
 )
 
 func TestOpenSnapshotReopen(t *testing.T) {
@@ -109,12 +109,8 @@ func TestErasureLeavesTheDisk(t *testing.T) {
 	if err := s.Snapshot(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
-		if bytes.Contains(b, []byte("erase-me-987654")) {
-			t.Fatalf("%s still holds the erased cookie", e.Name())
-		}
+	if disktest.Holds(t, dir, "erase-me-987654") {
+		t.Fatal("the directory still holds the erased cookie")
 	}
 	if s.Len() != 1 {
 		t.Fatalf("%d events", s.Len())
@@ -174,5 +170,48 @@ func TestRecoveryUnresolved(t *testing.T) {
 	defer back.Close()
 	if r := back.Recovery(); r.Unresolved != 2 || r.Records != 3 || back.Len() != 1 {
 		t.Fatalf("recovery %+v, %d events", r, back.Len())
+	}
+}
+
+// TestErasureInsideEvents: an erased identifier leaves the events that
+// carry it beside others (they stay, without it), Pull takes it off the
+// disk, and a later event carrying it is journaled without it.
+func TestErasureInsideEvents(t *testing.T) {
+	dir := t.TempDir()
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "home-1234567", "email", "anna@mail.ru")})
+	s, err := Open(context.Background(), dir, g, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	if _, _, err := s.Add(ev("1", day(1), Lead, Touch{}, "cookie", "home-1234567", "email", "anna@mail.ru")); err != nil {
+		t.Fatal(err)
+	}
+	ch, err := g.Forget(identity.Email, "anna@mail.ru")
+	if err != nil || len(ch.Erased) != 1 {
+		t.Fatalf("forget: %+v, %v", ch, err)
+	}
+	s.Follow(ch)
+	if _, err := s.Pull(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := s.Add(ev("2", day(2), PageView, Touch{}, "email", "anna@mail.ru", "cookie", "home-1234567")); err != nil {
+		t.Fatal(err)
+	}
+	p, _ := g.Resolve(identity.Cookie, "home-1234567")
+	tl := s.Timeline(p)
+	if len(tl) != 2 {
+		t.Fatalf("timeline %v", tl)
+	}
+	for _, e := range tl {
+		if slices.ContainsFunc(e.IDs, func(id identity.ID) bool { return id.Kind == identity.Email }) {
+			t.Fatalf("event %s still carries the erased email: %v", e.ID, e.IDs)
+		}
+	}
+	if err := s.Sync(); err != nil {
+		t.Fatal(err)
+	}
+	if disktest.Holds(t, dir, "anna@mail.ru") {
+		t.Fatal("the directory still holds the erased email")
 	}
 }

@@ -56,6 +56,11 @@ type Store struct {
 	timelines map[identity.ProfileID][]rec // each sorted by (time, ID)
 	seen      map[uuid.UUID]struct{}
 	persist   *persistence // nil unless made by Open
+	// pending holds, on a shared log, events none of whose identifiers
+	// resolves now (another process's record applied before this graph
+	// has the observation it rests on, or whose identifiers were taken
+	// away since); they are filed when one does. Keyed by event ID.
+	pending map[uuid.UUID]Event
 }
 
 // ErrOptions reports options New or Open cannot use.
@@ -74,6 +79,7 @@ func New(g *identity.Graph, opts *Options) (*Store, error) {
 	}
 	s := &Store{graph: g, conv: map[EventType]bool{}, newID: opts.NewID, tab: newTables(), timelines: map[identity.ProfileID][]rec{}, seen: make(map[uuid.UUID]struct{}, opts.SizeHint)}
 	s.eventBufs.New = func() any { return new([]Event) }
+	s.tab.strip = s.stripErased
 	if s.newID == nil {
 		s.newID = uuid.NewV7
 	}
@@ -117,6 +123,10 @@ func (s *Store) Add(e Event) (p identity.ProfileID, added bool, err error) {
 	// resolving the profile and filing the event under it.
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.addLocked(e)
+}
+
+func (s *Store) addLocked(e Event) (p identity.ProfileID, added bool, err error) {
 	if p, err = s.profileOf(e.IDs); err != nil {
 		return p, false, err
 	}
@@ -146,12 +156,23 @@ func (s *Store) fileOnce(p identity.ProfileID, e Event) (added bool, err error) 
 	if _, dup := s.seen[e.ID]; dup {
 		return false, nil
 	}
+	if s.graph.Erasures() > 0 { // journaled without what was erased
+		e.IDs = s.stripErased(slices.Clone(e.IDs))
+	}
 	if err := s.journalEvent(e); err != nil {
 		return false, err
 	}
 	s.seen[e.ID] = struct{}{}
 	s.file(p, e)
 	return true, nil
+}
+
+// stripErased drops the identifiers the graph erased from ids, in place.
+func (s *Store) stripErased(ids []identity.ID) []identity.ID {
+	if s.graph.Erasures() == 0 {
+		return ids
+	}
+	return slices.DeleteFunc(ids, s.graph.Erased)
 }
 
 // file packs e and inserts it in p's timeline; the lock is held. The
@@ -197,17 +218,27 @@ type Refiled struct {
 // profile they merged into; a split profile's events are filed again under
 // the profiles their identifiers resolve to now. No event is lost or
 // doubled; events none of whose identifiers resolves any more (erased) are
-// dropped and counted. A store made by Open still holds dropped events in
-// its journal: after following an erasure (identity.Graph.Forget), call
-// Snapshot so the erased values leave the disk too. The result says how
+// dropped and counted (on a shared log they wait instead, see
+// OpenBackend). An erasure (Change.Erased) takes the identifier out of
+// every stored event; the journal still holds it until the next Pull or
+// Snapshot, which takes it off the disk. The result says how
 // many events moved and were dropped, and which profiles received events.
 func (s *Store) Follow(ch identity.Change) (out Refiled) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if len(ch.Erased) > 0 {
+		s.forgetTags(ch.Erased)
+	}
 	var moving []rec
 	take := func(p identity.ProfileID) {
 		moving = append(moving, s.timelines[p]...)
 		delete(s.timelines, p)
+	}
+	if ch.Rebuilt { // the graph was replaced: every event is refiled
+		for p := range s.timelines {
+			take(p)
+		}
+		slices.SortFunc(moving, recLess)
 	}
 	for _, m := range ch.Merges {
 		for _, from := range m.From {
@@ -224,6 +255,9 @@ func (s *Store) Follow(ch identity.Change) (out Refiled) {
 		p, err := s.profileOf(s.tab.idLists[r.ids])
 		if err != nil {
 			delete(s.seen, r.id)
+			if s.pending != nil { // on a shared log it waits, as others' events do
+				s.wait(s.tab.event(r))
+			}
 			out.Dropped++
 			continue
 		}
@@ -231,6 +265,7 @@ func (s *Store) Follow(ch identity.Change) (out Refiled) {
 		out.Moved++
 		out.Profiles = append(out.Profiles, p)
 	}
+	out.Profiles = append(out.Profiles, s.filePending()...)
 	slices.SortFunc(out.Profiles, identity.ProfileID.Compare)
 	out.Profiles = slices.Compact(out.Profiles)
 	return out
@@ -336,6 +371,9 @@ func (s *Store) CountSince(p identity.ProfileID, typ EventType, since time.Time,
 // Stats describe a store's size.
 type Stats struct {
 	Profiles, Events int
+	// Pending counts events of a shared log waiting for one of their
+	// identifiers to resolve (see OpenBackend).
+	Pending int
 	// Bytes estimates the memory held: event records, the per-profile
 	// index, the duplicate index and the interned tables.
 	Bytes int
@@ -345,7 +383,7 @@ type Stats struct {
 func (s *Store) Stats() Stats {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	st := Stats{Profiles: len(s.timelines), Events: len(s.seen)}
+	st := Stats{Profiles: len(s.timelines), Events: len(s.seen), Pending: len(s.pending)}
 	for _, tl := range s.timelines {
 		st.Bytes += cap(tl) * int(unsafe.Sizeof(rec{}))
 	}

@@ -1,9 +1,12 @@
 // Package pglog is a log that several processes share in PostgreSQL, so
 // that N replicas of a backend, each embedding Throughline, hold one
 // customer base: the same profiles, profile IDs and everything built on
-// them. A [Stream] is a [journal.Backend]: a store opened over it (for
-// example with identity.OpenBackend) appends its records to PostgreSQL
-// and applies, in the log's order, every record any process appended.
+// them. A [Stream] is a [journal.Backend]: a store opened over it
+// (identity.OpenBackend, journey.OpenBackend) appends its records to
+// PostgreSQL and applies, in the log's order, every record any process
+// appended. Each store has its stream; a journey store follows its
+// graph's Changes (identity.Graph.PullChanges) between pulls, so its
+// events are filed under the profiles every replica holds.
 //
 // # Order
 //

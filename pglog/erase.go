@@ -9,8 +9,9 @@ import (
 	"github.com/throughline/throughline/internal/journal"
 )
 
-// Erase takes the value tagged tag out of the log, after this process
-// appended and applied the erasure record (identity's Forget does it); its
+// Erase takes the value tagged tag out of the log, after this process's
+// store forgot it (identity's Forget appends and applies the erasure
+// record first; journey follows the graph's erasure); its
 // steps run in one transaction, so that a reader sees all of them or none:
 //  1. guard: the tag joins its shard of the erased table, whose row is
 //     locked for update. An append holding the value locks the row FOR
@@ -19,12 +20,12 @@ import (
 //     record without the value.
 //  2. rewrite: every record tagged tag is rewritten through the store's
 //     Rewrite and loses the tag.
-//  3. checkpoint: state, the store's state after the erasure, is kept
-//     with its place (the erasure record) as the stream's checkpoint. A
-//     process behind it restores it instead of applying the records
-//     before it, which may have been rewritten; records after it that
-//     held the value apply as they did (the erased value is dropped
-//     from them on apply).
+//  3. checkpoint: when a row was rewritten, state (the store's state
+//     after the erasure) is kept with its place (this process's cursor)
+//     as the stream's checkpoint. A process behind it restores it instead
+//     of applying the records before it, which may have been rewritten;
+//     records after it that held the value apply as they did (the erased
+//     value is dropped from them on apply).
 //
 // Local snapshots of other processes lose the value when they apply the
 // erasure record (their next Pull).
@@ -82,8 +83,12 @@ func (s *Stream) erase(ctx context.Context, tag journal.Tag, state []byte) error
 			return err
 		}
 	}
-	if _, err := tx.Exec(ctx, s.db.sql.keep, s.name, strconv.FormatUint(s.cur.tx, 10), s.cur.pos, s.count, state); err != nil {
-		return err
+	// No row held it (another process rewrote them first): nothing before
+	// the cursor changed, so no checkpoint is needed.
+	if len(rows) > 0 {
+		if _, err := tx.Exec(ctx, s.db.sql.keep, s.name, strconv.FormatUint(s.cur.tx, 10), s.cur.pos, s.count, state); err != nil {
+			return err
+		}
 	}
 	return tx.Commit(ctx)
 }

@@ -4,12 +4,15 @@ import (
 	"context"
 	"errors"
 	"path/filepath"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/throughline/throughline/identity"
 	"github.com/throughline/throughline/internal/disktest"
 	"github.com/throughline/throughline/internal/population"
+	"github.com/throughline/throughline/journey"
 )
 
 // TestErasure: Forget on one replica takes the value out of every replica,
@@ -58,11 +61,27 @@ func TestErasure(t *testing.T) {
 		IDs: []identity.ID{{Kind: identity.Email, Value: email}, {Kind: identity.Phone, Value: "+7 916 555-01-23"}}}
 	alone := identity.Observation{Time: base.Add(time.Hour), Source: "email_click", Trust: identity.TrustAsserted,
 		IDs: []identity.ID{{Kind: identity.Email, Value: email}}}
+	// Journey stores on A and B: the events of the forms hold the email too.
+	openJ := func(g *identity.Graph, dir string) *journey.Store {
+		t.Helper()
+		js, err := journey.OpenBackend(ctx, db.Stream("journey", dir), g, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return js
+	}
+	jA, jB := openJ(a, dirA), openJ(b, dirB)
 	observe(a, withOthers)
+	if _, _, err := jA.Add(eventOf(withOthers)); err != nil {
+		t.Fatal(err)
+	}
 	for i, o := range all {
 		observe([]*identity.Graph{a, b}[i%2], o)
 		if i == len(all)/2 {
 			observe(b, alone)
+			if _, _, err := jB.Add(eventOf(alone)); err != nil {
+				t.Fatal(err)
+			}
 		}
 	}
 	if _, err := b.Pull(ctx); err != nil {
@@ -93,7 +112,12 @@ func TestErasure(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if _, err := a.Forget(identity.Email, email); err != nil {
+	forget, err := a.Forget(identity.Email, email)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jA.Follow(forget)
+	if _, err := jA.Pull(ctx); err != nil { // rewrites the journey's rows
 		t.Fatal(err)
 	}
 	if _, err := ref.Forget(identity.Email, email); err != nil {
@@ -129,6 +153,12 @@ func TestErasure(t *testing.T) {
 		}
 	}
 
+	if _, err := follower(b, jB)(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if valueIn(t, db, email) {
+		t.Fatal("a row of the journey's log still holds the erased value")
+	}
 	fresh := open("")        // replays from the checkpoint
 	restarted := open(stale) // its snapshot predates the erasure
 	if disktest.Holds(t, stale, email) {
@@ -141,6 +171,34 @@ func TestErasure(t *testing.T) {
 	}
 	if _, err := d.Pull(ctx); err != nil {
 		t.Fatal(err)
+	}
+	jFresh := openJ(fresh, "")
+	if _, err := follower(a, jA)(ctx); err != nil {
+		t.Fatal(err)
+	}
+	wantJ := timelines(a, jA)
+	if strings.Contains(wantJ, "events 0 ") {
+		t.Fatal("no events: the journey checks check nothing")
+	}
+	for name, r := range map[string]struct {
+		g  *identity.Graph
+		js *journey.Store
+	}{"a": {a, jA}, "b": {b, jB}, "fresh": {fresh, jFresh}} {
+		if got := timelines(r.g, r.js); got != wantJ {
+			t.Errorf("journey of replica %s differs from a's: %s", name, firstDiff(got, wantJ))
+		}
+		for p := range r.g.Profiles() {
+			for _, e := range r.js.Timeline(p) {
+				if slices.ContainsFunc(e.IDs, func(id identity.ID) bool { return strings.EqualFold(id.Value, email) }) {
+					t.Errorf("journey of replica %s still holds the erased email in event %s", name, e.ID)
+				}
+			}
+		}
+	}
+	for _, dir := range []string{dirA, dirB} {
+		if disktest.Holds(t, dir, email) {
+			t.Errorf("%s still holds the erased value after the journeys pulled", dir)
+		}
 	}
 	for name, g := range map[string]*identity.Graph{"a": a, "b": b, "c": c, "d": d, "fresh": fresh, "restarted": restarted} {
 		if _, err := g.ResolveID(identity.ID{Kind: identity.Email, Value: email}); !errors.Is(err, identity.ErrNotFound) {

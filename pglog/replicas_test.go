@@ -17,8 +17,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/throughline/throughline/identity"
 	"github.com/throughline/throughline/internal/population"
+	"github.com/throughline/throughline/journey"
 )
 
 // The environment of a replica process (TestMain runs replicaMain when
@@ -26,11 +28,12 @@ import (
 const (
 	envReplica = "PGLOG_REPLICA" // its number, which seeds its holds
 	envDSN     = "PGLOG_DSN"
-	envIn      = "PGLOG_IN"    // its observations, JSON lines
-	envAll     = "PGLOG_ALL"   // every observation, for the dump
-	envTotal   = "PGLOG_TOTAL" // how many observations the log ends with
-	envDir     = "PGLOG_DIR"   // its local snapshot directory
-	envOut     = "PGLOG_OUT"   // where it writes its dump
+	envIn      = "PGLOG_IN"     // its observations, JSON lines
+	envAll     = "PGLOG_ALL"    // every observation, for the dump
+	envTotal   = "PGLOG_TOTAL"  // how many observations the log ends with
+	envEvents  = "PGLOG_EVENTS" // how many events the journey log ends with
+	envDir     = "PGLOG_DIR"    // its local snapshot directory
+	envOut     = "PGLOG_OUT"    // where it writes its dump
 )
 
 // testEraseKey is the erase key every replica shares.
@@ -69,10 +72,14 @@ func runReplica() error {
 	if err != nil {
 		return err
 	}
+	js, err := journey.OpenBackend(ctx, db.Stream("journey", os.Getenv(envDir)), g, nil)
+	if err != nil {
+		return err
+	}
 	fctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go func() {
-		if err := db.Follow(fctx, 20*time.Millisecond, g.Pull); err != nil && fctx.Err() == nil {
+		if err := db.Follow(fctx, 20*time.Millisecond, follower(g, js)); err != nil && fctx.Err() == nil {
 			fmt.Fprintln(os.Stderr, "replica: follow:", err)
 			os.Exit(1)
 		}
@@ -83,28 +90,40 @@ func runReplica() error {
 	}
 	fmt.Println("ready")
 	for i, o := range in {
-		if _, err := g.Observe(o); err != nil && !errors.Is(err, identity.ErrDuplicate) {
+		ch, err := g.Observe(o)
+		if err != nil && !errors.Is(err, identity.ErrDuplicate) {
 			return fmt.Errorf("observation %d: %w", i, err)
+		}
+		js.Follow(ch)
+		if _, _, err := js.Add(eventOf(o)); err != nil && !errors.Is(err, journey.ErrNoProfile) {
+			return fmt.Errorf("event %d: %w", i, err)
 		}
 		fmt.Println("ack", i)
 		if (i+1)%150 == 0 {
-			if err := g.Snapshot(ctx); err != nil {
+			if err := errors.Join(g.Snapshot(ctx), js.Snapshot(ctx)); err != nil {
 				return err
 			}
 		}
 	}
 	total, _ := strconv.Atoi(os.Getenv(envTotal))
-	for deadline := time.Now().Add(2 * time.Minute); g.Stats().Observations < total; {
+	events, _ := strconv.Atoi(os.Getenv(envEvents))
+	for deadline := time.Now().Add(2 * time.Minute); g.Stats().Observations < total || js.Stats().Events+js.Stats().Pending < events; {
 		if time.Now().After(deadline) {
-			return fmt.Errorf("replica %d holds %d of the log's %d observations", n, g.Stats().Observations, total)
+			return fmt.Errorf("replica %d holds %d of the log's %d observations, %d of its %d events", n, g.Stats().Observations, total, js.Stats().Events, events)
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+	// The follower may be between the graph's pull and the journey's: one
+	// more round, under this goroutine, settles both.
+	stop()
+	if _, err := follower(g, js)(ctx); err != nil {
+		return err
 	}
 	all, err := readObservations(os.Getenv(envAll))
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(os.Getenv(envOut), []byte(dump(g, all)), 0o644); err != nil {
+	if err := os.WriteFile(os.Getenv(envOut), []byte(dump(g, all)+"\n"+timelines(g, js)), 0o644); err != nil {
 		return err
 	}
 	fmt.Println("done", g.Stats().Observations)
@@ -137,6 +156,46 @@ func dump(g *identity.Graph, obs []identity.Observation) string {
 	st := g.Stats()
 	lines = append(lines, fmt.Sprintf("observations %d identifiers %d profiles %d", st.Observations, st.Identifiers, st.Profiles))
 	return strings.Join(lines, "\n")
+}
+
+// follower is what a replica runs on every wake-up: the graph's pull, its
+// Changes followed by the journey store, then the journey's pull.
+func follower(g *identity.Graph, js *journey.Store) func(context.Context) (int, error) {
+	return func(ctx context.Context) (int, error) {
+		chs, err := g.PullChanges(ctx)
+		for _, ch := range chs {
+			js.Follow(ch)
+		}
+		if err != nil {
+			return len(chs), err
+		}
+		n, err := js.Pull(ctx)
+		return len(chs) + n, err
+	}
+}
+
+// eventOf is the page view an observation came with: its ID a hash of
+// the observation, so every process makes the same event.
+func eventOf(o identity.Observation) journey.Event {
+	return journey.Event{ID: uuid.NewSHA1(uuid.NameSpaceOID, o.AppendJSON(nil)), Time: o.Time, Type: journey.PageView, IDs: o.IDs}
+}
+
+// timelines lists every profile's events in order, and the events
+// waiting for a profile.
+func timelines(g *identity.Graph, js *journey.Store) string {
+	var lines []string
+	for p := range g.Profiles() {
+		var ids []string
+		for _, e := range js.Timeline(p) {
+			ids = append(ids, e.ID.String()[:8])
+		}
+		if len(ids) > 0 {
+			lines = append(lines, fmt.Sprintf("timeline %v %s", p, strings.Join(ids, " ")))
+		}
+	}
+	slices.Sort(lines)
+	st := js.Stats()
+	return strings.Join(append(lines, fmt.Sprintf("events %d profiles %d pending %d", st.Events, st.Profiles, st.Pending)), "\n")
 }
 
 func writeObservations(path string, obs []identity.Observation) error {
@@ -236,6 +295,15 @@ func TestReplicasConverge(t *testing.T) {
 			all = append(all, o.Observation)
 		}
 	}
+	refJ, err := journey.New(ref, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, o := range all {
+		if _, _, err := refJ.Add(eventOf(o)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	tmp := t.TempDir()
 	allPath := filepath.Join(tmp, "all.jsonl")
 	if err := writeObservations(allPath, all); err != nil {
@@ -251,7 +319,7 @@ func TestReplicasConverge(t *testing.T) {
 			t.Fatal(err)
 		}
 		return []string{envReplica + "=" + strconv.Itoa(i), envDSN + "=" + dsn, envIn + "=" + in, envAll + "=" + allPath,
-			envTotal + "=" + strconv.Itoa(len(all)), envDir + "=" + filepath.Join(tmp, fmt.Sprintf("local%d", i)),
+			envTotal + "=" + strconv.Itoa(len(all)), envEvents + "=" + strconv.Itoa(refJ.Stats().Events), envDir + "=" + filepath.Join(tmp, fmt.Sprintf("local%d", i)),
 			envOut + "=" + filepath.Join(tmp, fmt.Sprintf("dump%d", i))}
 	}
 	rs := make([]*replica, 4)
@@ -268,7 +336,7 @@ func TestReplicasConverge(t *testing.T) {
 	}
 	rs[2].cmd.Wait()
 	rs[2] = startReplica(t, envOf(2))
-	want := dump(ref, all)
+	want := dump(ref, all) + "\n" + timelines(ref, refJ)
 	for i, r := range rs {
 		r.until(t, func(l string) bool { return strings.HasPrefix(l, "done") })
 		r.cmd.Wait()

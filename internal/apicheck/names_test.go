@@ -22,6 +22,7 @@ var same = map[string]string{
 	"LineError":        "one type (internal/lines.Error, aliased): a rejected input line with its number",
 	"New":              "the constructor of the package's main type: New(…, *Options) (*T, error)",
 	"Open":             "the constructor of a store kept in a directory (Open(ctx, dir, …, *Options))",
+	"OpenBackend":      "the constructor of a store over a Backend, a log other processes may share (OpenBackend(ctx, b, …, *Options))",
 	"Options":          "the options struct of the package's constructors",
 	"Recovery":         "what Open found in the directory",
 	"Stats":            "the store's size",

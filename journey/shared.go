@@ -1,0 +1,138 @@
+package journey
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/google/uuid"
+	"github.com/throughline/throughline/identity"
+	"github.com/throughline/throughline/internal/journal"
+)
+
+// OpenBackend opens a store over b, a log other processes share (module
+// github.com/throughline/throughline/pglog), as Open does over a
+// directory; g is the graph this process opened over the same log. Every
+// process applies the same events, and files each under the profile its
+// identifiers resolve to in its graph, so that once the graphs agree the
+// timelines do:
+//   - follow every Change of the graph, those of other processes' records
+//     too: feed [identity.Graph.PullChanges] to Follow, then call Pull;
+//   - an event none of whose identifiers resolves yet (its observation is
+//     not applied here yet) waits, and is filed when a Follow makes one
+//     resolve; [Stats] counts them as Pending;
+//   - an erasure the graph applied ([identity.Change.Erased]) takes the
+//     identifier out of every stored event, and the next Pull rewrites the
+//     log's records that hold it.
+func OpenBackend(ctx context.Context, b identity.Backend, g *identity.Graph, opts *Options) (*Store, error) {
+	s, err := New(g, opts)
+	if err != nil {
+		return nil, err
+	}
+	s.pending = map[uuid.UUID]Event{}
+	s.persist = &persistence{js: journal.NewStore(storeCodec{s})}
+	if err := s.persist.js.OpenBackend(ctx, b); err != nil {
+		return nil, fmt.Errorf("journey: %w", err)
+	}
+	s.persist.open = true
+	return s, nil
+}
+
+// resetState empties the store, keeping its graph, options and
+// persistence; the lock is held.
+func (s *Store) resetState() {
+	strip := s.tab.strip
+	s.tab, s.timelines, s.seen = newTables(), map[identity.ProfileID][]rec{}, map[uuid.UUID]struct{}{}
+	s.tab.strip = strip
+	if s.pending != nil {
+		s.pending = map[uuid.UUID]Event{}
+	}
+}
+
+// Pull applies the events other processes appended to the store's shared
+// log since the last one applied and returns how many; then it takes off
+// the disk the identifiers erased since the last Pull (on a directory, a
+// Snapshot; on a shared log, the rewrite of the records holding them). A
+// store on a directory has no events to pull.
+func (s *Store) Pull(ctx context.Context) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.persist == nil {
+		return 0, ErrNotPersistent
+	}
+	n, err := s.persist.js.Pull(ctx)
+	if err != nil {
+		return n, fmt.Errorf("journey: %w", err)
+	}
+	for len(s.persist.erase) > 0 {
+		if err := s.persist.js.Erase(ctx, journal.Tag(s.persist.erase[0])); err != nil {
+			return n, fmt.Errorf("journey: erasing: %w", err)
+		}
+		s.persist.erase = s.persist.erase[1:]
+	}
+	return n, nil
+}
+
+// forgetTags takes the identifiers tagged tags out of every identifier
+// list, and notes them for Pull to take off the disk; the lock is held.
+func (s *Store) forgetTags(tags []identity.ErasureTag) {
+	gone := func(id identity.ID) bool {
+		t, err := s.graph.ErasureTag(id)
+		return err == nil && slices.Contains(tags, t)
+	}
+	for i, ids := range s.tab.idLists {
+		if slices.ContainsFunc(ids, gone) {
+			s.tab.idLists[i] = slices.DeleteFunc(slices.Clone(ids), gone)
+		}
+	}
+	for id, e := range s.pending {
+		if e.IDs = slices.DeleteFunc(slices.Clone(e.IDs), gone); len(e.IDs) == 0 {
+			delete(s.pending, id)
+		} else {
+			s.pending[id] = e
+		}
+	}
+	if s.persist != nil {
+		s.persist.erase = append(s.persist.erase, tags...)
+	}
+}
+
+// filePending files the waiting events that resolve now, in ID order,
+// and returns the profiles they went to; the lock is held.
+func (s *Store) filePending() []identity.ProfileID {
+	var out []identity.ProfileID
+	for _, id := range slices.SortedFunc(maps.Keys(s.pending), func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) }) {
+		e := s.pending[id]
+		p, err := s.profileOf(e.IDs)
+		if err != nil {
+			continue
+		}
+		delete(s.pending, id)
+		if _, dup := s.seen[id]; dup {
+			continue
+		}
+		s.seen[id] = struct{}{}
+		s.file(p, e)
+		out = append(out, p)
+	}
+	return out
+}
+
+// wait keeps an event of the shared log that does not resolve yet; the
+// lock is held.
+func (s *Store) wait(e Event) error {
+	if s.pending == nil {
+		return errors.New("journey: not on a shared log")
+	}
+	if _, dup := s.seen[e.ID]; dup {
+		return nil
+	}
+	// Kept without what was erased; with nothing left it can never be
+	// filed, and is dropped.
+	if e.IDs = s.stripErased(slices.Clone(e.IDs)); len(e.IDs) > 0 {
+		s.pending[e.ID] = e
+	}
+	return nil
+}
