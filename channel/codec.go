@@ -35,6 +35,14 @@ var errRecord = errors.New("bad reacher record")
 
 // apply replays one record.
 func (r *Reacher) apply(rec journal.Record) error {
+	if rec.Type&keyedBit != 0 {
+		kr, err := r.decodeKeyed(rec.Type&^keyedBit, rec.Payload)
+		if err != nil {
+			return err
+		}
+		r.addKeyed(kr)
+		return nil
+	}
 	d := &dec{b: rec.Payload}
 	switch rec.Type {
 	case recContact:
@@ -94,6 +102,9 @@ func (r *Reacher) apply(rec journal.Record) error {
 // appendState encodes the state as records, in a fixed order (the same
 // state gives the same bytes).
 func (r *Reacher) appendState(b []byte) []byte {
+	if r.cfg.Graph != nil {
+		return r.appendKeyedState(b)
+	}
 	for _, p := range slices.SortedFunc(maps.Keys(r.people), identity.ProfileID.Compare) {
 		x := r.people[p]
 		if x.loc != nil {
@@ -161,6 +172,8 @@ func (e enc) str(s string) enc {
 }
 
 func (e enc) byte(c byte) enc { return append(e, c) }
+
+func (e enc) uvarint(n uint64) enc { return binary.AppendUvarint(e, n) }
 
 func (e enc) time(t time.Time) enc {
 	if t.IsZero() {
@@ -283,6 +296,16 @@ func (d *dec) byte() byte {
 	c := d.b[0]
 	d.b = d.b[1:]
 	return c
+}
+
+func (d *dec) uvarint() uint64 {
+	v, k := binary.Uvarint(d.b)
+	if k <= 0 {
+		d.fail("bad number")
+		return 0
+	}
+	d.b = d.b[k:]
+	return v
 }
 
 func (d *dec) varint() int64 {

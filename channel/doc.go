@@ -68,4 +68,10 @@
 // people gave them. OpenReacher keeps all of it in a directory (an
 // append-only journal and snapshots, the format identity and journey use):
 // a refusal must survive a restart.
+//
+// A keyed Reacher (ReachOptions.Graph set) keeps what it is told under the
+// identifiers the profile held then, and answers from the identifiers a
+// profile holds now, so its answers depend on the graph and the records
+// only, not on when changes were followed: the form replicas sharing one
+// log need (OpenReacherBackend, with the pglog module).
 package channel

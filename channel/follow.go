@@ -30,6 +30,12 @@ import (
 func (r *Reacher) Follow(g *identity.Graph, ch identity.Change) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.cfg.Graph != nil { // keyed: nothing is kept under profile IDs
+		if len(ch.Erased) > 0 {
+			r.forgetTags(ch.Erased)
+		}
+		return nil
+	}
 	for _, m := range ch.Merges {
 		for _, from := range m.From {
 			// A profile that still stands is a split's business, never a

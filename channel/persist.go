@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/throughline/throughline/identity"
 	"github.com/throughline/throughline/internal/journal"
 )
 
@@ -42,6 +43,10 @@ var ErrLocked = journal.ErrLocked
 // reachPersistence is a Reacher's part of the shared journal.Store.
 type reachPersistence struct {
 	js *journal.Store
+	// erase holds the tags of identifiers erased since the last Pull, to
+	// take off the disk (keyed mode).
+	erase []identity.ErasureTag
+	open  bool // Open ended: a Restore now replaces a live state
 }
 
 // reacherCodec is what the shared persistence takes from a Reacher: its
@@ -49,6 +54,9 @@ type reachPersistence struct {
 type reacherCodec struct{ r *Reacher }
 
 func (c reacherCodec) Restore(body []byte) error {
+	if c.r.persist.open { // a shared log's checkpoint replaces the state
+		c.r.people, c.r.supp, c.r.recs, c.r.byID = map[identity.ProfileID]*person{}, map[[2]string]suppression{}, nil, nil
+	}
 	rd := journal.NewReader(bytes.NewReader(body))
 	for rd.Next() {
 		if err := c.r.apply(rd.Record()); err != nil {
@@ -62,6 +70,12 @@ func (c reacherCodec) Restore(body []byte) error {
 }
 
 func (c reacherCodec) Apply(rec journal.Record) error { return c.r.apply(rec) }
+
+// Rewrite takes an erased identifier out of a keyed record, for a shared
+// log erasing it.
+func (c reacherCodec) Rewrite(rec journal.Record, tag journal.Tag) ([]byte, error) {
+	return c.r.rewrite(rec, tag)
+}
 
 func (c reacherCodec) State(ctx context.Context) ([]byte, error) {
 	if err := ctx.Err(); err != nil {
@@ -85,6 +99,7 @@ func OpenReacher(ctx context.Context, dir string, opts *ReachOptions) (*Reacher,
 	if err := r.persist.js.Open(ctx, dir, "reacher", jo); err != nil {
 		return nil, fmt.Errorf("channel: %w", err)
 	}
+	r.persist.open = true
 	return r, nil
 }
 

@@ -152,6 +152,12 @@ type ReachOptions struct {
 	// Logger hears about recoveries and compactions (OpenReacher,
 	// Snapshot); nil is silent.
 	Logger *slog.Logger
+	// Graph, when set, keys what the Reacher is told by the identifiers
+	// the profile held then, and answers for a profile from the records
+	// of the identifiers it holds in Graph now (keyed mode; see
+	// OpenReacherBackend): answers that do not depend on when merges and
+	// splits were followed, as replicas sharing one log need.
+	Graph *identity.Graph
 }
 
 // ErrReachConfig reports an invalid configuration or record.
@@ -167,6 +173,10 @@ type Reacher struct {
 	supp    map[[2]string]suppression // (channel, address)
 	persist *reachPersistence
 	zones   map[string]*time.Location // loaded by name; nil: unknown
+	// Keyed mode (cfg.Graph set): the records by subject, in order, and
+	// their index by identifier.
+	recs []keyedRec
+	byID map[identity.ID][]int
 }
 
 type person struct {
@@ -229,6 +239,9 @@ func (r *Reacher) person(p identity.ProfileID) *person {
 func (r *Reacher) SetContact(p identity.ProfileID, channel, address string) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.cfg.Graph != nil {
+		return r.keyed(recContact, p, enc{}.str(channel).str(address), false)
+	}
 	if err := r.journalIf(recContact, func() enc { return enc{}.profile(p).str(channel).str(address) }); err != nil {
 		return err
 	}
@@ -250,6 +263,9 @@ func (r *Reacher) setContact(p identity.ProfileID, channel, address string) {
 func (r *Reacher) SetLocation(p identity.ProfileID, loc *time.Location) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.cfg.Graph != nil {
+		return r.keyed(recLocation, p, r.appendLocation(enc{}, loc), false)
+	}
 	if err := r.journalIf(recLocation, func() enc { return r.appendLocation(enc{}.profile(p), loc) }); err != nil {
 		return err
 	}
@@ -266,6 +282,9 @@ func (r *Reacher) RecordConsent(p identity.ProfileID, c Consent) error {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.cfg.Graph != nil {
+		return r.keyed(recConsent, p, appendConsent(enc{}, c), c.Status != ConsentGranted)
+	}
 	if err := r.journalIf(recConsent, func() enc { return appendConsent(enc{}.profile(p), c) }); err != nil {
 		return err
 	}
@@ -302,6 +321,9 @@ func (r *Reacher) Unsuppress(channel, address string) error {
 func (r *Reacher) RecordSend(p identity.ProfileID, channel string, at time.Time) error {
 	r.mu.Lock()
 	defer r.mu.Unlock()
+	if r.cfg.Graph != nil {
+		return r.keyed(recSend, p, enc{}.str(channel).time(at), true)
+	}
 	if err := r.journalIf(recSend, func() enc { return enc{}.profile(p).str(channel).time(at) }); err != nil {
 		return err
 	}
@@ -382,6 +404,9 @@ func (r *Reacher) ReachFor(p identity.ProfileID, company, purpose string, now ti
 	r.mu.Lock()
 	defer r.mu.Unlock()
 	x := r.people[p]
+	if r.cfg.Graph != nil {
+		x = r.materialize(p)
+	}
 	if x == nil {
 		x = &person{}
 	}

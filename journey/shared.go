@@ -31,7 +31,7 @@ func OpenBackend(ctx context.Context, b identity.Backend, g *identity.Graph, opt
 	if err != nil {
 		return nil, err
 	}
-	s.pending = map[uuid.UUID]Event{}
+	s.pending, s.fallback = map[uuid.UUID]Event{}, map[uuid.UUID]identity.ProfileID{}
 	s.persist = &persistence{js: journal.NewStore(storeCodec{s})}
 	if err := s.persist.js.OpenBackend(ctx, b); err != nil {
 		return nil, fmt.Errorf("journey: %w", err)
@@ -47,8 +47,51 @@ func (s *Store) resetState() {
 	s.tab, s.timelines, s.seen = newTables(), map[identity.ProfileID][]rec{}, map[uuid.UUID]struct{}{}
 	s.tab.strip = strip
 	if s.pending != nil {
-		s.pending = map[uuid.UUID]Event{}
+		s.pending, s.fallback = map[uuid.UUID]Event{}, map[uuid.UUID]identity.ProfileID{}
 	}
+}
+
+// fellBack notes that event id is under p by an identifier after its
+// first (shared log only); the lock is held.
+func (s *Store) fellBack(id uuid.UUID, p identity.ProfileID) {
+	if s.fallback != nil {
+		s.fallback[id] = p
+	}
+}
+
+// refileFallbacks moves each event filed by a later identifier to where
+// its identifiers resolve now, in ID order, and returns the profiles
+// that received events; the lock is held.
+func (s *Store) refileFallbacks() []identity.ProfileID {
+	var out []identity.ProfileID
+	for _, id := range slices.SortedFunc(maps.Keys(s.fallback), func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) }) {
+		from := s.fallback[id]
+		tl := s.timelines[from]
+		i := slices.IndexFunc(tl, func(r rec) bool { return r.id == id })
+		if i < 0 { // moved or dropped by the Follow that runs this
+			delete(s.fallback, id)
+			continue
+		}
+		r := tl[i]
+		p, at, err := s.profileAt(s.tab.idLists[r.ids])
+		if err != nil || p == from {
+			if at == 0 && err == nil {
+				delete(s.fallback, id)
+			}
+			continue
+		}
+		if s.timelines[from] = slices.Delete(tl, i, i+1); len(s.timelines[from]) == 0 {
+			delete(s.timelines, from)
+		}
+		s.insert(p, r)
+		if at == 0 {
+			delete(s.fallback, id)
+		} else {
+			s.fallback[id] = p
+		}
+		out = append(out, p)
+	}
+	return out
 }
 
 // Pull applies the events other processes appended to the store's shared
@@ -115,6 +158,9 @@ func (s *Store) filePending() []identity.ProfileID {
 		}
 		s.seen[id] = struct{}{}
 		s.file(p, e)
+		if _, at, _ := s.profileAt(e.IDs); at > 0 {
+			s.fellBack(id, p)
+		}
 		out = append(out, p)
 	}
 	return out

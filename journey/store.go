@@ -61,6 +61,11 @@ type Store struct {
 	// has the observation it rests on, or whose identifiers were taken
 	// away since); they are filed when one does. Keyed by event ID.
 	pending map[uuid.UUID]Event
+	// fallback holds, on a shared log, the events filed by an identifier
+	// after their first (the earlier ones did not resolve then), with the
+	// profile they are under: a later observation can make an earlier one
+	// resolve, and the event moves where the graph files it now.
+	fallback map[uuid.UUID]identity.ProfileID
 }
 
 // ErrOptions reports options New or Open cannot use.
@@ -101,12 +106,18 @@ func (s *Store) IsConversion(typ EventType) bool { return s.conv[typ] }
 
 // profileOf resolves identifiers to a profile: the first the graph knows.
 func (s *Store) profileOf(ids []identity.ID) (identity.ProfileID, error) {
-	for _, id := range ids {
+	p, _, err := s.profileAt(ids)
+	return p, err
+}
+
+// profileAt is profileOf, with the index of the identifier that resolved.
+func (s *Store) profileAt(ids []identity.ID) (identity.ProfileID, int, error) {
+	for i, id := range ids {
 		if p, err := s.graph.Resolve(id.Kind, id.Value); err == nil {
-			return p, nil
+			return p, i, nil
 		}
 	}
-	return identity.ProfileID{}, fmt.Errorf("%w (%d identifiers)", ErrNoProfile, len(ids))
+	return identity.ProfileID{}, 0, fmt.Errorf("%w (%d identifiers)", ErrNoProfile, len(ids))
 }
 
 // Add files an event under its profile, in time order wherever it arrives
@@ -127,10 +138,13 @@ func (s *Store) Add(e Event) (p identity.ProfileID, added bool, err error) {
 }
 
 func (s *Store) addLocked(e Event) (p identity.ProfileID, added bool, err error) {
-	if p, err = s.profileOf(e.IDs); err != nil {
+	p, at, err := s.profileAt(e.IDs)
+	if err != nil {
 		return p, false, err
 	}
-	added, err = s.fileOnce(p, e)
+	if added, err = s.fileOnce(p, e); added && at > 0 {
+		s.fellBack(e.ID, p)
+	}
 	return p, added, err
 }
 
@@ -252,8 +266,9 @@ func (s *Store) Follow(ch identity.Change) (out Refiled) {
 		take(r)
 	}
 	for _, r := range moving {
-		p, err := s.profileOf(s.tab.idLists[r.ids])
+		p, at, err := s.profileAt(s.tab.idLists[r.ids])
 		if err != nil {
+			delete(s.fallback, r.id)
 			delete(s.seen, r.id)
 			if s.pending != nil { // on a shared log it waits, as others' events do
 				s.wait(s.tab.event(r))
@@ -262,9 +277,13 @@ func (s *Store) Follow(ch identity.Change) (out Refiled) {
 			continue
 		}
 		s.insert(p, r)
+		if _, ok := s.fallback[r.id]; ok || at > 0 {
+			s.fellBack(r.id, p)
+		}
 		out.Moved++
 		out.Profiles = append(out.Profiles, p)
 	}
+	out.Profiles = append(out.Profiles, s.refileFallbacks()...)
 	out.Profiles = append(out.Profiles, s.filePending()...)
 	slices.SortFunc(out.Profiles, identity.ProfileID.Compare)
 	out.Profiles = slices.Compact(out.Profiles)

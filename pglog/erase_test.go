@@ -153,7 +153,7 @@ func TestErasure(t *testing.T) {
 		}
 	}
 
-	if _, err := follower(b, jB)(ctx); err != nil {
+	if _, err := follower(b, jB, nil)(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if valueIn(t, db, email) {
@@ -173,7 +173,7 @@ func TestErasure(t *testing.T) {
 		t.Fatal(err)
 	}
 	jFresh := openJ(fresh, "")
-	if _, err := follower(a, jA)(ctx); err != nil {
+	if _, err := follower(a, jA, nil)(ctx); err != nil {
 		t.Fatal(err)
 	}
 	wantJ := timelines(a, jA)

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/throughline/throughline/channel"
 	"github.com/throughline/throughline/identity"
 	"github.com/throughline/throughline/internal/population"
 	"github.com/throughline/throughline/journey"
@@ -76,10 +77,16 @@ func runReplica() error {
 	if err != nil {
 		return err
 	}
+	rc, err := channel.OpenReacherBackend(ctx, db.Stream("reacher", os.Getenv(envDir)), reachOptions(g))
+	if err != nil {
+		return err
+	}
 	fctx, stop := context.WithCancel(ctx)
 	defer stop()
+	followed := make(chan struct{})
 	go func() {
-		if err := db.Follow(fctx, 20*time.Millisecond, follower(g, js)); err != nil && fctx.Err() == nil {
+		defer close(followed)
+		if err := db.Follow(fctx, 20*time.Millisecond, follower(g, js, rc)); err != nil && fctx.Err() == nil {
 			fmt.Fprintln(os.Stderr, "replica: follow:", err)
 			os.Exit(1)
 		}
@@ -95,12 +102,18 @@ func runReplica() error {
 			return fmt.Errorf("observation %d: %w", i, err)
 		}
 		js.Follow(ch)
+		if err := rc.Follow(g, ch); err != nil {
+			return err
+		}
 		if _, _, err := js.Add(eventOf(o)); err != nil && !errors.Is(err, journey.ErrNoProfile) {
 			return fmt.Errorf("event %d: %w", i, err)
 		}
+		if err := tell(rc, ch.Profile, i, o); err != nil && !errors.Is(err, channel.ErrUnknownProfile) {
+			return fmt.Errorf("reach %d: %w", i, err)
+		}
 		fmt.Println("ack", i)
 		if (i+1)%150 == 0 {
-			if err := errors.Join(g.Snapshot(ctx), js.Snapshot(ctx)); err != nil {
+			if err := errors.Join(g.Snapshot(ctx), js.Snapshot(ctx), rc.Snapshot(ctx)); err != nil {
 				return err
 			}
 		}
@@ -113,17 +126,18 @@ func runReplica() error {
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	// The follower may be between the graph's pull and the journey's: one
-	// more round, under this goroutine, settles both.
+	// The follower may be between the graph's pull and the journey's: it
+	// ends its round, and one more here settles every store.
 	stop()
-	if _, err := follower(g, js)(ctx); err != nil {
+	<-followed
+	if _, err := follower(g, js, rc)(ctx); err != nil {
 		return err
 	}
 	all, err := readObservations(os.Getenv(envAll))
 	if err != nil {
 		return err
 	}
-	if err := os.WriteFile(os.Getenv(envOut), []byte(dump(g, all)+"\n"+timelines(g, js)), 0o644); err != nil {
+	if err := os.WriteFile(os.Getenv(envOut), []byte(dump(g, all)+"\n"+timelines(g, js)+"\n"+reaches(g, rc, all)), 0o644); err != nil {
 		return err
 	}
 	fmt.Println("done", g.Stats().Observations)
@@ -159,19 +173,71 @@ func dump(g *identity.Graph, obs []identity.Observation) string {
 }
 
 // follower is what a replica runs on every wake-up: the graph's pull, its
-// Changes followed by the journey store, then the journey's pull.
-func follower(g *identity.Graph, js *journey.Store) func(context.Context) (int, error) {
+// Changes followed by the journey store and the Reacher, then their pulls.
+func follower(g *identity.Graph, js *journey.Store, rc *channel.Reacher) func(context.Context) (int, error) {
 	return func(ctx context.Context) (int, error) {
 		chs, err := g.PullChanges(ctx)
 		for _, ch := range chs {
 			js.Follow(ch)
+			if rc != nil {
+				err = errors.Join(err, rc.Follow(g, ch))
+			}
 		}
 		if err != nil {
 			return len(chs), err
 		}
 		n, err := js.Pull(ctx)
-		return len(chs) + n, err
+		if err != nil || rc == nil {
+			return len(chs) + n, err
+		}
+		m, err := rc.Pull(ctx)
+		return len(chs) + n + m, err
 	}
+}
+
+func reachOptions(g *identity.Graph) *channel.ReachOptions {
+	return &channel.ReachOptions{Preference: []string{"email", "sms"}, Caps: map[string]channel.Cap{"sms": {Day: 2}}, Graph: g}
+}
+
+// tell gives the Reacher what an observation's form came with: its email
+// as a contact, a consent every third one (a refusal every other time),
+// an SMS sent every fifth.
+func tell(rc *channel.Reacher, p identity.ProfileID, i int, o identity.Observation) error {
+	var err error
+	for _, id := range o.IDs {
+		if id.Kind == identity.Email {
+			err = errors.Join(err, rc.SetContact(p, "email", id.Value))
+		}
+		if id.Kind == identity.Phone {
+			err = errors.Join(err, rc.SetContact(p, "sms", id.Value))
+		}
+	}
+	if i%3 == 0 {
+		st := []channel.ConsentStatus{channel.ConsentGranted, channel.ConsentDenied}[i/3%2]
+		err = errors.Join(err, rc.RecordConsent(p, channel.Consent{Channel: "email", Purpose: "marketing", Status: st, At: o.Time}))
+		err = errors.Join(err, rc.RecordConsent(p, channel.Consent{Channel: "sms", Purpose: "marketing", Status: channel.ConsentGranted, At: o.Time}))
+	}
+	if i%5 == 0 {
+		err = errors.Join(err, rc.RecordSend(p, "sms", o.Time))
+	}
+	return err
+}
+
+// reaches lists every profile's reachability for marketing at the time of
+// the last observation.
+func reaches(g *identity.Graph, rc *channel.Reacher, obs []identity.Observation) string {
+	now := obs[len(obs)-1].Time
+	for _, o := range obs {
+		if o.Time.After(now) {
+			now = o.Time
+		}
+	}
+	var lines []string
+	for p := range g.Profiles() {
+		lines = append(lines, fmt.Sprintf("reach %v %v", p, rc.Reach(p, "marketing", now)))
+	}
+	slices.Sort(lines)
+	return strings.Join(lines, "\n")
 }
 
 // eventOf is the page view an observation came with: its ID a hash of
@@ -337,9 +403,26 @@ func TestReplicasConverge(t *testing.T) {
 	rs[2].cmd.Wait()
 	rs[2] = startReplica(t, envOf(2))
 	want := dump(ref, all) + "\n" + timelines(ref, refJ)
-	for i, r := range rs {
+	for _, r := range rs {
 		r.until(t, func(l string) bool { return strings.HasPrefix(l, "done") })
 		r.cmd.Wait()
+	}
+	// The Reacher's answers are a function of the graph and its records:
+	// a fresh Reacher over the log and the in-process graph gives them.
+	db, err := Open(context.Background(), dsn, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	refR, err := channel.OpenReacherBackend(context.Background(), db.Stream("reacher", ""), reachOptions(ref))
+	if err != nil {
+		t.Fatal(err)
+	}
+	want += "\n" + reaches(ref, refR, all)
+	if !strings.Contains(want, "reachable") || !strings.Contains(want, "no consent") {
+		t.Fatal("the reach dump holds no reachable or no refused profile: it checks little")
+	}
+	for i := range rs {
 		got, err := os.ReadFile(filepath.Join(tmp, fmt.Sprintf("dump%d", i)))
 		if err != nil {
 			t.Fatal(err)
