@@ -86,6 +86,9 @@ func (s *Stream) erase(ctx context.Context, tag journal.Tag, state []byte) error
 	// No row held it (another process rewrote them first): nothing before
 	// the cursor changed, so no checkpoint is needed.
 	if len(rows) > 0 {
+		if state == nil {
+			state = []byte{} // an empty state, not NULL
+		}
 		if _, err := tx.Exec(ctx, s.db.sql.keep, s.name, strconv.FormatUint(s.cur.tx, 10), s.cur.pos, s.count, state); err != nil {
 			return err
 		}

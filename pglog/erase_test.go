@@ -3,12 +3,14 @@ package pglog
 import (
 	"context"
 	"errors"
+	"fmt"
 	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/throughline/throughline/channel"
 	"github.com/throughline/throughline/identity"
 	"github.com/throughline/throughline/internal/disktest"
 	"github.com/throughline/throughline/internal/population"
@@ -75,6 +77,21 @@ func TestErasure(t *testing.T) {
 	if _, _, err := jA.Add(eventOf(withOthers)); err != nil {
 		t.Fatal(err)
 	}
+	// And keyed Reachers: the email as a contact, and a consent given
+	// through its profile.
+	rA, err := channel.OpenReacherBackend(ctx, db.Stream("reacher", dirA), reachOptions(a))
+	if err != nil {
+		t.Fatal(err)
+	}
+	rB, err := channel.OpenReacherBackend(ctx, db.Stream("reacher", dirB), reachOptions(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pa, _ := a.Resolve(identity.Email, email)
+	if err := errors.Join(rA.SetContact(pa, "email", email),
+		rA.RecordConsent(pa, channel.Consent{Channel: "email", Purpose: "marketing", Status: channel.ConsentGranted, At: base})); err != nil {
+		t.Fatal(err)
+	}
 	for i, o := range all {
 		observe([]*identity.Graph{a, b}[i%2], o)
 		if i == len(all)/2 {
@@ -120,6 +137,12 @@ func TestErasure(t *testing.T) {
 	if _, err := jA.Pull(ctx); err != nil { // rewrites the journey's rows
 		t.Fatal(err)
 	}
+	if err := rA.Follow(a, forget); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := rA.Pull(ctx); err != nil { // and the Reacher's
+		t.Fatal(err)
+	}
 	if _, err := ref.Forget(identity.Email, email); err != nil {
 		t.Fatal(err)
 	}
@@ -153,7 +176,7 @@ func TestErasure(t *testing.T) {
 		}
 	}
 
-	if _, err := follower(b, jB, nil)(ctx); err != nil {
+	if _, err := follower(b, jB, rB)(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if valueIn(t, db, email) {
@@ -193,6 +216,12 @@ func TestErasure(t *testing.T) {
 					t.Errorf("journey of replica %s still holds the erased email in event %s", name, e.ID)
 				}
 			}
+		}
+	}
+	pa, _ = a.Resolve(identity.Phone, "+7 916 555-01-23")
+	for name, r := range map[string]*channel.Reacher{"a": rA, "b": rB} {
+		if got := fmt.Sprint(r.Reach(pa, "marketing", base.Add(time.Hour))); strings.Contains(got, "email: reachable") {
+			t.Errorf("replica %s's Reacher still reaches the erased email: %s", name, got)
 		}
 	}
 	for _, dir := range []string{dirA, dirB} {
