@@ -66,6 +66,15 @@ func (r *Reacher) keyed(typ byte, p identity.ProfileID, rest enc, broad bool) er
 	if len(subj) == 0 {
 		return fmt.Errorf("%w: %v holds no identifiers in the graph", ErrUnknownProfile, p)
 	}
+	if typ == recContact && r.cfg.Graph.Erasures() > 0 {
+		// An address that is an erased identifier is not kept: the contact
+		// is told as removed, here as in the log.
+		d := &dec{b: rest}
+		ch, addr := d.str(), d.str()
+		if r.cfg.Graph.Erased(identity.ID{Kind: identity.Email, Value: addr}) || r.cfg.Graph.Erased(identity.ID{Kind: identity.Phone, Value: addr}) {
+			rest = enc{}.str(ch).str("")
+		}
+	}
 	kr := keyedRec{typ: typ, subject: subj, rest: rest, broad: broad}
 	if p := r.persist; p != nil && !p.js.Replaying() {
 		var tags []journal.Tag

@@ -135,6 +135,12 @@ func TestKeyedErasure(t *testing.T) {
 	if got := answer(r.Reach(p, "marketing", now)); got != "[email: no contact]" {
 		t.Errorf("after the erasure: %s", got)
 	}
+	// Told again, the erased address is not kept.
+	must(t, r.SetContact(p, "email", "anna@mail.ru"))
+	if got := answer(r.Reach(p, "marketing", now)); got != "[email: no contact]" {
+		t.Errorf("the erased address told again: %s", got)
+	}
+	must(t, r.Snapshot(context.Background()))
 	if disktest.Holds(t, dir, "anna@mail.ru") {
 		t.Error("the directory still holds the erased email")
 	}

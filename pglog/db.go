@@ -154,7 +154,7 @@ func newStatements(s string) statements {
 		keep: `INSERT INTO ` + s + `.checkpoint (stream, tx, position, count, body) VALUES ($1, $2::text::xid8, $3, $4, $5)
 			ON CONFLICT (stream) DO UPDATE SET tx = excluded.tx, position = excluded.position, count = excluded.count,
 			body = excluded.body, written = now()
-			WHERE (checkpoint.tx, checkpoint.position) < (excluded.tx, excluded.position)`,
+			WHERE (checkpoint.tx, checkpoint.position) <= (excluded.tx, excluded.position)`,
 		pending: `SELECT count(*), max(written) FROM ` + s + `.log
 			WHERE stream = $1 AND (tx, position) > ($2::text::xid8, $3)`,
 		holders: `SELECT pid, coalesce(application_name, ''), coalesce(client_addr::text, ''), coalesce(state, ''),

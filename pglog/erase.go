@@ -2,10 +2,12 @@ package pglog
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/throughline/throughline/internal/journal"
 )
 
@@ -29,14 +31,28 @@ import (
 //
 // Local snapshots of other processes lose the value when they apply the
 // erasure record (their next Pull).
-func (s *Stream) Erase(ctx context.Context, tag journal.Tag, state []byte) error {
-	if err := s.erase(ctx, tag, state); err != nil {
-		return fmt.Errorf("pglog: erasing from %s: %w", s.name, err)
+func (s *Stream) Erase(ctx context.Context, tag journal.Tag, state func() ([]byte, error)) error {
+	for range 10 {
+		err := s.erase(ctx, tag, state)
+		if !errors.Is(err, errBehind) {
+			if err != nil {
+				return fmt.Errorf("pglog: erasing from %s: %w", s.name, err)
+			}
+			return nil
+		}
+		// Another process kept a checkpoint ahead of this one (whose state
+		// may hold the value): catch up, then keep this state in its place.
+		if _, err := s.Pull(ctx); err != nil {
+			return err
+		}
 	}
-	return nil
+	return fmt.Errorf("pglog: erasing from %s: %w", s.name, errBehind)
 }
 
-func (s *Stream) erase(ctx context.Context, tag journal.Tag, state []byte) error {
+// errBehind is erase's report of a checkpoint ahead of the cursor.
+var errBehind = errors.New("a checkpoint lies ahead of this process")
+
+func (s *Stream) erase(ctx context.Context, tag journal.Tag, state func() ([]byte, error)) error {
 	if s.rewrite == nil {
 		return fmt.Errorf("the store gave no way to rewrite its records")
 	}
@@ -51,6 +67,25 @@ func (s *Stream) erase(ctx context.Context, tag journal.Tag, state []byte) error
 	t := uuid.UUID(tag)
 	if _, err := tx.Exec(ctx, s.db.sql.guard, s.name, int16(tag[0]), t); err != nil {
 		return err
+	}
+	// The checkpoint, locked: one ahead of this process is caught up with
+	// first; one at or behind it is replaced below, as its state may hold
+	// the value.
+	var cpTx string
+	var cpPos int64
+	kept := true
+	err = tx.QueryRow(ctx, `SELECT tx::text, position FROM `+s.db.schema+`.checkpoint WHERE stream = $1 FOR UPDATE`, s.name).Scan(&cpTx, &cpPos)
+	if errors.Is(err, pgx.ErrNoRows) {
+		kept, err = false, nil
+	}
+	if err != nil {
+		return err
+	}
+	if kept {
+		x, _ := strconv.ParseUint(cpTx, 10, 64)
+		if s.cur.less(cursor{tx: x, pos: cpPos}) {
+			return errBehind
+		}
 	}
 	type held struct {
 		id      uuid.UUID
@@ -83,13 +118,17 @@ func (s *Stream) erase(ctx context.Context, tag journal.Tag, state []byte) error
 			return err
 		}
 	}
-	// No row held it (another process rewrote them first): nothing before
-	// the cursor changed, so no checkpoint is needed.
-	if len(rows) > 0 {
-		if state == nil {
-			state = []byte{} // an empty state, not NULL
+	// No row held it and no checkpoint exists: nothing before the cursor
+	// changed, and no state in the database holds it.
+	if len(rows) > 0 || kept {
+		body, err := state()
+		if err != nil {
+			return err
 		}
-		if _, err := tx.Exec(ctx, s.db.sql.keep, s.name, strconv.FormatUint(s.cur.tx, 10), s.cur.pos, s.count, state); err != nil {
+		if body == nil {
+			body = []byte{} // an empty state, not NULL
+		}
+		if _, err := tx.Exec(ctx, s.db.sql.keep, s.name, strconv.FormatUint(s.cur.tx, 10), s.cur.pos, s.count, body); err != nil {
 			return err
 		}
 	}

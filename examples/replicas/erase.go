@@ -22,11 +22,18 @@ func erase(ctx context.Context, o options, rs [2]*replica, obs []identity.Observ
 	if err != nil {
 		return false, err
 	}
-	if _, err := rs[0].g.Forget(identity.Email, email.Value); err != nil {
+	ch, err := rs[0].g.Forget(identity.Email, email.Value)
+	if err != nil {
 		return false, err
 	}
-	if _, err := rs[1].g.Pull(ctx); err != nil {
+	rs[0].js.Follow(ch)
+	if err := rs[0].rc.Follow(rs[0].g, ch); err != nil {
 		return false, err
+	}
+	for _, r := range rs { // a's stores rewrite their rows; b follows
+		if _, err := r.pull(ctx); err != nil {
+			return false, err
+		}
 	}
 	_, errB := rs[1].g.Resolve(identity.Email, email.Value)
 	rows, err := rowsHolding(ctx, rs[0], o.schema, canon.Value)
@@ -37,10 +44,14 @@ func erase(ctx context.Context, o options, rs [2]*replica, obs []identity.Observ
 	ok = errors.Is(errB, identity.ErrNotFound) && rows == 0
 
 	// The same form arrives again, on the other replica.
-	if _, err := rs[1].g.Observe(form); err != nil && !errors.Is(err, identity.ErrDuplicate) {
+	again, err := rs[1].g.Observe(form)
+	if err != nil && !errors.Is(err, identity.ErrDuplicate) {
 		return false, err
 	}
-	if _, err := rs[0].g.Pull(ctx); err != nil {
+	if err := rs[1].tell(again, form); err != nil {
+		return false, err
+	}
+	if _, err := rs[0].pull(ctx); err != nil {
 		return false, err
 	}
 	_, errA := rs[0].g.Resolve(identity.Email, email.Value)
@@ -75,7 +86,8 @@ func formWithEmail(g *identity.Graph, obs []identity.Observation) (identity.Obse
 	return identity.Observation{}, identity.ID{}, false
 }
 
-// rowsHolding counts the rows of the log and of its checkpoints whose
+// rowsHolding counts the rows of the log (every stream: identity, journey,
+// reacher) and of its checkpoints whose
 // bytes hold v.
 func rowsHolding(ctx context.Context, r *replica, schema, v string) (int, error) {
 	s := pgx.Identifier{schema}.Sanitize()

@@ -1,18 +1,22 @@
-// Command replicas runs the identity flow on two replicas sharing one
-// PostgreSQL database, as two instances of a dealer backend behind a load
-// balancer do, and prints whether they agree.
+// Command replicas runs the identity, journey and reach flow on two
+// replicas sharing one PostgreSQL database, as two instances of a dealer
+// backend behind a load balancer do, and prints whether they agree.
 //
 //	go run . -pg 'postgres://user:pass@127.0.0.1:5432/dealer?sslmode=disable'
 //	go run . -pg "$DSN" -people 20000 -seed 7 -schema replicas_demo
 //
-// Each replica opens its own connection pool (pglog.Open) and its own graph
-// over the log (identity.OpenBackend), follows the other (pglog's Follow:
-// NOTIFY wake-ups and polling), and takes half of a generated dealer
-// group's observations, in batches, at the same time as the other. Then:
+// Each replica opens its own connection pool (pglog.Open), its own graph,
+// journey store and keyed Reacher over the log (identity.OpenBackend,
+// journey.OpenBackend, channel.OpenReacherBackend), follows the other
+// (pglog's Follow: NOTIFY wake-ups and polling; the graph's Changes go to
+// the journey store and the Reacher), and takes half of a generated dealer
+// group's observations, in batches, at the same time as the other, with a
+// page view for each and the emails as contacts with consents. Then:
 //   - every identifier must resolve to the same profile ID on both;
+//   - every profile must have the same timeline and reachability on both;
 //   - replica a forgets one customer's email: replica b must stop resolving
 //     it, and no row of the database may still hold it (checked with a
-//     query);
+//     query over every stream and checkpoint);
 //   - the same form appended again on replica b must not bring it back.
 //
 // It prints what each replica holds, the checks and their outcome, and exits

@@ -58,12 +58,14 @@ type Rewrite func(r Record, tag Tag) ([]byte, error)
 //     holds; a record holding a value already erased is stored rewritten
 //     (through the Rewrite given to UseRewrite), never in clear.
 //     AppendBatch is the same for many records at once.
-//   - Erase is called after the store applied an erasure record it
-//     appended, with state, the store's whole state then. It rewrites
-//     every record that holds the value tagged tag, and keeps state, with
-//     its place in the log, as the place from which a process starts
-//     that is behind it: records before that place may have been
-//     rewritten, so no one applies them again.
+//   - Erase is called after the store forgot the value tagged tag (for
+//     identity, after it applied the erasure record it appended), with
+//     state, which writes the store's whole state. It rewrites every
+//     record that holds the value, and keeps a state, with its place in
+//     the log, as the place from which a process starts that is behind
+//     it: records before that place may have been rewritten, so no one
+//     applies them again. It may apply other processes' records first
+//     (through the apply Open was given) to reach that place.
 //   - Restore may then run again on a store already open, replacing its
 //     whole state, when a process finds itself behind such a place.
 type SharedBackend interface {
@@ -75,7 +77,7 @@ type SharedBackend interface {
 	// the caller applies now: false for a record the log held already,
 	// which is applied (or will be) in the log's order.
 	AppendBatch(recs []Record, tags [][]Tag) ([]bool, error)
-	Erase(ctx context.Context, tag Tag, state []byte) error
+	Erase(ctx context.Context, tag Tag, state func() ([]byte, error)) error
 }
 
 // ErrDuplicate is returned by Append on a shared backend for a record the

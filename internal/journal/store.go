@@ -163,14 +163,10 @@ func (s *Store) Erase(ctx context.Context, tag Tag) error {
 	if !ok {
 		return s.Snapshot(ctx)
 	}
-	body, err := s.codec.State(ctx)
-	if err != nil {
+	if err := sb.Erase(ctx, tag, func() ([]byte, error) { return s.codec.State(ctx) }); err != nil {
 		return err
 	}
-	if err := sb.Erase(ctx, tag, body); err != nil {
-		return err
-	}
-	return s.backend.Compact(ctx, body)
+	return s.Snapshot(ctx) // the local snapshot, at the place Erase reached
 }
 
 // Pull applies what other processes appended to a shared backend since
