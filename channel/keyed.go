@@ -66,14 +66,8 @@ func (r *Reacher) keyed(typ byte, p identity.ProfileID, rest enc, broad bool) er
 	if len(subj) == 0 {
 		return fmt.Errorf("%w: %v holds no identifiers in the graph", ErrUnknownProfile, p)
 	}
-	if typ == recContact && r.cfg.Graph.Erasures() > 0 {
-		// An address that is an erased identifier is not kept: the contact
-		// is told as removed, here as in the log.
-		d := &dec{b: rest}
-		ch, addr := d.str(), d.str()
-		if r.cfg.Graph.Erased(identity.ID{Kind: identity.Email, Value: addr}) || r.cfg.Graph.Erased(identity.ID{Kind: identity.Phone, Value: addr}) {
-			rest = enc{}.str(ch).str("")
-		}
+	if r.cfg.Graph.Erasures() > 0 {
+		rest = r.keptContact(typ, rest) // told as removed, here as in the log
 	}
 	kr := keyedRec{typ: typ, subject: subj, rest: rest, broad: broad}
 	if p := r.persist; p != nil && !p.js.Replaying() {
@@ -91,6 +85,21 @@ func (r *Reacher) keyed(typ byte, p identity.ProfileID, rest enc, broad bool) er
 	}
 	r.addKeyed(kr)
 	return nil
+}
+
+// keptContact is a contact record's payload with an address that is an
+// erased identifier taken out (the contact then reads as removed); other
+// records' payloads are returned as they are.
+func (r *Reacher) keptContact(typ byte, rest []byte) []byte {
+	if typ != recContact {
+		return rest
+	}
+	d := &dec{b: rest}
+	ch, addr := d.str(), d.str()
+	if addr != "" && (r.cfg.Graph.Erased(identity.ID{Kind: identity.Email, Value: addr}) || r.cfg.Graph.Erased(identity.ID{Kind: identity.Phone, Value: addr})) {
+		return enc{}.str(ch).str("")
+	}
+	return rest
 }
 
 func (kr keyedRec) encode() []byte {
@@ -129,8 +138,17 @@ func (r *Reacher) decodeKeyed(typ byte, b []byte) (keyedRec, error) {
 	return kr, nil
 }
 
-// addKeyed keeps kr and indexes it by its subject; the lock is held.
+// addKeyed keeps kr and indexes it by its subject, without what the graph
+// erased (a record applied from the log or a checkpoint may predate the
+// erasure); the lock is held.
 func (r *Reacher) addKeyed(kr keyedRec) {
+	if r.cfg.Graph.Erasures() > 0 {
+		kr.subject = slices.DeleteFunc(slices.Clone(kr.subject), r.cfg.Graph.Erased)
+		if len(kr.subject) == 0 {
+			return
+		}
+		kr.rest = r.keptContact(kr.typ, kr.rest)
+	}
 	i := len(r.recs)
 	r.recs = append(r.recs, kr)
 	if r.byID == nil {

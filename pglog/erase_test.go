@@ -13,6 +13,7 @@ import (
 	"github.com/throughline/throughline/channel"
 	"github.com/throughline/throughline/identity"
 	"github.com/throughline/throughline/internal/disktest"
+	"github.com/throughline/throughline/internal/journal"
 	"github.com/throughline/throughline/internal/population"
 	"github.com/throughline/throughline/journey"
 )
@@ -248,4 +249,81 @@ func valueIn(t *testing.T, db *DB, v string) bool {
 		t.Fatal(err)
 	}
 	return n > 0
+}
+
+// TestEraseCatchesUp: a process erasing while another's checkpoint lies
+// ahead of it applies up to that checkpoint first, then keeps its own
+// state in its place, so no state in the database holds either value.
+func TestEraseCatchesUp(t *testing.T) {
+	db, _ := newDB(t, nil)
+	ctx := context.Background()
+	tagOf := func(v string) journal.Tag {
+		var tg journal.Tag
+		copy(tg[:], v+"................")
+		return tg
+	}
+	type store struct {
+		s     *Stream
+		items []string
+		gone  map[string]bool // erased: dropped from whatever is applied
+	}
+	open := func() *store {
+		st := &store{s: db.Stream("list", ""), gone: map[string]bool{}}
+		keep := func(v string) string {
+			if st.gone[v] {
+				return "-"
+			}
+			return v
+		}
+		st.s.UseRewrite(func(r journal.Record, tag journal.Tag) ([]byte, error) {
+			if tagOf(string(r.Payload)) == tag {
+				return []byte("-"), nil
+			}
+			return r.Payload, nil
+		})
+		if _, err := st.s.Open(ctx, func(b []byte) error {
+			st.items = nil
+			for _, v := range strings.Fields(string(b)) {
+				st.items = append(st.items, keep(v))
+			}
+			return nil
+		}, func(r journal.Record) error {
+			st.items = append(st.items, keep(string(r.Payload)))
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+		return st
+	}
+	forget := func(st *store, v string) {
+		t.Helper()
+		st.gone[v] = true
+		for i, it := range st.items {
+			if it == v {
+				st.items[i] = "-"
+			}
+		}
+		if err := st.s.Erase(ctx, tagOf(v), func() ([]byte, error) { return []byte(strings.Join(st.items, " ")), nil }); err != nil {
+			t.Fatal(err)
+		}
+	}
+	a, b := open(), open()
+	for _, v := range []string{"anna", "boris", "vera"} {
+		if err := a.s.AppendTagged(1, []byte(v), []journal.Tag{tagOf(v)}); err != nil {
+			t.Fatal(err)
+		}
+		a.items = append(a.items, v)
+	}
+	forget(a, "anna") // a's checkpoint, ahead of b
+	forget(b, "boris")
+	var body []byte
+	if err := db.pool.QueryRow(ctx, `SELECT body FROM `+db.schema+`.checkpoint WHERE stream = 'list'`).Scan(&body); err != nil {
+		t.Fatal(err)
+	}
+	if got := string(body); strings.Contains(got, "anna") || strings.Contains(got, "boris") || !strings.Contains(got, "vera") {
+		t.Fatalf("the checkpoint holds %q", got)
+	}
+	if got := strings.Join(open().items, " "); got != "- - vera" {
+		t.Fatalf("a fresh reader holds %q", got)
+	}
 }
