@@ -86,4 +86,14 @@
 // back as [Declined] with its gate and a reason a salesperson can read. A
 // stable random holdout gets no actions; [Uplift] estimates the lift
 // against it.
+//
+// # Placement
+//
+// A [Placement] ranks the host's inventory ([Car]: model, trim,
+// dealership, count) for a site visitor: the trims it viewed (the latest
+// weighing most), other trims of those models, trims other visitors
+// viewed with them ([Placement.LearnViews]), and popularity, the only
+// term for a new visitor and for one in the holdout
+// (PlacementOptions.Holdout, an Arbiter's InHoldout), among cars in stock
+// at a dealership that may serve it. Each [Card] says why it is there.
 package segment
