@@ -25,6 +25,11 @@
 // at midnight and on a new campaign) or Yandex Metrica (plus a new session on
 // every ad click). [Store.Paths] returns, for each conversion, the touchpoints
 // within a lookback window (90 days by default) as attribution paths.
+// [Store.Sales] returns each contract with the parties' recorded activity
+// before it (lead responses, test drives, trade-in appraisals, tracked
+// calls, completed actions, each with its dealership and salesperson), as
+// attribution's party credit takes it: the two ledgers, channel and party,
+// come from one timeline.
 //
 // # Funnels and counts
 //

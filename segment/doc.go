@@ -85,7 +85,10 @@
 // action and segment with prior mean 1. Every action not offered comes
 // back as [Declined] with its gate and a reason a salesperson can read. A
 // stable random holdout gets no actions; [Uplift] estimates the lift
-// against it.
+// against it. Outcomes are kept on the customer's timeline as journey
+// events ([Outcome.Event], [OutcomesIn]), with salesperson and
+// dealership, so they follow merges and splits and feed propensities,
+// the contact policy and party credit (journey.Store.Sales).
 //
 // # Placement
 //
