@@ -170,9 +170,14 @@ func (s *Store) fileOnce(p identity.ProfileID, e Event) (added bool, err error) 
 	if _, dup := s.seen[e.ID]; dup {
 		return false, nil
 	}
-	if s.graph.Erasures() > 0 { // journaled without what was erased
-		e.IDs = s.stripErased(slices.Clone(e.IDs))
+	// Interned first: a list new to the store loses what the graph erased
+	// (tables.strip), so the event is journaled and filed without it, and
+	// a list seen before costs no more than the lookup filing does anyway.
+	hint := -1
+	if tl := s.timelines[p]; len(tl) > 0 {
+		hint = int(tl[len(tl)-1].ids)
 	}
+	e.IDs = s.tab.idLists[s.tab.idListHinted(e.IDs, hint)]
 	if err := s.journalEvent(e); err != nil {
 		return false, err
 	}
