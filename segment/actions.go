@@ -68,6 +68,11 @@ type Customer struct {
 	// Context weighs actions by the moment (a channel's fit, a page being
 	// read): nil is 1 for every action.
 	Context func(a *Action) float64
+	// Views are the car cards the customer viewed, and Dealerships those
+	// that may serve it (none: all), for the dealer actions' stock rules
+	// (ActionSet).
+	Views       []View
+	Dealerships []string
 }
 
 // An OutcomeKind is what became of a presented action.

@@ -89,6 +89,12 @@
 // events ([Outcome.Event], [OutcomesIn]), with salesperson and
 // dealership, so they follow merges and splits and feed propensities,
 // the contact policy and party credit (journey.Store.Sales).
+// [DefaultDealerActions] is the built-in dealer catalog as data
+// ([ActionSet], JSON the host edits): call back a fresh lead no one has
+// contacted, offer a test drive of a model viewed and in stock, send a
+// trade-in estimate, offer a premium unlock or a factory order when the
+// trim viewed is out of stock; its gates name segments of its own set and
+// inventory rules.
 //
 // # Placement
 //

@@ -44,3 +44,28 @@ func ExampleArbiter() {
 	// test_drive: applicable: not model in stock
 	// trade_in: reachable: sms: no advertising consent given to North Motors LLC
 }
+
+// The built-in dealer actions are data: the host edits them (here, the
+// call centre works until ten), builds the catalog over today's inventory,
+// and asks for a customer whose lead is three days old.
+func ExampleDefaultDealerActions() {
+	as := segment.DefaultDealerActions()
+	for i := range as.Actions {
+		if as.Actions[i].ID == "call_back" {
+			as.Actions[i].Hours = "09:00-22:00"
+		}
+	}
+	cat, err := as.Catalog([]segment.Car{{Model: "Camry", Trim: "LE", Dealership: "North", Count: 2, Level: 1}})
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	cat.Holdout = 0 // no control group in this example
+	ar, _ := segment.NewArbiter(cat)
+	recs, _ := ar.Next(&segment.Customer{Segments: []string{"lead_2_5_days"}, Now: time.Date(2026, 11, 2, 21, 0, 0, 0, time.UTC)}, 3)
+	for _, r := range recs {
+		fmt.Println(r.Action)
+	}
+	// Output:
+	// call_back
+}

@@ -34,6 +34,10 @@ import (
 type Car struct {
 	Model, Trim, Dealership string
 	Count                   int // in stock; 0 is never shown
+	// Level ranks the model's trims (higher is better equipped), for the
+	// dealer actions' "a lower trim is in stock"; list a trim with Count 0
+	// to give its level when none is in stock.
+	Level int
 }
 
 // A View is one car card a visitor viewed.

@@ -16,12 +16,12 @@ var placeNow = time.Date(2026, 11, 1, 12, 0, 0, 0, time.UTC)
 
 func testInventory() []Car {
 	return []Car{
-		{"Camry", "LE", "North", 2},
-		{"Camry", "XSE", "North", 1},
-		{"Camry", "XSE", "South", 0}, // sold out there
-		{"RAV4", "XLE", "South", 3},
-		{"Corolla", "L", "North", 5},
-		{"Highlander", "XLE", "East", 1},
+		{"Camry", "LE", "North", 2, 0},
+		{"Camry", "XSE", "North", 1, 0},
+		{"Camry", "XSE", "South", 0, 0}, // sold out there
+		{"RAV4", "XLE", "South", 3, 0},
+		{"Corolla", "L", "North", 5, 0},
+		{"Highlander", "XLE", "East", 1, 0},
 	}
 }
 
@@ -101,10 +101,10 @@ func TestPlacementErrors(t *testing.T) {
 		inv  []Car
 		opts *PlacementOptions
 	}{
-		{[]Car{{"", "LE", "North", 1}}, nil},
-		{[]Car{{"Camry", "", "North", 1}}, nil},
-		{[]Car{{"Camry", "LE", "", 1}}, nil},
-		{[]Car{{"Camry", "LE", "North", -1}}, nil},
+		{[]Car{{"", "LE", "North", 1, 0}}, nil},
+		{[]Car{{"Camry", "", "North", 1, 0}}, nil},
+		{[]Car{{"Camry", "LE", "", 1, 0}}, nil},
+		{[]Car{{"Camry", "LE", "North", -1, 0}}, nil},
 		{nil, &PlacementOptions{HalfLife: -time.Hour}},
 		{nil, &PlacementOptions{CoViewed: -1}},
 	} {
@@ -120,7 +120,7 @@ func TestPlacementErrors(t *testing.T) {
 
 // TestPlacementTies: equal scores rank by model, trim, dealership.
 func TestPlacementTies(t *testing.T) {
-	pl, err := NewPlacement([]Car{{"B", "x", "d2", 1}, {"A", "y", "d1", 1}, {"B", "x", "d1", 1}, {"A", "x", "d1", 1}}, nil)
+	pl, err := NewPlacement([]Car{{"B", "x", "d2", 1, 0}, {"A", "y", "d1", 1, 0}, {"B", "x", "d1", 1, 0}, {"A", "x", "d1", 1, 0}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func BenchmarkPlacement(b *testing.B) {
 	for m := range 50 {
 		for tr := range 10 {
 			for d := range 10 {
-				inv = append(inv, Car{fmt.Sprintf("model%02d", m), fmt.Sprintf("trim%d", tr), fmt.Sprintf("dealer%d", d), 1 + (m+tr+d)%4})
+				inv = append(inv, Car{fmt.Sprintf("model%02d", m), fmt.Sprintf("trim%d", tr), fmt.Sprintf("dealer%d", d), 1 + (m+tr+d)%4, tr})
 			}
 		}
 	}
