@@ -226,3 +226,27 @@ func must(t *testing.T, err error) {
 		t.Fatal(err)
 	}
 }
+
+// TestConsented: a consent with no address to reach (paid media), per
+// company, in both modes: a company's own grant, one naming it a
+// recipient, and a refusal of any company.
+func TestConsented(t *testing.T) {
+	now := time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
+	g := mustGraphT(t)
+	keyedObserve(t, g, 0, "email", "anna@mail.ru")
+	p := resolve(t, g, identity.Email, "anna@mail.ru")
+	for name, opts := range map[string]*ReachOptions{"plain": {Preference: []string{"email"}}, "keyed": {Preference: []string{"email"}, Graph: g}} {
+		r, _ := NewReacher(opts)
+		must(t, r.RecordConsent(p, Consent{Channel: "ads", Purpose: "paid_media", Status: ConsentGranted, At: now.Add(-time.Hour), Company: "South", Recipients: []string{"North"}}))
+		if !r.Consented(p, "South", "ads", "paid_media", now) || !r.Consented(p, "North", "ads", "paid_media", now) || r.Consented(p, "East", "ads", "paid_media", now) {
+			t.Errorf("%s: grants misread", name)
+		}
+		must(t, r.RecordConsent(p, Consent{Channel: "ads", Purpose: "paid_media", Status: ConsentRevoked, At: now.Add(-time.Minute), Company: "East"}))
+		if r.Consented(p, "South", "ads", "paid_media", now) {
+			t.Errorf("%s: another company's revocation did not tighten", name)
+		}
+		if r.Consented(identity.ProfileID{}, "South", "ads", "paid_media", now) {
+			t.Errorf("%s: a profile never told about consented", name)
+		}
+	}
+}

@@ -403,13 +403,7 @@ func (r *Reacher) Reach(p identity.ProfileID, purpose string, now time.Time) []R
 func (r *Reacher) ReachFor(p identity.ProfileID, company, purpose string, now time.Time) []Reachability {
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	x := r.people[p]
-	if r.cfg.Graph != nil {
-		x = r.materialize(p)
-	}
-	if x == nil {
-		x = &person{}
-	}
+	x := r.personFor(p)
 	loc := x.loc
 	if loc == nil {
 		loc = r.cfg.Location
@@ -438,6 +432,30 @@ func (r *Reacher) ReachFor(p identity.ProfileID, company, purpose string, now ti
 		out = append(out, res)
 	}
 	return out
+}
+
+// Consented reports whether company holds p's consent for purpose on
+// channel at now, by the rules ReachFor applies (its own grants or one
+// naming it a recipient; any company's refusal tightens): for a purpose
+// with no address to reach, such as "paid_media" for audiences and
+// offline conversions sent to ad platforms.
+func (r *Reacher) Consented(p identity.ProfileID, company, channel, purpose string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	return r.consented(r.personFor(p), company, channel, purpose, slices.Contains(r.cfg.Transactional, purpose), now)
+}
+
+// personFor is what the Reacher holds for p (folded from its records in
+// keyed mode), empty when nothing; the lock is held.
+func (r *Reacher) personFor(p identity.ProfileID) *person {
+	x := r.people[p]
+	if r.cfg.Graph != nil {
+		x = r.materialize(p)
+	}
+	if x == nil {
+		x = &person{}
+	}
+	return x
 }
 
 // consented decides company's consent to contact x on ch for purpose at

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/throughline/throughline/channel"
 	"github.com/throughline/throughline/identity"
 	"github.com/throughline/throughline/journey"
 )
@@ -61,8 +62,33 @@ func (m MetricaID) column() string {
 	return [...]string{"ClientId", "Yclid", "UserId", "PurchaseId"}[m]
 }
 
+// A Sender is the group company an upload is made for. Each company of a
+// group is its own operator of personal data: it sends only what it
+// collected, of the people who consented to its sending.
+type Sender struct {
+	// Company, when set, takes only the conversion events that company
+	// collected (journey.Event.Company); "" takes all.
+	Company string
+	// Consented reports whether the profile consented to the company
+	// sending its data to ad platforms (PaidMediaConsent reads a
+	// Reacher); the others are skipped with ErrNotConsented. nil takes
+	// all.
+	Consented func(identity.ProfileID) bool
+}
+
+// ErrNotConsented marks a conversion skipped because its person did not
+// consent to the sending company's upload.
+var ErrNotConsented = errors.New("segment: no paid-media consent given to the sending company")
+
+// PaidMediaConsent is a Sender's Consented over a Reacher: the company's
+// "paid_media" consent on the "ads" channel at now.
+func PaidMediaConsent(r *channel.Reacher, company string, now time.Time) func(identity.ProfileID) bool {
+	return func(p identity.ProfileID) bool { return r.Consented(p, company, "ads", "paid_media", now) }
+}
+
 // MetricaConfig configures MetricaConversions.
 type MetricaConfig struct {
+	Sender
 	IDType MetricaID
 	// Goals maps conversion event types to Metrica goal IDs (Target):
 	// {"contract": "contract_signed", "advance_payment": "advance_paid"}.
@@ -111,7 +137,7 @@ func MetricaConversions(s *journey.Store, cfg MetricaConfig) ([]MetricaConversio
 	if kind == "" {
 		kind = identity.Cookie
 	}
-	rows, skipped := conversions(s, cfg.Goals, cfg.Now, func(p identity.ProfileID, tl []journey.Event, i int, target string) (MetricaConversion, error) {
+	rows, skipped := conversions(s, cfg.Sender, cfg.Goals, cfg.Now, func(p identity.ProfileID, tl []journey.Event, i int, target string) (MetricaConversion, error) {
 		ev := tl[i]
 		row := MetricaConversion{Profile: p, Target: target, Time: ev.Time, Value: ev.Value, EventID: ev.ID.String()}
 		switch cfg.IDType {
@@ -175,6 +201,7 @@ func WriteMetricaConversions(w io.Writer, idType MetricaID, zone *time.Location,
 
 // GoogleConfig configures GoogleClickConversions.
 type GoogleConfig struct {
+	Sender
 	// Actions maps conversion event types to Google Ads conversion action
 	// names: {"contract": "Showroom contract"}.
 	Actions map[journey.EventType]string
@@ -213,7 +240,7 @@ func GoogleClickConversions(s *journey.Store, cfg GoogleConfig) ([]ClickConversi
 	if limit == 0 {
 		limit = 90 * day
 	}
-	rows, skipped := conversions(s, cfg.Actions, cfg.Now, func(p identity.ProfileID, tl []journey.Event, i int, action string) (ClickConversion, error) {
+	rows, skipped := conversions(s, cfg.Sender, cfg.Actions, cfg.Now, func(p identity.ProfileID, tl []journey.Event, i int, action string) (ClickConversion, error) {
 		ev := tl[i]
 		row := ClickConversion{Profile: p, Action: action, Time: ev.Time, Value: ev.Value, OrderID: ev.ID.String()}
 		for j := i; j >= 0; j-- {
@@ -281,12 +308,17 @@ func WriteGoogleClickConversions(w io.Writer, loc *time.Location, rows []ClickCo
 // conversions walks every profile's timeline and calls tie for each event
 // whose type names maps, at or before now; tie returns the row, or the
 // reason it is skipped.
-func conversions[R any](s *journey.Store, names map[journey.EventType]string, now time.Time, tie func(p identity.ProfileID, tl []journey.Event, i int, name string) (R, error)) (rows []R, skipped []Skipped) {
+func conversions[R any](s *journey.Store, from Sender, names map[journey.EventType]string, now time.Time, tie func(p identity.ProfileID, tl []journey.Event, i int, name string) (R, error)) (rows []R, skipped []Skipped) {
 	for _, p := range s.Profiles() {
 		tl := s.Timeline(p)
+		consented := from.Consented == nil || from.Consented(p)
 		for i, ev := range tl {
 			name, ok := names[ev.Type]
-			if !ok {
+			if !ok || from.Company != "" && ev.Company != from.Company {
+				continue // not a conversion, or another company's
+			}
+			if !consented {
+				skipped = append(skipped, Skipped{p, ev, ErrNotConsented})
 				continue
 			}
 			if ev.Time.After(now) {

@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/throughline/throughline/channel"
 	"github.com/throughline/throughline/identity"
 	"github.com/throughline/throughline/journey"
 )
@@ -163,5 +166,76 @@ func TestGoogleClickConversions(t *testing.T) {
 	}
 	if _, _, err := GoogleClickConversions(s, GoogleConfig{Now: now}); !errors.Is(err, ErrExportSpec) {
 		t.Fatal(err)
+	}
+}
+
+// TestSenderPerCompany: each company of a group uploads only the
+// conversions it collected, of the people who consented to its sending
+// (its own consent, or another company's naming it a recipient); its
+// audience file likewise.
+func TestSenderPerCompany(t *testing.T) {
+	const north, south = "North Motors LLC", "South Auto LLC"
+	g, _ := identity.New(nil)
+	s, _ := journey.New(g, nil)
+	r, _ := channel.NewReacher(&channel.ReachOptions{Preference: []string{"email"}})
+	now := time.Date(2026, 6, 30, 12, 0, 0, 0, time.UTC)
+	person := func(email, gclid string) identity.ProfileID {
+		t.Helper()
+		ids := []identity.ID{{Kind: identity.Email, Value: email}}
+		if _, err := g.Observe(identity.Observation{Source: "web_form", IDs: ids}); err != nil {
+			t.Fatal(err)
+		}
+		if _, _, err := s.Add(journey.Event{Time: now.Add(-72 * time.Hour), Type: journey.PageView, IDs: ids, Touch: journey.Touch{GCLID: gclid}}); err != nil {
+			t.Fatal(err)
+		}
+		p, _ := g.Resolve(identity.Email, email)
+		return p
+	}
+	sale := func(email, company string, typ journey.EventType) {
+		t.Helper()
+		if _, _, err := s.Add(journey.Event{Time: now.Add(-time.Hour), Type: typ, Company: company, IDs: []identity.ID{{Kind: identity.Email, Value: email}}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	anna, boris, vera := person("anna@mail.ru", "g-anna"), person("boris@mail.ru", "g-boris"), person("vera@mail.ru", "g-vera")
+	sale("anna@mail.ru", north, journey.Contract)
+	sale("boris@mail.ru", south, journey.Contract)
+	sale("boris@mail.ru", north, journey.TestDrive) // North collected it, Boris never consented to North
+	sale("vera@mail.ru", north, journey.Contract)
+	ads := func(p identity.ProfileID, company string, recipients ...string) {
+		if err := r.RecordConsent(p, channel.Consent{Channel: "ads", Purpose: "paid_media", Status: channel.ConsentGranted, At: now.Add(-24 * time.Hour), Company: company, Recipients: recipients}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ads(anna, north)
+	ads(boris, south)
+	ads(vera, south, north) // given to South, naming North a recipient
+	actions := map[journey.EventType]string{journey.Contract: "contract", journey.TestDrive: "test_drive"}
+	for _, c := range []struct {
+		company, rows, skipped string
+	}{
+		{north, "g-anna contract, g-vera contract", "test_drive " + ErrNotConsented.Error()},
+		{south, "g-boris contract", ""},
+	} {
+		rows, skipped, err := GoogleClickConversions(s, GoogleConfig{Sender: Sender{Company: c.company, Consented: PaidMediaConsent(r, c.company, now)}, Actions: actions, Now: now})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got, why []string
+		for _, row := range rows {
+			got = append(got, row.GCLID+" "+row.Action)
+		}
+		for _, sk := range skipped {
+			why = append(why, string(sk.Event.Type)+" "+sk.Err.Error())
+		}
+		slices.Sort(got)
+		if strings.Join(got, ", ") != c.rows || strings.Join(why, ", ") != c.skipped {
+			t.Errorf("%s: rows %v, skipped %v; want %s and %q", c.company, got, why, c.rows, c.skipped)
+		}
+	}
+	contacts := []Contact{{Profile: anna, Emails: []string{"anna@mail.ru"}}, {Profile: boris, Emails: []string{"boris@mail.ru"}}, {Profile: vera, Emails: []string{"vera@mail.ru"}}}
+	a, rep, err := BuildAudience(ExportConfig{Platform: GoogleCustomerMatch, PaidMedia: PaidMediaConsent(r, south, now)}, contacts)
+	if err != nil || rep.Profiles != 2 || rep.NoConsent != 1 || len(a.Rows) != 2 {
+		t.Fatalf("South's audience: %+v, %+v, %v", a, rep, err)
 	}
 }
