@@ -250,3 +250,36 @@ func TestConsented(t *testing.T) {
 		}
 	}
 }
+
+// TestShares: a basis to share holds while the collector's grant naming
+// the viewer is the latest answer and has not expired, for its purpose or
+// any ("*").
+func TestShares(t *testing.T) {
+	now := time.Date(2026, 5, 20, 12, 0, 0, 0, time.UTC)
+	g := mustGraphT(t)
+	keyedObserve(t, g, 0, "email", "anna@mail.ru")
+	p := resolve(t, g, identity.Email, "anna@mail.ru")
+	r, _ := NewReacher(&ReachOptions{Preference: []string{"email"}})
+	must(t, r.RecordConsent(p, Consent{Channel: "email", Purpose: "service", Status: ConsentGranted, At: now.Add(-48 * time.Hour), Company: "South", Recipients: []string{"North"}, ValidUntil: now.Add(24 * time.Hour)}))
+	must(t, r.RecordConsent(p, Consent{Channel: "sms", Purpose: "*", Status: ConsentGranted, At: now.Add(-48 * time.Hour), Company: "East", Recipients: []string{"North"}}))
+	for _, c := range []struct {
+		collector, viewer, purpose string
+		at                         time.Time
+		want                       bool
+	}{
+		{"South", "North", "service", now, true},
+		{"South", "North", "marketing", now, false},
+		{"South", "West", "service", now, false},
+		{"South", "North", "service", now.Add(48 * time.Hour), false},  // expired
+		{"South", "North", "service", now.Add(-72 * time.Hour), false}, // not given yet
+		{"East", "North", "marketing", now, true},                      // any purpose
+	} {
+		if got := r.Shares(p, c.collector, c.viewer, c.purpose, c.at); got != c.want {
+			t.Errorf("%+v: %v", c, got)
+		}
+	}
+	must(t, r.RecordConsent(p, Consent{Channel: "email", Purpose: "service", Status: ConsentRevoked, At: now.Add(-time.Hour), Company: "South"}))
+	if r.Shares(p, "South", "North", "service", now) {
+		t.Error("a revoked basis still shares")
+	}
+}

@@ -445,6 +445,23 @@ func (r *Reacher) Consented(p identity.ProfileID, company, channel, purpose stri
 	return r.consented(r.personFor(p), company, channel, purpose, slices.Contains(r.cfg.Transactional, purpose), now)
 }
 
+// Shares reports whether the person p gave collector, for purpose (or
+// "*"), a consent naming viewer a recipient that holds at now: granted,
+// not expired, and not answered later by a refusal of the same consent.
+// It makes a Reacher the identity.Basis of the group's views: evidence
+// collector gathered may be shown to viewer for that purpose.
+func (r *Reacher) Shares(p identity.ProfileID, collector, viewer, purpose string, now time.Time) bool {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	for _, c := range r.personFor(p).consents { // the latest answer per (company, channel, purpose)
+		if c.Company == collector && (c.Purpose == purpose || c.Purpose == "*") && c.Status == ConsentGranted &&
+			!c.At.After(now) && (c.ValidUntil.IsZero() || now.Before(c.ValidUntil)) && slices.Contains(c.Recipients, viewer) {
+			return true
+		}
+	}
+	return false
+}
+
 // personFor is what the Reacher holds for p (folded from its records in
 // keyed mode), empty when nothing; the lock is held.
 func (r *Reacher) personFor(p identity.ProfileID) *person {
@@ -568,3 +585,5 @@ func Next(rs []Reachability, now time.Time) (Reachability, time.Time, bool) {
 	}
 	return Reachability{}, time.Time{}, false
 }
+
+var _ identity.Basis = (*Reacher)(nil)

@@ -50,6 +50,15 @@
 // resolves through [Graph.Current]. Every mutating call returns a [Change]
 // naming created and retired IDs, so a journey store can follow merges.
 //
+// # Views of a group
+//
+// A group's companies share one graph (a person is one person), and each
+// sees its own evidence: a [Viewer] (company, dealership, purpose) sees
+// what its company collected, what no company is named on, and what
+// another company collected under a [Basis] naming it (a consent with
+// recipients; channel.Reacher is one). [Graph.ExplainFor] explains a
+// profile through a viewer's evidence only.
+//
 // # Memory
 //
 // Identifiers are interned: the graph runs on 32-bit node numbers behind an

@@ -129,15 +129,21 @@ func (g *Graph) Explain(a, b ID) ([]Link, error) {
 	if na == nb {
 		return nil, nil
 	}
-	inProfile := func(x uint32) bool {
-		r := g.nodes.at(x)
-		return x != erasedMember && g.nodes.profile(x) == anchor && r.flags&(flagDead|flagErased) == 0
-	}
-	path := g.bfs(na, nb, inProfile, 0)
+	inProfile := g.inProfile(anchor)
+	path := g.bfs(na, nb, inProfile, nil, 0)
 	if path == nil {
 		return nil, ErrNotJoined
 	}
 	return path, nil
+}
+
+// inProfile passes the live members of the profile anchored at anchor;
+// the lock is held.
+func (g *Graph) inProfile(anchor uint32) func(uint32) bool {
+	return func(x uint32) bool {
+		r := g.nodes.at(x)
+		return x != erasedMember && g.nodes.profile(x) == anchor && r.flags&(flagDead|flagErased) == 0
+	}
 }
 
 type bfsPrev struct {
@@ -145,9 +151,10 @@ type bfsPrev struct {
 	obs  uint32
 }
 
-// bfs finds a shortest chain of live observations from a to b through nodes
-// that pass ok, visiting at most limit nodes (0: no limit).
-func (g *Graph) bfs(a, b uint32, ok func(uint32) bool, limit int) []Link {
+// bfs finds a shortest chain of live observations (those that pass
+// okObs; nil: all) from a to b through nodes that pass ok, visiting at most
+// limit nodes (0: no limit).
+func (g *Graph) bfs(a, b uint32, ok func(uint32) bool, okObs func(uint32) bool, limit int) []Link {
 	prev := map[uint32]bfsPrev{a: {node: a}}
 	queue := []uint32{a}
 	for len(queue) > 0 && prev[b] == (bfsPrev{}) {
@@ -155,7 +162,7 @@ func (g *Graph) bfs(a, b uint32, ok func(uint32) bool, limit int) []Link {
 		queue = queue[1:]
 		g.inc.each(g.nodes.at(x).adj, func(o uint32) {
 			rec := g.ev.at(o)
-			if rec.flags&obsRetracted != 0 {
+			if rec.flags&obsRetracted != 0 || okObs != nil && !okObs(o) {
 				return
 			}
 			for _, y := range rec.members {
@@ -223,7 +230,7 @@ func (g *Graph) WhyNot(a, b ID) ([]Refusal, error) {
 	}
 	// Any chain of evidence, whatever the rules: quarantined identifiers on
 	// it are what cut it.
-	path := g.bfs(na, nb, func(x uint32) bool { return g.nodes.at(x).flags&(flagDead|flagErased) == 0 }, 100_000)
+	path := g.bfs(na, nb, func(x uint32) bool { return g.nodes.at(x).flags&(flagDead|flagErased) == 0 }, nil, 100_000)
 	if path == nil {
 		return append(out, Refusal{Reason: RefusedNoEvidence, A: g.idOf(na), B: g.idOf(nb)}), nil
 	}
