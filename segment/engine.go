@@ -383,6 +383,11 @@ func (e *Engine) Evaluate(p identity.ProfileID, now time.Time) []string {
 	e.load(&st)
 	c := e.newCtx()
 	e.run(c, &st, nil, e.prog.all, now)
+	return e.memberNames(c)
+}
+
+// memberNames are the names of the segments c's bits hold.
+func (e *Engine) memberNames(c *evalCtx) []string {
 	var out []string
 	for b, n := range e.prog.names {
 		if hasBit(c.bits, b) {
@@ -390,6 +395,27 @@ func (e *Engine) Evaluate(p identity.ProfileID, now time.Time) []string {
 		}
 	}
 	return out
+}
+
+// EvaluateFor is Evaluate as v sees the profile (see identity.Viewer):
+// conditions on events read only the events v may see
+// (journey.Store.TimelineFor, under basis); conditions on the profile
+// (HasID, Prop, ReachableOn) read the group's profile. It changes
+// nothing: memberships kept by the engine stay the group's.
+func (e *Engine) EvaluateFor(p identity.ProfileID, v identity.Viewer, basis identity.Basis, now time.Time) []string {
+	// The view is read before the engine's lock: the basis may lock a
+	// Reacher the engine's ReachableOn reads under it.
+	seen := e.cfg.Store.TimelineFor(p, v, basis, now)
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	if cur, ok := e.current(p); ok {
+		p = cur
+	}
+	st := pstate{id: p}
+	e.loadFrom(&st, slices.Values(seen))
+	c := e.newCtx()
+	e.run(c, &st, nil, e.prog.all, now)
+	return e.memberNames(c)
 }
 
 // Is reports whether a profile is in a segment (or "segmentation/tab") as
@@ -501,13 +527,16 @@ func (e *Engine) kindsOf(p identity.ProfileID) uint64 {
 }
 
 // load rebuilds a profile's hits from its timeline.
-func (e *Engine) load(st *pstate) {
+func (e *Engine) load(st *pstate) { e.loadFrom(st, e.cfg.Store.Events(st.id)) }
+
+// loadFrom rebuilds a profile's hits from events.
+func (e *Engine) loadFrom(st *pstate, events iter.Seq[journey.Event]) {
 	st.kinds = e.kindsOf(st.id)
 	st.hits = st.hits[:0]
 	if len(e.prog.filters) == 0 {
 		return
 	}
-	for ev := range e.cfg.Store.Events(st.id) {
+	for ev := range events {
 		sec := ev.Time.Unix()
 		for f, cf := range e.prog.filters {
 			if cf.match(&ev) {
