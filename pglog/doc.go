@@ -2,7 +2,8 @@
 // that N replicas of a backend, each embedding Throughline, hold one
 // customer base: the same profiles, profile IDs and everything built on
 // them. A [Stream] is a [journal.Backend]: a store opened over it
-// (identity.OpenBackend, journey.OpenBackend) appends its records to
+// (identity.OpenBackend, journey.OpenBackend, channel.OpenReacherBackend)
+// appends its records to
 // PostgreSQL and applies, in the log's order, every record any process
 // appended. Each store has its stream; a journey store follows its
 // graph's Changes (identity.Graph.PullChanges) between pulls, so its
