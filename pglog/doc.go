@@ -3,11 +3,11 @@
 // customer base: the same profiles, profile IDs and everything built on
 // them. A [Stream] is a [journal.Backend]: a store opened over it
 // (identity.OpenBackend, journey.OpenBackend, channel.OpenReacherBackend)
-// appends its records to
-// PostgreSQL and applies, in the log's order, every record any process
-// appended. Each store has its stream; a journey store follows its
-// graph's Changes (identity.Graph.PullChanges) between pulls, so its
-// events are filed under the profiles every replica holds.
+// appends its records to PostgreSQL and applies, in the log's order,
+// every record any process appended. Each store has its stream; the
+// journey store and the Reacher follow their graph's Changes
+// (identity.Graph.PullChanges) between pulls, so they answer for the
+// profiles every replica holds.
 //
 // # Order
 //
