@@ -259,7 +259,7 @@ func journeySVG(tl []journey.Event) string {
 			ev.Type == journey.Lead || ev.Type == journey.Contract || ev.Type == journey.TestDrive || ev.Type == journey.AdvancePayment})
 	}
 	var s strings.Builder
-	h := len(lanes)*lane + 70 + 18*((len(colors)+3)/4)
+	h := len(lanes)*lane + 70 + 18*((len(colors)+3)/4) + 22
 	fmt.Fprintf(&s, `<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" role="img">`, left+width+40, h)
 	for i, l := range lanes {
 		y := 20 + i*lane
@@ -283,6 +283,11 @@ func journeySVG(tl []journey.Event) string {
 		x, y := left+(i%4)*175, base+20+(i/4)*18
 		fmt.Fprintf(&s, `<circle cx="%d" cy="%d" r="6" fill="%s"/><text x="%d" y="%d">%s</text>`, x, y, colors[n], x+10, y+4, esc(n))
 	}
+	// The markers' key, on the page and not only in the tooltips.
+	y := base + 20 + ((len(names)+3)/4)*18 + 4
+	fmt.Fprintf(&s, `<g class="marker-key"><circle cx="%d" cy="%d" r="7" fill="#fff" stroke="#333" stroke-width="0.5"/><text x="%d" y="%d">large: a lead, test drive, advance payment or contract</text>`+
+		`<circle cx="%d" cy="%d" r="4" fill="#bbb" stroke="#333" stroke-width="0.5"/><text x="%d" y="%d">grey: an event with no marketing touch; a colour is the touch's channel</text></g>`,
+		left, y, left+12, y+4, left+380, y, left+390, y+4)
 	s.WriteString("</svg>")
 	return s.String()
 }

@@ -184,6 +184,12 @@ func TestHTMLStructure(t *testing.T) {
 	if n := sections["funnel"]["rect"]; n != 4 {
 		t.Errorf("funnel has %d bars, want 4", n)
 	}
+	// The journey's markers are explained on the page, not only in tooltips.
+	for _, key := range []string{"large: a lead, test drive, advance payment or contract", "grey: an event with no marketing touch"} {
+		if !bytes.Contains(b, []byte(key)) {
+			t.Errorf("report.html does not explain its markers: %q missing", key)
+		}
+	}
 }
 
 // TestChromiumRenders opens report.html in headless Chromium when it is
