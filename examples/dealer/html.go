@@ -36,8 +36,9 @@ table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}td:first-
 `, esc(r.Now.Format("2 Jan 2006")), esc(r.Now.Format("2 Jan 2006")))
 	soft := r.Identifiers[identity.Cookie] + r.Identifiers[identity.Device]
 	fmt.Fprintf(w, `<section id="summary"><h2>Profiles</h2>
-<p>%d browsers and devices became <b>%d people</b> (%d with an email, phone or CRM number). Merged %d profiles by email, then %d by phone, %d by CRM number. %d identity observations, %d events.</p></section>
-`, soft, r.Profiles, r.WithContact, r.Merges["email"], r.Merges["phone"], r.Merges["CRM number"], r.Observations, r.Events)
+<p>%d browsers and devices became <b>%d people</b> (%d with an email, phone or CRM number). Merged %d profiles by email, then %d by phone, %d by CRM number, %d by browser or device: of %d profiles made as identifiers were first seen, %d merged and %d were taken apart again by the rules, %d − %d + %d = %d. %d identity observations, %d events.</p></section>
+`, soft, r.Profiles, r.WithContact, r.Merges["email"], r.Merges["phone"], r.Merges["CRM number"], r.Merges["browser or device"],
+		r.Made, r.merged(), r.Split, r.Made, r.merged(), r.Split, r.Profiles, r.Observations, r.Events)
 
 	var fl []bar
 	for _, s := range r.Funnel {

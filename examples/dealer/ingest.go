@@ -17,6 +17,8 @@ type dealer struct {
 	e        *segment.Engine
 	now      time.Time
 	merges   map[string]int // merged profiles by the kind that joined them
+	made     int            // profiles first seen (Change.Created)
+	split    int            // profiles the rules took apart again
 	obs      int
 	badObs   int
 	events   int
@@ -117,18 +119,25 @@ func ingest(steps []step, now time.Time, prog *progress) (*dealer, error) {
 
 func (d *dealer) observe(o identity.Observation, t time.Time) {
 	d.obs++
+	before := d.g.Stats().Profiles
 	ch, err := d.g.Observe(o)
 	if err != nil {
 		d.badObs++
 		return
 	}
+	// The accounts reconcile: made − merged + split is the profiles there
+	// are, whatever one observation did at once.
+	d.made += len(ch.Created)
+	gone := len(ch.Created) - (d.g.Stats().Profiles - before)
 	for _, id := range o.IDs {
 		if id.Kind == identity.Email || id.Kind == identity.Phone {
 			d.contacts[id] = true
 		}
 	}
-	if n := len(ch.Merges); n > 0 {
-		by := "browser or device"
+	switch by := "browser or device"; {
+	case gone < 0:
+		d.split -= gone
+	case gone > 0:
 		switch {
 		case first(o.IDs, identity.Email) != nil:
 			by = "email"
@@ -137,9 +146,7 @@ func (d *dealer) observe(o identity.Observation, t time.Time) {
 		case first(o.IDs, identity.CRM) != nil:
 			by = "CRM number"
 		}
-		for _, m := range ch.Merges {
-			d.merges[by] += len(m.From)
-		}
+		d.merges[by] += gone
 	}
 	d.changes = append(d.changes, d.e.Follow(ch, t)...)
 }

@@ -57,6 +57,12 @@ func TestReport(t *testing.T) {
 	if number(t, out, `Merged: (\d+) profiles by email`) == 0 || number(t, out, `then (\d+) by phone`) == 0 {
 		t.Error("no merges by email and phone")
 	}
+	// The merge accounts reconcile with the people counted.
+	made, merged, split := number(t, out, `\((\d+) profiles made`), number(t, out, `first seen, (\d+) merged`), number(t, out, `merged, (\d+) taken apart`)
+	sum := number(t, out, `Merged: (\d+) profiles by email`) + number(t, out, `then (\d+) by phone`) + number(t, out, `, (\d+) by CRM number`) + number(t, out, `, (\d+) by browser or device`)
+	if made-merged+split != people || sum != merged {
+		t.Errorf("made %v − merged %v + split %v ≠ %v people, or the merges by kind sum to %v", made, merged, split, people, sum)
+	}
 	if number(t, out, `resolved to no profile\)`+"|"+`\((\d+) resolved to no profile`) > 0 {
 		t.Error("events lost")
 	}

@@ -25,6 +25,7 @@ type report struct {
 	Identifiers           map[identity.Kind]int
 	Profiles, WithContact int
 	Merges                map[string]int
+	Made, Split           int // profiles first seen, and taken apart again: Made − merges + Split = Profiles
 	Quarantined           map[string]int
 	Funnel                []stage
 	Channels              []channelRate
@@ -71,7 +72,7 @@ type audienceFile struct {
 
 func (d *dealer) report(gen *generator, out string) (*report, error) {
 	r := &report{Now: d.now, Observations: d.obs, BadObs: d.badObs, Events: d.events, Unfiled: d.unfiled,
-		Identifiers: map[identity.Kind]int{}, Merges: d.merges, Quarantined: map[string]int{}, Stages: map[string]int{},
+		Identifiers: map[identity.Kind]int{}, Merges: d.merges, Made: d.made, Split: d.split, Quarantined: map[string]int{}, Stages: map[string]int{},
 		Reach: map[string]map[channel.Reason]int{}}
 	for p := range d.g.Profiles() {
 		r.Profiles++
@@ -258,6 +259,15 @@ func (d *dealer) showcase() []journey.Event {
 	return best
 }
 
+// merged is every profile merged into another, by any kind.
+func (r *report) merged() int {
+	n := 0
+	for _, m := range r.Merges {
+		n += m
+	}
+	return n
+}
+
 func (r *report) print(w io.Writer) {
 	fmt.Fprintf(w, "Throughline dealer report, %s\n\n", r.Now.Format("2 Jan 2006"))
 	fmt.Fprintf(w, "Input: %d identity observations (%d refused), %d events (%d resolved to no profile)\n", r.Observations, r.BadObs, r.Events, r.Unfiled)
@@ -266,6 +276,8 @@ func (r *report) print(w io.Writer) {
 		soft, r.Profiles, r.WithContact)
 	fmt.Fprintf(w, "Merged: %d profiles by email, then %d by phone, %d by CRM number, %d by browser or device\n",
 		r.Merges["email"], r.Merges["phone"], r.Merges["CRM number"], r.Merges["browser or device"])
+	fmt.Fprintf(w, "  (%d profiles made as identifiers were first seen, %d merged, %d taken apart again by the rules: %d − %d + %d = %d people)\n",
+		r.Made, r.merged(), r.Split, r.Made, r.merged(), r.Split, r.Profiles)
 	var q []string
 	for k, n := range r.Quarantined {
 		q = append(q, fmt.Sprintf("%s %d", k, n))
