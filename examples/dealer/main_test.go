@@ -57,6 +57,10 @@ func TestReport(t *testing.T) {
 	if number(t, out, `Merged: (\d+) profiles by email`) == 0 || number(t, out, `then (\d+) by phone`) == 0 {
 		t.Error("no merges by email and phone")
 	}
+	// One direct channel, not "Direct" beside GA's "(direct)".
+	if strings.Contains(out, "(direct)") {
+		t.Error(`the report lists "(direct)" beside "Direct"`)
+	}
 	// The merge accounts reconcile with the people counted.
 	made, merged, split := number(t, out, `\((\d+) profiles made`), number(t, out, `first seen, (\d+) merged`), number(t, out, `merged, (\d+) taken apart`)
 	sum := number(t, out, `Merged: (\d+) profiles by email`) + number(t, out, `then (\d+) by phone`) + number(t, out, `, (\d+) by CRM number`) + number(t, out, `, (\d+) by browser or device`)
