@@ -3,8 +3,10 @@ package main
 import (
 	"encoding/binary"
 	"fmt"
+	"maps"
 	"math/rand/v2"
 	"net/url"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -112,6 +114,46 @@ func (g *generator) id() uuid.UUID {
 	return u
 }
 
+// The group: three companies (each an operator of personal data), their
+// dealerships, and each dealership's salespeople.
+var dealerships = []struct{ company, name string }{
+	{"North Motors LLC", "North Motors Khimki"}, {"North Motors LLC", "North Motors Mytishchi"},
+	{"South Auto LLC", "South Auto Podolsk"}, {"East Car LLC", "East Car Balashikha"},
+}
+
+var salespeople = []string{"Ivanova", "Petrov", "Sidorova"}
+
+// A party is the dealership a person deals with and its salesperson, and,
+// for one buyer in six, the dealership its salesperson refers the buyer
+// to, which closes the sale.
+type party struct {
+	dealership, referredTo int // referredTo -1: none
+	salesperson            string
+}
+
+// partyOf draws a person's party from a hash of the person and the seed,
+// so the generator's random stream, and everything drawn from it, stays
+// as it was.
+func (g *generator) partyOf(person int32) party {
+	sum := uuid.NewSHA1(uuid.NameSpaceOID, binary.LittleEndian.AppendUint64(binary.LittleEndian.AppendUint64(nil, g.seed), uint64(person)))
+	h := binary.LittleEndian.Uint64(sum[:8])
+	p := party{dealership: int(h % uint64(len(dealerships))), referredTo: -1, salesperson: salespeople[h>>8%uint64(len(salespeople))]}
+	if h>>16%6 == 0 {
+		p.referredTo = (p.dealership + 1) % len(dealerships)
+	}
+	return p
+}
+
+// at returns props with dealership d and the salesperson (none when "").
+func at(props map[string]string, d int, salesperson string) map[string]string {
+	out := maps.Clone(props)
+	out["dealership"] = dealerships[d].name
+	if salesperson != "" {
+		out["salesperson"] = salesperson
+	}
+	return out
+}
+
 func (g *generator) event(t time.Time, typ journey.EventType, ids []identity.ID, touch journey.Touch, props map[string]string) {
 	e := &journey.Event{ID: g.id(), Time: t, Type: typ, IDs: ids, Touch: touch, Props: props}
 	g.steps = append(g.steps, step{t: t, ev: e})
@@ -138,6 +180,13 @@ func (g *generator) observation(o population.Observation, now time.Time) {
 			g.secondDevice(o, person, car)
 		}
 		s.ev = &journey.Event{ID: g.id(), Time: o.Time, Type: journey.Lead, IDs: o.IDs, Props: props}
+		pt := g.partyOf(person)
+		if person >= 0 {
+			// The dealership's salesperson answers the lead within hours.
+			s.ev.Company = dealerships[pt.dealership].company
+			g.event(o.Time.Add(time.Duration(1+int(o.Time.Unix()%5))*time.Hour), "lead_response", o.IDs, journey.Touch{}, at(props, pt.dealership, pt.salesperson))
+			g.steps[len(g.steps)-1].ev.Company = dealerships[pt.dealership].company
+		}
 		// The form asks for consents: email and SMS offers, and ads
 		// targeting (paid media), each ticked by about half.
 		for _, c := range [][2]string{{"email", "marketing"}, {"sms", "marketing"}, {"ads", "paid_media"}} {
@@ -152,7 +201,8 @@ func (g *generator) observation(o population.Observation, now time.Time) {
 			if phone := first(o.IDs, identity.Phone); phone != nil {
 				td := o.Time.Add(time.Duration(2+g.r.IntN(9)) * 24 * time.Hour)
 				if td.Before(now) {
-					g.event(td, journey.TestDrive, []identity.ID{*phone}, journey.Touch{}, props)
+					g.event(td, journey.TestDrive, []identity.ID{*phone}, journey.Touch{}, at(props, pt.dealership, pt.salesperson))
+					g.steps[len(g.steps)-1].ev.Company = dealerships[pt.dealership].company
 				}
 			}
 		} else if cookie != nil && g.r.IntN(3) == 0 {
@@ -171,6 +221,10 @@ func (g *generator) observation(o population.Observation, now time.Time) {
 			Touch: g.touch("https://avtotrade-group.ru/offers?utm_source=crm&utm_medium="+medium+"&utm_campaign=personal_offer", "")}
 	case "call":
 		s.ev = &journey.Event{ID: g.id(), Time: o.Time, Type: journey.Call, IDs: o.IDs, Props: props}
+		if person >= 0 { // a tracked call to the person's dealership
+			pt := g.partyOf(person)
+			s.ev.Props, s.ev.Company = at(props, pt.dealership, ""), dealerships[pt.dealership].company
+		}
 	case "app_login":
 		s.ev = &journey.Event{ID: g.id(), Time: o.Time, Type: journey.PageView, IDs: o.IDs, Props: map[string]string{"app": "1"}}
 	case "crm_import":
@@ -184,6 +238,14 @@ func (g *generator) observation(o population.Observation, now time.Time) {
 		}
 		s.ev = &journey.Event{ID: g.id(), Time: o.Time, Type: journey.Contract, IDs: o.IDs, Props: props,
 			Value: journey.Money{Minor: int64(price) * 100, Currency: "RUB"}}
+		if person >= 0 { // closed by the person's dealership, or the one it was referred to
+			pt := g.partyOf(person)
+			d := pt.dealership
+			if pt.referredTo >= 0 {
+				d = pt.referredTo
+			}
+			s.ev.Props, s.ev.Company = at(props, d, salespeople[(slices.Index(salespeople, pt.salesperson)+1)%len(salespeople)]), dealerships[d].company
+		}
 	case "csi_survey":
 		s.ev = &journey.Event{ID: g.id(), Time: o.Time, Type: journey.Survey, IDs: o.IDs, Props: map[string]string{"score": fmt.Sprint(6 + g.r.IntN(5))}}
 	}

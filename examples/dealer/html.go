@@ -61,6 +61,18 @@ table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}td:first-
 
 	section(w, "journey", "One buyer's journey", "Every event of one person, across browsers, phone and email, on one timeline; colour is the channel of the touch.", journeySVG(r.Journey))
 
+	if pc := r.Party; pc.Sales > 0 {
+		fmt.Fprintf(w, `<section id="party"><h2>Credit by party</h2><p>Revenue of %d contracts (%.1fM RUB) credited to dealerships and salespeople by their recorded activity (policy %s; %d sales shared between dealerships), beside the channel credit above: two ledgers from the same timelines.</p><table><tr><th>dealership</th><th>share</th><th>M RUB</th></tr>`,
+			pc.Sales, pc.Revenue/1e6, esc(creditPolicy.Version), pc.Referred)
+		for _, dl := range byValue(pc.Dealerships) {
+			fmt.Fprintf(w, `<tr><td>%s</td><td>%.1f%%</td><td>%.1f</td></tr>`, esc(dl), 100*pc.Dealerships[dl]/pc.Revenue, pc.Dealerships[dl]/1e6)
+		}
+		io.WriteString(w, `</table><table><tr><th>salesperson</th><th>share</th></tr>`)
+		for _, sp := range byValue(pc.Salespeople) {
+			fmt.Fprintf(w, `<tr><td>%s</td><td>%.1f%%</td></tr>`, esc(sp), 100*pc.Salespeople[sp]/pc.Revenue)
+		}
+		io.WriteString(w, "</table></section>\n")
+	}
 	fmt.Fprintf(w, `<section id="segments"><h2>Warm customers</h2><p>%d now: 10+ car views in 30 days, a lead, no contract.</p><table><tr><th>day</th><th>entered</th><th>exited</th></tr>`, r.Warm)
 	for _, d := range r.WarmDays {
 		fmt.Fprintf(w, "<tr><td>%s</td><td>%d</td><td>%d</td></tr>", esc(d.Day.Format("Mon 2 Jan")), d.Entered, d.Exited)

@@ -5,10 +5,12 @@ import (
 	"context"
 	"encoding/xml"
 	"io"
+	"math"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -178,6 +180,7 @@ func TestHTMLStructure(t *testing.T) {
 		"time-to-convert":       {"svg", "rect"},
 		"journey":               {"svg", "circle"},
 		"segments":              {"table", "tr"},
+		"party":                 {"table", "tr"},
 	}
 	for id, els := range want {
 		s, ok := sections[id]
@@ -398,5 +401,64 @@ func TestEveryCreditedChannelInHTML(t *testing.T) {
 		if !strings.Contains(attr, "<td>"+name+"</td>") {
 			t.Errorf("%q is credited on stdout but missing from report.html's attribution table", name)
 		}
+	}
+}
+
+// TestPartyCredit: the report's credit by party sums to the revenue, and
+// equals what attribution's PartyLedger gives for the same sales.
+func TestPartyCredit(t *testing.T) {
+	out, _ := small(t, 1)
+	sec := out[strings.Index(out, "Credit by party"):strings.Index(out, "salespeople with most credit")]
+	total, n := 0.0, 0
+	for _, m := range regexp.MustCompile(`(?m)^  \S.*? +([\d.]+)%`).FindAllStringSubmatch(sec, -1) {
+		f, _ := strconv.ParseFloat(m[1], 64)
+		total += f
+		n++
+	}
+	if n != len(dealerships) || math.Abs(total-100) > 0.25 {
+		t.Errorf("%d dealerships credited, shares sum to %.2f%%:\n%s", n, total, sec)
+	}
+	now := time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC)
+	steps, _ := generate(3000, 1, now)
+	slices.SortStableFunc(steps, func(a, b step) int { return a.t.Compare(b.t) })
+	d, err := ingest(steps, now, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pc := d.partyCredit()
+	ledger, err := attribution.NewPartyLedger(creditPolicy)
+	if err != nil {
+		t.Fatal(err)
+	}
+	byDealer := map[string]float64{}
+	for _, p := range d.s.Profiles() {
+		for _, sale := range d.s.Sales(p, nil) {
+			if sale.Closing == "" {
+				continue
+			}
+			if err := ledger.AddSale(sale); err != nil {
+				t.Fatal(err)
+			}
+			cr, err := ledger.Credit(sale.ID)
+			if err != nil {
+				t.Fatal(err)
+			}
+			sum := 0.0
+			for dl, share := range cr.Dealerships {
+				byDealer[dl] += share * sale.Value
+				sum += share
+			}
+			if math.Abs(sum-1) > 1e-12 {
+				t.Fatalf("sale %s: shares sum to %v", sale.ID, sum)
+			}
+		}
+	}
+	for dl, v := range byDealer {
+		if math.Abs(pc.Dealerships[dl]-v) > 1e-6*v {
+			t.Errorf("%s: report %.2f, ledger %.2f", dl, pc.Dealerships[dl], v)
+		}
+	}
+	if pc.Referred == 0 || len(pc.Salespeople) < 6 {
+		t.Errorf("no sale shared between dealerships (%d), or few salespeople credited (%d)", pc.Referred, len(pc.Salespeople))
 	}
 }

@@ -36,6 +36,7 @@ type report struct {
 	Stages                map[string]int
 	Audiences             []audienceFile
 	Reach                 map[string]map[channel.Reason]int
+	Party                 partyCredit
 	Journey               []journey.Event // one buyer's timeline
 }
 
@@ -73,7 +74,7 @@ type audienceFile struct {
 func (d *dealer) report(gen *generator, out string) (*report, error) {
 	r := &report{Now: d.now, Observations: d.obs, BadObs: d.badObs, Events: d.events, Unfiled: d.unfiled,
 		Identifiers: map[identity.Kind]int{}, Merges: d.merges, Made: d.made, Split: d.split, Quarantined: map[string]int{}, Stages: map[string]int{},
-		Reach: map[string]map[channel.Reason]int{}}
+		Reach: map[string]map[channel.Reason]int{}, Party: d.partyCredit()}
 	for p := range d.g.Profiles() {
 		r.Profiles++
 		hard := false
@@ -323,6 +324,7 @@ func (r *report) print(w io.Writer) {
 	}
 	fmt.Fprintln(w)
 
+	r.Party.print(w)
 	fmt.Fprintf(w, "\nAudience files (warm customers with paid-media consent; a row pairs one email with one phone, so a customer with two emails fills two rows):\n")
 	for _, a := range r.Audiences {
 		if a.Err != nil {
