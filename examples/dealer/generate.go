@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/url"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -129,6 +130,18 @@ var salespeople = []string{"Ivanova", "Petrov", "Sidorova"}
 type party struct {
 	dealership, referredTo int // referredTo -1: none
 	salesperson            string
+	groupWide              bool // its consents name the group's other companies
+}
+
+// otherCompanies are the group's companies but c, in order.
+func otherCompanies(c string) []string {
+	var out []string
+	for _, d := range dealerships {
+		if d.company != c && !slices.Contains(out, d.company) {
+			out = append(out, d.company)
+		}
+	}
+	return out
 }
 
 // partyOf draws a person's party from a hash of the person and the seed,
@@ -141,6 +154,7 @@ func (g *generator) partyOf(person int32) party {
 	if h>>16%6 == 0 {
 		p.referredTo = (p.dealership + 1) % len(dealerships)
 	}
+	p.groupWide = h>>24%3 == 0
 	return p
 }
 
@@ -196,6 +210,15 @@ func (g *generator) observation(o population.Observation, now time.Time) {
 			}
 			g.event(o.Time.Add(time.Second), "consent", o.IDs, journey.Touch{},
 				map[string]string{"channel": c[0], "purpose": c[1], "status": status})
+			if person >= 0 {
+				// Given to the company whose site the form is on; one
+				// person in three also names the group's other companies.
+				ev := g.steps[len(g.steps)-1].ev
+				ev.Company = dealerships[pt.dealership].company
+				if pt.groupWide {
+					ev.Props["recipients"] = strings.Join(otherCompanies(ev.Company), ",")
+				}
+			}
 		}
 		if g.buyers[person] {
 			if phone := first(o.IDs, identity.Phone); phone != nil {

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"html"
 	"io"
+	"maps"
 	"math"
 	"slices"
 	"strconv"
@@ -70,6 +71,13 @@ table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}td:first-
 		io.WriteString(w, `</table><table><tr><th>salesperson</th><th>share</th></tr>`)
 		for _, sp := range byValue(pc.Salespeople) {
 			fmt.Fprintf(w, `<tr><td>%s</td><td>%.1f%%</td></tr>`, esc(sp), 100*pc.Salespeople[sp]/pc.Revenue)
+		}
+		io.WriteString(w, "</table></section>\n")
+	}
+	if len(r.ReachBy) > 0 {
+		io.WriteString(w, `<section id="reach"><h2>Reach per company</h2><p>People each company of the group may send marketing to now, by its own consent or one naming it a recipient.</p><table><tr><th>company</th><th>email</th><th>sms</th></tr>`)
+		for _, c := range slices.Sorted(maps.Keys(r.ReachBy)) {
+			fmt.Fprintf(w, `<tr><td>%s</td><td>%d</td><td>%d</td></tr>`, esc(c), r.ReachBy[c]["email"], r.ReachBy[c]["sms"])
 		}
 		io.WriteString(w, "</table></section>\n")
 	}

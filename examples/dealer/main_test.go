@@ -59,6 +59,15 @@ func TestReport(t *testing.T) {
 	if number(t, out, `Merged: (\d+) profiles by email`) == 0 || number(t, out, `then (\d+) by phone`) == 0 {
 		t.Error("no merges by email and phone")
 	}
+	// Reach per sending company: each company's own consents (or ones
+	// naming it) reach at most the group's reachable people, and some.
+	group := number(t, out, `(?m)^  email +(\d+) reachable`)
+	for _, c := range []string{"North Motors LLC", "South Auto LLC", "East Car LLC"} {
+		n := number(t, out, `(?m)^    `+regexp.QuoteMeta(c)+` +email +(\d+),`)
+		if n == 0 || n > group {
+			t.Errorf("%s reaches %v by email, the group %v", c, n, group)
+		}
+	}
 	// One direct channel, not "Direct" beside GA's "(direct)".
 	if strings.Contains(out, "(direct)") {
 		t.Error(`the report lists "(direct)" beside "Direct"`)
@@ -181,6 +190,7 @@ func TestHTMLStructure(t *testing.T) {
 		"journey":               {"svg", "circle"},
 		"segments":              {"table", "tr"},
 		"party":                 {"table", "tr"},
+		"reach":                 {"table", "tr"},
 	}
 	for id, els := range want {
 		s, ok := sections[id]

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"maps"
 	"os"
 	"path/filepath"
 	"slices"
@@ -35,7 +36,8 @@ type report struct {
 	WarmDays              []dayChange
 	Stages                map[string]int
 	Audiences             []audienceFile
-	Reach                 map[string]map[channel.Reason]int
+	Reach                 map[string]map[channel.Reason]int // channel → the best reason any company has
+	ReachBy               map[string]map[string]int         // company → channel → reachable
 	Party                 partyCredit
 	Journey               []journey.Event // one buyer's timeline
 }
@@ -167,6 +169,7 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 		return nil, err
 	}
 	paid := map[identity.ProfileID]bool{}
+	companies := []string{""} // the host's own, and the companies consents were given to
 	for p, c := range byProfile {
 		slices.Sort(c.Emails)
 		slices.Sort(c.Phones)
@@ -188,13 +191,42 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 				paid[p] = st == channel.ConsentGranted
 				continue
 			}
-			reacher.RecordConsent(p, channel.Consent{Channel: ev.Props["channel"], Purpose: ev.Props["purpose"], Status: st, At: ev.Time})
-		}
-		for _, x := range reacher.Reach(p, "marketing", d.now) {
-			if r.Reach[x.Channel] == nil {
-				r.Reach[x.Channel] = map[channel.Reason]int{}
+			var recipients []string
+			if rs := ev.Props["recipients"]; rs != "" {
+				recipients = strings.Split(rs, ",")
 			}
-			r.Reach[x.Channel][x.Reason]++
+			if !slices.Contains(companies, ev.Company) {
+				companies = append(companies, ev.Company)
+			}
+			reacher.RecordConsent(p, channel.Consent{Channel: ev.Props["channel"], Purpose: ev.Props["purpose"], Status: st, At: ev.Time,
+				Company: ev.Company, Recipients: recipients})
+		}
+	}
+	// Reach is decided per sending company, by its own consents (or one
+	// naming it a recipient); the group line counts a channel reachable
+	// when some company may use it.
+	slices.Sort(companies)
+	r.ReachBy = map[string]map[string]int{}
+	for p := range byProfile {
+		best := map[string]channel.Reachability{}
+		for _, c := range companies {
+			for _, x := range reacher.ReachFor(p, c, "marketing", d.now) {
+				if c != "" && x.Reason == channel.Reachable {
+					if r.ReachBy[c] == nil {
+						r.ReachBy[c] = map[string]int{}
+					}
+					r.ReachBy[c][x.Channel]++
+				}
+				if b, ok := best[x.Channel]; !ok || x.Reason < b.Reason {
+					best[x.Channel] = x
+				}
+			}
+		}
+		for ch, x := range best {
+			if r.Reach[ch] == nil {
+				r.Reach[ch] = map[channel.Reason]int{}
+			}
+			r.Reach[ch][x.Reason]++
 		}
 	}
 	var warm []segment.Contact
@@ -338,6 +370,12 @@ func (r *report) print(w io.Writer) {
 		m := r.Reach[ch]
 		fmt.Fprintf(w, "  %-6s %6d reachable, %d held by quiet hours, %d without consent, %d without a contact\n",
 			ch, m[channel.Reachable], m[channel.Quiet], m[channel.NoConsent], m[channel.NoContact])
+	}
+	if len(r.ReachBy) > 0 {
+		fmt.Fprintf(w, "  by the sending company's own consent (or one naming it a recipient):\n")
+		for _, c := range slices.Sorted(maps.Keys(r.ReachBy)) {
+			fmt.Fprintf(w, "    %-20s email %5d, sms %5d\n", c, r.ReachBy[c]["email"], r.ReachBy[c]["sms"])
+		}
 	}
 }
 
