@@ -74,6 +74,17 @@ table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}td:first-
 		}
 		io.WriteString(w, "</table></section>\n")
 	}
+	if len(r.Actions) > 0 {
+		fmt.Fprintf(w, `<section id="actions"><h2>Today's actions for %s</h2><p>The built-in dealer actions for customers the salesperson answered who have not bought, with each score's factors and why the best action not offered was not.</p><table><tr><th>customer</th><th>actions</th><th>not offered</th></tr>`, esc(r.ActionsFor))
+		for _, l := range r.Actions {
+			var acts []string
+			for _, a := range l.Actions {
+				acts = append(acts, fmt.Sprintf("%s (%.1f)", a.Action, a.Score))
+			}
+			fmt.Fprintf(w, `<tr><td>%s</td><td>%s</td><td>%s</td></tr>`, esc(l.Customer), esc(strings.Join(acts, ", ")), esc(strings.TrimPrefix(l.Declined.Action+": "+l.Declined.Reason, ": ")))
+		}
+		io.WriteString(w, "</table></section>\n")
+	}
 	if len(r.ReachBy) > 0 {
 		io.WriteString(w, `<section id="reach"><h2>Reach per company</h2><p>People each company of the group may send marketing to now, by its own consent or one naming it a recipient.</p><table><tr><th>company</th><th>email</th><th>sms</th></tr>`)
 		for _, c := range slices.Sorted(maps.Keys(r.ReachBy)) {

@@ -68,6 +68,10 @@ func TestReport(t *testing.T) {
 			t.Errorf("%s reaches %v by email, the group %v", c, n, group)
 		}
 	}
+	// A salesperson's actions for today, each with its score.
+	if !regexp.MustCompile(`(?m)^Today's actions for .+ / .+\n  [0-9a-f]{8}  [a-z_]+ \(score [\d.]+ = propensity`).MatchString(out) {
+		t.Error("no salesperson's action list with scores")
+	}
 	// One direct channel, not "Direct" beside GA's "(direct)".
 	if strings.Contains(out, "(direct)") {
 		t.Error(`the report lists "(direct)" beside "Direct"`)
@@ -191,6 +195,7 @@ func TestHTMLStructure(t *testing.T) {
 		"segments":              {"table", "tr"},
 		"party":                 {"table", "tr"},
 		"reach":                 {"table", "tr"},
+		"actions":               {"table", "tr"},
 	}
 	for id, els := range want {
 		s, ok := sections[id]

@@ -39,6 +39,8 @@ type report struct {
 	Reach                 map[string]map[channel.Reason]int // channel → the best reason any company has
 	ReachBy               map[string]map[string]int         // company → channel → reachable
 	Party                 partyCredit
+	ActionsFor            string // the salesperson whose list for today Actions is
+	Actions               []actionLine
 	Journey               []journey.Event // one buyer's timeline
 }
 
@@ -229,6 +231,16 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 			r.Reach[ch][x.Reason]++
 		}
 	}
+	// The action list of the salesperson with most credit.
+	if top := byValue(r.Party.Salespeople); len(top) > 0 {
+		dl, person, _ := strings.Cut(top[0], " / ")
+		if i := slices.IndexFunc(dealerships, func(x struct{ company, name string }) bool { return x.name == dl }); i >= 0 {
+			if r.Actions, err = d.actionList(i, person, reacher); err != nil {
+				return nil, err
+			}
+			r.ActionsFor = top[0]
+		}
+	}
 	var warm []segment.Contact
 	for _, p := range d.e.Members("warm") {
 		if c := byProfile[p]; c != nil {
@@ -357,6 +369,7 @@ func (r *report) print(w io.Writer) {
 	fmt.Fprintln(w)
 
 	r.Party.print(w)
+	printActions(w, r.ActionsFor, r.Actions)
 	fmt.Fprintf(w, "\nAudience files (warm customers with paid-media consent; a row pairs one email with one phone, so a customer with two emails fills two rows):\n")
 	for _, a := range r.Audiences {
 		if a.Err != nil {
