@@ -14,8 +14,9 @@ import (
 //     company a basis for the purpose naming the viewer's company a
 //     recipient (a Basis says so: channel.Reacher is one).
 //
-// The read paths that take a Viewer (Graph.ExplainFor,
-// journey.Store.TimelineFor) show nothing else. The profile itself is
+// The read paths that take a Viewer (Graph.ExplainFor, Graph.KeysFor,
+// journey.Store.TimelineFor, segment.Engine.EvaluateFor and
+// segment.ContactFor) show nothing else. The profile itself is
 // the group's: one person is one person, whoever looks.
 
 // A Viewer is who reads: a company of the group, one of its dealerships,
@@ -103,4 +104,42 @@ func (g *Graph) collectors(id ID) (ProfileID, []string, error) {
 	}
 	slices.Sort(out)
 	return g.profileIDOf(g.nodes.profile(n)), out, nil
+}
+
+// KeysFor is Keys as v sees the profile: its identifiers that some live
+// observation v may see carries (see Viewer), in Keys' order. An export
+// for v's company (an audience, say) is built from these, so an email
+// only another company collected never leaves in v's file.
+func (g *Graph) KeysFor(p ProfileID, v Viewer, basis Basis, now time.Time) []ID {
+	all := g.keys(p)
+	if len(all) == 0 {
+		return nil
+	}
+	if cur, ok := g.Current(p); ok {
+		p = cur
+	}
+	_, companies, err := g.collectors(all[0])
+	if err != nil {
+		return nil
+	}
+	seen := map[string]bool{}
+	for _, c := range companies {
+		seen[c] = v.Sees(p, c, basis, now)
+	}
+	l := g.mu.rlock()
+	defer g.mu.runlock(l)
+	return slices.DeleteFunc(all, func(id ID) bool {
+		n, err := g.nodeOf(id)
+		if err != nil {
+			return true
+		}
+		visible := false
+		g.inc.each(g.nodes.at(n).adj, func(o uint32) {
+			rec := g.ev.at(o)
+			if _, company, _ := splitOrigin(g.sources.names[rec.source]); rec.flags&obsRetracted == 0 && seen[company] {
+				visible = true
+			}
+		})
+		return !visible
+	})
 }

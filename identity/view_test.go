@@ -2,6 +2,8 @@ package identity
 
 import (
 	"errors"
+	"slices"
+	"strings"
 	"testing"
 	"time"
 )
@@ -59,5 +61,42 @@ func TestExplainFor(t *testing.T) {
 	}
 	if all, err := g.Explain(cookie, phone); err != nil || len(all) != 2 {
 		t.Fatalf("Explain without a view: %v, %v", all, err)
+	}
+}
+
+// TestKeysFor: a company's view of a profile's identifiers holds those its
+// own (or unnamed, or shared) observations carry, never one only another
+// company collected.
+func TestKeysFor(t *testing.T) {
+	g := mustGraph(t, nil)
+	for _, o := range []struct{ company, a, b string }{
+		{"North", "cookie:c1", "email:anna@mail.ru"},
+		{"South", "email:anna@mail.ru", "phone:+79161234567"},
+	} {
+		ob := at(0, "web_form", o.a, o.b)
+		ob.Company = o.company
+		mustObserve(t, g, ob)
+	}
+	now := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
+	p, _ := g.Resolve(Email, "anna@mail.ru")
+	str := func(ids []ID) string {
+		var out []string
+		for _, id := range ids {
+			out = append(out, id.String())
+		}
+		return strings.Join(out, " ")
+	}
+	north := Viewer{Company: "North", Purpose: "marketing"}
+	if got := str(g.KeysFor(p, north, nil, now)); got != "email:anna@mail.ru cookie:c1" {
+		t.Errorf("North sees %q", got)
+	}
+	if got := str(g.KeysFor(p, Viewer{Company: "South", Purpose: "marketing"}, nil, now)); got != "email:anna@mail.ru phone:+79161234567" {
+		t.Errorf("South sees %q", got)
+	}
+	if got := str(g.KeysFor(p, north, shares{{"South", "North", "marketing"}: true}, now)); got != str(slices.Collect(g.Keys(p))) {
+		t.Errorf("North under South's basis sees %q", got)
+	}
+	if g.KeysFor(ProfileID{}, north, nil, now) != nil {
+		t.Error("a profile that does not exist has keys")
 	}
 }

@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"io"
 	"strings"
+	"time"
 	"unicode"
 
 	"github.com/throughline/throughline/identity"
@@ -339,4 +340,21 @@ func hashAll(cfg ExportConfig, p identity.ProfileID, raws []string, form func(st
 		out = append(out, v)
 	}
 	return out
+}
+
+// ContactFor is p's Contact as v sees the profile (identity.Viewer): the
+// emails and phones that evidence v's company may see carries, so an
+// audience file for that company never holds an address only another
+// company collected.
+func ContactFor(g *identity.Graph, p identity.ProfileID, v identity.Viewer, basis identity.Basis, now time.Time) Contact {
+	c := Contact{Profile: p}
+	for _, id := range g.KeysFor(p, v, basis, now) {
+		switch id.Kind {
+		case identity.Email:
+			c.Emails = append(c.Emails, id.Value)
+		case identity.Phone:
+			c.Phones = append(c.Phones, id.Value)
+		}
+	}
+	return c
 }

@@ -60,3 +60,32 @@ func TestEvaluateFor(t *testing.T) {
 		t.Errorf("the group's memberships changed: %q", got)
 	}
 }
+
+// TestAudienceForViewer: an audience file built for one company from
+// ContactFor holds only the addresses that company's evidence carries.
+func TestAudienceForViewer(t *testing.T) {
+	g, _ := identity.New(nil)
+	for _, o := range []identity.Observation{
+		{Source: "web_form", Company: "North", IDs: []identity.ID{{Kind: identity.Cookie, Value: "c1"}, {Kind: identity.Email, Value: "anna@mail.ru"}}},
+		{Source: "web_form", Company: "South", IDs: []identity.ID{{Kind: identity.Email, Value: "anna@mail.ru"}, {Kind: identity.Phone, Value: "+79161234567"}}},
+	} {
+		if _, err := g.Observe(o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	p, _ := g.Resolve(identity.Email, "anna@mail.ru")
+	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	north := ContactFor(g, p, identity.Viewer{Company: "North", Purpose: "paid_media"}, nil, now)
+	if len(north.Emails) != 1 || len(north.Phones) != 0 {
+		t.Fatalf("North's contact %+v holds South's phone, or lost its email", north)
+	}
+	a, _, err := BuildAudience(ExportConfig{Platform: GoogleCustomerMatch, PaidMedia: func(identity.ProfileID) bool { return true }}, []Contact{north})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, row := range a.Rows {
+		if row.Phone != "" {
+			t.Fatalf("North's audience holds a phone only South collected: %+v", row)
+		}
+	}
+}
