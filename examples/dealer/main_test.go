@@ -109,7 +109,7 @@ func TestReport(t *testing.T) {
 		}
 	}
 	// Audience files: the platform's header, hashed values only.
-	for _, f := range []struct{ name, header string }{{"audience_google.csv", "Email,Phone"}, {"audience_meta.csv", "email,phone"}} {
+	for _, f := range []struct{ name, header string }{{"audience_north-motors_google.csv", "Email,Phone"}, {"audience_south-auto_meta.csv", "email,phone"}} {
 		b, err := os.ReadFile(filepath.Join(dir, f.name))
 		if err != nil {
 			t.Fatal(err)

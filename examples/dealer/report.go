@@ -67,6 +67,7 @@ type dayChange struct {
 }
 
 type audienceFile struct {
+	Company   string // the sending company ("" the host's own)
 	Platform  segment.Platform
 	Path      string
 	Rows      int
@@ -170,7 +171,6 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 	if err != nil {
 		return nil, err
 	}
-	paid := map[identity.ProfileID]bool{}
 	companies := []string{""} // the host's own, and the companies consents were given to
 	for p, c := range byProfile {
 		slices.Sort(c.Emails)
@@ -188,10 +188,6 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 			st := channel.ConsentDenied
 			if ev.Props["status"] == "granted" {
 				st = channel.ConsentGranted
-			}
-			if ev.Props["channel"] == "ads" {
-				paid[p] = st == channel.ConsentGranted
-				continue
 			}
 			var recipients []string
 			if rs := ev.Props["recipients"]; rs != "" {
@@ -241,29 +237,14 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 			r.ActionsFor = top[0]
 		}
 	}
-	var warm []segment.Contact
-	for _, p := range d.e.Members("warm") {
-		if c := byProfile[p]; c != nil {
-			warm = append(warm, *c)
-		}
-	}
-	for _, pl := range []struct {
-		p    segment.Platform
-		file string
-	}{{segment.GoogleCustomerMatch, "audience_google.csv"}, {segment.MetaCustomAudiences, "audience_meta.csv"}, {segment.YandexAudiences, "audience_yandex.csv"}} {
-		path := filepath.Join(out, pl.file)
-		af := audienceFile{Platform: pl.p, Path: path}
-		f, err := os.Create(path)
-		if err != nil {
+	// Audiences are made per sending company, from its own paid-media
+	// consents and the addresses its evidence carries (the host's own,
+	// "", when no company is named).
+	senders := slices.DeleteFunc(slices.Clone(companies), func(c string) bool { return c == "" && len(companies) > 1 })
+	for _, c := range senders {
+		if err := r.writeAudiences(d, c, reacher, byProfile, out); err != nil {
 			return nil, err
 		}
-		rep, err := segment.WriteAudience(f, segment.ExportConfig{Platform: pl.p, PaidMedia: func(p identity.ProfileID) bool { return paid[p] }}, warm)
-		f.Close()
-		af.Rows, af.NoConsent, af.Dropped, af.Err = rep.Rows, rep.NoConsent, len(rep.Dropped), err
-		if err != nil {
-			os.Remove(path)
-		}
-		r.Audiences = append(r.Audiences, af)
 	}
 	r.Journey = d.showcase()
 	return r, nil
@@ -370,13 +351,13 @@ func (r *report) print(w io.Writer) {
 
 	r.Party.print(w)
 	printActions(w, r.ActionsFor, r.Actions)
-	fmt.Fprintf(w, "\nAudience files (warm customers with paid-media consent; a row pairs one email with one phone, so a customer with two emails fills two rows):\n")
+	fmt.Fprintf(w, "\nAudience files per sending company (warm customers with its paid-media consent, the addresses its own evidence carries; a row pairs one email with one phone, so a customer with two emails fills two rows):\n")
 	for _, a := range r.Audiences {
 		if a.Err != nil {
-			fmt.Fprintf(w, "  %-24s not written: %v\n", a.Platform, a.Err)
+			fmt.Fprintf(w, "  %-18s %-24s not written: %v\n", a.Company, a.Platform, a.Err)
 			continue
 		}
-		fmt.Fprintf(w, "  %-24s %5d rows, %d without consent left out, %d malformed values dropped → %s\n", a.Platform, a.Rows, a.NoConsent, a.Dropped, a.Path)
+		fmt.Fprintf(w, "  %-18s %-24s %5d rows, %d without consent left out, %d malformed values dropped → %s\n", a.Company, a.Platform, a.Rows, a.NoConsent, a.Dropped, a.Path)
 	}
 	fmt.Fprintf(w, "\nReachable now for marketing:\n")
 	for _, ch := range []string{"email", "sms"} {
@@ -423,4 +404,47 @@ func (r *report) channelsByCredit() []string {
 
 func short(model string) string {
 	return strings.NewReplacer("last_non_direct", "last_nd", "time_decay", "decay").Replace(model)
+}
+
+// writeAudiences writes company's audience files (Google, Meta, Yandex):
+// warm customers with its paid-media consent, with the addresses its
+// evidence carries.
+func (r *report) writeAudiences(d *dealer, company string, reacher *channel.Reacher, byProfile map[identity.ProfileID]*segment.Contact, out string) error {
+	var warm []segment.Contact
+	v := identity.Viewer{Company: company, Purpose: "paid_media"}
+	for _, p := range d.e.Members("warm") {
+		if byProfile[p] == nil {
+			continue
+		}
+		c := segment.ContactFor(d.g, p, v, reacher, d.now)
+		if len(c.Emails)+len(c.Phones) == 0 {
+			continue // no address of this customer's is this company's to use
+		}
+		slices.Sort(c.Emails)
+		slices.Sort(c.Phones)
+		warm = append(warm, c)
+	}
+	prefix := "audience_"
+	if company != "" {
+		prefix += strings.ToLower(strings.ReplaceAll(strings.TrimSuffix(company, " LLC"), " ", "-")) + "_"
+	}
+	for _, pl := range []struct {
+		p    segment.Platform
+		file string
+	}{{segment.GoogleCustomerMatch, "google.csv"}, {segment.MetaCustomAudiences, "meta.csv"}, {segment.YandexAudiences, "yandex.csv"}} {
+		path := filepath.Join(out, prefix+pl.file)
+		af := audienceFile{Company: company, Platform: pl.p, Path: path}
+		f, err := os.Create(path)
+		if err != nil {
+			return err
+		}
+		rep, err := segment.WriteAudience(f, segment.ExportConfig{Platform: pl.p, PaidMedia: segment.PaidMediaConsent(reacher, company, d.now)}, warm)
+		f.Close()
+		af.Rows, af.NoConsent, af.Dropped, af.Err = rep.Rows, rep.NoConsent, len(rep.Dropped), err
+		if err != nil {
+			os.Remove(path)
+		}
+		r.Audiences = append(r.Audiences, af)
+	}
+	return nil
 }
