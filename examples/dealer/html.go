@@ -85,6 +85,10 @@ table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}td:first-
 		}
 		io.WriteString(w, "</table></section>\n")
 	}
+	if u := r.Uplift; u.Treated > 0 && u.Control > 0 {
+		fmt.Fprintf(w, `<section id="uplift"><h2>Uplift against the holdout</h2><p>Lead → contract %.1f%% of %d customers left to actions vs %.1f%% of %d held out (%.0f%%, chosen by profile ID): %+.1f points, 95%% interval [%+.1f, %+.1f]. The generated history holds no actions taken, so this is an A/A check and the interval should hold 0.</p></section>`+"\n",
+			100*float64(u.TreatedConverted)/float64(u.Treated), u.Treated, 100*float64(u.ControlConverted)/float64(u.Control), u.Control, 100*u.Holdout, 100*u.Diff, 100*u.Lo, 100*u.Hi)
+	}
 	if len(r.ReachBy) > 0 {
 		io.WriteString(w, `<section id="reach"><h2>Reach per company</h2><p>People each company of the group may send marketing to now, by its own consent or one naming it a recipient.</p><table><tr><th>company</th><th>email</th><th>sms</th></tr>`)
 		for _, c := range slices.Sorted(maps.Keys(r.ReachBy)) {

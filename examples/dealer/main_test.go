@@ -72,6 +72,12 @@ func TestReport(t *testing.T) {
 	if !regexp.MustCompile(`(?m)^Today's actions for .+ / .+\n  [0-9a-f]{8}  [a-z_]+ \(score [\d.]+ = propensity`).MatchString(out) {
 		t.Error("no salesperson's action list with scores")
 	}
+	// The uplift against the holdout: an A/A check on generated history,
+	// whose interval holds 0.
+	lo, hi := number(t, out, `95% interval \[([+-][\d.]+),`), number(t, out, `95% interval \[[+-][\d.]+, ([+-][\d.]+)\]`)
+	if lo > 0 || hi < 0 || number(t, out, `of (\d+) held out`) == 0 {
+		t.Errorf("the A/A uplift interval [%v, %v] does not hold 0, or no one is held out", lo, hi)
+	}
 	// One direct channel, not "Direct" beside GA's "(direct)".
 	if strings.Contains(out, "(direct)") {
 		t.Error(`the report lists "(direct)" beside "Direct"`)
@@ -196,6 +202,7 @@ func TestHTMLStructure(t *testing.T) {
 		"party":                 {"table", "tr"},
 		"reach":                 {"table", "tr"},
 		"actions":               {"table", "tr"},
+		"uplift":                {"p"},
 	}
 	for id, els := range want {
 		s, ok := sections[id]

@@ -41,6 +41,7 @@ type report struct {
 	Party                 partyCredit
 	ActionsFor            string // the salesperson whose list for today Actions is
 	Actions               []actionLine
+	Uplift                upliftCheck
 	Journey               []journey.Event // one buyer's timeline
 }
 
@@ -227,6 +228,9 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 			r.Reach[ch][x.Reason]++
 		}
 	}
+	if r.Uplift, err = d.uplift(); err != nil {
+		return nil, err
+	}
 	// The action list of the salesperson with most credit.
 	if top := byValue(r.Party.Salespeople); len(top) > 0 {
 		dl, person, _ := strings.Cut(top[0], " / ")
@@ -351,6 +355,7 @@ func (r *report) print(w io.Writer) {
 
 	r.Party.print(w)
 	printActions(w, r.ActionsFor, r.Actions)
+	r.Uplift.print(w)
 	fmt.Fprintf(w, "\nAudience files per sending company (warm customers with its paid-media consent, the addresses its own evidence carries; a row pairs one email with one phone, so a customer with two emails fills two rows):\n")
 	for _, a := range r.Audiences {
 		if a.Err != nil {
