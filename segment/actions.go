@@ -68,6 +68,9 @@ type Customer struct {
 	// Context weighs actions by the moment (a channel's fit, a page being
 	// read): nil is 1 for every action.
 	Context func(a *Action) float64
+	// Assigned is the salesperson the customer is assigned to (the one who
+	// answered the lead, say): a salesperson's action goes to them.
+	Assigned string
 	// Views are the car cards the customer viewed, and Dealerships those
 	// that may serve it (none: all), for the dealer actions' stock rules
 	// (ActionSet).
@@ -130,6 +133,9 @@ type Recommendation struct {
 	Action                            string
 	Score                             float64
 	Propensity, Context, Value, Lever float64
+	// Assignee is who does it: the customer's assigned salesperson
+	// (Customer.Assigned) for an action whose Role is "salesperson".
+	Assignee string
 }
 
 // A Declined says why an action was not offered.
@@ -309,7 +315,11 @@ func (ar *Arbiter) score(a *Action, c *Customer) Recommendation {
 	if lever == 0 {
 		lever = 1
 	}
-	return Recommendation{Action: a.ID, Score: prop * ctx * a.Value * lever, Propensity: prop, Context: ctx, Value: a.Value, Lever: lever}
+	rec := Recommendation{Action: a.ID, Score: prop * ctx * a.Value * lever, Propensity: prop, Context: ctx, Value: a.Value, Lever: lever}
+	if a.Role == "salesperson" {
+		rec.Assignee = c.Assigned
+	}
+	return rec
 }
 
 func (ar *Arbiter) known(action, segment string) bool {

@@ -91,6 +91,25 @@ func TestDealerActions(t *testing.T) {
 	}
 }
 
+// TestAssignee: a salesperson's action goes to the customer's assigned
+// salesperson; the call centre's does not.
+func TestAssignee(t *testing.T) {
+	cat, err := DefaultDealerActions().Catalog(dealerInventory)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ar := mustArbiter(t, cat)
+	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	recs, _ := ar.Next(&Customer{Profile: outside(t, ar), Segments: []string{"lead_2_5_days", "current_car_known"}, Assigned: "Petrova", Now: now}, 5)
+	got := map[string]string{}
+	for _, r := range recs {
+		got[r.Action] = r.Assignee
+	}
+	if got["call_back"] != "Petrova" || got["trade_in_estimate"] != "" || len(got) != 2 {
+		t.Fatalf("assignees %v", got)
+	}
+}
+
 // TestDealerActionsEdited: the host edits the data, not the code: a longer
 // working day offers the evening call back.
 func TestDealerActionsEdited(t *testing.T) {

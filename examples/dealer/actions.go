@@ -62,7 +62,7 @@ func (d *dealer) actionList(dealership int, salesperson string, rc *channel.Reac
 		}) || slices.ContainsFunc(tl, func(e journey.Event) bool { return e.Type == journey.Contract }) {
 			continue
 		}
-		c := &segment.Customer{Profile: p, Segments: eng.Evaluate(p, d.now), Now: d.now, Dealerships: []string{name},
+		c := &segment.Customer{Profile: p, Segments: eng.Evaluate(p, d.now), Now: d.now, Dealerships: []string{name}, Assigned: salesperson,
 			Reachable: func(ch, purpose string) (bool, string) {
 				for _, x := range rc.ReachFor(p, company, purpose, d.now) {
 					if x.Channel == ch {
