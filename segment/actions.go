@@ -68,6 +68,9 @@ type Customer struct {
 	// Context weighs actions by the moment (a channel's fit, a page being
 	// read): nil is 1 for every action.
 	Context func(a *Action) float64
+	// Company is the group company acting: the contact policy's caps count
+	// its own presentations to the customer ("" counts every company's).
+	Company string
 	// Assigned is the salesperson the customer is assigned to (the one who
 	// answered the lead, say): a salesperson's action goes to them.
 	Assigned string
@@ -98,6 +101,9 @@ type Outcome struct {
 	Segment     string // the segment the propensity learns under ("" for all)
 	Salesperson string
 	Dealership  string
+	// Company is the group company that acted; caps count per company
+	// (see Customer.Company).
+	Company string
 }
 
 // A ContactPolicy bounds how often a customer is contacted.
@@ -349,6 +355,9 @@ func (ar *Arbiter) newHistory(c *Customer) *history {
 	for _, o := range c.Outcomes {
 		if o.Kind != Presented {
 			continue
+		}
+		if c.Company != "" && o.Company != "" && o.Company != c.Company {
+			continue // another company's contact: its own cap, not this one's
 		}
 		if o.At.After(h.lastPresented[o.Action]) {
 			h.lastPresented[o.Action] = o.At

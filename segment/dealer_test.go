@@ -209,3 +209,22 @@ func FuzzParseActionSet(f *testing.F) {
 		}
 	})
 }
+
+// TestCapsPerCompany: a company's caps count its own presentations: one
+// company's SMS does not use up another's, and with no acting company
+// named every presentation counts.
+func TestCapsPerCompany(t *testing.T) {
+	ar := mustArbiter(t, Catalog{Version: "v", Policy: ContactPolicy{Caps: map[string]int{"sms": 1}, Window: 7 * 24 * time.Hour},
+		Actions: []Action{{ID: "offer", Channel: "sms", Value: 1}, {ID: "other", Channel: "sms", Value: 1}}})
+	now := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
+	sent := []Outcome{{Action: "other", Kind: Presented, At: now.Add(-24 * time.Hour), Company: "South"}}
+	for _, c := range []struct {
+		company string
+		offered bool
+	}{{"North", true}, {"South", false}, {"", false}} {
+		recs, _ := ar.Next(&Customer{Profile: actProfile(1), Company: c.company, Now: now, Outcomes: sent}, 2)
+		if got := len(recs) > 0; got != c.offered {
+			t.Errorf("acting company %q: offered %v, want %v", c.company, recs, c.offered)
+		}
+	}
+}

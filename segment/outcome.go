@@ -38,7 +38,7 @@ func (o Outcome) Event(ids []identity.ID) journey.Event {
 		typ = outcomeTypes[o.Kind]
 	}
 	props := map[string]string{"action": o.Action}
-	for k, v := range map[string]string{"segment": o.Segment, "salesperson": o.Salesperson, "dealership": o.Dealership} {
+	for k, v := range map[string]string{"segment": o.Segment, "salesperson": o.Salesperson, "dealership": o.Dealership, "company": o.Company} {
 		if v != "" {
 			props[k] = v
 		}
@@ -60,7 +60,7 @@ func OutcomeOf(e journey.Event) (o Outcome, ok bool) {
 		return Outcome{}, false
 	}
 	return Outcome{Action: e.Props["action"], Kind: OutcomeKind(i), At: e.Time, Segment: e.Props["segment"],
-		Salesperson: e.Props["salesperson"], Dealership: e.Props["dealership"]}, true
+		Salesperson: e.Props["salesperson"], Dealership: e.Props["dealership"], Company: e.Props["company"]}, true
 }
 
 // OutcomesIn reads the outcomes among events (a timeline), in their order.
