@@ -33,8 +33,8 @@ table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}td:first-
 .note{color:#666}svg text{font:12px system-ui,sans-serif}
 </style></head>
 <body>
-<h1>Throughline dealer report, %s</h1>
-`, esc(r.Now.Format("2 Jan 2006")), esc(r.Now.Format("2 Jan 2006")))
+<h1>Throughline dealer report, %s%s</h1>
+`, esc(r.Now.Format("2 Jan 2006")), esc(r.Now.Format("2 Jan 2006")), esc(r.viewNote()))
 	soft := r.Identifiers[identity.Cookie] + r.Identifiers[identity.Device]
 	fmt.Fprintf(w, `<section id="summary"><h2>Profiles</h2>
 <p>%d browsers and devices became <b>%d people</b> (%d with an email, phone or CRM number). Merged %d profiles by email, then %d by phone, %d by CRM number, %d by browser or device: of %d profiles made as identifiers were first seen, %d merged and %d were taken apart again by the rules, %d − %d + %d = %d. %d identity observations, %d events.</p></section>

@@ -25,6 +25,7 @@ type dealer struct {
 	unfiled  int
 	changes  []segment.Transition
 	contacts map[identity.ID]bool // raw emails and phones as typed
+	viewer   string               // the company whose view this is ("": the group's)
 }
 
 // The segments the dealer's marketers run.

@@ -5,6 +5,7 @@
 //	go run ./examples/dealer                       # a generated dealer group, seed 1
 //	go run ./examples/dealer -customers 50000 -seed 7 -out /tmp/dealer
 //	go run ./examples/dealer -observations obs.jsonl -events events.jsonl -now 2026-11-01T00:00:00Z
+//	go run ./examples/dealer -company "North Motors LLC"   # the report as one company of the group sees it
 //
 // With no input files it generates a dealer group like the reference case:
 // tens of thousands of customers on 2 to 10 browsers and devices (families
@@ -59,6 +60,7 @@ func main() {
 	flag.BoolVar(&o.quiet, "quiet", false, "no progress bar")
 	flag.BoolVar(&o.partial, "partial", false, "accept input files with malformed lines (reported and skipped) with exit status 0")
 	flag.StringVar(&o.export, "export", "", "write the generated data to this directory as observations.jsonl, events.jsonl and ids.tsv (every identifier the events carry, for examples/resolve -queries), then stop")
+	flag.StringVar(&o.company, "company", "", "report as this group company sees it: only the events it collected, and those another company collected under a consent naming it (for example \"North Motors LLC\")")
 	flag.Parse()
 	if *now != "" {
 		t, err := time.Parse(time.RFC3339, *now)
@@ -100,6 +102,7 @@ type options struct {
 	quiet                bool
 	export               string
 	partial              bool
+	company              string // report as this company sees the group ("": the group's)
 }
 
 func run(o options, stdout, stderr io.Writer) error {
@@ -140,6 +143,14 @@ func run(o options, stdout, stderr io.Writer) error {
 	d, err := ingest(steps, o.now, prog)
 	if err != nil {
 		return err
+	}
+	if o.company != "" {
+		// The view: the same observations, the events the company may see.
+		prog.phase("viewing")
+		if d, err = ingest(d.viewSteps(steps, o.company), o.now, prog); err != nil {
+			return err
+		}
+		d.viewer = o.company
 	}
 	if err := os.MkdirAll(o.out, 0o755); err != nil {
 		return err

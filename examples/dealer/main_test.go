@@ -484,3 +484,35 @@ func TestPartyCredit(t *testing.T) {
 		t.Errorf("no sale shared between dealerships (%d), or few salespeople credited (%d)", pc.Referred, len(pc.Salespeople))
 	}
 }
+
+// TestCompanyView: -company draws the whole report through one company's
+// view: fewer events than the group's, the same people, its own audience
+// files only, and its own dealerships holding most of the credit it sees.
+func TestCompanyView(t *testing.T) {
+	group, _ := small(t, 1)
+	dir := t.TempDir()
+	var out, errb bytes.Buffer
+	if err := run(options{customers: 3000, seed: 1, out: dir, now: time.Date(2026, 11, 1, 9, 0, 0, 0, time.UTC), quiet: true, company: "North Motors LLC"}, &out, &errb); err != nil {
+		t.Fatal(err, errb.String())
+	}
+	view := out.String()
+	if !strings.Contains(view, "as North Motors LLC sees the group") {
+		t.Fatal("the report does not say whose view it is")
+	}
+	if ev, all := number(t, view, `, (\d+) events \(`), number(t, group, `, (\d+) events \(`); ev >= all || ev == 0 {
+		t.Errorf("the view holds %v events, the group %v", ev, all)
+	}
+	if a, b := number(t, view, `became (\d+) people`), number(t, group, `became (\d+) people`); a != b {
+		t.Errorf("the view has %v people, the group %v: the profile is the group's", a, b)
+	}
+	files, _ := filepath.Glob(filepath.Join(dir, "audience_*"))
+	for _, f := range files {
+		if !strings.Contains(f, "audience_north-motors_") {
+			t.Errorf("North's view wrote another company's audience: %s", f)
+		}
+	}
+	share := number(t, view, `(?m)^  North Motors Khimki +([\d.]+)%`) + number(t, view, `(?m)^  North Motors Mytishchi +([\d.]+)%`)
+	if share < 50 {
+		t.Errorf("North's dealerships hold %.1f%% of the credit North sees", share)
+	}
+}

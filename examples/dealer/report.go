@@ -42,6 +42,7 @@ type report struct {
 	ActionsFor            string // the salesperson whose list for today Actions is
 	Actions               []actionLine
 	Uplift                upliftCheck
+	Viewer                string          // the company whose view the report is ("": the group's)
 	Journey               []journey.Event // one buyer's timeline
 }
 
@@ -186,19 +187,10 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 			if ev.Type != "consent" {
 				continue
 			}
-			st := channel.ConsentDenied
-			if ev.Props["status"] == "granted" {
-				st = channel.ConsentGranted
-			}
-			var recipients []string
-			if rs := ev.Props["recipients"]; rs != "" {
-				recipients = strings.Split(rs, ",")
-			}
 			if !slices.Contains(companies, ev.Company) {
 				companies = append(companies, ev.Company)
 			}
-			reacher.RecordConsent(p, channel.Consent{Channel: ev.Props["channel"], Purpose: ev.Props["purpose"], Status: st, At: ev.Time,
-				Company: ev.Company, Recipients: recipients})
+			reacher.RecordConsent(p, consentOf(ev))
 		}
 	}
 	// Reach is decided per sending company, by its own consents (or one
@@ -245,6 +237,10 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 	// consents and the addresses its evidence carries (the host's own,
 	// "", when no company is named).
 	senders := slices.DeleteFunc(slices.Clone(companies), func(c string) bool { return c == "" && len(companies) > 1 })
+	if d.viewer != "" {
+		senders = []string{d.viewer} // in a company's view, only it sends
+	}
+	r.Viewer = d.viewer
 	for _, c := range senders {
 		if err := r.writeAudiences(d, c, reacher, byProfile, out); err != nil {
 			return nil, err
@@ -289,6 +285,14 @@ func (d *dealer) showcase() []journey.Event {
 	return best
 }
 
+// viewNote names the company whose view the report is, for titles.
+func (r *report) viewNote() string {
+	if r.Viewer == "" {
+		return ""
+	}
+	return ", as " + r.Viewer + " sees the group"
+}
+
 // merged is every profile merged into another, by any kind.
 func (r *report) merged() int {
 	n := 0
@@ -299,7 +303,11 @@ func (r *report) merged() int {
 }
 
 func (r *report) print(w io.Writer) {
-	fmt.Fprintf(w, "Throughline dealer report, %s\n\n", r.Now.Format("2 Jan 2006"))
+	fmt.Fprintf(w, "Throughline dealer report, %s", r.Now.Format("2 Jan 2006"))
+	if r.Viewer != "" {
+		fmt.Fprintf(w, ", as %s sees the group (its own events, and those shared with it under a consent)", r.Viewer)
+	}
+	fmt.Fprint(w, "\n\n")
 	fmt.Fprintf(w, "Input: %d identity observations (%d refused), %d events (%d resolved to no profile)\n", r.Observations, r.BadObs, r.Events, r.Unfiled)
 	soft := r.Identifiers[identity.Cookie] + r.Identifiers[identity.Device]
 	fmt.Fprintf(w, "Profiles: %d browsers and devices (what a site counts as visitors) became %d people; %d of them have an email, phone or CRM number\n",
