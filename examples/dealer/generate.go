@@ -117,9 +117,9 @@ func (g *generator) id() uuid.UUID {
 
 // The group: three companies (each an operator of personal data), their
 // dealerships, and each dealership's salespeople.
-var dealerships = []struct{ company, name string }{
-	{"North Motors LLC", "North Motors Khimki"}, {"North Motors LLC", "North Motors Mytishchi"},
-	{"South Auto LLC", "South Auto Podolsk"}, {"East Car LLC", "East Car Balashikha"},
+var dealerships = []struct{ company, name, site string }{
+	{"North Motors LLC", "North Motors Khimki", "khimki.north-motors.ru"}, {"North Motors LLC", "North Motors Mytishchi", "mytishchi.north-motors.ru"},
+	{"South Auto LLC", "South Auto Podolsk", "south-auto.ru"}, {"East Car LLC", "East Car Balashikha", "eastcar.ru"},
 }
 
 var salespeople = []string{"Ivanova", "Petrov", "Sidorova"}
@@ -196,8 +196,11 @@ func (g *generator) observation(o population.Observation, now time.Time) {
 		s.ev = &journey.Event{ID: g.id(), Time: o.Time, Type: journey.Lead, IDs: o.IDs, Props: props}
 		pt := g.partyOf(person)
 		if person >= 0 {
-			// The dealership's salesperson answers the lead within hours.
-			s.ev.Company = dealerships[pt.dealership].company
+			// The form is on the dealership's site, and its company
+			// collects it; the dealership's salesperson answers the lead
+			// within hours.
+			s.ev.Company, s.ev.Site = dealerships[pt.dealership].company, dealerships[pt.dealership].site
+			obs.Company, obs.Site = s.ev.Company, s.ev.Site
 			g.event(o.Time.Add(time.Duration(1+int(o.Time.Unix()%5))*time.Hour), "lead_response", o.IDs, journey.Touch{}, at(props, pt.dealership, pt.salesperson))
 			g.steps[len(g.steps)-1].ev.Company = dealerships[pt.dealership].company
 		}

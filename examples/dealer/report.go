@@ -226,7 +226,7 @@ func (d *dealer) report(gen *generator, out string) (*report, error) {
 	// The action list of the salesperson with most credit.
 	if top := byValue(r.Party.Salespeople); len(top) > 0 {
 		dl, person, _ := strings.Cut(top[0], " / ")
-		if i := slices.IndexFunc(dealerships, func(x struct{ company, name string }) bool { return x.name == dl }); i >= 0 {
+		if i := slices.IndexFunc(dealerships, func(x struct{ company, name, site string }) bool { return x.name == dl }); i >= 0 {
 			if r.Actions, err = d.actionList(i, person, reacher); err != nil {
 				return nil, err
 			}
