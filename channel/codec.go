@@ -122,6 +122,11 @@ func (r *Reacher) appendState(b []byte) []byte {
 			b = journal.AppendRecord(b, recSendKept, enc{}.profile(p).str(s.channel).time(s.at))
 		}
 	}
+	return r.appendSuppressions(b)
+}
+
+// appendSuppressions encodes the suppression list, in a fixed order.
+func (r *Reacher) appendSuppressions(b []byte) []byte {
 	for _, k := range sortedPairs(r.supp) {
 		s := r.supp[k]
 		b = journal.AppendRecord(b, recSuppress, enc{}.str(k[0]).str(k[1]).byte(byte(s.reason)).time(s.at))

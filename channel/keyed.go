@@ -94,12 +94,23 @@ func (r *Reacher) keptContact(typ byte, rest []byte) []byte {
 	if typ != recContact {
 		return rest
 	}
-	d := &dec{b: rest}
-	ch, addr := d.str(), d.str()
-	if addr != "" && (r.cfg.Graph.Erased(identity.ID{Kind: identity.Email, Value: addr}) || r.cfg.Graph.Erased(identity.ID{Kind: identity.Phone, Value: addr})) {
+	ch, addr := contactOf(rest)
+	if addr != "" && slices.ContainsFunc(addressIDs(addr), r.cfg.Graph.Erased) {
 		return enc{}.str(ch).str("")
 	}
 	return rest
+}
+
+// contactOf reads a contact record's channel and address.
+func contactOf(rest []byte) (channel, address string) {
+	d := &dec{b: rest}
+	return d.str(), d.str()
+}
+
+// addressIDs are the identifiers a contact address may be: an erased
+// email or phone must not stay behind as an address.
+func addressIDs(addr string) []identity.ID {
+	return []identity.ID{{Kind: identity.Email, Value: addr}, {Kind: identity.Phone, Value: addr}}
 }
 
 func (kr keyedRec) encode() []byte {
@@ -198,35 +209,26 @@ func (r *Reacher) tagsOf(kr keyedRec) []journal.Tag {
 		add(id)
 	}
 	if kr.typ == recContact {
-		d := &dec{b: kr.rest}
-		d.str()
-		addr := d.str()
-		add(identity.ID{Kind: identity.Email, Value: addr})
-		add(identity.ID{Kind: identity.Phone, Value: addr})
+		_, addr := contactOf(kr.rest)
+		for _, id := range addressIDs(addr) {
+			add(id)
+		}
 	}
 	return tags
 }
 
 // erased takes the identifiers tagged tags out of kr: from its subject,
 // and a contact whose address is one of them loses the address. It
-// reports whether kr changed, and whether anything is left of it.
-func (r *Reacher) erased(kr *keyedRec, tags []identity.ErasureTag) (changed, left bool) {
-	gone := func(id identity.ID) bool {
-		t, err := r.cfg.Graph.ErasureTag(id)
-		return err == nil && slices.Contains(tags, t)
-	}
-	if slices.ContainsFunc(kr.subject, gone) {
-		kr.subject = slices.DeleteFunc(slices.Clone(kr.subject), gone)
-		changed = true
-	}
+// reports whether anything is left of kr.
+func (r *Reacher) erased(kr *keyedRec, tags []identity.ErasureTag) (left bool) {
+	gone := func(id identity.ID) bool { return r.cfg.Graph.Tagged(id, tags) }
+	kr.subject = slices.DeleteFunc(slices.Clone(kr.subject), gone)
 	if kr.typ == recContact {
-		d := &dec{b: kr.rest}
-		ch, addr := d.str(), d.str()
-		if gone(identity.ID{Kind: identity.Email, Value: addr}) || gone(identity.ID{Kind: identity.Phone, Value: addr}) {
-			kr.rest, changed = enc{}.str(ch).str(""), true
+		if ch, addr := contactOf(kr.rest); slices.ContainsFunc(addressIDs(addr), gone) {
+			kr.rest = enc{}.str(ch).str("")
 		}
 	}
-	return changed, len(kr.subject) > 0
+	return len(kr.subject) > 0
 }
 
 // forgetTags takes erased identifiers out of every record, and notes the
@@ -234,7 +236,7 @@ func (r *Reacher) erased(kr *keyedRec, tags []identity.ErasureTag) (changed, lef
 func (r *Reacher) forgetTags(tags []identity.ErasureTag) {
 	kept := r.recs[:0]
 	for _, kr := range r.recs {
-		if _, left := r.erased(&kr, tags); left {
+		if r.erased(&kr, tags) {
 			kept = append(kept, kr)
 		}
 	}
@@ -243,7 +245,9 @@ func (r *Reacher) forgetTags(tags []identity.ErasureTag) {
 		r.addKeyed(kr)
 	}
 	if r.persist != nil {
-		r.persist.erase = append(r.persist.erase, tags...)
+		for _, t := range tags {
+			r.persist.js.EraseDue(journal.Tag(t))
+		}
 	}
 }
 
@@ -267,28 +271,29 @@ func (r *Reacher) rewrite(rec journal.Record, tag journal.Tag) ([]byte, error) {
 func (r *Reacher) appendKeyedState(b []byte) []byte {
 	var newest int64
 	for _, kr := range r.recs {
-		if kr.typ == recSend || kr.typ == recSendKept {
-			d := &dec{b: kr.rest}
-			d.str()
-			newest = max(newest, d.varint())
+		if at, ok := kr.sendAt(); ok {
+			newest = max(newest, at)
 		}
 	}
 	cut := newest - int64(8*24*time.Hour)
 	for _, kr := range r.recs {
-		if kr.typ == recSend || kr.typ == recSendKept {
-			d := &dec{b: kr.rest}
-			d.str()
-			if d.varint() < cut {
-				continue
-			}
+		if at, ok := kr.sendAt(); ok && at < cut {
+			continue
 		}
 		b = journal.AppendRecord(b, kr.typ|keyedBit, kr.encode())
 	}
-	for _, k := range sortedPairs(r.supp) {
-		s := r.supp[k]
-		b = journal.AppendRecord(b, recSuppress, enc{}.str(k[0]).str(k[1]).byte(byte(s.reason)).time(s.at))
+	return r.appendSuppressions(b)
+}
+
+// sendAt is a send record's time (Unix nanoseconds); ok is false for
+// another record.
+func (kr keyedRec) sendAt() (at int64, ok bool) {
+	if kr.typ != recSend && kr.typ != recSendKept {
+		return 0, false
 	}
-	return b
+	d := &dec{b: kr.rest}
+	d.str()
+	return d.varint(), true
 }
 
 // OpenReacherBackend opens a keyed Reacher (opts.Graph, the graph this
@@ -327,15 +332,9 @@ func (r *Reacher) Pull(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	n, err := js.Pull(ctx)
+	n, err := js.Pull(ctx) // and the erasures noted since (EraseDue)
 	if err != nil {
 		return n, fmt.Errorf("channel: %w", err)
-	}
-	for len(r.persist.erase) > 0 {
-		if err := js.Erase(ctx, journal.Tag(r.persist.erase[0])); err != nil {
-			return n, fmt.Errorf("channel: erasing: %w", err)
-		}
-		r.persist.erase = r.persist.erase[1:]
 	}
 	return n, nil
 }

@@ -42,11 +42,8 @@ var ErrLocked = journal.ErrLocked
 
 // reachPersistence is a Reacher's part of the shared journal.Store.
 type reachPersistence struct {
-	js *journal.Store
-	// erase holds the tags of identifiers erased since the last Pull, to
-	// take off the disk (keyed mode).
-	erase []identity.ErasureTag
-	open  bool // Open ended: a Restore now replaces a live state
+	js   *journal.Store
+	open bool // Open ended: a Restore now replaces a live state
 }
 
 // reacherCodec is what the shared persistence takes from a Reacher: its

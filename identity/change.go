@@ -254,6 +254,14 @@ func (g *Graph) ErasureTag(id ID) (ErasureTag, error) {
 	return ErasureTag(g.tombstone(k, c.Value)), nil
 }
 
+// Tagged reports whether id (normalized first) has one of tags: a store
+// following an erasure (Change.Erased) takes such identifiers out of its
+// copies.
+func (g *Graph) Tagged(id ID, tags []ErasureTag) bool {
+	t, err := g.ErasureTag(id)
+	return err == nil && slices.Contains(tags, t)
+}
+
 // Erased reports whether id (normalized first) was erased: a store
 // holding a copy of it drops it.
 func (g *Graph) Erased(id ID) bool {

@@ -211,17 +211,8 @@ func (g *Graph) openBackend(ctx context.Context, b Backend) error {
 // applies. It discards the Changes those records made; a host whose other
 // stores follow the graph calls PullChanges instead.
 func (g *Graph) Pull(ctx context.Context) (int, error) {
-	g.mu.lock()
-	defer g.mu.unlock()
-	if g.store == nil {
-		return 0, ErrNotPersistent
-	}
-	n, err := g.store.js.Pull(ctx)
-	g.store.pulled = g.store.pulled[:0]
-	if err != nil {
-		return n, fmt.Errorf("identity: %w", err)
-	}
-	return n, nil
+	n, _, err := g.pull(ctx, false)
+	return n, err
 }
 
 // PullChanges is Pull, returning the Changes of every record of other
@@ -232,18 +223,28 @@ func (g *Graph) Pull(ctx context.Context) (int, error) {
 // in order to stay filed under the profiles every process holds. A Change
 // with Rebuilt set means the whole state was replaced.
 func (g *Graph) PullChanges(ctx context.Context) ([]Change, error) {
+	_, chs, err := g.pull(ctx, true)
+	return chs, err
+}
+
+// pull is Pull, returning (keep) or discarding the Changes kept since the
+// last pull.
+func (g *Graph) pull(ctx context.Context, keep bool) (int, []Change, error) {
 	g.mu.lock()
 	defer g.mu.unlock()
 	if g.store == nil {
-		return nil, ErrNotPersistent
+		return 0, nil, ErrNotPersistent
 	}
-	_, err := g.store.js.Pull(ctx)
-	out := slices.Clone(g.store.pulled)
+	n, err := g.store.js.Pull(ctx)
+	var chs []Change
+	if keep {
+		chs = slices.Clone(g.store.pulled)
+	}
 	g.store.pulled = g.store.pulled[:0]
 	if err != nil {
-		return out, fmt.Errorf("identity: %w", err)
+		return n, chs, fmt.Errorf("identity: %w", err)
 	}
-	return out, nil
+	return n, chs, nil
 }
 
 // Recovery reports what Open restored and what it dropped.
@@ -263,10 +264,7 @@ func (g *Graph) journalWrite(typ byte, payload []byte, ids ...preparedID) error 
 	}
 	var tags []journal.Tag
 	if len(ids) > 0 && g.store.js.Shared() {
-		tags = make([]journal.Tag, len(ids))
-		for i, id := range ids {
-			tags[i] = g.tombstone(id.kind, id.value)
-		}
+		tags = g.tagsOf(ids)
 	}
 	if err := g.store.js.AppendTagged(typ, payload, tags); err != nil {
 		return fmt.Errorf("identity: %w", err)
@@ -322,6 +320,15 @@ func (g *Graph) Close() error {
 	return g.store.js.Close()
 }
 
+// tagsOf are the tags a record holding ids is found by: their tombstones.
+func (g *Graph) tagsOf(ids []preparedID) []journal.Tag {
+	tags := make([]journal.Tag, len(ids))
+	for i, id := range ids {
+		tags[i] = g.tombstone(id.kind, id.value)
+	}
+	return tags
+}
+
 // observeShared is ObserveBatch on a shared backend: the observations go
 // to the log in one batch (one transaction, one round of waiting for the
 // watermark), then apply in order; the write lock is held.
@@ -341,12 +348,8 @@ func (g *Graph) observeShared(ps []Prepared, changes []Change) ([]Change, error)
 			continue
 		}
 		g.dropForgotten(p)
-		t := make([]journal.Tag, len(p.ids))
-		for k, id := range p.ids {
-			t[k] = g.tombstone(id.kind, id.value)
-		}
 		recs = append(recs, journal.Record{Type: recObserve, Payload: g.encodeObservation(nil, *p)})
-		tags = append(tags, t)
+		tags = append(tags, g.tagsOf(p.ids))
 		at = append(at, i)
 	}
 	mine, err := g.store.js.AppendBatch(recs, tags)

@@ -51,13 +51,9 @@ func (g *Graph) ExplainFor(a, b ID, v Viewer, basis Basis, now time.Time) ([]Lin
 	// The basis is asked outside the graph's lock (it may read the graph):
 	// first the profile and the companies that collected its evidence,
 	// then the chain through the observations of the companies v sees.
-	p, companies, err := g.collectors(a)
+	p, seen, err := g.seenBy(a, v, basis, now)
 	if err != nil {
 		return nil, err
-	}
-	seen := map[string]bool{}
-	for _, c := range companies {
-		seen[c] = v.Sees(p, c, basis, now)
 	}
 	l := g.mu.rlock()
 	defer g.mu.runlock(l)
@@ -73,10 +69,7 @@ func (g *Graph) ExplainFor(a, b ID, v Viewer, basis Basis, now time.Time) ([]Lin
 		return nil, nil
 	}
 	inProfile := g.inProfile(anchor)
-	visible := func(o uint32) bool {
-		_, company, _ := splitOrigin(g.sources.names[g.ev.at(o).source])
-		return seen[company]
-	}
+	visible := func(o uint32) bool { return seen[g.companyOf(o)] }
 	path := g.bfs(na, nb, inProfile, visible, 0)
 	if path == nil {
 		return nil, ErrNotJoined
@@ -84,26 +77,32 @@ func (g *Graph) ExplainFor(a, b ID, v Viewer, basis Basis, now time.Time) ([]Lin
 	return path, nil
 }
 
-// collectors returns the profile of id and the companies that collected
-// observations of its component, sorted.
-func (g *Graph) collectors(id ID) (ProfileID, []string, error) {
+// seenBy returns the profile of id and, for each company that collected
+// observations of its component, whether v sees its evidence. The basis
+// is asked outside the graph's lock: it may read the graph.
+func (g *Graph) seenBy(id ID, v Viewer, basis Basis, now time.Time) (ProfileID, map[string]bool, error) {
 	l := g.mu.rlock()
-	defer g.mu.runlock(l)
 	n, err := g.nodeOf(id)
 	if err != nil {
+		g.mu.runlock(l)
 		return ProfileID{}, nil, err
 	}
-	var out []string
+	seen := map[string]bool{}
 	for _, m := range g.ring(g.nodes.find(n), nil) {
-		g.inc.each(g.nodes.at(m).adj, func(o uint32) {
-			_, company, _ := splitOrigin(g.sources.names[g.ev.at(o).source])
-			if !slices.Contains(out, company) {
-				out = append(out, company)
-			}
-		})
+		g.inc.each(g.nodes.at(m).adj, func(o uint32) { seen[g.companyOf(o)] = false })
 	}
-	slices.Sort(out)
-	return g.profileIDOf(g.nodes.profile(n)), out, nil
+	p := g.profileIDOf(g.nodes.profile(n))
+	g.mu.runlock(l)
+	for c := range seen {
+		seen[c] = v.Sees(p, c, basis, now)
+	}
+	return p, seen, nil
+}
+
+// companyOf is the company that collected observation o ("" for none).
+func (g *Graph) companyOf(o uint32) string {
+	_, company, _ := splitOrigin(g.sources.names[g.ev.at(o).source])
+	return company
 }
 
 // KeysFor is Keys as v sees the profile: its identifiers that some live
@@ -115,16 +114,9 @@ func (g *Graph) KeysFor(p ProfileID, v Viewer, basis Basis, now time.Time) []ID 
 	if len(all) == 0 {
 		return nil
 	}
-	if cur, ok := g.Current(p); ok {
-		p = cur
-	}
-	_, companies, err := g.collectors(all[0])
+	_, seen, err := g.seenBy(all[0], v, basis, now)
 	if err != nil {
 		return nil
-	}
-	seen := map[string]bool{}
-	for _, c := range companies {
-		seen[c] = v.Sees(p, c, basis, now)
 	}
 	l := g.mu.rlock()
 	defer g.mu.runlock(l)
@@ -135,10 +127,7 @@ func (g *Graph) KeysFor(p ProfileID, v Viewer, basis Basis, now time.Time) []ID 
 		}
 		visible := false
 		g.inc.each(g.nodes.at(n).adj, func(o uint32) {
-			rec := g.ev.at(o)
-			if _, company, _ := splitOrigin(g.sources.names[rec.source]); rec.flags&obsRetracted == 0 && seen[company] {
-				visible = true
-			}
+			visible = visible || g.ev.at(o).flags&obsRetracted == 0 && seen[g.companyOf(o)]
 		})
 		return !visible
 	})

@@ -5,10 +5,8 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"maps"
 	"slices"
 
-	"github.com/google/uuid"
 	"github.com/throughline/throughline/identity"
 	"github.com/throughline/throughline/internal/journal"
 )
@@ -47,11 +45,8 @@ const recEvent byte = 1
 type persistence struct {
 	js         *journal.Store
 	buf        []byte
-	unresolved int // replayed events whose identifiers no longer resolve
-	// erase holds the tags of identifiers erased since the last Pull, to
-	// take off the disk.
-	erase []identity.ErasureTag
-	open  bool // Open ended: a Restore now replaces a live state
+	unresolved int  // replayed events whose identifiers no longer resolve
+	open       bool // Open ended: a Restore now replaces a live state
 }
 
 // storeCodec is what the shared persistence takes from a store.
@@ -70,7 +65,8 @@ func (c storeCodec) add(line []byte) error {
 	if _, _, err := c.s.addLocked(e); err != nil {
 		if errors.Is(err, ErrNoProfile) {
 			if c.s.pending != nil { // a shared log: it waits for its profile
-				return c.s.wait(e)
+				c.s.wait(e)
+				return nil
 			}
 			c.s.persist.unresolved++
 			return nil
@@ -118,7 +114,7 @@ func (c storeCodec) State(ctx context.Context) ([]byte, error) {
 			body = append(body, '\n')
 		}
 	}
-	for _, id := range slices.SortedFunc(maps.Keys(s.pending), func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) }) {
+	for _, id := range sortedIDs(s.pending) {
 		body = append(s.pending[id].AppendJSON(body), '\n')
 	}
 	return body, nil
@@ -131,10 +127,8 @@ func (c storeCodec) Rewrite(r journal.Record, tag journal.Tag) ([]byte, error) {
 	if err := e.UnmarshalJSON(r.Payload); err != nil {
 		return nil, err
 	}
-	e.IDs = slices.DeleteFunc(e.IDs, func(id identity.ID) bool {
-		t, err := c.s.graph.ErasureTag(id)
-		return err == nil && t == identity.ErasureTag(tag)
-	})
+	tags := []identity.ErasureTag{identity.ErasureTag(tag)}
+	e.IDs = slices.DeleteFunc(e.IDs, func(id identity.ID) bool { return c.s.graph.Tagged(id, tags) })
 	return e.AppendJSON(nil), nil
 }
 

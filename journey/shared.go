@@ -1,8 +1,8 @@
 package journey
 
 import (
+	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"maps"
 	"slices"
@@ -64,7 +64,7 @@ func (s *Store) fellBack(id uuid.UUID, p identity.ProfileID) {
 // that received events; the lock is held.
 func (s *Store) refileFallbacks() []identity.ProfileID {
 	var out []identity.ProfileID
-	for _, id := range slices.SortedFunc(maps.Keys(s.fallback), func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) }) {
+	for _, id := range sortedIDs(s.fallback) {
 		from := s.fallback[id]
 		tl := s.timelines[from]
 		i := slices.IndexFunc(tl, func(r rec) bool { return r.id == id })
@@ -105,15 +105,9 @@ func (s *Store) Pull(ctx context.Context) (int, error) {
 	if s.persist == nil {
 		return 0, ErrNotPersistent
 	}
-	n, err := s.persist.js.Pull(ctx)
+	n, err := s.persist.js.Pull(ctx) // and the erasures noted since (EraseDue)
 	if err != nil {
 		return n, fmt.Errorf("journey: %w", err)
-	}
-	for len(s.persist.erase) > 0 {
-		if err := s.persist.js.Erase(ctx, journal.Tag(s.persist.erase[0])); err != nil {
-			return n, fmt.Errorf("journey: erasing: %w", err)
-		}
-		s.persist.erase = s.persist.erase[1:]
 	}
 	return n, nil
 }
@@ -121,10 +115,7 @@ func (s *Store) Pull(ctx context.Context) (int, error) {
 // forgetTags takes the identifiers tagged tags out of every identifier
 // list, and notes them for Pull to take off the disk; the lock is held.
 func (s *Store) forgetTags(tags []identity.ErasureTag) {
-	gone := func(id identity.ID) bool {
-		t, err := s.graph.ErasureTag(id)
-		return err == nil && slices.Contains(tags, t)
-	}
+	gone := func(id identity.ID) bool { return s.graph.Tagged(id, tags) }
 	for i, ids := range s.tab.idLists {
 		if slices.ContainsFunc(ids, gone) {
 			s.tab.idLists[i] = slices.DeleteFunc(slices.Clone(ids), gone)
@@ -138,7 +129,9 @@ func (s *Store) forgetTags(tags []identity.ErasureTag) {
 		}
 	}
 	if s.persist != nil {
-		s.persist.erase = append(s.persist.erase, tags...)
+		for _, t := range tags {
+			s.persist.js.EraseDue(journal.Tag(t))
+		}
 	}
 }
 
@@ -146,9 +139,9 @@ func (s *Store) forgetTags(tags []identity.ErasureTag) {
 // and returns the profiles they went to; the lock is held.
 func (s *Store) filePending() []identity.ProfileID {
 	var out []identity.ProfileID
-	for _, id := range slices.SortedFunc(maps.Keys(s.pending), func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) }) {
+	for _, id := range sortedIDs(s.pending) {
 		e := s.pending[id]
-		p, err := s.profileOf(e.IDs)
+		p, at, err := s.profileAt(e.IDs)
 		if err != nil {
 			continue
 		}
@@ -158,7 +151,7 @@ func (s *Store) filePending() []identity.ProfileID {
 		}
 		s.seen[id] = struct{}{}
 		s.file(p, e)
-		if _, at, _ := s.profileAt(e.IDs); at > 0 {
+		if at > 0 {
 			s.fellBack(id, p)
 		}
 		out = append(out, p)
@@ -167,18 +160,20 @@ func (s *Store) filePending() []identity.ProfileID {
 }
 
 // wait keeps an event of the shared log that does not resolve yet; the
-// lock is held.
-func (s *Store) wait(e Event) error {
-	if s.pending == nil {
-		return errors.New("journey: not on a shared log")
-	}
+// lock is held, and the store is on a shared log (pending is set).
+func (s *Store) wait(e Event) {
 	if _, dup := s.seen[e.ID]; dup {
-		return nil
+		return
 	}
 	// Kept without what was erased; with nothing left it can never be
 	// filed, and is dropped.
 	if e.IDs = s.stripErased(slices.Clone(e.IDs)); len(e.IDs) > 0 {
 		s.pending[e.ID] = e
 	}
-	return nil
+}
+
+// sortedIDs are m's event IDs in byte order, for passes that must not
+// depend on map order.
+func sortedIDs[V any](m map[uuid.UUID]V) []uuid.UUID {
+	return slices.SortedFunc(maps.Keys(m), func(a, b uuid.UUID) int { return bytes.Compare(a[:], b[:]) })
 }

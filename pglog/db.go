@@ -104,7 +104,7 @@ func (db *DB) LogID() uuid.UUID { return db.logID }
 // statements are the SQL texts, with the schema in place.
 type statements struct {
 	insert, insertTagged, lookup, read, checkpoint, holds, pending, holders string
-	shards, guard, tagged, rewrite, keep                                    string
+	shards, guard, tagged, rewrite, keep, lockCheckpoint                    string
 }
 
 func newStatements(s string) statements {
@@ -142,8 +142,9 @@ func newStatements(s string) statements {
 			ORDER BY l.tx, l.position LIMIT $4)`,
 		checkpoint: `SELECT c.tx::text, c.position, l.id, c.count, c.body FROM ` + s + `.checkpoint c
 			JOIN ` + s + `.log l ON (l.tx, l.position) = (c.tx, c.position) WHERE c.stream = $1`,
-		holds:  `SELECT EXISTS (SELECT 1 FROM ` + s + `.log WHERE tx = $1::text::xid8 AND position = $2 AND id = $3)`,
-		shards: `INSERT INTO ` + s + `.erased (stream, shard) SELECT $1, generate_series(0, 255) ON CONFLICT DO NOTHING`,
+		lockCheckpoint: `SELECT tx::text, position FROM ` + s + `.checkpoint WHERE stream = $1 FOR UPDATE`,
+		holds:          `SELECT EXISTS (SELECT 1 FROM ` + s + `.log WHERE tx = $1::text::xid8 AND position = $2 AND id = $3)`,
+		shards:         `INSERT INTO ` + s + `.erased (stream, shard) SELECT $1, generate_series(0, 255) ON CONFLICT DO NOTHING`,
 		// Always an update, so that the row is locked even when the tag
 		// is in it already.
 		guard: `UPDATE ` + s + `.erased SET tags = CASE WHEN tags @> ARRAY[$3::uuid] THEN tags ELSE tags || $3::uuid END

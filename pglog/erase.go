@@ -74,7 +74,7 @@ func (s *Stream) erase(ctx context.Context, tag journal.Tag, state func() ([]byt
 	var cpTx string
 	var cpPos int64
 	kept := true
-	err = tx.QueryRow(ctx, `SELECT tx::text, position FROM `+s.db.schema+`.checkpoint WHERE stream = $1 FOR UPDATE`, s.name).Scan(&cpTx, &cpPos)
+	err = tx.QueryRow(ctx, s.db.sql.lockCheckpoint, s.name).Scan(&cpTx, &cpPos)
 	if errors.Is(err, pgx.ErrNoRows) {
 		kept, err = false, nil
 	}

@@ -28,6 +28,17 @@ func inventory(seed uint64) []segment.Car {
 	return inv
 }
 
+// dealerArbiter is the built-in dealer actions over today's inventory.
+func dealerArbiter() (*segment.ActionSet, *segment.Arbiter, error) {
+	as := segment.DefaultDealerActions()
+	cat, err := as.Catalog(inventory(0))
+	if err != nil {
+		return nil, nil, err
+	}
+	ar, err := segment.NewArbiter(cat)
+	return as, ar, err
+}
+
 // An actionLine is one customer on a salesperson's list for today.
 type actionLine struct {
 	Customer string // the profile ID's first block: no personal data in a report
@@ -40,12 +51,7 @@ type actionLine struct {
 // salesperson's company's consents: the first ten in profile order that
 // have an action.
 func (d *dealer) actionList(dealership int, salesperson string, rc *channel.Reacher) ([]actionLine, error) {
-	as := segment.DefaultDealerActions()
-	cat, err := as.Catalog(inventory(0))
-	if err != nil {
-		return nil, err
-	}
-	ar, err := segment.NewArbiter(cat)
+	as, ar, err := dealerArbiter()
 	if err != nil {
 		return nil, err
 	}
@@ -107,15 +113,11 @@ type upliftCheck struct {
 // uplift measures it over every profile with a lead. The generated history
 // holds no actions taken, so it is an A/A check: the interval should hold 0.
 func (d *dealer) uplift() (upliftCheck, error) {
-	cat, err := segment.DefaultDealerActions().Catalog(inventory(0))
+	as, ar, err := dealerArbiter()
 	if err != nil {
 		return upliftCheck{}, err
 	}
-	ar, err := segment.NewArbiter(cat)
-	if err != nil {
-		return upliftCheck{}, err
-	}
-	u := upliftCheck{Holdout: cat.Holdout}
+	u := upliftCheck{Holdout: as.Holdout}
 	for _, p := range d.s.Profiles() {
 		tl := d.s.Timeline(p)
 		if !slices.ContainsFunc(tl, func(e journey.Event) bool { return e.Type == journey.Lead }) {

@@ -3,6 +3,7 @@ package journal
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // A Codec is what a store supplies to the persistence it shares with the
@@ -34,6 +35,9 @@ type Store struct {
 	// due is set by CompactDue: an erasure was applied from the backend,
 	// and the local state on disk may still hold the value.
 	due bool
+	// erasing holds the tags EraseDue noted, for the next Pull to take
+	// off the disk.
+	erasing []Tag
 }
 
 // NewStore returns a store for c, not open yet: the owner can hang it where
@@ -163,11 +167,27 @@ func (s *Store) Erase(ctx context.Context, tag Tag) error {
 	if !ok {
 		return s.Snapshot(ctx)
 	}
-	if err := sb.Erase(ctx, tag, func() ([]byte, error) { return s.codec.State(ctx) }); err != nil {
+	// The state Erase keeps is the one the local snapshot takes too: it is
+	// encoded once (Erase may catch up before it asks for it).
+	var body []byte
+	state := func() ([]byte, error) {
+		var err error
+		body, err = s.codec.State(ctx)
+		return body, err
+	}
+	if err := sb.Erase(ctx, tag, state); err != nil {
 		return err
 	}
-	return s.Snapshot(ctx) // the local snapshot, at the place Erase reached
+	if body == nil { // Erase needed no state: nothing changed before the cursor
+		return s.Snapshot(ctx)
+	}
+	return s.backend.Compact(ctx, body) // the local snapshot, at the place Erase reached
 }
+
+// EraseDue notes a value the store forgot by following another store (a
+// journey following its graph's erasure): the next Pull takes it off the
+// disk (Erase), where the owner holds its lock and a ctx.
+func (s *Store) EraseDue(tag Tag) { s.erasing = append(s.erasing, tag) }
 
 // Pull applies what other processes appended to a shared backend since
 // the last record applied, and returns how many records it applied. When
@@ -179,6 +199,12 @@ func (s *Store) Pull(ctx context.Context) (int, error) {
 	n, err := s.backend.Pull(ctx)
 	if err != nil {
 		return n, err
+	}
+	for len(s.erasing) > 0 {
+		if err := s.Erase(ctx, s.erasing[0]); err != nil {
+			return n, fmt.Errorf("erasing: %w", err)
+		}
+		s.erasing = s.erasing[1:]
 	}
 	return n, s.compactIfDue(ctx)
 }
