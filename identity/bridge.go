@@ -90,7 +90,11 @@ func (c *clusterer) bridge() {
 			continue
 		}
 		br := c.features(a, b)
-		if c.g.policy.decide(br) {
+		ok := c.g.policy.decide(br)
+		if c.probe != nil {
+			c.probe(c.g.idOf(c.best[a]), c.g.idOf(c.best[b]), br, ok)
+		}
+		if ok {
 			c.merge(a, b)
 			continue
 		}

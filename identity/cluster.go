@@ -44,7 +44,8 @@ type clusterer struct {
 	standing int               // clusters not yet merged into another
 	final    []int32           // local index -> profile representative
 	refuse   *[]Refusal
-	hubSeen  []uint32 // scratch for hub checks (graph.go)
+	hubSeen  []uint32                              // scratch for hub checks (graph.go)
+	probe    func(a, b ID, br Bridge, merged bool) // tests: every bridge decision
 }
 
 // A tally is what one hard cluster left on one soft group.

@@ -19,16 +19,16 @@ import (
 //     a hub glued are split again when it is found out.
 //   - What may merge two people? Hard identifiers (email, phone, CRM number)
 //     typed or verified together in one observation merge. A soft identifier
-//     (cookie, device) that two profiles both hold bridges them when the
-//     bridge decision weighs the evidence enough: by default, when the two
-//     profiles hold no conflicting hard identifiers of a kind and typed on
-//     it, or when one has nothing of its own (a second phone typed from the
-//     person's own browsers, or typed once on the browser the first phone
-//     called from, close in time), or when independent soft identifiers
-//     repeat the bridge. Two people who share one computer clash on email
-//     and phone and each have browsers of their own; clicks and calls
-//     (attach-only evidence) never merge by themselves. Otherwise the soft
-//     identifier attaches to the profile with the strongest evidence and
+//     (cookie, device) that two profiles both hold bridges them when both
+//     typed on it and the bridge's score (the weights of evidence of its
+//     features, score.go) reaches Policy.Threshold: no clashing kind, a
+//     side with no browser of its own (a second phone typed from the
+//     person's own browsers), independent soft identifiers repeating the
+//     bridge, one sitting. Two people who share one computer clash on
+//     email and phone and each have browsers of their own; clicks and calls
+//     (attach-only evidence) never merge two profiles with contacts by
+//     themselves. Otherwise the soft identifier attaches to the profile
+//     whose evidence dominates it, or stays on its own, and
 //     the refusal can be read through [Graph.WhyNot].
 //
 // Order: with all evidence in, the profiles depend only on the set of
@@ -93,10 +93,9 @@ type SourceRule struct {
 	// AttachOnly evidence may attach a soft identifier to a profile but is
 	// never mergeable support for joining two profiles that both hold hard
 	// identifiers: a personal link can be forwarded, a call matched to the
-	// wrong session. It still counts as presence when the rules ask whether
-	// one profile owns no browser of its own (Bridge.Dependent), so with no
-	// clashing kind a click can complete a merge; hosts that know the
-	// browser already belongs to someone else should not record the click.
+	// wrong session. It still counts as presence in a bridge's features
+	// (Bridge.Shared, Bridge.Apart, Bridge.Covered), so it can strengthen
+	// or weaken a bridge that typing supports.
 	AttachOnly bool
 }
 
