@@ -142,3 +142,39 @@ func BenchmarkPaths(b *testing.B) {
 	}
 	b.ReportMetric(float64(convs)*float64(b.N)/b.Elapsed().Seconds(), "conversions/s")
 }
+
+// BenchmarkStoreHeap files the events of benchStore's shape (1M profiles,
+// 20 events each; 100k with -short) into a store and reports the heap
+// the store holds per event, measured (runtime.MemStats after a
+// collection, the graph and the pre-parsed events excluded), beside
+// Stats' estimate. Run it with -benchtime 1x.
+func BenchmarkStoreHeap(b *testing.B) {
+	people := 1_000_000
+	if testing.Short() {
+		people = 100_000
+	}
+	g, events := benchWorld(b, people, 20)
+	var s *Store
+	var heap uint64
+	for b.Loop() {
+		s = nil
+		before := liveHeap()
+		s, _ = New(g, nil)
+		for _, e := range events {
+			if _, _, err := s.Add(e); err != nil {
+				b.Fatal(err)
+			}
+		}
+		heap = liveHeap() - before
+	}
+	b.ReportMetric(float64(heap)/float64(s.Len()), "heap-bytes/event")
+	b.ReportMetric(float64(s.Stats().Bytes)/float64(s.Len()), "bytes/event")
+	b.ReportMetric(float64(heap)/1e6, "heap-MB")
+}
+
+func liveHeap() uint64 {
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return m.HeapAlloc
+}

@@ -5,30 +5,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/google/uuid"
 	"github.com/throughline/throughline/identity"
 )
 
-// rec is an event as the store keeps it: 56 bytes, no pointers, with its
-// strings, touch, properties and identifiers interned in the store's
-// tables. A million profiles' worth of events stays small and is cheap for
-// the garbage collector, which never scans pointer-free slices.
-type rec struct {
-	id     uuid.UUID
-	t      int64  // unix nanoseconds
-	val    int64  // minor units
-	typ    uint32 // interned type
-	cur    uint32 // interned currency
-	touch  uint32 // index into touches (0: none)
-	props  uint32 // index into props (0: none)
-	ids    uint32 // index into idLists
-	origin uint32 // index into origins: (company, site); 0 for none
-}
-
-// tables interns what events share.
+// tables interns what events share, and numbers the events (ids).
 type tables struct {
+	ids eventIDs
+	// extras holds, by event number, what few events carry: a value,
+	// properties, a company and site.
+	extras   map[uint32]extra
 	strs     map[string]uint32
 	strList  []string
+	conv     map[EventType]bool // the store's conversion types
+	isConv   []bool             // by interned string: a conversion type
 	touchIx  map[Touch]uint32
 	touches  []Touch
 	originIx map[[2]string]uint32
@@ -48,11 +37,12 @@ type tables struct {
 
 func newTables() *tables {
 	return &tables{
-		strs: map[string]uint32{"": 0}, strList: []string{""},
+		strs: map[string]uint32{"": 0}, strList: []string{""}, isConv: []bool{false},
 		touchIx: map[Touch]uint32{{}: 0}, touches: []Touch{{}},
 		originIx: map[[2]string]uint32{{}: 0}, origins: [][2]string{{}},
 		propIx: map[string]uint32{"": 0}, props: []map[string]string{nil},
 		idIx: map[string]uint32{}, idLists: nil, lastIDs: -1,
+		extras: map[uint32]extra{},
 	}
 }
 
@@ -68,7 +58,13 @@ func intern[K comparable](ix map[K]uint32, list *[]K, k K) uint32 {
 	return i
 }
 
-func (t *tables) str(s string) uint32 { return intern(t.strs, &t.strList, s) }
+func (t *tables) str(s string) uint32 {
+	i := intern(t.strs, &t.strList, s)
+	if int(i) == len(t.isConv) {
+		t.isConv = append(t.isConv, t.conv[EventType(s)])
+	}
+	return i
+}
 
 func (t *tables) touch(x Touch) uint32 {
 	if x.IsZero() {
@@ -132,33 +128,66 @@ func (t *tables) idListHinted(ids []identity.ID, hint int) uint32 {
 	return i
 }
 
-// packHinted turns an event into a record, interning what it shares, with
-// a guess at its identifier list (an index, or -1).
+// An extra is what a record points to when its extra flag is set.
+type extra struct {
+	val                int64 // minor units
+	cur, props, origin uint32
+}
+
+// packHinted numbers a new event and turns it into a record, interning
+// what it shares, with a guess at its identifier list (an index, or -1).
 func (t *tables) packHinted(e Event, idsHint int) rec {
-	return rec{
-		id: e.ID, t: e.Time.UnixNano(), val: e.Value.Minor,
-		typ: t.str(string(e.Type)), cur: t.str(e.Value.Currency),
-		touch: t.touch(e.Touch), props: t.prop(e.Props), ids: t.idListHinted(e.IDs, idsHint),
-		origin: intern(t.originIx, &t.origins, [2]string{e.Company, e.Site}),
+	r := rec{
+		ev: t.ids.add(e.ID), t: e.Time.UnixNano(),
+		typ: t.str(string(e.Type)), touch: t.touch(e.Touch), ids: t.idListHinted(e.IDs, idsHint),
 	}
+	x := extra{val: e.Value.Minor, cur: t.str(e.Value.Currency), props: t.prop(e.Props),
+		origin: intern(t.originIx, &t.origins, [2]string{e.Company, e.Site})}
+	if x != (extra{}) {
+		r.extra = true
+		t.extras[r.ev] = x
+	}
+	return r
+}
+
+// drop forgets a record's event: its number and what it carried.
+func (t *tables) drop(r rec) {
+	t.ids.remove(r.ev)
+	if r.extra {
+		delete(t.extras, r.ev)
+	}
+}
+
+// extraOf returns what r carries beside its record.
+func (t *tables) extraOf(r rec) extra {
+	if !r.extra {
+		return extra{}
+	}
+	return t.extras[r.ev]
 }
 
 // event rebuilds the event a record holds. Props is shared: read-only.
 func (t *tables) event(r rec) Event {
+	x := t.extraOf(r)
 	return Event{
-		ID: r.id, Time: time.Unix(0, r.t).UTC(), Type: EventType(t.strList[r.typ]),
+		ID: t.ids.id(r.ev), Time: time.Unix(0, r.t).UTC(), Type: EventType(t.strList[r.typ]),
 		IDs: t.idLists[r.ids], Touch: t.touches[r.touch],
-		Value: Money{Minor: r.val, Currency: t.strList[r.cur]}, Props: t.props[r.props],
-		Company: t.origins[r.origin][0], Site: t.origins[r.origin][1],
+		Value: Money{Minor: x.val, Currency: t.strList[x.cur]}, Props: t.props[x.props],
+		Company: t.origins[x.origin][0], Site: t.origins[x.origin][1],
 	}
 }
 
-func recLess(a, b rec) int {
+// cmp orders records by time, then event ID.
+func (t *tables) cmp(a, b rec) int {
 	if a.t != b.t {
 		if a.t < b.t {
 			return -1
 		}
 		return 1
 	}
-	return strings.Compare(string(a.id[:]), string(b.id[:]))
+	if a.ev == b.ev {
+		return 0
+	}
+	x, y := t.ids.id(a.ev), t.ids.id(b.ev)
+	return strings.Compare(string(x[:]), string(y[:]))
 }

@@ -43,8 +43,13 @@
 //
 // # Storage
 //
-// Events are kept as 56-byte pointer-free records with interned strings,
-// touches, properties and identifiers, about 120 bytes per event in all.
+// Each profile's events are kept as one byte string, each event a few
+// varint-coded differences from the one before it (time, interned type,
+// touch and identifier list, event number). Event IDs sit in chunks by
+// event number beside a compact duplicate index, and the few events with
+// a value, properties or an origin keep them in a side table: in all
+// about 50 bytes per event, the ID's 16 included. Readers decode a
+// profile's events into scratch records as they go.
 // [Open] makes a durable store: events are written ahead to a journal in the
 // format package identity uses, [Store.Snapshot] compacts, and reopening
 // replays; [Store.ReadJSONL] loads the JSONL event format, reporting bad

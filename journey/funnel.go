@@ -183,7 +183,7 @@ func (s *Store) Funnel(ctx context.Context, f Funnel) (FunnelResult, error) {
 		xtypes = append(xtypes, intern(string(x.Type)))
 	}
 	// Profiles are independent: split them over the cores, and add up.
-	tls := make([][]rec, 0, len(s.timelines))
+	tls := make([]timeline, 0, len(s.timelines))
 	for _, tl := range s.timelines {
 		tls = append(tls, tl)
 	}
@@ -201,7 +201,7 @@ func (s *Store) Funnel(ctx context.Context, f Funnel) (FunnelResult, error) {
 				if (i/workers)%4096 == 0 && ctx.Err() != nil {
 					return
 				}
-				v.tl = tls[i]
+				v.tl = tls[i].decode(v.tl[:0])
 				f.count(v, &part)
 			}
 			parts[w] = part

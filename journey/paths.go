@@ -40,14 +40,15 @@ func (s *Store) Paths(p identity.ProfileID, opts PathOptions) []attribution.Path
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	tl := s.timelines[p]
+	buf, tl := s.recs(p)
+	defer s.putRecs(buf, tl)
 	var out []attribution.Path
 	start := 0 // first event a path may take
 	for i, r := range tl {
-		if !s.conv[EventType(s.tab.strList[r.typ])] {
+		if !s.tab.isConv[r.typ] {
 			continue
 		}
-		path := attribution.Path{Conversions: 1, Value: float64(r.val), ConvertedAt: time.Unix(0, r.t).UTC()}
+		path := attribution.Path{Conversions: 1, Value: float64(s.tab.extraOf(r).val), ConvertedAt: time.Unix(0, r.t).UTC()}
 		from := 0
 		if !opts.WholeWindow {
 			from = start
@@ -108,7 +109,7 @@ func (s *Store) AllPaths(ctx context.Context, opts PathOptions) ([]attribution.P
 func (s *Store) touchOf(r rec) attribution.Touch {
 	tc := s.tab.touches[r.touch]
 	t := attribution.Touch{Channel: tc.ChannelName(), Time: time.Unix(0, r.t).UTC()}
-	if props := s.tab.props[r.props]; len(props) > 0 || tc.Campaign != "" {
+	if props := s.tab.props[s.tab.extraOf(r).props]; len(props) > 0 || tc.Campaign != "" {
 		t.Attrs = map[string]string{"campaign": tc.Campaign}
 		for k, v := range props {
 			t.Attrs[k] = v

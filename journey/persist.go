@@ -109,10 +109,12 @@ func (c storeCodec) State(ctx context.Context) ([]byte, error) {
 		if i%4096 == 0 && ctx.Err() != nil {
 			return nil, fmt.Errorf("snapshot: %w", ctx.Err())
 		}
-		for _, r := range s.timelines[p] {
+		buf, rs := s.recs(p)
+		for _, r := range rs {
 			body = s.tab.event(r).AppendJSON(body)
 			body = append(body, '\n')
 		}
+		s.putRecs(buf, rs)
 	}
 	for _, id := range sortedIDs(s.pending) {
 		body = append(s.pending[id].AppendJSON(body), '\n')

@@ -44,7 +44,8 @@ func OpenBackend(ctx context.Context, b identity.Backend, g *identity.Graph, opt
 // persistence; the lock is held.
 func (s *Store) resetState() {
 	strip := s.tab.strip
-	s.tab, s.timelines, s.seen = newTables(), map[identity.ProfileID][]rec{}, map[uuid.UUID]struct{}{}
+	s.tab, s.timelines = newTables(), map[identity.ProfileID]timeline{}
+	s.tab.conv = s.conv
 	s.tab.strip = strip
 	if s.pending != nil {
 		s.pending, s.fallback = map[uuid.UUID]Event{}, map[uuid.UUID]identity.ProfileID{}
@@ -66,24 +67,30 @@ func (s *Store) refileFallbacks() []identity.ProfileID {
 	var out []identity.ProfileID
 	for _, id := range sortedIDs(s.fallback) {
 		from := s.fallback[id]
-		tl := s.timelines[from]
-		i := slices.IndexFunc(tl, func(r rec) bool { return r.id == id })
+		ev, ok := s.tab.ids.find(id)
+		buf, tl := s.recs(from)
+		i := slices.IndexFunc(tl, func(r rec) bool { return ok && r.ev == ev })
 		if i < 0 { // moved or dropped by the Follow that runs this
+			s.putRecs(buf, tl)
 			delete(s.fallback, id)
 			continue
 		}
 		r := tl[i]
 		p, at, err := s.profileAt(s.tab.idLists[r.ids])
 		if err != nil || p == from {
+			s.putRecs(buf, tl)
 			if at == 0 && err == nil {
 				delete(s.fallback, id)
 			}
 			continue
 		}
-		if s.timelines[from] = slices.Delete(tl, i, i+1); len(s.timelines[from]) == 0 {
+		if tl = slices.Delete(tl, i, i+1); len(tl) == 0 {
 			delete(s.timelines, from)
+		} else {
+			s.timelines[from] = encodeTimeline(tl)
 		}
-		s.insert(p, r)
+		s.putRecs(buf, tl)
+		s.insert(p, []rec{r})
 		if at == 0 {
 			delete(s.fallback, id)
 		} else {
@@ -146,10 +153,9 @@ func (s *Store) filePending() []identity.ProfileID {
 			continue
 		}
 		delete(s.pending, id)
-		if _, dup := s.seen[id]; dup {
+		if _, dup := s.tab.ids.find(id); dup {
 			continue
 		}
-		s.seen[id] = struct{}{}
 		s.file(p, e)
 		if at > 0 {
 			s.fellBack(id, p)
@@ -162,7 +168,7 @@ func (s *Store) filePending() []identity.ProfileID {
 // wait keeps an event of the shared log that does not resolve yet; the
 // lock is held, and the store is on a shared log (pending is set).
 func (s *Store) wait(e Event) {
-	if _, dup := s.seen[e.ID]; dup {
+	if _, dup := s.tab.ids.find(e.ID); dup {
 		return
 	}
 	// Kept without what was erased; with nothing left it can never be

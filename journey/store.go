@@ -52,10 +52,10 @@ type Store struct {
 
 	mu        sync.RWMutex
 	tab       *tables
-	eventBufs sync.Pool                    // of *[]Event, Events' snapshots
-	timelines map[identity.ProfileID][]rec // each sorted by (time, ID)
-	seen      map[uuid.UUID]struct{}
-	persist   *persistence // nil unless made by Open
+	eventBufs sync.Pool                       // of *[]Event, Events' snapshots
+	recBufs   sync.Pool                       // of *[]rec, decoded timelines
+	timelines map[identity.ProfileID]timeline // each sorted by (time, ID)
+	persist   *persistence                    // nil unless made by Open
 	// pending holds, on a shared log, events none of whose identifiers
 	// resolves now (another process's record applied before this graph
 	// has the observation it rests on, or whose identifiers were taken
@@ -82,8 +82,9 @@ func New(g *identity.Graph, opts *Options) (*Store, error) {
 	if opts.SizeHint < 0 {
 		return nil, fmt.Errorf("%w: SizeHint %d", ErrOptions, opts.SizeHint)
 	}
-	s := &Store{graph: g, conv: map[EventType]bool{}, newID: opts.NewID, tab: newTables(), timelines: map[identity.ProfileID][]rec{}, seen: make(map[uuid.UUID]struct{}, opts.SizeHint)}
+	s := &Store{graph: g, conv: map[EventType]bool{}, newID: opts.NewID, tab: newTables(), timelines: map[identity.ProfileID]timeline{}}
 	s.eventBufs.New = func() any { return new([]Event) }
+	s.recBufs.New = func() any { return new([]rec) }
 	s.tab.strip = s.stripErased
 	if s.newID == nil {
 		s.newID = uuid.NewV7
@@ -98,6 +99,8 @@ func New(g *identity.Graph, opts *Options) (*Store, error) {
 		}
 		s.conv[c] = true
 	}
+	s.tab.conv = s.conv
+	s.tab.ids.reserve(opts.SizeHint)
 	return s, nil
 }
 
@@ -167,21 +170,27 @@ func (s *Store) complete(e *Event) error {
 // fileOnce journals and files e under p unless an event of its ID is
 // stored already; the lock is held.
 func (s *Store) fileOnce(p identity.ProfileID, e Event) (added bool, err error) {
-	if _, dup := s.seen[e.ID]; dup {
+	if _, dup := s.tab.ids.find(e.ID); dup {
 		return false, nil
 	}
 	// Interned first: a list new to the store loses what the graph erased
 	// (tables.strip), so the event is journaled and filed without it, and
 	// a list seen before costs no more than the lookup filing does anyway.
 	hint := -1
-	if tl := s.timelines[p]; len(tl) > 0 {
-		hint = int(tl[len(tl)-1].ids)
+	if tl := s.timelines[p]; tl.n > 0 {
+		hint = int(tl.last.ids)
 	}
 	e.IDs = s.tab.idLists[s.tab.idListHinted(e.IDs, hint)]
+	// Journaling on a shared log may apply other processes' records
+	// first (even a checkpoint that replaces the tables): file afresh.
 	if err := s.journalEvent(e); err != nil {
 		return false, err
 	}
-	s.seen[e.ID] = struct{}{}
+	if s.persist != nil && s.persist.js.Shared() {
+		if _, dup := s.tab.ids.find(e.ID); dup { // another process's copy came first
+			return false, nil
+		}
+	}
 	s.file(p, e)
 	return true, nil
 }
@@ -194,33 +203,76 @@ func (s *Store) stripErased(ids []identity.ID) []identity.ID {
 	return slices.DeleteFunc(ids, s.graph.Erased)
 }
 
-// file packs e and inserts it in p's timeline; the lock is held. The
-// timeline's last record hints at e's identifier list: a person's events
-// mostly carry the same identifiers, and the hint spares a probe of the
-// (large, cold) interning table.
+// file numbers and packs e, an event not stored yet, and inserts it in
+// p's timeline; the lock is held. The timeline's last record hints at e's
+// identifier list: a person's events mostly carry the same identifiers,
+// and the hint spares a probe of the (large, cold) interning table.
 func (s *Store) file(p identity.ProfileID, e Event) {
 	tl := s.timelines[p]
 	hint := -1
-	if n := len(tl); n > 0 {
-		hint = int(tl[n-1].ids)
+	if tl.n > 0 {
+		hint = int(tl.last.ids)
 	}
-	r := s.tab.packHinted(e, hint)
-	if n := len(tl); n == 0 || recLess(tl[n-1], r) < 0 {
-		s.timelines[p] = append(tl, r) // the common case: in order
-		return
-	}
-	i, _ := slices.BinarySearchFunc(tl, r, recLess)
-	s.timelines[p] = slices.Insert(tl, i, r)
+	s.fileRec(p, tl, s.tab.packHinted(e, hint))
 }
 
-func (s *Store) insert(p identity.ProfileID, r rec) {
+// fileRec inserts r in tl, p's timeline, and stores it; the lock is held.
+func (s *Store) fileRec(p identity.ProfileID, tl timeline, r rec) {
+	if tl.n == 0 || s.tab.cmp(s.lastRec(tl), r) < 0 {
+		tl.push(r) // the common case: in order
+	} else {
+		tl.insert(r, s.tab.cmp)
+	}
+	s.timelines[p] = tl
+}
+
+// lastRec is the last record of a timeline that has one, as far as order
+// needs it (time and event number).
+func (s *Store) lastRec(tl timeline) rec { return rec{t: tl.last.t, ev: tl.last.ev} }
+
+// insert merges rs, which are in order, into p's timeline; the lock is
+// held.
+func (s *Store) insert(p identity.ProfileID, rs []rec) {
 	tl := s.timelines[p]
-	if n := len(tl); n == 0 || recLess(tl[n-1], r) < 0 {
-		s.timelines[p] = append(tl, r) // the common case: in order
+	if len(rs) == 1 {
+		s.fileRec(p, tl, rs[0])
 		return
 	}
-	i, _ := slices.BinarySearchFunc(tl, r, recLess)
-	s.timelines[p] = slices.Insert(tl, i, r)
+	if tl.n == 0 || s.tab.cmp(s.lastRec(tl), rs[0]) < 0 {
+		for _, r := range rs {
+			tl.push(r)
+		}
+		s.timelines[p] = tl
+		return
+	}
+	buf := s.recBufs.Get().(*[]rec)
+	have := tl.decode((*buf)[:0])
+	merged := make([]rec, 0, len(have)+len(rs))
+	i, j := 0, 0
+	for i < len(have) && j < len(rs) {
+		if s.tab.cmp(have[i], rs[j]) <= 0 {
+			merged, i = append(merged, have[i]), i+1
+		} else {
+			merged, j = append(merged, rs[j]), j+1
+		}
+	}
+	merged = append(append(merged, have[i:]...), rs[j:]...)
+	s.timelines[p] = encodeTimeline(merged)
+	s.putRecs(buf, have)
+}
+
+// recs decodes p's timeline into a pooled slice; give it back with putRecs.
+func (s *Store) recs(p identity.ProfileID) (*[]rec, []rec) {
+	buf := s.recBufs.Get().(*[]rec)
+	tl := s.timelines[p]
+	return buf, tl.decode((*buf)[:0])
+}
+
+func (s *Store) putRecs(buf *[]rec, rs []rec) {
+	if cap(rs) <= 1<<16 {
+		*buf = rs[:0]
+		s.recBufs.Put(buf)
+	}
 }
 
 // Refiled says where Follow put the events it moved.
@@ -250,14 +302,15 @@ func (s *Store) Follow(ch identity.Change) (out Refiled) {
 	}
 	var moving []rec
 	take := func(p identity.ProfileID) {
-		moving = append(moving, s.timelines[p]...)
+		tl := s.timelines[p]
+		moving = tl.decode(moving)
 		delete(s.timelines, p)
 	}
 	if ch.Rebuilt { // the graph was replaced: every event is refiled
 		for p := range s.timelines {
 			take(p)
 		}
-		slices.SortFunc(moving, recLess)
+		slices.SortFunc(moving, s.tab.cmp)
 	}
 	for _, m := range ch.Merges {
 		for _, from := range m.From {
@@ -270,23 +323,30 @@ func (s *Store) Follow(ch identity.Change) (out Refiled) {
 	for _, r := range ch.Retired {
 		take(r)
 	}
+	to := map[identity.ProfileID][]rec{}
 	for _, r := range moving {
 		p, at, err := s.profileAt(s.tab.idLists[r.ids])
+		id := s.tab.ids.id(r.ev)
 		if err != nil {
-			delete(s.fallback, r.id)
-			delete(s.seen, r.id)
+			delete(s.fallback, id)
+			e := s.tab.event(r)
+			s.tab.drop(r)
 			if s.pending != nil { // on a shared log it waits, as others' events do
-				s.wait(s.tab.event(r))
+				s.wait(e)
 			}
 			out.Dropped++
 			continue
 		}
-		s.insert(p, r)
-		if _, ok := s.fallback[r.id]; ok || at > 0 {
-			s.fellBack(r.id, p)
+		to[p] = append(to[p], r)
+		if _, ok := s.fallback[id]; ok || at > 0 {
+			s.fellBack(id, p)
 		}
 		out.Moved++
 		out.Profiles = append(out.Profiles, p)
+	}
+	for p, rs := range to {
+		slices.SortFunc(rs, s.tab.cmp) // they came from several timelines
+		s.insert(p, rs)
 	}
 	out.Profiles = append(out.Profiles, s.refileFallbacks()...)
 	out.Profiles = append(out.Profiles, s.filePending()...)
@@ -303,9 +363,10 @@ func (s *Store) Timeline(p identity.ProfileID) []Event {
 	}
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	tl := s.timelines[p]
-	out := make([]Event, len(tl))
-	for i, r := range tl {
+	buf, rs := s.recs(p)
+	defer s.putRecs(buf, rs)
+	out := make([]Event, len(rs))
+	for i, r := range rs {
 		out[i] = s.tab.event(r)
 	}
 	return out
@@ -331,9 +392,11 @@ func (s *Store) Events(p identity.ProfileID) iter.Seq[Event] {
 		}()
 		s.mu.RLock()
 		evs := (*buf)[:0]
-		for _, r := range s.timelines[p] {
+		rb, rs := s.recs(p)
+		for _, r := range rs {
 			evs = append(evs, s.tab.event(r))
 		}
+		s.putRecs(rb, rs)
 		s.mu.RUnlock()
 		*buf = evs
 		for _, e := range evs {
@@ -360,7 +423,7 @@ func (s *Store) Profiles() []identity.ProfileID {
 func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return len(s.seen)
+	return s.tab.ids.live
 }
 
 // CountSince counts a profile's events of a type at or after since that
@@ -368,7 +431,8 @@ func (s *Store) Len() int {
 func (s *Store) CountSince(p identity.ProfileID, typ EventType, since time.Time, match func(Event) bool) int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	tl := s.timelines[p]
+	buf, tl := s.recs(p)
+	defer s.putRecs(buf, tl)
 	ts := since.UnixNano()
 	i, _ := slices.BinarySearchFunc(tl, ts, func(r rec, t int64) int {
 		switch {
@@ -407,14 +471,14 @@ type Stats struct {
 func (s *Store) Stats() Stats {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	st := Stats{Profiles: len(s.timelines), Events: len(s.seen), Pending: len(s.pending)}
+	st := Stats{Profiles: len(s.timelines), Events: s.tab.ids.live, Pending: len(s.pending)}
 	for _, tl := range s.timelines {
-		st.Bytes += cap(tl) * int(unsafe.Sizeof(rec{}))
+		st.Bytes += tl.bytes()
 	}
 	// Go maps hold about 1.3 slots per entry plus control bytes.
-	st.Bytes += len(s.timelines) * (16 + 24 + 8) * 13 / 10
-	st.Bytes += len(s.seen) * (16 + 1) * 13 / 10
+	st.Bytes += len(s.timelines) * (16 + int(unsafe.Sizeof(timeline{})) + 1) * 13 / 10
 	t := s.tab
+	st.Bytes += t.ids.bytes() + len(t.extras)*(4+int(unsafe.Sizeof(extra{}))+1)*13/10
 	for _, x := range t.strList {
 		st.Bytes += len(x) + 16 + 40
 	}
