@@ -1,16 +1,19 @@
 package journey
 
 import (
+	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/throughline/throughline/identity"
 )
 
 // tables interns what events share, and numbers the events (ids).
 type tables struct {
-	ids eventIDs
+	seed [2]uint64 // listKey's: random, so that no input can make two lists collide
+	ids  eventIDs
 	// extras holds, by event number, what few events carry: a value,
 	// properties, a company and site.
 	extras   map[uint32]extra
@@ -43,6 +46,7 @@ func newTables() *tables {
 		propIx: map[string]uint32{"": 0}, props: []map[string]string{nil},
 		idIx: map[string]uint32{}, idLists: nil, lastIDs: -1,
 		extras: map[uint32]extra{},
+		seed:   [2]uint64{rand.Uint64(), rand.Uint64()},
 	}
 }
 
@@ -100,6 +104,24 @@ func (t *tables) prop(m map[string]string) uint32 {
 	return i
 }
 
+// listKey is a keyed 128-bit hash of an identifier list, as the interning
+// table keys it. It is safe for concurrent use (Load's workers compute it);
+// d is the caller's scratch.
+func (t *tables) listKey(d *xxhash.Digest, ids []identity.ID) [2]uint64 {
+	var k [2]uint64
+	for i := range k {
+		d.ResetWithSeed(t.seed[i])
+		for _, id := range ids {
+			d.WriteString(string(id.Kind))
+			d.WriteString("\x00")
+			d.WriteString(id.Value)
+			d.WriteString("\x00")
+		}
+		k[i] = d.Sum64()
+	}
+	return k
+}
+
 // idListHinted interns ids, trying hint (a list index, or -1) first.
 func (t *tables) idListHinted(ids []identity.ID, hint int) uint32 {
 	if hint >= 0 && slices.Equal(t.idLists[hint], ids) {
@@ -137,10 +159,13 @@ type extra struct {
 // packHinted numbers a new event and turns it into a record, interning
 // what it shares, with a guess at its identifier list (an index, or -1).
 func (t *tables) packHinted(e Event, idsHint int) rec {
-	r := rec{
-		ev: t.ids.add(e.ID), t: e.Time.UnixNano(),
-		typ: t.str(string(e.Type)), touch: t.touch(e.Touch), ids: t.idListHinted(e.IDs, idsHint),
-	}
+	return t.pack(e, t.idListHinted(e.IDs, idsHint))
+}
+
+// pack is packHinted for an event whose identifier list is interned at
+// index ids.
+func (t *tables) pack(e Event, ids uint32) rec {
+	r := rec{ev: t.ids.add(e.ID), t: e.Time.UnixNano(), typ: t.str(string(e.Type)), touch: t.touch(e.Touch), ids: ids}
 	x := extra{val: e.Value.Minor, cur: t.str(e.Value.Currency), props: t.prop(e.Props),
 		origin: intern(t.originIx, &t.origins, [2]string{e.Company, e.Site})}
 	if x != (extra{}) {

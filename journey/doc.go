@@ -52,8 +52,9 @@
 // profile's events into scratch records as they go.
 // [Open] makes a durable store: events are written ahead to a journal in the
 // format package identity uses, [Store.Snapshot] compacts, and reopening
-// replays; [Store.ReadJSONL] loads the JSONL event format, reporting bad
-// lines by number.
+// replays; [Store.ReadJSONL] and [Store.Load] load the JSONL event format
+// and [Store.LoadCSV] a CSV one (a header naming the columns), parsing and
+// resolving on every core, reporting bad lines by number.
 //
 // # Concurrency
 //

@@ -29,7 +29,6 @@ var ErrBadEvent = errors.New("journey: bad event")
 // ignored.
 func (e *Event) UnmarshalJSON(b []byte) error {
 	var out Event
-	var sawTime, sawType, sawIDs bool
 	var amount, currency string
 	s := jsonscan.New(b)
 	str := func(dst *string) error {
@@ -60,15 +59,14 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 			if err != nil {
 				return fmt.Errorf("time %q: want RFC 3339", v)
 			}
-			out.Time, sawTime = t, true
+			out.Time = t
 		case "type":
 			var typ string
 			if err := str(&typ); err != nil {
 				return err
 			}
-			out.Type, sawType = EventType(typ), typ != ""
+			out.Type = EventType(typ)
 		case "ids":
-			sawIDs = true
 			return s.Array(func() error {
 				kind, value, _, _, err := s.KindValue()
 				id := identity.ID{Kind: identity.Kind(kind), Value: value}
@@ -125,21 +123,31 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 	if err == nil {
 		err = s.End()
 	}
+	if err := completed(&out, err, amount, currency); err != nil {
+		return err
+	}
+	*e = out
+	return nil
+}
+
+// completed checks what every decoded event needs (a time, a type,
+// identifiers), sets its value from the amount, and wraps a decoding
+// error err in ErrBadEvent.
+func completed(e *Event, err error, amount, currency string) error {
 	switch {
 	case err != nil:
-	case !sawTime:
+	case e.Time.IsZero():
 		err = errors.New("no time")
-	case !sawType:
+	case e.Type == "":
 		err = errors.New("no type")
-	case !sawIDs || len(out.IDs) == 0:
+	case len(e.IDs) == 0:
 		err = errors.New("no ids")
 	case amount != "":
-		out.Value, err = ParseMoney(amount, currency)
+		e.Value, err = ParseMoney(amount, currency)
 	}
 	if err != nil {
 		return fmt.Errorf("%w: %w", ErrBadEvent, err)
 	}
-	*e = out
 	return nil
 }
 

@@ -30,6 +30,36 @@ func ExampleStore_ReadJSONL() {
 	// line 4: journey: no identifier of the event resolves to a profile (1 identifiers)
 }
 
+// A dealer's CRM export as CSV: a header names the columns, identifiers
+// come in id:KIND columns, and a quoted field may hold commas.
+func ExampleStore_LoadCSV() {
+	g, _ := identity.New(nil)
+	g.Observe(identity.Observation{Source: "crm_import", IDs: []identity.ID{{Kind: identity.CRM, Value: "D-1042"}}})
+	s, _ := journey.New(g, nil)
+	rep, err := s.LoadCSV(context.Background(), strings.NewReader(`time,type,id:crm,value,currency,prop:model
+2026-06-01T10:00:00Z,test_drive,D-1042,,,"Sportage, 2.0"
+2026-06-03T16:30:00Z,contract,D-1042,2890000.00,RUB,"Sportage, 2.0"
+2026-06-04T09:00:00Z,contract,D-9999,1.00,RUB,Rio
+`), nil)
+	if err != nil {
+		fmt.Println(err)
+		return
+	}
+	fmt.Println(rep.Lines, "lines,", rep.Added, "added")
+	for _, b := range rep.Bad {
+		fmt.Println(b)
+	}
+	p, _ := g.Resolve(identity.CRM, "D-1042")
+	for _, e := range s.Timeline(p) {
+		fmt.Println(e.Time.Format("Jan 2"), e.Type, e.Props["model"], e.Value)
+	}
+	// Output:
+	// 3 lines, 2 added
+	// line 4: journey: no identifier of the event resolves to a profile (1 identifiers)
+	// Jun 1 test_drive Sportage, 2.0 0.00
+	// Jun 3 contract Sportage, 2.0 2890000.00 RUB
+}
+
 // Merges move timelines: pass the graph's changes to the store.
 func ExampleStore_Follow() {
 	g, _ := identity.New(nil)

@@ -12,14 +12,18 @@ import (
 	"slices"
 	"sync"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/throughline/throughline/identity"
 )
 
-// A parsedLine is one input line, decoded by a worker.
+// A parsedLine is one input line, decoded, and resolved, by a worker.
 type parsedLine struct {
 	line int
 	e    Event
 	err  error
+	p    identity.ProfileID // the profile e resolves to, when err is nil
+	at   int                // the index of the identifier that resolved
+	key  [2]uint64          // tables.listKey of e.IDs
 }
 
 // A loadBatch is up to 4,096 lines on their way through Load.
@@ -28,37 +32,62 @@ type loadBatch struct {
 	data       []byte // the lines, back to back
 	ends       []int  // where each line ends in data
 	parsed     []parsedLine
+	follows    uint64 // Follow calls before the batch was resolved
 }
 
 // Load adds the events of a JSONL stream as adding them one by one would
 // (the same report, the same timelines; ReadJSONL is Load): lines are
-// parsed on every core, and each batch of 4,096 is resolved and filed under one
-// acquisition of the store's lock, grouped by profile so that a profile's
-// events land together. progress, when not nil, is called after each batch
-// with the lines read so far. A done ctx stops it between batches: the
-// batches before are filed.
+// parsed, and their identifiers resolved, on every core, and each batch
+// of 4,096 is filed under one acquisition of the store's lock, grouped
+// by profile so that a profile's events land together. progress, when
+// not nil, is called after each batch with the lines read so far. A done
+// ctx stops it between batches: the batches before are filed.
 func (s *Store) Load(ctx context.Context, r io.Reader, progress func(lines int)) (ReadReport, error) {
+	decoder := func() func([]byte, *Event) error {
+		return func(l []byte, e *Event) error { return e.UnmarshalJSON(l) }
+	}
+	return s.load(ctx, r, 1, decoder, progress)
+}
+
+// LoadCSV adds the events of a CSV stream (the format above csvLayout:
+// a header naming the columns, then one event a line) as Load adds JSONL:
+// on every core, batch by batch, with the same report; its line numbers
+// count the header as line 1. A header it cannot read is an error
+// (ErrCSVHeader) and nothing is added.
+func (s *Store) LoadCSV(ctx context.Context, r io.Reader, progress func(lines int)) (ReadReport, error) {
+	br := bufio.NewReaderSize(r, 1<<20)
+	head, err := br.ReadSlice('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		if errors.Is(err, bufio.ErrBufferFull) {
+			err = fmt.Errorf("%w: over 1 MiB", ErrCSVHeader)
+		}
+		return ReadReport{}, fmt.Errorf("journey: load CSV: %w", err)
+	}
+	l, err := parseCSVHeader(bytes.TrimPrefix(head, []byte("\xef\xbb\xbf")))
+	if err != nil {
+		return ReadReport{}, err
+	}
+	decoder := func() func([]byte, *Event) error { return newCSVDecoder(l).decode }
+	return s.load(ctx, br, 2, decoder, progress)
+}
+
+// load runs the pipeline: a reader cuts batches, workers decode (each
+// with a decoder of its own) and resolve them, and batches are filed in
+// input order.
+func (s *Store) load(ctx context.Context, r io.Reader, firstLine int, decoder func() func([]byte, *Event) error, progress func(lines int)) (ReadReport, error) {
 	workers := max(1, runtime.GOMAXPROCS(0))
 	jobs, done := make(chan *loadBatch, workers), make(chan *loadBatch, workers)
 	var readErr error
 	go func() {
 		defer close(jobs)
-		readErr = readBatches(ctx, r, jobs)
+		readErr = readBatches(ctx, r, firstLine, jobs)
 	}()
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
+			decode, d := decoder(), xxhash.New()
 			for b := range jobs {
-				start := 0
-				for i, end := range b.ends {
-					if l := bytes.TrimSpace(b.data[start:end]); len(l) > 0 {
-						p := parsedLine{line: b.first + i}
-						p.err = p.e.UnmarshalJSON(l)
-						b.parsed = append(b.parsed, p)
-					}
-					start = end
-				}
-				b.data = nil
+				s.parseBatch(b, decode, d)
 				done <- b
 			}
 		})
@@ -75,9 +104,9 @@ func (s *Store) Load(ctx context.Context, r io.Reader, progress func(lines int))
 			if ctx.Err() != nil {
 				continue // drain the workers; nothing more is filed
 			}
-			s.fileBatch(b.parsed, &rep)
+			s.fileBatch(b, &rep)
 			if progress != nil {
-				progress(b.first - 1 + len(b.ends))
+				progress(b.first - firstLine + len(b.ends))
 			}
 		}
 	}
@@ -88,11 +117,35 @@ func (s *Store) Load(ctx context.Context, r io.Reader, progress func(lines int))
 	return rep, readErr
 }
 
+// parseBatch decodes a batch's lines and resolves their identifiers,
+// outside the store's lock: resolving reads the graph, which is safe for
+// concurrent use, and fileBatch resolves again if a Follow ran since.
+func (s *Store) parseBatch(b *loadBatch, decode func([]byte, *Event) error, d *xxhash.Digest) {
+	b.follows = s.follows.Load()
+	s.mu.RLock()
+	tab := s.tab // the tables a shared log's checkpoint may replace
+	s.mu.RUnlock()
+	b.parsed = slices.Grow(b.parsed, len(b.ends))
+	start := 0
+	for i, end := range b.ends {
+		if l := bytes.TrimSpace(b.data[start:end]); len(l) > 0 {
+			pl := parsedLine{line: b.first + i}
+			if pl.err = decode(l, &pl.e); pl.err == nil {
+				pl.p, pl.at, pl.err = s.profileAt(pl.e.IDs)
+				pl.key = tab.listKey(d, pl.e.IDs)
+			}
+			b.parsed = append(b.parsed, pl)
+		}
+		start = end
+	}
+	b.data = nil
+}
+
 // readBatches cuts r into batches of 4,096 lines (a line over the reader's
 // buffer gathered whole).
-func readBatches(ctx context.Context, r io.Reader, jobs chan<- *loadBatch) error {
+func readBatches(ctx context.Context, r io.Reader, line int, jobs chan<- *loadBatch) error {
 	br := bufio.NewReaderSize(r, 1<<20)
-	line, size := 1, 1<<16
+	size := 1 << 16
 	for seq := 0; ctx.Err() == nil; seq++ {
 		b := &loadBatch{seq: seq, first: line, data: make([]byte, 0, size), ends: make([]int, 0, 4096)}
 		for len(b.ends) < 4096 {
@@ -125,18 +178,22 @@ func readBatches(ctx context.Context, r io.Reader, jobs chan<- *loadBatch) error
 // fileBatch files a batch of parsed lines under one lock, grouped by
 // profile (in line order within a profile, so the first of two events
 // with one ID is the one kept, as one by one), and counts them into rep.
-func (s *Store) fileBatch(batch []parsedLine, rep *ReadReport) {
+func (s *Store) fileBatch(b *loadBatch, rep *ReadReport) {
 	type item struct {
 		i int
 		p identity.ProfileID
 	}
-	items := make([]item, 0, len(batch))
+	items := make([]item, 0, len(b.parsed))
 	bad := func(line int, err error) { rep.Bad = append(rep.Bad, &LineError{Line: line, Err: err}) }
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	for i := range batch {
-		pl := &batch[i]
+	again := s.follows.Load() != b.follows // the graph moved: resolve again
+	for i := range b.parsed {
+		pl := &b.parsed[i]
 		rep.Lines++
+		if again && (pl.err == nil || errors.Is(pl.err, ErrNoProfile)) {
+			pl.p, pl.at, pl.err = s.profileAt(pl.e.IDs)
+		}
 		if pl.err == nil {
 			pl.err = s.complete(&pl.e)
 		}
@@ -144,21 +201,24 @@ func (s *Store) fileBatch(batch []parsedLine, rep *ReadReport) {
 			bad(pl.line, pl.err)
 			continue
 		}
-		p, err := s.profileOf(pl.e.IDs)
-		if err != nil {
-			bad(pl.line, err)
-			continue
-		}
-		items = append(items, item{i, p})
+		items = append(items, item{i, pl.p})
 	}
-	slices.SortStableFunc(items, func(a, b item) int { return a.p.Compare(b.p) })
+	// By profile, then line: stable, without a stable sort's cost.
+	slices.SortFunc(items, func(a, b item) int { return cmp.Or(a.p.Compare(b.p), cmp.Compare(a.i, b.i)) })
 	for _, it := range items {
-		pl := &batch[it.i]
-		switch added, err := s.fileOnce(it.p, pl.e); {
+		pl := &b.parsed[it.i]
+		key := pl.key
+		if again {
+			key = [2]uint64{} // the tables may be others now
+		}
+		switch added, err := s.fileKeyed(it.p, pl.e, key); {
 		case err != nil:
 			bad(pl.line, err)
 		case added:
 			rep.Added++
+			if pl.at > 0 {
+				s.fellBack(pl.e.ID, it.p)
+			}
 		default:
 			rep.Duplicates++
 		}

@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"slices"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unsafe"
 
@@ -56,6 +57,7 @@ type Store struct {
 	recBufs   sync.Pool                       // of *[]rec, decoded timelines
 	timelines map[identity.ProfileID]timeline // each sorted by (time, ID)
 	persist   *persistence                    // nil unless made by Open
+	follows   atomic.Uint64                   // Follow calls, for Load's resolving outside the lock
 	// pending holds, on a shared log, events none of whose identifiers
 	// resolves now (another process's record applied before this graph
 	// has the observation it rests on, or whose identifiers were taken
@@ -107,13 +109,8 @@ func New(g *identity.Graph, opts *Options) (*Store, error) {
 // IsConversion reports whether an event type counts as a conversion.
 func (s *Store) IsConversion(typ EventType) bool { return s.conv[typ] }
 
-// profileOf resolves identifiers to a profile: the first the graph knows.
-func (s *Store) profileOf(ids []identity.ID) (identity.ProfileID, error) {
-	p, _, err := s.profileAt(ids)
-	return p, err
-}
-
-// profileAt is profileOf, with the index of the identifier that resolved.
+// profileAt resolves identifiers to a profile, the first the graph knows,
+// and returns the index of the identifier that resolved.
 func (s *Store) profileAt(ids []identity.ID) (identity.ProfileID, int, error) {
 	for i, id := range ids {
 		if p, err := s.graph.Resolve(id.Kind, id.Value); err == nil {
@@ -170,28 +167,49 @@ func (s *Store) complete(e *Event) error {
 // fileOnce journals and files e under p unless an event of its ID is
 // stored already; the lock is held.
 func (s *Store) fileOnce(p identity.ProfileID, e Event) (added bool, err error) {
+	return s.fileKeyed(p, e, [2]uint64{})
+}
+
+// fileKeyed is fileOnce for an event whose identifier list's listKey is
+// key (zero: not computed).
+func (s *Store) fileKeyed(p identity.ProfileID, e Event, key [2]uint64) (added bool, err error) {
 	if _, dup := s.tab.ids.find(e.ID); dup {
 		return false, nil
 	}
 	// Interned first: a list new to the store loses what the graph erased
 	// (tables.strip), so the event is journaled and filed without it, and
 	// a list seen before costs no more than the lookup filing does anyway.
-	hint := -1
-	if tl := s.timelines[p]; tl.n > 0 {
-		hint = int(tl.last.ids)
+	tl := s.timelines[p]
+	var ix uint32
+	switch {
+	case key != [2]uint64{} && tl.n > 0 && tl.last.key == key:
+		ix = tl.last.ids // the same list as the profile's last event
+	case tl.n > 0:
+		ix = s.tab.idListHinted(e.IDs, int(tl.last.ids))
+	default:
+		ix = s.tab.idListHinted(e.IDs, -1)
 	}
-	e.IDs = s.tab.idLists[s.tab.idListHinted(e.IDs, hint)]
-	// Journaling on a shared log may apply other processes' records
-	// first (even a checkpoint that replaces the tables): file afresh.
+	e.IDs = s.tab.idLists[ix]
 	if err := s.journalEvent(e); err != nil {
 		return false, err
 	}
 	if s.persist != nil && s.persist.js.Shared() {
+		// Journaling on a shared log may apply other processes' records
+		// first (even a checkpoint that replaces the tables): file afresh.
 		if _, dup := s.tab.ids.find(e.ID); dup { // another process's copy came first
 			return false, nil
 		}
+		s.file(p, e)
+		return true, nil
 	}
-	s.file(p, e)
+	r := s.tab.pack(e, ix)
+	if tl.n == 0 || s.tab.cmp(s.lastRec(tl), r) < 0 {
+		tl.push(r) // the common case: in order
+		tl.last.key = key
+	} else {
+		tl.insert(r, s.tab.cmp)
+	}
+	s.timelines[p] = tl
 	return true, nil
 }
 
@@ -220,6 +238,7 @@ func (s *Store) file(p identity.ProfileID, e Event) {
 func (s *Store) fileRec(p identity.ProfileID, tl timeline, r rec) {
 	if tl.n == 0 || s.tab.cmp(s.lastRec(tl), r) < 0 {
 		tl.push(r) // the common case: in order
+		tl.last.key = [2]uint64{}
 	} else {
 		tl.insert(r, s.tab.cmp)
 	}
@@ -297,6 +316,7 @@ type Refiled struct {
 func (s *Store) Follow(ch identity.Change) (out Refiled) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.follows.Add(1)
 	if len(ch.Erased) > 0 {
 		s.forgetTags(ch.Erased)
 	}

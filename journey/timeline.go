@@ -29,6 +29,11 @@ type timeline struct {
 	last struct { // the last record, which an append is a difference from
 		t       int64
 		ev, ids uint32
+		// key is the keyed hash of the last record's identifier list as
+		// it came (tables.listKey), when the filing knew it; zero when
+		// not. An event whose list hashes the same carries the same list,
+		// which spares comparing lists in cold memory.
+		key [2]uint64
 	}
 }
 

@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os"
 	"os/exec"
@@ -100,12 +101,18 @@ func (s *Server) run(name string, args ...string) ([]byte, error) {
 // psql) as the server's user, with stdin, and returns its standard
 // output; its standard error is in the error.
 func (s *Server) Run(ctx context.Context, stdin []byte, name string, args ...string) ([]byte, error) {
+	return s.RunFrom(ctx, bytes.NewReader(stdin), name, args...)
+}
+
+// RunFrom is Run with its standard input read from r (a file to COPY
+// FROM STDIN, say, which the server's user need not be able to open).
+func (s *Server) RunFrom(ctx context.Context, r io.Reader, name string, args ...string) ([]byte, error) {
 	cmd := exec.CommandContext(ctx, filepath.Join(s.bin, name), args...)
 	cmd.Dir = s.dir
 	if s.cred != nil {
 		cmd.SysProcAttr = &syscall.SysProcAttr{Credential: s.cred}
 	}
-	cmd.Stdin = bytes.NewReader(stdin)
+	cmd.Stdin = r
 	var stderr bytes.Buffer
 	cmd.Stderr = &stderr
 	out, err := cmd.Output()
