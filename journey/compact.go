@@ -14,9 +14,10 @@ import (
 type tables struct {
 	seed [2]uint64 // listKey's: random, so that no input can make two lists collide
 	ids  eventIDs
-	// extras holds, by event number, what few events carry: a value,
+	// extras interns what some events carry besides: a value,
 	// properties, a company and site.
-	extras   map[uint32]extra
+	extraIx  map[extra]uint32
+	extras   []extra
 	strs     map[string]uint32
 	strList  []string
 	conv     map[EventType]bool // the store's conversion types
@@ -45,8 +46,8 @@ func newTables() *tables {
 		originIx: map[[2]string]uint32{{}: 0}, origins: [][2]string{{}},
 		propIx: map[string]uint32{"": 0}, props: []map[string]string{nil},
 		idIx: map[string]uint32{}, idLists: nil, lastIDs: -1,
-		extras: map[uint32]extra{},
-		seed:   [2]uint64{rand.Uint64(), rand.Uint64()},
+		extraIx: map[extra]uint32{{}: 0}, extras: []extra{{}},
+		seed: [2]uint64{rand.Uint64(), rand.Uint64()},
 	}
 }
 
@@ -150,7 +151,7 @@ func (t *tables) idListHinted(ids []identity.ID, hint int) uint32 {
 	return i
 }
 
-// An extra is what a record points to when its extra flag is set.
+// An extra is what a record points to when it has one (rec.extra).
 type extra struct {
 	val                int64 // minor units
 	cur, props, origin uint32
@@ -168,28 +169,17 @@ func (t *tables) pack(e Event, ids uint32) rec {
 	r := rec{ev: t.ids.add(e.ID), t: e.Time.UnixNano(), typ: t.str(string(e.Type)), touch: t.touch(e.Touch), ids: ids}
 	x := extra{val: e.Value.Minor, cur: t.str(e.Value.Currency), props: t.prop(e.Props),
 		origin: intern(t.originIx, &t.origins, [2]string{e.Company, e.Site})}
-	if x != (extra{}) {
-		r.extra = true
-		t.extras[r.ev] = x
-	}
+	r.extra = intern(t.extraIx, &t.extras, x)
 	return r
 }
 
 // drop forgets a record's event: its number and what it carried.
 func (t *tables) drop(r rec) {
 	t.ids.remove(r.ev)
-	if r.extra {
-		delete(t.extras, r.ev)
-	}
 }
 
 // extraOf returns what r carries beside its record.
-func (t *tables) extraOf(r rec) extra {
-	if !r.extra {
-		return extra{}
-	}
-	return t.extras[r.ev]
-}
+func (t *tables) extraOf(r rec) extra { return t.extras[r.extra] }
 
 // event rebuilds the event a record holds. Props is shared: read-only.
 func (t *tables) event(r rec) Event {

@@ -498,7 +498,7 @@ func (s *Store) Stats() Stats {
 	// Go maps hold about 1.3 slots per entry plus control bytes.
 	st.Bytes += len(s.timelines) * (16 + int(unsafe.Sizeof(timeline{})) + 1) * 13 / 10
 	t := s.tab
-	st.Bytes += t.ids.bytes() + len(t.extras)*(4+int(unsafe.Sizeof(extra{}))+1)*13/10
+	st.Bytes += t.ids.bytes() + len(t.extras)*int(unsafe.Sizeof(extra{}))*3
 	for _, x := range t.strList {
 		st.Bytes += len(x) + 16 + 40
 	}

@@ -13,14 +13,15 @@ import (
 //	                 touch 2, ids 1
 //	Δtime            zigzag; in seconds when the seconds flag is set
 //	touch            the interned touch, when the touch flag is set
+//	extra            the interned extra, when the extra flag is set
 //	Δids             zigzag, the identifier list's index, when the ids
 //	                 flag is set (it changed)
 //	Δev              zigzag: the event number (eventIDs)
 //
 // A person's events mostly carry one identifier list and come close in
 // time, so most differences take a byte or two; whole-second times (what
-// most sources send) drop nine digits. extra says the event has a value,
-// properties or an origin, kept beside the records (tables.extras).
+// most sources send) drop nine digits. An extra is what few events carry,
+// interned: a value, properties, an origin (tables.extras).
 // Appending in order writes one record; an event arriving late decodes
 // the timeline and writes it again. Readers decode into a scratch slice.
 type timeline struct {
@@ -41,7 +42,7 @@ type timeline struct {
 type rec struct {
 	t                   int64 // unix nanoseconds
 	ev, typ, touch, ids uint32
-	extra               bool
+	extra               uint32 // index into tables.extras (0: none)
 }
 
 // maxRecLen bounds an encoded record: a head, a time and three numbers.
@@ -75,7 +76,7 @@ func appendRec(b []byte, r rec, t0 int64, ev0, ids0 uint32) []byte {
 		head |= recSeconds
 		dt /= 1e9
 	}
-	if r.extra {
+	if r.extra != 0 {
 		head |= recExtra
 	}
 	if r.touch != 0 {
@@ -88,6 +89,9 @@ func appendRec(b []byte, r rec, t0 int64, ev0, ids0 uint32) []byte {
 	b = binary.AppendVarint(b, dt)
 	if r.touch != 0 {
 		b = binary.AppendUvarint(b, uint64(r.touch))
+	}
+	if r.extra != 0 {
+		b = binary.AppendUvarint(b, uint64(r.extra))
 	}
 	if r.ids != ids0 {
 		b = binary.AppendVarint(b, int64(r.ids)-int64(ids0))
@@ -110,12 +114,15 @@ func (tl *timeline) decode(dst []rec) []rec {
 // decodeRec reads the record at the start of b, which follows prev (the
 // zero rec for the first), and returns it with the bytes after it.
 func decodeRec(b []byte, prev rec) (rec, []byte) {
-	var head, touch uint64
+	var head, touch, extra uint64
 	var dt, dids, dev int64
 	head, b = uvarint(b)
 	dt, b = varint(b)
 	if head&recTouch != 0 {
 		touch, b = uvarint(b)
+	}
+	if head&recExtra != 0 {
+		extra, b = uvarint(b)
 	}
 	if head&recIDs != 0 {
 		dids, b = varint(b)
@@ -125,7 +132,7 @@ func decodeRec(b []byte, prev rec) (rec, []byte) {
 		dt *= 1e9
 	}
 	return rec{
-		t: prev.t + dt, typ: uint32(head >> 4), extra: head&recExtra != 0, touch: uint32(touch),
+		t: prev.t + dt, typ: uint32(head >> 4), extra: uint32(extra), touch: uint32(touch),
 		ids: uint32(int64(prev.ids) + dids), ev: uint32(int64(prev.ev) + dev),
 	}, b
 }

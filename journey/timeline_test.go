@@ -29,7 +29,7 @@ func TestTimelineRoundTrip(t *testing.T) {
 			default:
 				tm += int64(rng.Uint64() >> 4)
 			}
-			rs[i] = rec{t: tm, ev: rng.Uint32(), typ: uint32(rng.IntN(70_000)), touch: rng.Uint32(), ids: rng.Uint32(), extra: rng.IntN(2) == 0}
+			rs[i] = rec{t: tm, ev: rng.Uint32(), typ: uint32(rng.IntN(70_000)), touch: rng.Uint32(), ids: rng.Uint32(), extra: uint32(rng.IntN(2)) * rng.Uint32()}
 		}
 		tl := encodeTimeline(rs)
 		got := tl.decode(nil)
@@ -82,7 +82,7 @@ func TestTimelineInsert(t *testing.T) {
 		var tl timeline
 		var want []rec
 		for i := range rng.IntN(60) {
-			r := rec{t: int64(rng.IntN(50)) * 1e9, ev: uint32(i), typ: uint32(rng.IntN(5)), ids: uint32(rng.IntN(3)), touch: uint32(rng.IntN(2)), extra: rng.IntN(3) == 0}
+			r := rec{t: int64(rng.IntN(50)) * 1e9, ev: uint32(i), typ: uint32(rng.IntN(5)), ids: uint32(rng.IntN(3)), touch: uint32(rng.IntN(2)), extra: uint32(rng.IntN(3))}
 			if tl.n == 0 || cmp(want[len(want)-1], r) < 0 {
 				tl.push(r)
 			} else {
