@@ -77,10 +77,13 @@ func (s *Store) LoadCSV(ctx context.Context, r io.Reader, progress func(lines in
 func (s *Store) load(ctx context.Context, r io.Reader, firstLine int, decoder func() func([]byte, *Event) error, progress func(lines int)) (ReadReport, error) {
 	workers := max(1, runtime.GOMAXPROCS(0))
 	jobs, done := make(chan *loadBatch, workers), make(chan *loadBatch, workers)
+	// Filed batches go back to the reader, buffers and all: 20M events
+	// would otherwise allocate (and the collector sweep) gigabytes of them.
+	free := make(chan *loadBatch, 2*workers+2)
 	var readErr error
 	go func() {
 		defer close(jobs)
-		readErr = readBatches(ctx, r, firstLine, jobs)
+		readErr = readBatches(ctx, r, firstLine, jobs, free)
 	}()
 	var wg sync.WaitGroup
 	for range workers {
@@ -107,6 +110,12 @@ func (s *Store) load(ctx context.Context, r io.Reader, firstLine int, decoder fu
 			s.fileBatch(b, &rep)
 			if progress != nil {
 				progress(b.first - firstLine + len(b.ends))
+			}
+			clear(b.parsed) // what the events referred to is the store's now, or garbage
+			b.parsed, b.ends, b.data = b.parsed[:0], b.ends[:0], b.data[:0]
+			select {
+			case free <- b:
+			default:
 			}
 		}
 	}
@@ -138,16 +147,21 @@ func (s *Store) parseBatch(b *loadBatch, decode func([]byte, *Event) error, d *x
 		}
 		start = end
 	}
-	b.data = nil
 }
 
 // readBatches cuts r into batches of 4,096 lines (a line over the reader's
 // buffer gathered whole).
-func readBatches(ctx context.Context, r io.Reader, line int, jobs chan<- *loadBatch) error {
+func readBatches(ctx context.Context, r io.Reader, line int, jobs chan<- *loadBatch, free <-chan *loadBatch) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	size := 1 << 16
 	for seq := 0; ctx.Err() == nil; seq++ {
-		b := &loadBatch{seq: seq, first: line, data: make([]byte, 0, size), ends: make([]int, 0, 4096)}
+		var b *loadBatch
+		select {
+		case b = <-free:
+			b.seq, b.first = seq, line
+		default:
+			b = &loadBatch{seq: seq, first: line, data: make([]byte, 0, size), ends: make([]int, 0, 4096)}
+		}
 		for len(b.ends) < 4096 {
 			start := len(b.data)
 			l, err := br.ReadSlice('\n')
