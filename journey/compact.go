@@ -160,13 +160,13 @@ type extra struct {
 // packHinted numbers a new event and turns it into a record, interning
 // what it shares, with a guess at its identifier list (an index, or -1).
 func (t *tables) packHinted(e Event, idsHint int) rec {
-	return t.pack(e, t.idListHinted(e.IDs, idsHint))
+	return t.pack(e, t.idListHinted(e.IDs, idsHint), idHash(e.ID))
 }
 
 // pack is packHinted for an event whose identifier list is interned at
-// index ids.
-func (t *tables) pack(e Event, ids uint32) rec {
-	r := rec{ev: t.ids.add(e.ID), t: e.Time.UnixNano(), typ: t.str(string(e.Type)), touch: t.touch(e.Touch), ids: ids}
+// index ids, and whose ID's idHash is h.
+func (t *tables) pack(e Event, ids uint32, h uint64) rec {
+	r := rec{ev: t.ids.addHashed(e.ID, h), t: e.Time.UnixNano(), typ: t.str(string(e.Type)), touch: t.touch(e.Touch), ids: ids}
 	x := extra{val: e.Value.Minor, cur: t.str(e.Value.Currency), props: t.prop(e.Props),
 		origin: intern(t.originIx, &t.origins, [2]string{e.Company, e.Site})}
 	r.extra = intern(t.extraIx, &t.extras, x)

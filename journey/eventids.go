@@ -30,11 +30,13 @@ func idHash(id uuid.UUID) uint64 { return xxhash.Sum64(id[:]) }
 func (x *eventIDs) id(ev uint32) uuid.UUID { return x.chunks[ev/idChunk][ev%idChunk] }
 
 // find returns the number of the event of ID id.
-func (x *eventIDs) find(id uuid.UUID) (uint32, bool) {
+func (x *eventIDs) find(id uuid.UUID) (uint32, bool) { return x.findHashed(id, idHash(id)) }
+
+// findHashed is find for an ID whose idHash is h.
+func (x *eventIDs) findHashed(id uuid.UUID, h uint64) (uint32, bool) {
 	if len(x.slots) == 0 {
 		return 0, false
 	}
-	h := idHash(id)
 	fp, mask := h>>32, uint64(len(x.slots)-1)
 	for i := h & mask; ; i = (i + 1) & mask {
 		s := x.slots[i]
@@ -48,7 +50,10 @@ func (x *eventIDs) find(id uuid.UUID) (uint32, bool) {
 }
 
 // add numbers an event whose ID is not stored and returns its number.
-func (x *eventIDs) add(id uuid.UUID) uint32 {
+func (x *eventIDs) add(id uuid.UUID) uint32 { return x.addHashed(id, idHash(id)) }
+
+// addHashed is add for an ID whose idHash is h.
+func (x *eventIDs) addHashed(id uuid.UUID, h uint64) uint32 {
 	if (x.live+1)*4 > len(x.slots)*3 {
 		x.grow()
 	}
@@ -60,7 +65,7 @@ func (x *eventIDs) add(id uuid.UUID) uint32 {
 	c := &x.chunks[ev/idChunk]
 	*c = append(*c, id)
 	x.n++
-	x.place(idHash(id), ev)
+	x.place(h, ev)
 	x.live++
 	return ev
 }

@@ -173,7 +173,8 @@ func (s *Store) fileOnce(p identity.ProfileID, e Event) (added bool, err error) 
 // fileKeyed is fileOnce for an event whose identifier list's listKey is
 // key (zero: not computed).
 func (s *Store) fileKeyed(p identity.ProfileID, e Event, key [2]uint64) (added bool, err error) {
-	if _, dup := s.tab.ids.find(e.ID); dup {
+	h := idHash(e.ID)
+	if _, dup := s.tab.ids.findHashed(e.ID, h); dup {
 		return false, nil
 	}
 	// Interned first: a list new to the store loses what the graph erased
@@ -202,7 +203,7 @@ func (s *Store) fileKeyed(p identity.ProfileID, e Event, key [2]uint64) (added b
 		s.file(p, e)
 		return true, nil
 	}
-	r := s.tab.pack(e, ix)
+	r := s.tab.pack(e, ix, h)
 	if tl.n == 0 || s.tab.cmp(s.lastRec(tl), r) < 0 {
 		tl.push(r) // the common case: in order
 		tl.last.key = key
