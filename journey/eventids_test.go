@@ -1,10 +1,13 @@
 package journey
 
 import (
+	"errors"
+	"math"
 	"math/rand/v2"
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/throughline/throughline/identity"
 )
 
 // TestEventIDs checks the index against a map through adds, finds and
@@ -100,5 +103,22 @@ func TestEventIDsReserve(t *testing.T) {
 	}
 	if len(x.slots) != 4096 {
 		t.Fatalf("grew to %d slots within the reservation", len(x.slots))
+	}
+}
+
+// TestTooManyEvents: a store that has numbered 2^32−1 events refuses the
+// next with ErrTooManyEvents and keeps what it has.
+func TestTooManyEvents(t *testing.T) {
+	g := graphWith(t, identity.Observation{Source: "web_form", IDs: ids("cookie", "c1")})
+	s, _ := New(g, nil)
+	if _, _, err := s.Add(ev("a", day(1), PageView, Touch{}, "cookie", "c1")); err != nil {
+		t.Fatal(err)
+	}
+	s.tab.ids.n = math.MaxUint32
+	if _, _, err := s.Add(ev("b", day(2), PageView, Touch{}, "cookie", "c1")); !errors.Is(err, ErrTooManyEvents) {
+		t.Fatalf("Add at the limit: %v", err)
+	}
+	if s.Len() != 1 {
+		t.Fatalf("%d events", s.Len())
 	}
 }

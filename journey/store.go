@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"math"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -39,6 +40,10 @@ type Options struct {
 	// is silent.
 	Logger *slog.Logger
 }
+
+// ErrTooManyEvents reports an event a store cannot number: a store holds
+// at most 2^32−1 events over its life (about 200 GB of them in memory).
+var ErrTooManyEvents = errors.New("journey: the store has numbered 2^32-1 events")
 
 // ErrNoProfile reports an event none of whose identifiers resolves.
 var ErrNoProfile = errors.New("journey: no identifier of the event resolves to a profile")
@@ -176,6 +181,9 @@ func (s *Store) fileKeyed(p identity.ProfileID, e Event, key [2]uint64) (added b
 	h := idHash(e.ID)
 	if _, dup := s.tab.ids.findHashed(e.ID, h); dup {
 		return false, nil
+	}
+	if s.tab.ids.n == math.MaxUint32 {
+		return false, ErrTooManyEvents
 	}
 	// Interned first: a list new to the store loses what the graph erased
 	// (tables.strip), so the event is journaled and filed without it, and
