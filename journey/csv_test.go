@@ -223,3 +223,39 @@ func FuzzCSVLine(f *testing.F) {
 		}
 	})
 }
+
+// TestLoadAfterMerge: a profile's last events moved in by a merge carry
+// another identifier list; a loaded event with the profile's earlier list
+// keeps its own list, not the moved events'. Both ways round, since which
+// profile survives a merge is the graph's choice.
+func TestLoadAfterMerge(t *testing.T) {
+	for _, c := range [][2]string{{"a", "b"}, {"b", "a"}} {
+		early, late := c[0], c[1]
+		g, _ := identity.New(nil)
+		g.Observe(identity.Observation{Source: "crm_import", IDs: ids("crm", "a")})
+		g.Observe(identity.Observation{Source: "crm_import", IDs: ids("crm", "b")})
+		s, _ := New(g, nil)
+		load := func(in string) {
+			t.Helper()
+			if rep, err := s.LoadCSV(context.Background(), strings.NewReader("time,type,id:crm\n"+in), nil); err != nil || rep.Added == 0 {
+				t.Fatalf("%v, %s", err, summary(rep))
+			}
+		}
+		load("2026-03-01T10:00:00Z,page_view," + early + "\n2026-03-02T10:00:00Z,page_view," + early + "\n")
+		load("2026-03-05T10:00:00Z,page_view," + late + "\n2026-03-06T10:00:00Z,page_view," + late + "\n")
+		ch, err := g.Observe(identity.Observation{Source: "crm_import", IDs: ids("crm", "a", "crm", "b")})
+		if err != nil {
+			t.Fatal(err)
+		}
+		s.Follow(ch)
+		load("2026-03-09T10:00:00Z,lead," + early + "\n2026-03-10T10:00:00Z,lead," + late + "\n")
+		p, _ := g.Resolve("crm", "a")
+		var got []string
+		for _, e := range s.Timeline(p) {
+			got = append(got, e.IDs[0].Value)
+		}
+		if want := []string{early, early, late, late, early, late}; !reflect.DeepEqual(got, want) {
+			t.Errorf("early %s: lists %v, want %v", early, got, want)
+		}
+	}
+}

@@ -247,7 +247,6 @@ func (s *Store) file(p identity.ProfileID, e Event) {
 func (s *Store) fileRec(p identity.ProfileID, tl timeline, r rec) {
 	if tl.n == 0 || s.tab.cmp(s.lastRec(tl), r) < 0 {
 		tl.push(r) // the common case: in order
-		tl.last.key = [2]uint64{}
 	} else {
 		tl.insert(r, s.tab.cmp)
 	}

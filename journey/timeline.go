@@ -67,6 +67,7 @@ func (tl *timeline) push(r rec) {
 	tl.data = append(tl.data, appendRec(buf[:0], r, t0, ev0, ids0)...)
 	tl.n++
 	tl.last.t, tl.last.ev, tl.last.ids = r.t, r.ev, r.ids
+	tl.last.key = [2]uint64{} // the caller sets it when it knows it
 }
 
 func appendRec(b []byte, r rec, t0 int64, ev0, ids0 uint32) []byte {
