@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 
 	"github.com/google/uuid"
@@ -149,7 +150,7 @@ func (s *Store) filePending() []identity.ProfileID {
 	for _, id := range sortedIDs(s.pending) {
 		e := s.pending[id]
 		p, at, err := s.profileAt(e.IDs)
-		if err != nil {
+		if err != nil || s.tab.ids.n == math.MaxUint32 { // none, or no number left: it waits
 			continue
 		}
 		delete(s.pending, id)
