@@ -385,19 +385,22 @@ func (g *Graph) rebuildAll() {
 			g.unionCC(g.nodes.find(first), g.nodes.find(m))
 		}
 	}
-	done := make([]bool, g.nodes.len())
-	for n := range uint32(g.nodes.len()) {
-		r := g.nodes.find(n)
-		if done[r] {
-			continue
-		}
-		done[r] = true
-		g.cluster(r)
-	}
+	g.clusterAll()
 	g.profiles = 0
 	for n := range uint32(g.nodes.len()) {
 		if r := g.nodes.at(n); r.anchor == n && r.flags&(flagDead|flagErased) == 0 {
 			g.profiles++
+		}
+	}
+}
+
+// clusterAll clusters every component once.
+func (g *Graph) clusterAll() {
+	done := make([]bool, g.nodes.len())
+	for n := range uint32(g.nodes.len()) {
+		if r := g.nodes.find(n); !done[r] {
+			done[r] = true
+			g.cluster(r)
 		}
 	}
 }

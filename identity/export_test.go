@@ -9,11 +9,5 @@ func ProbeBridges(g *Graph, f func(a, b ID, br Bridge, merged bool)) {
 	defer g.mu.unlock()
 	g.scratch.probe = f
 	defer func() { g.scratch.probe = nil }()
-	done := make([]bool, g.nodes.len())
-	for n := range uint32(g.nodes.len()) {
-		if r := g.nodes.find(n); !done[r] {
-			done[r] = true
-			g.cluster(r)
-		}
-	}
+	g.clusterAll()
 }
