@@ -55,13 +55,6 @@ const (
 	csvTouch // csvTouch+i is touchFields[i]
 )
 
-var touchFields = [...]string{"channel", "source", "medium", "campaign", "content", "term", "gclid", "gbraid", "wbraid", "yclid", "fbclid", "referrer", "landing"}
-
-func touchField(t *Touch, i int) *string {
-	return [...]*string{&t.Channel, &t.Source, &t.Medium, &t.Campaign, &t.Content, &t.Term, &t.GCLID, &t.GBRAID,
-		&t.WBRAID, &t.YCLID, &t.FBCLID, &t.Referrer, &t.Landing}[i]
-}
-
 // ErrCSVHeader reports a CSV header LoadCSV cannot read.
 var ErrCSVHeader = errors.New("journey: bad CSV header")
 
@@ -110,10 +103,8 @@ func csvColumn(name string) (csvCol, error) {
 	case "currency":
 		return csvCol{field: csvCurrency}, nil
 	}
-	for i, f := range touchFields {
-		if name == f {
-			return csvCol{field: csvTouch + i}, nil
-		}
+	if i := touchField([]byte(name)); i >= 0 {
+		return csvCol{field: csvTouch + i}, nil
 	}
 	if k, ok := strings.CutPrefix(name, "id:"); ok && k != "" {
 		return csvCol{field: csvIdentifier, name: k}, nil
@@ -189,7 +180,7 @@ func (d *csvDecoder) decode(line []byte, e *Event) error {
 			}
 			e.Props[col.name] = string(c)
 		default:
-			*touchField(&e.Touch, col.field-csvTouch) = d.str(c)
+			*e.Touch.field(col.field - csvTouch) = d.str(c)
 		}
 	}
 	return completed(e, err, amount, currency)

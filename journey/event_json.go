@@ -77,18 +77,12 @@ func (e *Event) UnmarshalJSON(b []byte) error {
 				return err
 			})
 		case "touch":
-			t := &out.Touch
-			fields := map[string]*string{
-				"channel": &t.Channel, "source": &t.Source, "medium": &t.Medium, "campaign": &t.Campaign,
-				"content": &t.Content, "term": &t.Term, "gclid": &t.GCLID, "gbraid": &t.GBRAID, "wbraid": &t.WBRAID,
-				"yclid": &t.YCLID, "fbclid": &t.FBCLID, "referrer": &t.Referrer, "landing": &t.Landing,
-			}
 			if s.Peek() == 'n' {
 				return s.Skip()
 			}
 			return s.Object(func(k []byte) error {
-				if dst, ok := fields[string(k)]; ok {
-					return str(dst)
+				if i := touchField(k); i >= 0 {
+					return str(out.Touch.field(i))
 				}
 				return s.Skip()
 			})
@@ -179,21 +173,18 @@ func (e Event) AppendJSON(b []byte) []byte {
 		t := e.Touch
 		b = append(b, `,"touch":{`...)
 		first := true
-		for _, f := range [...]struct{ k, v string }{
-			{"channel", t.Channel}, {"source", t.Source}, {"medium", t.Medium}, {"campaign", t.Campaign},
-			{"content", t.Content}, {"term", t.Term}, {"gclid", t.GCLID}, {"gbraid", t.GBRAID}, {"wbraid", t.WBRAID},
-			{"yclid", t.YCLID}, {"fbclid", t.FBCLID}, {"referrer", t.Referrer}, {"landing", t.Landing},
-		} {
-			if f.v == "" {
+		for i, k := range touchFields {
+			v := *t.field(i)
+			if v == "" {
 				continue
 			}
 			if !first {
 				b = append(b, ',')
 			}
 			first = false
-			b = jsonscan.AppendString(b, f.k)
+			b = jsonscan.AppendString(b, k)
 			b = append(b, ':')
-			b = jsonscan.AppendString(b, f.v)
+			b = jsonscan.AppendString(b, v)
 		}
 		b = append(b, '}')
 	}

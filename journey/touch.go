@@ -22,6 +22,25 @@ func TouchFrom(a channel.Arrival, c channel.Classification) Touch {
 	return t
 }
 
+// touchFields names a Touch's fields as the JSON and CSV formats do, in
+// the order JSON writes them; field returns the one of index i.
+var touchFields = [...]string{"channel", "source", "medium", "campaign", "content", "term", "gclid", "gbraid", "wbraid", "yclid", "fbclid", "referrer", "landing"}
+
+func (t *Touch) field(i int) *string {
+	return [...]*string{&t.Channel, &t.Source, &t.Medium, &t.Campaign, &t.Content, &t.Term, &t.GCLID, &t.GBRAID,
+		&t.WBRAID, &t.YCLID, &t.FBCLID, &t.Referrer, &t.Landing}[i]
+}
+
+// touchField returns the index of the field a format names name, or -1.
+func touchField(name []byte) int {
+	for i, f := range touchFields {
+		if string(name) == f {
+			return i
+		}
+	}
+	return -1
+}
+
 // Arrival is t as package channel's classifier takes it, to classify (or
 // classify again, under other rules) a stored event's touch.
 func (t Touch) Arrival() channel.Arrival {
