@@ -205,20 +205,13 @@ func (s *Store) fileKeyed(p identity.ProfileID, e Event, key [2]uint64) (added b
 	if s.persist != nil && s.persist.js.Shared() {
 		// Journaling on a shared log may apply other processes' records
 		// first (even a checkpoint that replaces the tables): file afresh.
-		if _, dup := s.tab.ids.find(e.ID); dup { // another process's copy came first
+		if _, dup := s.tab.ids.findHashed(e.ID, h); dup { // another process's copy came first
 			return false, nil
 		}
 		s.file(p, e)
 		return true, nil
 	}
-	r := s.tab.pack(e, ix, h)
-	if tl.n == 0 || s.tab.cmp(s.lastRec(tl), r) < 0 {
-		tl.push(r) // the common case: in order
-		tl.last.key = key
-	} else {
-		tl.insert(r, s.tab.cmp)
-	}
-	s.timelines[p] = tl
+	s.fileRec(p, tl, s.tab.pack(e, ix, h), key)
 	return true, nil
 }
 
@@ -240,13 +233,15 @@ func (s *Store) file(p identity.ProfileID, e Event) {
 	if tl.n > 0 {
 		hint = int(tl.last.ids)
 	}
-	s.fileRec(p, tl, s.tab.packHinted(e, hint))
+	s.fileRec(p, tl, s.tab.packHinted(e, hint), [2]uint64{})
 }
 
 // fileRec inserts r in tl, p's timeline, and stores it; the lock is held.
-func (s *Store) fileRec(p identity.ProfileID, tl timeline, r rec) {
+// key is the listKey of r's identifier list, or zero when not known.
+func (s *Store) fileRec(p identity.ProfileID, tl timeline, r rec, key [2]uint64) {
 	if tl.n == 0 || s.tab.cmp(s.lastRec(tl), r) < 0 {
 		tl.push(r) // the common case: in order
+		tl.last.key = key
 	} else {
 		tl.insert(r, s.tab.cmp)
 	}
@@ -262,7 +257,7 @@ func (s *Store) lastRec(tl timeline) rec { return rec{t: tl.last.t, ev: tl.last.
 func (s *Store) insert(p identity.ProfileID, rs []rec) {
 	tl := s.timelines[p]
 	if len(rs) == 1 {
-		s.fileRec(p, tl, rs[0])
+		s.fileRec(p, tl, rs[0], [2]uint64{})
 		return
 	}
 	if tl.n == 0 || s.tab.cmp(s.lastRec(tl), rs[0]) < 0 {
