@@ -20,6 +20,8 @@ import (
 	"os"
 	"runtime/pprof"
 	"time"
+
+	"github.com/throughline/throughline/internal/cli"
 )
 
 func main() {
@@ -37,7 +39,7 @@ func main() {
 			err = pprof.StartCPUProfile(f)
 		}
 		if err != nil {
-			fmt.Fprintln(os.Stderr, "loadfigures:", err)
+			fmt.Fprintln(os.Stderr, cli.Message("loadfigures", err))
 			os.Exit(1)
 		}
 		defer pprof.StopCPUProfile()
@@ -63,7 +65,7 @@ func main() {
 	}
 	if err != nil {
 		pprof.StopCPUProfile()
-		fmt.Fprintln(os.Stderr, "loadfigures:", err)
+		fmt.Fprintln(os.Stderr, cli.Message("loadfigures", err))
 		os.Exit(1)
 	}
 }
