@@ -144,16 +144,18 @@ func BenchmarkPaths(b *testing.B) {
 }
 
 // BenchmarkStoreHeap files the events of benchStore's shape (1M profiles,
-// 20 events each; 100k with -short) into a store and reports the heap
-// the store holds per event, measured (runtime.MemStats after a
-// collection, the graph and the pre-parsed events excluded), beside
-// Stats' estimate. Run it with -benchtime 1x.
+// 20 events each; 100k with -short) into a store in random profile order,
+// as a live stream interleaves them, and reports the heap the store holds
+// per event, measured (runtime.MemStats after a collection, the graph and
+// the pre-parsed events excluded), beside Stats' estimate. Run it with
+// -benchtime 1x.
 func BenchmarkStoreHeap(b *testing.B) {
 	people := 1_000_000
 	if testing.Short() {
 		people = 100_000
 	}
 	g, events := benchWorld(b, people, 20)
+	rand.New(rand.NewPCG(5, 6)).Shuffle(len(events), func(i, j int) { events[i], events[j] = events[j], events[i] })
 	var s *Store
 	var heap uint64
 	for b.Loop() {
