@@ -1,7 +1,6 @@
 package journey
 
 import (
-	"math/rand/v2"
 	"slices"
 	"strings"
 	"time"
@@ -12,8 +11,7 @@ import (
 
 // tables interns what events share, and numbers the events (ids).
 type tables struct {
-	seed [2]uint64 // listKey's: random, so that no input can make two lists collide
-	ids  eventIDs
+	ids eventIDs
 	// extras interns what some events carry besides: a value,
 	// properties, a company and site.
 	extraIx  map[extra]uint32
@@ -47,7 +45,6 @@ func newTables() *tables {
 		propIx: map[string]uint32{"": 0}, props: []map[string]string{nil},
 		idIx: map[string]uint32{}, idLists: nil, lastIDs: -1,
 		extraIx: map[extra]uint32{{}: 0}, extras: []extra{{}},
-		seed: [2]uint64{rand.Uint64(), rand.Uint64()},
 	}
 }
 
@@ -105,13 +102,13 @@ func (t *tables) prop(m map[string]string) uint32 {
 	return i
 }
 
-// listKey is a keyed 128-bit hash of an identifier list, as the interning
-// table keys it. It is safe for concurrent use (Load's workers compute it);
-// d is the caller's scratch.
-func (t *tables) listKey(d *xxhash.Digest, ids []identity.ID) [2]uint64 {
+// listKey is a hash of an identifier list keyed by seed (the store's,
+// random, so that no input can make two lists collide): 128 bits, which
+// equal only for equal lists. d is the caller's scratch.
+func listKey(seed *[2]uint64, d *xxhash.Digest, ids []identity.ID) [2]uint64 {
 	var k [2]uint64
 	for i := range k {
-		d.ResetWithSeed(t.seed[i])
+		d.ResetWithSeed(seed[i])
 		for _, id := range ids {
 			d.WriteString(string(id.Kind))
 			d.WriteString("\x00")

@@ -23,7 +23,7 @@ type parsedLine struct {
 	err  error
 	p    identity.ProfileID // the profile e resolves to, when err is nil
 	at   int                // the index of the identifier that resolved
-	key  [2]uint64          // tables.listKey of e.IDs
+	key  [2]uint64          // listKey of e.IDs
 }
 
 // A loadBatch is up to 4,096 lines on their way through Load.
@@ -38,8 +38,7 @@ type loadBatch struct {
 // Load adds the events of a JSONL stream as adding them one by one would
 // (the same report, the same timelines; ReadJSONL is Load): lines are
 // parsed, and their identifiers resolved, on every core, and each batch
-// of 4,096 is filed under one acquisition of the store's lock, grouped
-// by profile so that a profile's events land together. progress, when
+// of 4,096 is filed under one acquisition of the store's lock. progress, when
 // not nil, is called after each batch with the lines read so far. A done
 // ctx stops it between batches: the batches before are filed.
 func (s *Store) Load(ctx context.Context, r io.Reader, progress func(lines int)) (ReadReport, error) {
@@ -131,19 +130,18 @@ func (s *Store) load(ctx context.Context, r io.Reader, firstLine int, decoder fu
 // concurrent use, and fileBatch resolves again if a Follow ran since.
 func (s *Store) parseBatch(b *loadBatch, decode func([]byte, *Event) error, d *xxhash.Digest) {
 	b.follows = s.follows.Load()
-	s.mu.RLock()
-	tab := s.tab // the tables a shared log's checkpoint may replace
-	s.mu.RUnlock()
 	b.parsed = slices.Grow(b.parsed, len(b.ends))
 	start := 0
 	for i, end := range b.ends {
 		if l := bytes.TrimSpace(b.data[start:end]); len(l) > 0 {
-			pl := parsedLine{line: b.first + i}
+			// Decoded in place: a line on the stack would escape to the
+			// heap through decode, once for each of millions.
+			b.parsed = append(b.parsed, parsedLine{line: b.first + i})
+			pl := &b.parsed[len(b.parsed)-1]
 			if pl.err = decode(l, &pl.e); pl.err == nil {
 				pl.p, pl.at, pl.err = s.profileAt(pl.e.IDs)
-				pl.key = tab.listKey(d, pl.e.IDs)
+				pl.key = listKey(&s.keySeed, d, pl.e.IDs)
 			}
-			b.parsed = append(b.parsed, pl)
 		}
 		start = end
 	}
@@ -189,15 +187,10 @@ func readBatches(ctx context.Context, r io.Reader, line int, jobs chan<- *loadBa
 	return nil
 }
 
-// fileBatch files a batch of parsed lines under one lock, grouped by
-// profile (in line order within a profile, so the first of two events
-// with one ID is the one kept, as one by one), and counts them into rep.
+// fileBatch files a batch of parsed lines under one lock, in line order
+// (so the first of two events with one ID is the one kept, as one by
+// one), and counts them into rep.
 func (s *Store) fileBatch(b *loadBatch, rep *ReadReport) {
-	type item struct {
-		i int
-		p identity.ProfileID
-	}
-	items := make([]item, 0, len(b.parsed))
 	bad := func(line int, err error) { rep.Bad = append(rep.Bad, &LineError{Line: line, Err: err}) }
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -215,23 +208,13 @@ func (s *Store) fileBatch(b *loadBatch, rep *ReadReport) {
 			bad(pl.line, pl.err)
 			continue
 		}
-		items = append(items, item{i, pl.p})
-	}
-	// By profile, then line: stable, without a stable sort's cost.
-	slices.SortFunc(items, func(a, b item) int { return cmp.Or(a.p.Compare(b.p), cmp.Compare(a.i, b.i)) })
-	for _, it := range items {
-		pl := &b.parsed[it.i]
-		key := pl.key
-		if again {
-			key = [2]uint64{} // the tables may be others now
-		}
-		switch added, err := s.fileKeyed(it.p, pl.e, key); {
+		switch added, err := s.fileKeyed(pl.p, pl.e, pl.key); {
 		case err != nil:
 			bad(pl.line, err)
 		case added:
 			rep.Added++
 			if pl.at > 0 {
-				s.fellBack(pl.e.ID, it.p)
+				s.fellBack(pl.e.ID, pl.p)
 			}
 		default:
 			rep.Duplicates++

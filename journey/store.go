@@ -6,6 +6,7 @@ import (
 	"iter"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -63,6 +64,7 @@ type Store struct {
 	timelines map[identity.ProfileID]timeline // each sorted by (time, ID)
 	persist   *persistence                    // nil unless made by Open
 	follows   atomic.Uint64                   // Follow calls, for Load's resolving outside the lock
+	keySeed   [2]uint64                       // listKey's; set by New, then read-only
 	// pending holds, on a shared log, events none of whose identifiers
 	// resolves now (another process's record applied before this graph
 	// has the observation it rests on, or whose identifiers were taken
@@ -93,6 +95,7 @@ func New(g *identity.Graph, opts *Options) (*Store, error) {
 	s.eventBufs.New = func() any { return new([]Event) }
 	s.recBufs.New = func() any { return new([]rec) }
 	s.tab.strip = s.stripErased
+	s.keySeed = [2]uint64{rand.Uint64(), rand.Uint64()}
 	if s.newID == nil {
 		s.newID = uuid.NewV7
 	}
@@ -198,18 +201,20 @@ func (s *Store) fileKeyed(p identity.ProfileID, e Event, key [2]uint64) (added b
 	default:
 		ix = s.tab.idListHinted(e.IDs, -1)
 	}
-	e.IDs = s.tab.idLists[ix]
-	if err := s.journalEvent(e); err != nil {
-		return false, err
-	}
-	if s.persist != nil && s.persist.js.Shared() {
-		// Journaling on a shared log may apply other processes' records
-		// first (even a checkpoint that replaces the tables): file afresh.
-		if _, dup := s.tab.ids.findHashed(e.ID, h); dup { // another process's copy came first
-			return false, nil
+	if s.persist != nil {
+		e.IDs = s.tab.idLists[ix] // cold memory: only what is journaled reads it
+		if err := s.journalEvent(e); err != nil {
+			return false, err
 		}
-		s.file(p, e)
-		return true, nil
+		if s.persist.js.Shared() {
+			// Journaling on a shared log may apply other processes' records
+			// first (even a checkpoint that replaces the tables): file afresh.
+			if _, dup := s.tab.ids.findHashed(e.ID, h); dup { // another process's copy came first
+				return false, nil
+			}
+			s.file(p, e)
+			return true, nil
+		}
 	}
 	s.fileRec(p, tl, s.tab.pack(e, ix, h), key)
 	return true, nil

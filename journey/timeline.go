@@ -31,7 +31,7 @@ type timeline struct {
 		t       int64
 		ev, ids uint32
 		// key is the keyed hash of the last record's identifier list as
-		// it came (tables.listKey), when the filing knew it; zero when
+		// it came (listKey), when the filing knew it; zero when
 		// not. An event whose list hashes the same carries the same list,
 		// which spares comparing lists in cold memory.
 		key [2]uint64
