@@ -226,6 +226,9 @@ func TestProfileIDText(t *testing.T) {
 	if len(bin) != 16 || hex.EncodeToString(bin) != strings.ReplaceAll(s, "-", "") {
 		t.Fatalf("MarshalBinary = %x, want the UUID's bytes %s", bin, s)
 	}
+	if b16 := ch.Profile.As16(); string(b16[:]) != string(bin) {
+		t.Fatalf("As16 = %x, want MarshalBinary's %x", b16, bin)
+	}
 	var v ProfileID
 	if err := v.UnmarshalBinary(bin); err != nil || v != ch.Profile {
 		t.Fatalf("UnmarshalBinary = %v, %v", v, err)

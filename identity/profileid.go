@@ -108,13 +108,19 @@ func idLo(kind Kind, value string) uint64 {
 	return d.Sum64()&^(0x3<<62) | 0x2<<62
 }
 
+// As16 returns the 16 bytes of the UUID form, as MarshalBinary does, without
+// allocating: for a caller's hash tables and compact keys.
+func (p ProfileID) As16() (b [16]byte) {
+	binary.BigEndian.PutUint64(b[:8], p.hi)
+	binary.BigEndian.PutUint64(b[8:], p.lo)
+	return b
+}
+
 // MarshalBinary implements encoding.BinaryMarshaler: the 16 bytes of the
 // UUID form, for compact tokens and keys.
 func (p ProfileID) MarshalBinary() ([]byte, error) {
-	b := make([]byte, 16)
-	binary.BigEndian.PutUint64(b, p.hi)
-	binary.BigEndian.PutUint64(b[8:], p.lo)
-	return b, nil
+	b := p.As16()
+	return b[:], nil
 }
 
 // UnmarshalBinary implements encoding.BinaryUnmarshaler.

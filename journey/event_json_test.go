@@ -88,7 +88,7 @@ func TestEventOrigin(t *testing.T) {
 		t.Fatalf("stored %+v", tl)
 	}
 	// The origin is kept beside the record, which stays a few bytes.
-	tl := s.timelines[p]
+	tl := s.timelines.get(p)
 	if x := s.tab.extraOf(tl.decode(nil)[0]); s.tab.origins[x.origin] != [2]string{"North Motors LLC", "north-motors.ru"} {
 		t.Fatalf("extra %+v", x)
 	}

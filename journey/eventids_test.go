@@ -51,8 +51,8 @@ func TestEventIDs(t *testing.T) {
 			}
 		}
 	}
-	if x.live != len(ref) {
-		t.Fatalf("live %d, want %d", x.live, len(ref))
+	if x.len() != len(ref) {
+		t.Fatalf("live %d, want %d", x.len(), len(ref))
 	}
 	for id, ev := range ref {
 		if got, ok := x.find(id); !ok || got != ev || x.id(ev) != id {
@@ -95,14 +95,14 @@ func BenchmarkEventIDs(b *testing.B) {
 func TestEventIDsReserve(t *testing.T) {
 	var x eventIDs
 	x.reserve(3000)
-	if len(x.slots) != 4096 {
-		t.Fatalf("%d slots for 3,000 events, want 4,096", len(x.slots))
+	if len(x.index.slots) != 4096 {
+		t.Fatalf("%d slots for 3,000 events, want 4,096", len(x.index.slots))
 	}
 	for i := range 3000 {
 		x.add(uuid.UUID{byte(i), byte(i >> 8), 1})
 	}
-	if len(x.slots) != 4096 {
-		t.Fatalf("grew to %d slots within the reservation", len(x.slots))
+	if len(x.index.slots) != 4096 {
+		t.Fatalf("grew to %d slots within the reservation", len(x.index.slots))
 	}
 }
 

@@ -183,11 +183,8 @@ func (s *Store) Funnel(ctx context.Context, f Funnel) (FunnelResult, error) {
 		xtypes = append(xtypes, intern(string(x.Type)))
 	}
 	// Profiles are independent: split them over the cores, and add up.
-	tls := make([]timeline, 0, len(s.timelines))
-	for _, tl := range s.timelines {
-		tls = append(tls, tl)
-	}
-	workers := max(1, min(runtime.GOMAXPROCS(0), len(tls)/1024+1))
+	tls := s.timelines
+	workers := max(1, min(runtime.GOMAXPROCS(0), int(tls.top)/1024+1))
 	parts := make([]FunnelResult, workers)
 	var wg sync.WaitGroup
 	for w := range workers {
@@ -197,12 +194,14 @@ func (s *Store) Funnel(ctx context.Context, f Funnel) (FunnelResult, error) {
 				part.ByChannel = map[string][]int{}
 			}
 			v := &view{tab: s.tab, f: &f, types: types, xtype: xtypes}
-			for i := w; i < len(tls); i += workers {
-				if (i/workers)%4096 == 0 && ctx.Err() != nil {
+			for i := uint32(w); i < tls.top; i += uint32(workers) {
+				if (i/uint32(workers))%4096 == 0 && ctx.Err() != nil {
 					return
 				}
-				v.tl = tls[i].decode(v.tl[:0])
-				f.count(v, &part)
+				if p, tl := tls.at(i); !p.IsZero() {
+					v.tl = tl.decode(v.tl[:0])
+					f.count(v, &part)
+				}
 			}
 			parts[w] = part
 		})

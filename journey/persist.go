@@ -100,8 +100,8 @@ func (c storeCodec) Apply(r journal.Record) error {
 func (c storeCodec) State(ctx context.Context) ([]byte, error) {
 	s := c.s
 	var body []byte
-	profiles := make([]identity.ProfileID, 0, len(s.timelines))
-	for p := range s.timelines {
+	profiles := make([]identity.ProfileID, 0, s.timelines.len())
+	for p := range s.timelines.all() {
 		profiles = append(profiles, p)
 	}
 	slices.SortFunc(profiles, identity.ProfileID.Compare)

@@ -45,7 +45,7 @@ func OpenBackend(ctx context.Context, b identity.Backend, g *identity.Graph, opt
 // persistence; the lock is held.
 func (s *Store) resetState() {
 	strip := s.tab.strip
-	s.tab, s.timelines = newTables(), map[identity.ProfileID]timeline{}
+	s.tab, s.timelines = newTables(), newProfileTable()
 	s.tab.conv = s.conv
 	s.tab.strip = strip
 	if s.pending != nil {
@@ -85,11 +85,8 @@ func (s *Store) refileFallbacks() []identity.ProfileID {
 			}
 			continue
 		}
-		if tl = slices.Delete(tl, i, i+1); len(tl) == 0 {
-			delete(s.timelines, from)
-		} else {
-			s.timelines[from] = encodeTimeline(tl)
-		}
+		tl = slices.Delete(tl, i, i+1)
+		s.timelines.set(from, encodeTimeline(tl))
 		s.putRecs(buf, tl)
 		s.insert(p, []rec{r})
 		if at == 0 {

@@ -61,7 +61,7 @@ type Store struct {
 	tab       *tables
 	eventBufs sync.Pool                       // of *[]Event, Events' snapshots
 	recBufs   sync.Pool                       // of *[]rec, decoded timelines
-	timelines map[identity.ProfileID]timeline // each sorted by (time, ID)
+	timelines *profileTable // each sorted by (time, ID)
 	persist   *persistence                    // nil unless made by Open
 	follows   atomic.Uint64                   // Follow calls, for Load's resolving outside the lock
 	keySeed   [2]uint64                       // listKey's; set by New, then read-only
@@ -91,7 +91,7 @@ func New(g *identity.Graph, opts *Options) (*Store, error) {
 	if opts.SizeHint < 0 {
 		return nil, fmt.Errorf("%w: SizeHint %d", ErrOptions, opts.SizeHint)
 	}
-	s := &Store{graph: g, conv: map[EventType]bool{}, newID: opts.NewID, tab: newTables(), timelines: map[identity.ProfileID]timeline{}}
+	s := &Store{graph: g, conv: map[EventType]bool{}, newID: opts.NewID, tab: newTables(), timelines: newProfileTable()}
 	s.eventBufs.New = func() any { return new([]Event) }
 	s.recBufs.New = func() any { return new([]rec) }
 	s.tab.strip = s.stripErased
@@ -191,12 +191,12 @@ func (s *Store) fileKeyed(p identity.ProfileID, e Event, key [2]uint64) (added b
 	// Interned first: a list new to the store loses what the graph erased
 	// (tables.strip), so the event is journaled and filed without it, and
 	// a list seen before costs no more than the lookup filing does anyway.
-	tl := s.timelines[p]
+	tl := s.timelines.get(p)
 	var ix uint32
 	switch {
-	case key != [2]uint64{} && tl.n > 0 && tl.last.key == key:
+	case tl != nil && key != [2]uint64{} && tl.last.key == key:
 		ix = tl.last.ids // the same list as the profile's last event
-	case tl.n > 0:
+	case tl != nil:
 		ix = s.tab.idListHinted(e.IDs, int(tl.last.ids))
 	default:
 		ix = s.tab.idListHinted(e.IDs, -1)
@@ -233,34 +233,37 @@ func (s *Store) stripErased(ids []identity.ID) []identity.ID {
 // identifier list: a person's events mostly carry the same identifiers,
 // and the hint spares a probe of the (large, cold) interning table.
 func (s *Store) file(p identity.ProfileID, e Event) {
-	tl := s.timelines[p]
+	tl := s.timelines.get(p)
 	hint := -1
-	if tl.n > 0 {
+	if tl != nil {
 		hint = int(tl.last.ids)
 	}
 	s.fileRec(p, tl, s.tab.packHinted(e, hint), [2]uint64{})
 }
 
-// fileRec inserts r in tl, p's timeline, and stores it; the lock is held.
-// key is the listKey of r's identifier list, or zero when not known.
-func (s *Store) fileRec(p identity.ProfileID, tl timeline, r rec, key [2]uint64) {
+// fileRec inserts r in tl, p's timeline (nil: p has none yet), and stores
+// it; the lock is held. key is the listKey of r's identifier list, or zero
+// when not known.
+func (s *Store) fileRec(p identity.ProfileID, tl *timeline, r rec, key [2]uint64) {
+	if tl == nil {
+		tl = s.timelines.put(p)
+	}
 	if tl.n == 0 || s.tab.cmp(s.lastRec(tl), r) < 0 {
 		tl.push(r) // the common case: in order
 		tl.last.key = key
 	} else {
 		tl.insert(r, s.tab.cmp)
 	}
-	s.timelines[p] = tl
 }
 
 // lastRec is the last record of a timeline that has one, as far as order
 // needs it (time and event number).
-func (s *Store) lastRec(tl timeline) rec { return rec{t: tl.last.t, ev: tl.last.ev} }
+func (s *Store) lastRec(tl *timeline) rec { return rec{t: tl.last.t, ev: tl.last.ev} }
 
 // insert merges rs, which are in order, into p's timeline; the lock is
 // held.
 func (s *Store) insert(p identity.ProfileID, rs []rec) {
-	tl := s.timelines[p]
+	tl := s.timelines.put(p)
 	if len(rs) == 1 {
 		s.fileRec(p, tl, rs[0], [2]uint64{})
 		return
@@ -269,7 +272,6 @@ func (s *Store) insert(p identity.ProfileID, rs []rec) {
 		for _, r := range rs {
 			tl.push(r)
 		}
-		s.timelines[p] = tl
 		return
 	}
 	buf := s.recBufs.Get().(*[]rec)
@@ -284,14 +286,17 @@ func (s *Store) insert(p identity.ProfileID, rs []rec) {
 		}
 	}
 	merged = append(append(merged, have[i:]...), rs[j:]...)
-	s.timelines[p] = encodeTimeline(merged)
+	*tl = encodeTimeline(merged)
 	s.putRecs(buf, have)
 }
 
 // recs decodes p's timeline into a pooled slice; give it back with putRecs.
 func (s *Store) recs(p identity.ProfileID) (*[]rec, []rec) {
 	buf := s.recBufs.Get().(*[]rec)
-	tl := s.timelines[p]
+	tl := s.timelines.get(p)
+	if tl == nil {
+		return buf, (*buf)[:0]
+	}
 	return buf, tl.decode((*buf)[:0])
 }
 
@@ -330,12 +335,13 @@ func (s *Store) Follow(ch identity.Change) (out Refiled) {
 	}
 	var moving []rec
 	take := func(p identity.ProfileID) {
-		tl := s.timelines[p]
-		moving = tl.decode(moving)
-		delete(s.timelines, p)
+		if tl := s.timelines.get(p); tl != nil {
+			moving = tl.decode(moving)
+			s.timelines.remove(p)
+		}
 	}
 	if ch.Rebuilt { // the graph was replaced: every event is refiled
-		for p := range s.timelines {
+		for p := range s.timelines.all() {
 			take(p)
 		}
 		slices.SortFunc(moving, s.tab.cmp)
@@ -438,8 +444,8 @@ func (s *Store) Events(p identity.ProfileID) iter.Seq[Event] {
 // Profiles returns the profiles with events, in ID order.
 func (s *Store) Profiles() []identity.ProfileID {
 	s.mu.RLock()
-	out := make([]identity.ProfileID, 0, len(s.timelines))
-	for p := range s.timelines {
+	out := make([]identity.ProfileID, 0, s.timelines.len())
+	for p := range s.timelines.all() {
 		out = append(out, p)
 	}
 	s.mu.RUnlock()
@@ -451,7 +457,7 @@ func (s *Store) Profiles() []identity.ProfileID {
 func (s *Store) Len() int {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	return s.tab.ids.live
+	return s.tab.ids.len()
 }
 
 // CountSince counts a profile's events of a type at or after since that
@@ -499,12 +505,11 @@ type Stats struct {
 func (s *Store) Stats() Stats {
 	s.mu.RLock()
 	defer s.mu.RUnlock()
-	st := Stats{Profiles: len(s.timelines), Events: s.tab.ids.live, Pending: len(s.pending)}
-	for _, tl := range s.timelines {
+	st := Stats{Profiles: s.timelines.len(), Events: s.tab.ids.len(), Pending: len(s.pending)}
+	for _, tl := range s.timelines.all() {
 		st.Bytes += tl.bytes()
 	}
-	// Go maps hold about 1.3 slots per entry plus control bytes.
-	st.Bytes += len(s.timelines) * (16 + int(unsafe.Sizeof(timeline{})) + 1) * 13 / 10
+	st.Bytes += s.timelines.bytes()
 	t := s.tab
 	st.Bytes += t.ids.bytes() + len(t.extras)*int(unsafe.Sizeof(extra{}))*3
 	for _, x := range t.strList {

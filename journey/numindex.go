@@ -1,0 +1,110 @@
+package journey
+
+// A numIndex finds numbered items by a 64-bit hash of their key. The items
+// live elsewhere, in number order (eventIDs' IDs, profileTable's entries);
+// the index is an open-addressing table of 8-byte slots, each the hash's
+// high 32 bits (a fingerprint) beside the item's number+1, 0 being empty,
+// probed linearly from the hash's low bits.
+//
+// A probe compares an item's key only when a fingerprint matches, so an
+// absent key (a new event, a new profile: the common case) reads one slot
+// and almost never an item, and a present one reads its item once. A Go
+// map would keep the keys themselves in the table, two to five times the
+// bytes, and probe them.
+//
+// Callers supply the hash of an item by number (hashOf), for growing and
+// for deleting, which shifts back the slots after the one deleted: probe
+// runs stay unbroken without tombstones.
+type numIndex struct {
+	slots []uint64 // fingerprint<<32 | number+1; 0 is empty
+	live  int      // numbers in slots
+}
+
+// find returns the number of the item whose key hashes to h and is the
+// one sought (is reports whether the item of a number is).
+func (x *numIndex) find(h uint64, is func(n uint32) bool) (uint32, bool) {
+	if len(x.slots) == 0 {
+		return 0, false
+	}
+	fp, mask := h>>32, uint64(len(x.slots)-1)
+	for i := h & mask; ; i = (i + 1) & mask {
+		s := x.slots[i]
+		if s == 0 {
+			return 0, false
+		}
+		if s>>32 == fp && is(uint32(s)-1) {
+			return uint32(s) - 1, true
+		}
+	}
+}
+
+// insert indexes item n, whose key hashes to h and is not indexed, growing
+// the table past three quarters full.
+func (x *numIndex) insert(h uint64, n uint32, hashOf func(uint32) uint64) {
+	if (x.live+1)*4 > len(x.slots)*3 {
+		x.resize(max(16, 2*len(x.slots)), hashOf)
+	}
+	x.place(h, n)
+	x.live++
+}
+
+func (x *numIndex) place(h uint64, n uint32) {
+	mask := uint64(len(x.slots) - 1)
+	i := h & mask
+	for x.slots[i] != 0 {
+		i = (i + 1) & mask
+	}
+	x.slots[i] = h>>32<<32 | uint64(n+1)
+}
+
+// reserve sizes the table for n items, so that a bulk load does not grow
+// it step by step.
+func (x *numIndex) reserve(n int, hashOf func(uint32) uint64) {
+	size := 16
+	for size*3 < n*4 {
+		size *= 2
+	}
+	if size > len(x.slots) {
+		x.resize(size, hashOf)
+	}
+}
+
+func (x *numIndex) resize(size int, hashOf func(uint32) uint64) {
+	old := x.slots
+	x.slots = make([]uint64, size)
+	for _, s := range old {
+		if s != 0 {
+			n := uint32(s) - 1
+			x.place(hashOf(n), n)
+		}
+	}
+}
+
+// remove takes item n, whose key hashes to h, out of the index; an item
+// not indexed is no error.
+func (x *numIndex) remove(h uint64, n uint32, hashOf func(uint32) uint64) {
+	if len(x.slots) == 0 {
+		return
+	}
+	mask := uint64(len(x.slots) - 1)
+	i := h & mask
+	for uint32(x.slots[i]) != n+1 {
+		if x.slots[i] == 0 {
+			return
+		}
+		i = (i + 1) & mask
+	}
+	for j := (i + 1) & mask; x.slots[j] != 0; j = (j + 1) & mask {
+		home := hashOf(uint32(x.slots[j])-1) & mask
+		// The slot at j may move to i when i lies on its probe path, the
+		// cyclic range [home, j).
+		if (j-home)&mask >= (j-i)&mask {
+			x.slots[i] = x.slots[j]
+			i = j
+		}
+	}
+	x.slots[i] = 0
+	x.live--
+}
+
+func (x *numIndex) bytes() int { return len(x.slots) * 8 }
