@@ -26,8 +26,14 @@ type tables struct {
 	origins  [][2]string
 	propIx   map[string]uint32
 	props    []map[string]string
-	idIx     map[string]uint32
+	// idLists are the interned identifier lists, found by the listKey of
+	// each as it came (before strip): keys[i] is idLists[i]'s, keyIx
+	// indexes them by their first half.
 	idLists  [][]identity.ID
+	keys     [][2]uint64
+	keyIx    numIndex
+	seed     [2]uint64 // listKey's: the store's
+	digest   xxhash.Digest
 	keyBuf   []byte
 	propKeys []string
 	lastIDs  int // idLists index of the last list interned, -1 before any
@@ -37,13 +43,13 @@ type tables struct {
 	strip func([]identity.ID) []identity.ID
 }
 
-func newTables() *tables {
+func newTables(seed [2]uint64) *tables {
 	return &tables{
 		strs: map[string]uint32{"": 0}, strList: []string{""}, isConv: []bool{false},
 		touchIx: map[Touch]uint32{{}: 0}, touches: []Touch{{}},
 		originIx: map[[2]string]uint32{{}: 0}, origins: [][2]string{{}},
 		propIx: map[string]uint32{"": 0}, props: []map[string]string{nil},
-		idIx: map[string]uint32{}, idLists: nil, lastIDs: -1,
+		seed: seed, lastIDs: -1,
 		extraIx: map[extra]uint32{{}: 0}, extras: []extra{{}},
 	}
 }
@@ -120,29 +126,27 @@ func listKey(seed *[2]uint64, d *xxhash.Digest, ids []identity.ID) [2]uint64 {
 	return k
 }
 
-// idListHinted interns ids, trying hint (a list index, or -1) first.
-func (t *tables) idListHinted(ids []identity.ID, hint int) uint32 {
-	if hint >= 0 && slices.Equal(t.idLists[hint], ids) {
-		return uint32(hint)
+// idList interns ids, whose listKey is key (zero: not computed yet),
+// and returns its index. A 128-bit keyed hash equals only for equal
+// lists, so the key stands for the list: finding one reads a slot and a
+// key, not the identifiers, which sit in cold memory.
+func (t *tables) idList(ids []identity.ID, key [2]uint64) uint32 {
+	if key == [2]uint64{} {
+		key = listKey(&t.seed, &t.digest, ids)
 	}
 	// Consecutive events of one person carry the same identifiers.
-	if t.lastIDs >= 0 && slices.Equal(t.idLists[t.lastIDs], ids) {
+	if t.lastIDs >= 0 && t.keys[t.lastIDs] == key {
 		return uint32(t.lastIDs)
 	}
-	b := t.keyBuf[:0]
-	for _, id := range ids {
-		b = append(append(append(append(b, id.Kind...), 0), id.Value...), 0)
-	}
-	t.keyBuf = b
-	i, ok := t.idIx[string(b)]
+	i, ok := t.keyIx.find(key[0], func(n uint32) bool { return t.keys[n] == key })
 	if !ok {
 		i = uint32(len(t.idLists))
-		t.idIx[string(b)] = i
 		list := slices.Clone(ids)
 		if t.strip != nil {
 			list = t.strip(list)
 		}
-		t.idLists = append(t.idLists, list)
+		t.idLists, t.keys = append(t.idLists, list), append(t.keys, key)
+		t.keyIx.insert(key[0], i, func(n uint32) uint64 { return t.keys[n][0] })
 	}
 	t.lastIDs = int(i)
 	return i
@@ -154,14 +158,9 @@ type extra struct {
 	cur, props, origin uint32
 }
 
-// packHinted numbers a new event and turns it into a record, interning
-// what it shares, with a guess at its identifier list (an index, or -1).
-func (t *tables) packHinted(e Event, idsHint int) rec {
-	return t.pack(e, t.idListHinted(e.IDs, idsHint), idHash(e.ID))
-}
-
-// pack is packHinted for an event whose identifier list is interned at
-// index ids, and whose ID's idHash is h.
+// pack numbers a new event and turns it into a record, interning what it
+// shares; its identifier list is interned at index ids already, and h is
+// its ID's idHash.
 func (t *tables) pack(e Event, ids uint32, h uint64) rec {
 	r := rec{ev: t.ids.addHashed(e.ID, h), t: e.Time.UnixNano(), typ: t.str(string(e.Type)), touch: t.touch(e.Touch), ids: ids}
 	x := extra{val: e.Value.Minor, cur: t.str(e.Value.Currency), props: t.prop(e.Props),

@@ -2,6 +2,7 @@ package journey_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -25,6 +26,29 @@ func ExampleStore_Timeline() {
 	// Output:
 	// 10:00 car_view
 	// 12:00 lead
+}
+
+func ExampleStore_AddBatch() {
+	g, _ := identity.New(nil)
+	g.Observe(identity.Observation{Source: "web_form", IDs: []identity.ID{{Kind: identity.Cookie, Value: "c1"}}})
+	s, _ := journey.New(g, nil)
+	at := time.Date(2026, 3, 1, 10, 0, 0, 0, time.UTC)
+	cookie := func(v string) []identity.ID { return []identity.ID{{Kind: identity.Cookie, Value: v}} }
+	// A stream's events, a batch at a time; the results are Add's, in order.
+	res := s.AddBatch(nil, []journey.Event{
+		{Time: at, Type: journey.PageView, IDs: cookie("c1")},
+		{Time: at.Add(time.Minute), Type: journey.CarView, IDs: cookie("c2")}, // nobody's yet
+		{Time: at.Add(2 * time.Minute), Type: journey.CarView, IDs: cookie("c1")},
+	})
+	for _, r := range res {
+		fmt.Println(r.Added, errors.Is(r.Err, journey.ErrNoProfile))
+	}
+	fmt.Println(s.Len(), "events")
+	// Output:
+	// true false
+	// false true
+	// true false
+	// 2 events
 }
 
 func ExampleSessions() {

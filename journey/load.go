@@ -32,7 +32,9 @@ type loadBatch struct {
 	data       []byte // the lines, back to back
 	ends       []int  // where each line ends in data
 	parsed     []parsedLine
-	follows    uint64 // Follow calls before the batch was resolved
+	follows    uint64               // Follow calls before the batch was resolved
+	ids        []identity.ID        // parseBatch's scratch: identifiers to resolve
+	resolved   []identity.ProfileID // and what they resolve to
 }
 
 // Load adds the events of a JSONL stream as adding them one by one would
@@ -139,12 +141,31 @@ func (s *Store) parseBatch(b *loadBatch, decode func([]byte, *Event) error, d *x
 			b.parsed = append(b.parsed, parsedLine{line: b.first + i})
 			pl := &b.parsed[len(b.parsed)-1]
 			if pl.err = decode(l, &pl.e); pl.err == nil {
-				pl.p, pl.at, pl.err = s.profileAt(pl.e.IDs)
 				pl.key = listKey(&s.keySeed, d, pl.e.IDs)
 			}
 		}
 		start = end
 	}
+	// Resolved a few hundred identifiers at a time: their misses overlap,
+	// and the graph's writers wait for no more than that.
+	for i := 0; i < len(b.parsed); {
+		b.ids = b.ids[:0]
+		j := i
+		for ; j < len(b.parsed) && len(b.ids) < 256; j++ {
+			if b.parsed[j].err == nil {
+				b.ids = append(b.ids, b.parsed[j].e.IDs...)
+			}
+		}
+		ps := s.graph.ResolveAll(b.resolved[:0], b.ids)
+		b.resolved = ps
+		for ; i < j; i++ {
+			if pl := &b.parsed[i]; pl.err == nil {
+				pl.p, pl.at, pl.err = firstResolved(ps[:len(pl.e.IDs)])
+				ps = ps[len(pl.e.IDs):]
+			}
+		}
+	}
+	clear(b.ids) // the strings are the events'
 }
 
 // readBatches cuts r into batches of 4,096 lines (a line over the reader's

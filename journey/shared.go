@@ -45,7 +45,7 @@ func OpenBackend(ctx context.Context, b identity.Backend, g *identity.Graph, opt
 // persistence; the lock is held.
 func (s *Store) resetState() {
 	strip := s.tab.strip
-	s.tab, s.timelines = newTables(), newProfileTable()
+	s.tab, s.timelines = newTables(s.keySeed), newProfileTable()
 	s.tab.conv = s.conv
 	s.tab.strip = strip
 	if s.pending != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 	"unsafe"
 
+	"github.com/cespare/xxhash/v2"
 	"github.com/google/uuid"
 	"github.com/throughline/throughline/identity"
 	"github.com/throughline/throughline/internal/journal"
@@ -59,12 +60,17 @@ type Store struct {
 
 	mu        sync.RWMutex
 	tab       *tables
-	eventBufs sync.Pool                       // of *[]Event, Events' snapshots
-	recBufs   sync.Pool                       // of *[]rec, decoded timelines
+	eventBufs sync.Pool     // of *[]Event, Events' snapshots
+	recBufs   sync.Pool     // of *[]rec, decoded timelines
 	timelines *profileTable // each sorted by (time, ID)
-	persist   *persistence                    // nil unless made by Open
-	follows   atomic.Uint64                   // Follow calls, for Load's resolving outside the lock
-	keySeed   [2]uint64                       // listKey's; set by New, then read-only
+	persist   *persistence  // nil unless made by Open
+	follows   atomic.Uint64 // Follow calls, for Load's resolving outside the lock
+	keySeed   [2]uint64     // listKey's; set by New, then read-only
+	// AddBatch's scratch; the lock is held.
+	batch         []batchItem
+	batchIDs      []identity.ID
+	batchProfiles []identity.ProfileID
+	digest        xxhash.Digest // AddBatch's; the lock is held
 	// pending holds, on a shared log, events none of whose identifiers
 	// resolves now (another process's record applied before this graph
 	// has the observation it rests on, or whose identifiers were taken
@@ -91,11 +97,12 @@ func New(g *identity.Graph, opts *Options) (*Store, error) {
 	if opts.SizeHint < 0 {
 		return nil, fmt.Errorf("%w: SizeHint %d", ErrOptions, opts.SizeHint)
 	}
-	s := &Store{graph: g, conv: map[EventType]bool{}, newID: opts.NewID, tab: newTables(), timelines: newProfileTable()}
+	s := &Store{graph: g, conv: map[EventType]bool{}, newID: opts.NewID, timelines: newProfileTable()}
 	s.eventBufs.New = func() any { return new([]Event) }
 	s.recBufs.New = func() any { return new([]rec) }
-	s.tab.strip = s.stripErased
 	s.keySeed = [2]uint64{rand.Uint64(), rand.Uint64()}
+	s.tab = newTables(s.keySeed)
+	s.tab.strip = s.stripErased
 	if s.newID == nil {
 		s.newID = uuid.NewV7
 	}
@@ -125,8 +132,21 @@ func (s *Store) profileAt(ids []identity.ID) (identity.ProfileID, int, error) {
 			return p, i, nil
 		}
 	}
-	return identity.ProfileID{}, 0, fmt.Errorf("%w (%d identifiers)", ErrNoProfile, len(ids))
+	return identity.ProfileID{}, 0, noProfile(len(ids))
 }
+
+// firstResolved is profileAt for identifiers resolved already (by
+// Graph.ResolveAll: zero where one does not resolve).
+func firstResolved(ps []identity.ProfileID) (identity.ProfileID, int, error) {
+	for i, p := range ps {
+		if !p.IsZero() {
+			return p, i, nil
+		}
+	}
+	return identity.ProfileID{}, 0, noProfile(len(ps))
+}
+
+func noProfile(ids int) error { return fmt.Errorf("%w (%d identifiers)", ErrNoProfile, ids) }
 
 // Add files an event under its profile, in time order wherever it arrives
 // (late events land in place), and returns that profile. An event whose ID
@@ -179,7 +199,7 @@ func (s *Store) fileOnce(p identity.ProfileID, e Event) (added bool, err error) 
 }
 
 // fileKeyed is fileOnce for an event whose identifier list's listKey is
-// key (zero: not computed).
+// key (zero: not computed yet).
 func (s *Store) fileKeyed(p identity.ProfileID, e Event, key [2]uint64) (added bool, err error) {
 	h := idHash(e.ID)
 	if _, dup := s.tab.ids.findHashed(e.ID, h); dup {
@@ -191,15 +211,15 @@ func (s *Store) fileKeyed(p identity.ProfileID, e Event, key [2]uint64) (added b
 	// Interned first: a list new to the store loses what the graph erased
 	// (tables.strip), so the event is journaled and filed without it, and
 	// a list seen before costs no more than the lookup filing does anyway.
+	if key == [2]uint64{} {
+		key = listKey(&s.keySeed, &s.tab.digest, e.IDs)
+	}
 	tl := s.timelines.get(p)
 	var ix uint32
-	switch {
-	case tl != nil && key != [2]uint64{} && tl.last.key == key:
+	if tl != nil && tl.last.key == key {
 		ix = tl.last.ids // the same list as the profile's last event
-	case tl != nil:
-		ix = s.tab.idListHinted(e.IDs, int(tl.last.ids))
-	default:
-		ix = s.tab.idListHinted(e.IDs, -1)
+	} else {
+		ix = s.tab.idList(e.IDs, key)
 	}
 	if s.persist != nil {
 		e.IDs = s.tab.idLists[ix] // cold memory: only what is journaled reads it
@@ -229,16 +249,10 @@ func (s *Store) stripErased(ids []identity.ID) []identity.ID {
 }
 
 // file numbers and packs e, an event not stored yet, and inserts it in
-// p's timeline; the lock is held. The timeline's last record hints at e's
-// identifier list: a person's events mostly carry the same identifiers,
-// and the hint spares a probe of the (large, cold) interning table.
+// p's timeline; the lock is held.
 func (s *Store) file(p identity.ProfileID, e Event) {
-	tl := s.timelines.get(p)
-	hint := -1
-	if tl != nil {
-		hint = int(tl.last.ids)
-	}
-	s.fileRec(p, tl, s.tab.packHinted(e, hint), [2]uint64{})
+	key := listKey(&s.keySeed, &s.tab.digest, e.IDs)
+	s.fileRec(p, s.timelines.get(p), s.tab.pack(e, s.tab.idList(e.IDs, key), idHash(e.ID)), key)
 }
 
 // fileRec inserts r in tl, p's timeline (nil: p has none yet), and stores
@@ -517,8 +531,9 @@ func (s *Store) Stats() Stats {
 	}
 	st.Bytes += len(t.touches) * (int(unsafe.Sizeof(Touch{})) * 2)
 	st.Bytes += len(t.props) * 96
+	st.Bytes += t.keyIx.bytes()
 	for _, ids := range t.idLists {
-		st.Bytes += 24 + 48 + len(ids)*(int(unsafe.Sizeof(identity.ID{})))
+		st.Bytes += 24 + 16 + len(ids)*(int(unsafe.Sizeof(identity.ID{})))
 		for _, id := range ids {
 			st.Bytes += len(id.Value)
 		}

@@ -1,0 +1,69 @@
+package journey
+
+import (
+	"github.com/google/uuid"
+	"github.com/throughline/throughline/identity"
+)
+
+// An AddResult is what AddBatch reports for one event: what Add returns.
+type AddResult struct {
+	Profile identity.ProfileID
+	Added   bool
+	Err     error
+}
+
+// batchItem is AddBatch's scratch for one event.
+type batchItem struct {
+	id  uuid.UUID // the event's ID, given one when it had none
+	at  int       // the index of the identifier that resolved
+	key [2]uint64 // listKey of the event's identifiers
+}
+
+// AddBatch adds events as Add adds each in turn, and appends to dst, in
+// order, what Add would have returned for each. The rules:
+//   - The batch is filed under one acquisition of the store's lock: no
+//     Follow runs between two of its events.
+//   - Events are not changed: one without an ID is stored under a new
+//     one, as Add stores it.
+//   - One event's error (no identifier resolves, no time) is its result's
+//     Err; the others are filed.
+//
+// A live stream's events land on profiles all over memory. Resolving a
+// batch's identifiers in one sweep, before any is filed, lets the
+// processor overlap the cache misses that Adds one by one wait out in
+// turn; a batch of a few hundred is enough.
+func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	items, all := s.batch[:0], s.batchIDs[:0]
+	for _, e := range events {
+		all = append(all, e.IDs...)
+	}
+	resolved := s.graph.ResolveAll(s.batchProfiles[:0], all)
+	start := len(dst)
+	for _, e := range events { // completed and resolved as Add does it
+		var res AddResult
+		var it batchItem
+		if res.Err = s.complete(&e); res.Err == nil {
+			if res.Profile, it.at, res.Err = firstResolved(resolved[:len(e.IDs)]); res.Err == nil {
+				it.id, it.key = e.ID, listKey(&s.keySeed, &s.digest, e.IDs)
+			}
+		}
+		dst, items = append(dst, res), append(items, it)
+		resolved = resolved[len(e.IDs):]
+	}
+	for i, e := range events {
+		res := &dst[start+i]
+		if res.Err != nil {
+			continue
+		}
+		e.ID = items[i].id
+		res.Added, res.Err = s.fileKeyed(res.Profile, e, items[i].key)
+		if res.Added && items[i].at > 0 {
+			s.fellBack(e.ID, res.Profile)
+		}
+	}
+	clear(all) // the identifiers' strings are the caller's
+	s.batch, s.batchIDs, s.batchProfiles = items[:0], all[:0], resolved[:0]
+	return dst
+}
