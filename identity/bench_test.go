@@ -137,6 +137,33 @@ func benchResolve(b *testing.B, spell func(ID) string) {
 	}
 }
 
+// BenchmarkResolveAll: the same lookups 256 at a time, as journey's
+// AddBatch and Load make them.
+func BenchmarkResolveAll(b *testing.B) {
+	for _, size := range graphSizes {
+		b.Run(size.name, func(b *testing.B) {
+			g, ids := resolveGraph(b, size.n)
+			for i := range ids { // as a batch arrives: its strings side by side
+				ids[i].Value = strings.Clone(ids[i].Value)
+			}
+			const batch = 256
+			var dst []ProfileID
+			i := 0
+			for b.Loop() {
+				if i+batch > len(ids) {
+					i = 0
+				}
+				dst = g.ResolveAll(dst[:0], ids[i:i+batch])
+				if dst[0].IsZero() {
+					b.Fatal("not resolved")
+				}
+				i += batch
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*batch), "ns/identifier")
+		})
+	}
+}
+
 // BenchmarkResolveSpelled: lookups of identifiers as forms spell them
 // (upper-case emails, _ga cookies with their GA1.2. prefix), which miss the
 // canonical-first probe and are normalized.

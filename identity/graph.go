@@ -713,9 +713,9 @@ func (g *Graph) lookupLocked(k uint8, v string) (ProfileID, bool) {
 
 // ResolveAll resolves ids as Resolve resolves each, and appends to dst
 // the profile of each, in order: the zero ProfileID where Resolve would
-// fail. It takes the graph's read lock once for them all. Lookups land
-// all over memory; one by one, each lock's atomic instructions make the
-// processor finish the misses before it, while a batch's overlap.
+// fail. It takes the graph's read lock once for them all: one by one,
+// each lock's atomic instructions make the processor finish the cache
+// misses before it, while a batch's lookups overlap theirs.
 func (g *Graph) ResolveAll(dst []ProfileID, ids []ID) []ProfileID {
 	l := g.mu.rlock()
 	defer g.mu.runlock(l)

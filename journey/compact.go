@@ -163,6 +163,9 @@ type extra struct {
 // its ID's idHash.
 func (t *tables) pack(e Event, ids uint32, h uint64) rec {
 	r := rec{ev: t.ids.addHashed(e.ID, h), t: e.Time.UnixNano(), typ: t.str(string(e.Type)), touch: t.touch(e.Touch), ids: ids}
+	if e.Value.Minor == 0 && e.Value.Currency == "" && len(e.Props) == 0 && e.Company == "" && e.Site == "" {
+		return r // most events carry no extra: spare the four lookups
+	}
 	x := extra{val: e.Value.Minor, cur: t.str(e.Value.Currency), props: t.prop(e.Props),
 		origin: intern(t.originIx, &t.origins, [2]string{e.Company, e.Site})}
 	r.extra = intern(t.extraIx, &t.extras, x)
