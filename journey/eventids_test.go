@@ -2,6 +2,7 @@ package journey
 
 import (
 	"errors"
+	"fmt"
 	"math"
 	"math/rand/v2"
 	"testing"
@@ -12,10 +13,18 @@ import (
 
 // TestEventIDs checks the index against a map through adds, finds and
 // removals, with the table growing and runs of colliding slots shifted
-// back on removal.
+// back on removal: from empty (powers of two) and from a reservation of
+// an odd size, whose probe runs wrap round at a slot that is not one.
 func TestEventIDs(t *testing.T) {
+	for _, reserve := range []int{0, 1001, 77_777} {
+		t.Run(fmt.Sprint(reserve), func(t *testing.T) { testEventIDs(t, reserve) })
+	}
+}
+
+func testEventIDs(t *testing.T, reserve int) {
 	rng := rand.New(rand.NewPCG(7, 7))
 	var x eventIDs
+	x.reserve(reserve)
 	ref := map[uuid.UUID]uint32{}
 	var ids []uuid.UUID
 	for step := range 200_000 {
@@ -95,13 +104,13 @@ func BenchmarkEventIDs(b *testing.B) {
 func TestEventIDsReserve(t *testing.T) {
 	var x eventIDs
 	x.reserve(3000)
-	if len(x.index.slots) != 4096 {
-		t.Fatalf("%d slots for 3,000 events, want 4,096", len(x.index.slots))
+	if len(x.index.slots) != 4000 { // three quarters full, exactly
+		t.Fatalf("%d slots for 3,000 events, want 4,000", len(x.index.slots))
 	}
 	for i := range 3000 {
 		x.add(uuid.UUID{byte(i), byte(i >> 8), 1})
 	}
-	if len(x.index.slots) != 4096 {
+	if len(x.index.slots) != 4000 {
 		t.Fatalf("grew to %d slots within the reservation", len(x.index.slots))
 	}
 }

@@ -1,10 +1,12 @@
 package journey
 
+import "math/bits"
+
 // A numIndex finds numbered items by a 64-bit hash of their key. The items
 // live elsewhere, in number order (eventIDs' IDs, profileTable's entries);
 // the index is an open-addressing table of 8-byte slots, each the hash's
 // high 32 bits (a fingerprint) beside the item's number+1, 0 being empty,
-// probed linearly from the hash's low bits.
+// probed linearly from a home slot the hash's low bits give.
 //
 // A probe compares an item's key only when a fingerprint matches, so an
 // absent key (a new event, a new profile: the common case) reads one slot
@@ -20,14 +22,32 @@ type numIndex struct {
 	live  int      // numbers in slots
 }
 
+// home is the slot a probe for h starts at: the hash's low 32 bits scaled
+// to the table (Lemire's multiply-shift), so a table may take any size,
+// not only a power of two, and a reserved one holds no more slack than
+// its load factor asks. The fingerprint is the high 32 bits: independent
+// of the home slot.
+func (x *numIndex) home(h uint64) uint64 {
+	hi, _ := bits.Mul64(h<<32, uint64(len(x.slots)))
+	return hi
+}
+
+// next is the slot after i, wrapping round.
+func (x *numIndex) next(i uint64) uint64 {
+	if i++; i == uint64(len(x.slots)) {
+		return 0
+	}
+	return i
+}
+
 // find returns the number of the item whose key hashes to h and is the
 // one sought (is reports whether the item of a number is).
 func (x *numIndex) find(h uint64, is func(n uint32) bool) (uint32, bool) {
 	if len(x.slots) == 0 {
 		return 0, false
 	}
-	fp, mask := h>>32, uint64(len(x.slots)-1)
-	for i := h & mask; ; i = (i + 1) & mask {
+	fp := h >> 32
+	for i := x.home(h); ; i = x.next(i) {
 		s := x.slots[i]
 		if s == 0 {
 			return 0, false
@@ -49,22 +69,17 @@ func (x *numIndex) insert(h uint64, n uint32, hashOf func(uint32) uint64) {
 }
 
 func (x *numIndex) place(h uint64, n uint32) {
-	mask := uint64(len(x.slots) - 1)
-	i := h & mask
+	i := x.home(h)
 	for x.slots[i] != 0 {
-		i = (i + 1) & mask
+		i = x.next(i)
 	}
 	x.slots[i] = h>>32<<32 | uint64(n+1)
 }
 
-// reserve sizes the table for n items, so that a bulk load does not grow
-// it step by step.
+// reserve sizes the table for n items exactly, three quarters full, so
+// that a bulk load does not grow it step by step.
 func (x *numIndex) reserve(n int, hashOf func(uint32) uint64) {
-	size := 16
-	for size*3 < n*4 {
-		size *= 2
-	}
-	if size > len(x.slots) {
+	if size := max(16, (4*n+2)/3); size > len(x.slots) {
 		x.resize(size, hashOf)
 	}
 }
@@ -86,25 +101,32 @@ func (x *numIndex) remove(h uint64, n uint32, hashOf func(uint32) uint64) {
 	if len(x.slots) == 0 {
 		return
 	}
-	mask := uint64(len(x.slots) - 1)
-	i := h & mask
+	i := x.home(h)
 	for uint32(x.slots[i]) != n+1 {
 		if x.slots[i] == 0 {
 			return
 		}
-		i = (i + 1) & mask
+		i = x.next(i)
 	}
-	for j := (i + 1) & mask; x.slots[j] != 0; j = (j + 1) & mask {
-		home := hashOf(uint32(x.slots[j])-1) & mask
+	for j := x.next(i); x.slots[j] != 0; j = x.next(j) {
+		home := x.home(hashOf(uint32(x.slots[j]) - 1))
 		// The slot at j may move to i when i lies on its probe path, the
 		// cyclic range [home, j).
-		if (j-home)&mask >= (j-i)&mask {
+		if x.behind(home, j) >= x.behind(i, j) {
 			x.slots[i] = x.slots[j]
 			i = j
 		}
 	}
 	x.slots[i] = 0
 	x.live--
+}
+
+// behind is how many slots a lies before b, going round.
+func (x *numIndex) behind(a, b uint64) uint64 {
+	if a <= b {
+		return b - a
+	}
+	return b + uint64(len(x.slots)) - a
 }
 
 func (x *numIndex) bytes() int { return len(x.slots) * 8 }
