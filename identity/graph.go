@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
+	"runtime"
 	"slices"
 	"time"
 
@@ -704,7 +705,12 @@ func (g *Graph) lookup(k uint8, v string) (ProfileID, error) {
 // lookupLocked finds the profile of a canonical value; the read lock is
 // held.
 func (g *Graph) lookupLocked(k uint8, v string) (ProfileID, bool) {
-	n, found := g.index.lookup(&g.nodes, g.hashID(k, v), k, v)
+	return g.lookupHashed(k, g.hashID(k, v), v)
+}
+
+// lookupHashed is lookupLocked given v's hash.
+func (g *Graph) lookupHashed(k uint8, h uint64, v string) (ProfileID, bool) {
+	n, found := g.index.lookup(&g.nodes, h, k, v)
 	if !found || g.nodes.at(n).flags&(flagDead|flagErased) != 0 {
 		return ProfileID{}, false
 	}
@@ -713,29 +719,72 @@ func (g *Graph) lookupLocked(k uint8, v string) (ProfileID, bool) {
 
 // ResolveAll resolves ids as Resolve resolves each, and appends to dst
 // the profile of each, in order: the zero ProfileID where Resolve would
-// fail. It takes the graph's read lock once for them all: one by one,
-// each lock's atomic instructions make the processor finish the cache
-// misses before it, while a batch's lookups overlap theirs.
+// fail. It takes the graph's read lock once for them all.
+//
+// In a large graph each lookup misses the cache on its index slot and
+// on its record. ResolveAll hashes a group of identifiers first, then
+// reads their slots in a loop that does nothing else, then their
+// records: loops that small let the processor have many misses in
+// flight at once, where a whole lookup's code has room for a few.
 func (g *Graph) ResolveAll(dst []ProfileID, ids []ID) []ProfileID {
 	l := g.mu.rlock()
 	defer g.mu.runlock(l)
-	for _, id := range ids {
-		var p ProfileID
-		if k, ok := g.kindOf(id.Kind); ok {
-			found := false
-			if len(id.Value) > 0 && len(id.Value) <= maxValueLen {
-				p, found = g.lookupLocked(k, id.Value)
+	for len(ids) > 0 {
+		n := min(len(ids), resolveGroup)
+		dst = g.resolveGroup(dst, ids[:n])
+		ids = ids[n:]
+	}
+	return dst
+}
+
+// resolveGroup is how many identifiers ResolveAll hashes ahead.
+const resolveGroup = 64
+
+// touchFrom is the index size from which ResolveAll reads slots and
+// records ahead: a smaller graph stays in cache, where it would only cost.
+const touchFrom = 1 << 18
+
+// resolveGroup resolves up to resolveGroup ids; the read lock is held.
+func (g *Graph) resolveGroup(dst []ProfileID, ids []ID) []ProfileID {
+	var ks [resolveGroup]uint8 // the kind's index; noKind: none, or no raw lookup
+	var hs [resolveGroup]uint64
+	for i, id := range ids {
+		ks[i] = noKind
+		if k, ok := g.kindOf(id.Kind); ok && len(id.Value) > 0 && len(id.Value) <= maxValueLen {
+			ks[i], hs[i] = k, g.hashID(k, id.Value)
+		}
+	}
+	if slots, shift := g.index.slots, g.index.shift; len(slots) >= touchFrom {
+		var sink uint32
+		for i := range ids {
+			sink += slots[hs[i]>>shift]
+		}
+		for i := range ids {
+			if s := slots[hs[i]>>shift]; s != 0 {
+				sink += g.nodes.at(g.index.node(s)).anchor
 			}
-			if !found {
-				if v, err := g.kinds[k].normalize(id.Value); err == nil {
-					p, _ = g.lookupLocked(k, v)
-				}
+		}
+		runtime.KeepAlive(sink) // so the reads are not optimised away
+	}
+	for i, id := range ids {
+		var p ProfileID
+		found := false
+		if ks[i] != noKind {
+			p, found = g.lookupHashed(ks[i], hs[i], id.Value)
+		}
+		if k, ok := g.kindOf(id.Kind); ok && !found {
+			if v, err := g.kinds[k].normalize(id.Value); err == nil {
+				p, _ = g.lookupLocked(k, v)
 			}
 		}
 		dst = append(dst, p)
 	}
 	return dst
 }
+
+// noKind marks, in resolveGroup, an identifier not to look up as it is
+// spelled (at most 255 kinds leave 255 free).
+const noKind = 0xff
 
 // Current returns the ID that p names now: p itself while it names a
 // profile, the profile it was merged into after it retired. It reports false

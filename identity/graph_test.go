@@ -76,38 +76,47 @@ func TestObserveResolve(t *testing.T) {
 // TestResolveAll checks ResolveAll against Resolve one by one: canonical
 // and raw values, unknown identifiers and kinds, malformed and empty
 // values, forgotten and merged ones.
+// TestResolveAll checks ResolveAll against Resolve, in a small graph and
+// in one whose index is large enough to be read ahead, over more
+// identifiers than one group.
 func TestResolveAll(t *testing.T) {
-	g := mustGraph(t, nil)
-	g.Observe(obs("email:Ivan.Petrov@Gmail.com", "phone:8 (916) 123-45-67"))
-	g.Observe(obs("cookie:c1", "email:anna@mail.ru"))
-	g.Observe(obs("cookie:c2", "email:olga@mail.ru"))
-	g.Observe(obs("cookie:c2", "phone:+79031112233")) // joins olga's
-	if _, err := g.Forget(Email, "anna@mail.ru"); err != nil {
-		t.Fatal(err)
-	}
-	ids := []ID{
-		{Email, "ivanpetrov@gmail.com"}, {Phone, "8 (916) 123-45-67"}, {Phone, "+79161234567"},
-		{Email, "nobody@mail.ru"}, {Email, "not an email"}, {"loyalty", "1"}, {Email, ""},
-		{Email, "anna@mail.ru"}, {Cookie, "c1"}, {Cookie, "c2"}, {Phone, "+79031112233"}, {Email, "Olga@Mail.ru"},
-	}
-	got := g.ResolveAll([]ProfileID{{hi: 1}}, ids)
-	if len(got) != len(ids)+1 || got[0] != (ProfileID{hi: 1}) {
-		t.Fatalf("ResolveAll appended %d to a dst of 1, want %d after it", len(got), len(ids))
-	}
-	resolved := 0
-	for i, id := range ids {
-		want, err := g.Resolve(id.Kind, id.Value)
-		if err != nil {
-			want = ProfileID{}
-		} else {
-			resolved++
+	for _, hint := range []int{0, touchFrom} {
+		g := mustGraph(t, &Options{SizeHint: hint})
+		g.Observe(obs("email:Ivan.Petrov@Gmail.com", "phone:8 (916) 123-45-67"))
+		g.Observe(obs("cookie:c1", "email:anna@mail.ru"))
+		g.Observe(obs("cookie:c2", "email:olga@mail.ru"))
+		g.Observe(obs("cookie:c2", "phone:+79031112233")) // joins olga's
+		if _, err := g.Forget(Email, "anna@mail.ru"); err != nil {
+			t.Fatal(err)
 		}
-		if got[1+i] != want {
-			t.Errorf("ResolveAll: %v gives %v, Resolve %v (%v)", id, got[1+i], want, err)
+		one := []ID{
+			{Email, "ivanpetrov@gmail.com"}, {Phone, "8 (916) 123-45-67"}, {Phone, "+79161234567"},
+			{Email, "nobody@mail.ru"}, {Email, "not an email"}, {"loyalty", "1"}, {Email, ""},
+			{Email, "anna@mail.ru"}, {Cookie, "c1"}, {Cookie, "c2"}, {Phone, "+79031112233"}, {Email, "Olga@Mail.ru"},
 		}
-	}
-	if resolved != 7 {
-		t.Fatalf("%d of the identifiers resolve, want 7", resolved)
+		var ids []ID
+		for range 3 * resolveGroup / len(one) {
+			ids = append(ids, one...)
+		}
+		got := g.ResolveAll([]ProfileID{{hi: 1}}, ids)
+		if len(got) != len(ids)+1 || got[0] != (ProfileID{hi: 1}) {
+			t.Fatalf("ResolveAll appended %d to a dst of 1, want %d after it", len(got), len(ids))
+		}
+		resolved := 0
+		for i, id := range ids {
+			want, err := g.Resolve(id.Kind, id.Value)
+			if err != nil {
+				want = ProfileID{}
+			} else if i < len(one) {
+				resolved++
+			}
+			if got[1+i] != want {
+				t.Errorf("size hint %d: ResolveAll: %v gives %v, Resolve %v (%v)", hint, id, got[1+i], want, err)
+			}
+		}
+		if resolved != 7 {
+			t.Fatalf("%d of the identifiers resolve, want 7", resolved)
+		}
 	}
 }
 

@@ -1,6 +1,8 @@
 package journey
 
 import (
+	"runtime"
+
 	"github.com/google/uuid"
 	"github.com/throughline/throughline/identity"
 )
@@ -29,9 +31,10 @@ type batchItem struct {
 //     Err; the others are filed.
 //
 // A live stream's events land on profiles all over memory. Resolving a
-// batch's identifiers in one sweep, before any is filed, lets the
-// processor overlap the cache misses that Adds one by one wait out in
-// turn; a batch of a few hundred is enough.
+// batch's identifiers in one sweep, and reading ahead the index slots
+// filing will probe, before any is filed, lets the processor overlap the
+// cache misses that Adds one by one wait out in turn; a batch of a few
+// hundred is enough.
 func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -52,6 +55,9 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 		dst, items = append(dst, res), append(items, it)
 		resolved = resolved[len(e.IDs):]
 	}
+	if s.persist == nil { // (journaling may replace the tables: no reading ahead)
+		s.touchSlots(dst[start:], items)
+	}
 	for i, e := range events {
 		res := &dst[start+i]
 		if res.Err != nil {
@@ -67,3 +73,37 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 	s.batch, s.batchIDs, s.batchProfiles = items[:0], all[:0], resolved[:0]
 	return dst
 }
+
+// touchSlots reads ahead, for the batch's events, the cache lines filing
+// them starts with: the event ID's slot in the duplicate index, the
+// profile's slot, then the profile's entry. Filed one after another, each
+// event waits out those misses in turn; read here in loops that do
+// nothing else, they overlap (one loop over whole filings leaves the
+// processor room for few). A small store stays in cache: it is skipped.
+func (s *Store) touchSlots(res []AddResult, items []batchItem) {
+	ev, pr := &s.tab.ids.index, &s.timelines.index
+	if len(ev.slots) < touchFrom || len(pr.slots) == 0 {
+		return
+	}
+	hs := s.batchHashes[:0]
+	for i := range items {
+		if res[i].Err == nil {
+			hs = append(hs, idHash(items[i].id), s.timelines.hash(res[i].Profile))
+		}
+	}
+	var sink uint64
+	for k := 0; k+1 < len(hs); k += 2 {
+		sink += ev.slots[ev.home(hs[k])] + pr.slots[pr.home(hs[k+1])]
+	}
+	for k := 1; k < len(hs); k += 2 {
+		if sl := pr.slots[pr.home(hs[k])]; sl != 0 {
+			sink += uint64(s.timelines.entry(uint32(sl) - 1).tl.n)
+		}
+	}
+	runtime.KeepAlive(sink) // so the reads are not optimised away
+	s.batchHashes = hs[:0]
+}
+
+// touchFrom is the duplicate index's size from which AddBatch reads
+// ahead (2 MB of slots: past a core's cache).
+const touchFrom = 1 << 18

@@ -16,8 +16,15 @@ import (
 // TestAddBatchMatchesAdd files random batches, with duplicates (inside a
 // batch and across), late events, events without an ID, without a time
 // and with no identifier that resolves, by AddBatch into one store and by
-// Add into another: the results and the timelines must be the same.
+// Add into another: the results and the timelines must be the same. The
+// batched store is small, or sized to read ahead (touchSlots).
 func TestAddBatchMatchesAdd(t *testing.T) {
+	for _, hint := range []int{0, touchFrom} {
+		t.Run(fmt.Sprint(hint), func(t *testing.T) { testAddBatchMatchesAdd(t, hint) })
+	}
+}
+
+func testAddBatchMatchesAdd(t *testing.T, hint int) {
 	var obs []identity.Observation
 	for p := range 50 {
 		obs = append(obs, identity.Observation{Source: "web_form", IDs: ids("cookie", fmt.Sprint("c", p), "email", fmt.Sprintf("p%d@mail.ru", p))})
@@ -27,7 +34,7 @@ func TestAddBatchMatchesAdd(t *testing.T) {
 		n := 0
 		return func() (uuid.UUID, error) { n++; return uuid.NewSHA1(uuid.NameSpaceURL, fmt.Append(nil, n)), nil }
 	}
-	batched, _ := New(g, &Options{NewID: counter()})
+	batched, _ := New(g, &Options{NewID: counter(), SizeHint: hint})
 	single, _ := New(g, &Options{NewID: counter()})
 	rng := rand.New(rand.NewPCG(5, 5))
 	var res []AddResult

@@ -69,6 +69,7 @@ type Store struct {
 	// AddBatch's scratch; the lock is held.
 	batch         []batchItem
 	batchIDs      []identity.ID
+	batchHashes   []uint64
 	batchProfiles []identity.ProfileID
 	digest        xxhash.Digest // AddBatch's; the lock is held
 	// pending holds, on a shared log, events none of whose identifiers
