@@ -81,24 +81,37 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 // nothing else, they overlap (one loop over whole filings leaves the
 // processor room for few). A small store stays in cache: it is skipped.
 func (s *Store) touchSlots(res []AddResult, items []batchItem) {
-	ev, pr := &s.tab.ids.index, &s.timelines.index
-	if len(ev.slots) < touchFrom || len(pr.slots) == 0 {
+	ev, pr, keys := &s.tab.ids.index, &s.timelines.index, &s.tab.keyIx
+	if len(ev.slots) < touchFrom || len(pr.slots) == 0 || len(keys.slots) == 0 {
 		return
 	}
 	hs := s.batchHashes[:0]
 	for i := range items {
 		if res[i].Err == nil {
-			hs = append(hs, idHash(items[i].id), s.timelines.hash(res[i].Profile))
+			hs = append(hs, idHash(items[i].id), s.timelines.hash(res[i].Profile), uint64(i))
 		}
 	}
 	var sink uint64
-	for k := 0; k+1 < len(hs); k += 2 {
+	for k := 0; k < len(hs); k += 3 {
 		sink += ev.slots[ev.home(hs[k])] + pr.slots[pr.home(hs[k+1])]
 	}
-	for k := 1; k < len(hs); k += 2 {
-		if sl := pr.slots[pr.home(hs[k])]; sl != 0 {
+	for k := 0; k < len(hs); k += 3 {
+		if sl := pr.slots[pr.home(hs[k+1])]; sl != 0 {
 			sink += uint64(s.timelines.entry(uint32(sl) - 1).tl.n)
 		}
+	}
+	// Then the end of the profile's timeline, where the event goes, or,
+	// when its identifiers are not the profile's last ones, the slot of
+	// their interned list.
+	for k := 0; k < len(hs); k += 3 {
+		key := &items[hs[k+2]].key
+		if sl := pr.slots[pr.home(hs[k+1])]; sl != 0 {
+			if tl := &s.timelines.entry(uint32(sl) - 1).tl; tl.last.key == *key && len(tl.data) > 0 {
+				sink += uint64(tl.data[len(tl.data)-1])
+				continue
+			}
+		}
+		sink += keys.slots[keys.home(key[0])]
 	}
 	runtime.KeepAlive(sink) // so the reads are not optimised away
 	s.batchHashes = hs[:0]
