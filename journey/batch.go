@@ -96,8 +96,9 @@ func (s *Store) touchSlots(res []AddResult, items []batchItem) {
 		sink += ev.slots[ev.home(hs[k])] + pr.slots[pr.home(hs[k+1])]
 	}
 	for k := 0; k < len(hs); k += 3 {
-		if sl := pr.slots[pr.home(hs[k+1])]; sl != 0 {
-			sink += uint64(s.timelines.entry(uint32(sl) - 1).tl.n)
+		if sl := pr.slots[pr.home(hs[k+1])]; sl != 0 { // an entry spans two lines
+			e := s.timelines.entry(uint32(sl) - 1)
+			sink += uint64(e.p.As16()[0]) + e.tl.last.key[1]
 		}
 	}
 	// Then the end of the profile's timeline, where the event goes, or,
