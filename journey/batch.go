@@ -56,7 +56,9 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 		resolved = resolved[len(e.IDs):]
 	}
 	if s.persist == nil { // (journaling may replace the tables: no reading ahead)
-		s.touchSlots(dst[start:], items)
+		s.readAhead(len(items), func(i int) (uuid.UUID, identity.ProfileID, [2]uint64, bool) {
+			return items[i].id, dst[start+i].Profile, items[i].key, dst[start+i].Err == nil
+		})
 	}
 	for i, e := range events {
 		res := &dst[start+i]
@@ -74,21 +76,28 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 	return dst
 }
 
-// touchSlots reads ahead, for the batch's events, the cache lines filing
-// them starts with: the event ID's slot in the duplicate index, the
-// profile's slot, then the profile's entry. Filed one after another, each
-// event waits out those misses in turn; read here in loops that do
-// nothing else, they overlap (one loop over whole filings leaves the
-// processor room for few). A small store stays in cache: it is skipped.
-func (s *Store) touchSlots(res []AddResult, items []batchItem) {
+// readAhead reads, for n events about to be filed, the cache lines
+// filing them starts with: the event ID's slot in the duplicate index,
+// the profile's slot, then both lines of the profile's entry, then the
+// end of its timeline (where the event goes) or, when its identifiers are
+// not the profile's last ones, the slot of their interned list. item
+// gives event i's ID, profile and listKey, or false to skip it.
+//
+// Filed one after another, each event waits out those misses in turn;
+// read here in loops that do nothing else, they overlap (one loop over
+// whole filings leaves the processor room for few). A small store stays
+// in cache: it is skipped. Reading ahead changes nothing, so what a
+// filing changes before the next is read (a new profile, say) costs only
+// a miss.
+func (s *Store) readAhead(n int, item func(i int) (uuid.UUID, identity.ProfileID, [2]uint64, bool)) {
 	ev, pr, keys := &s.tab.ids.index, &s.timelines.index, &s.tab.keyIx
 	if len(ev.slots) < touchFrom || len(pr.slots) == 0 || len(keys.slots) == 0 {
 		return
 	}
-	hs := s.batchHashes[:0]
-	for i := range items {
-		if res[i].Err == nil {
-			hs = append(hs, idHash(items[i].id), s.timelines.hash(res[i].Profile), uint64(i))
+	hs := s.batchHashes[:0] // for each event: ID hash, profile hash, list key
+	for i := range n {
+		if id, p, key, ok := item(i); ok {
+			hs = append(hs, idHash(id), s.timelines.hash(p), key[0])
 		}
 	}
 	var sink uint64
@@ -101,18 +110,14 @@ func (s *Store) touchSlots(res []AddResult, items []batchItem) {
 			sink += uint64(e.p.As16()[0]) + e.tl.last.key[1]
 		}
 	}
-	// Then the end of the profile's timeline, where the event goes, or,
-	// when its identifiers are not the profile's last ones, the slot of
-	// their interned list.
 	for k := 0; k < len(hs); k += 3 {
-		key := &items[hs[k+2]].key
 		if sl := pr.slots[pr.home(hs[k+1])]; sl != 0 {
-			if tl := &s.timelines.entry(uint32(sl) - 1).tl; tl.last.key == *key && len(tl.data) > 0 {
+			if tl := &s.timelines.entry(uint32(sl) - 1).tl; tl.last.key[0] == hs[k+2] && len(tl.data) > 0 {
 				sink += uint64(tl.data[len(tl.data)-1])
 				continue
 			}
 		}
-		sink += keys.slots[keys.home(key[0])]
+		sink += keys.slots[keys.home(hs[k+2])]
 	}
 	runtime.KeepAlive(sink) // so the reads are not optimised away
 	s.batchHashes = hs[:0]

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/cespare/xxhash/v2"
+	"github.com/google/uuid"
 	"github.com/throughline/throughline/identity"
 )
 
@@ -208,6 +209,10 @@ func readBatches(ctx context.Context, r io.Reader, line int, jobs chan<- *loadBa
 	return nil
 }
 
+// readAheadGroup is how many lines fileBatch reads ahead at a time: the
+// lines' cache lines stay in cache until filed.
+const readAheadGroup = 256
+
 // fileBatch files a batch of parsed lines under one lock, in line order
 // (so the first of two events with one ID is the one kept, as one by
 // one), and counts them into rep.
@@ -217,6 +222,12 @@ func (s *Store) fileBatch(b *loadBatch, rep *ReadReport) {
 	defer s.mu.Unlock()
 	again := s.follows.Load() != b.follows // the graph moved: resolve again
 	for i := range b.parsed {
+		if i%readAheadGroup == 0 && !again && s.persist == nil {
+			group := b.parsed[i:min(i+readAheadGroup, len(b.parsed))]
+			s.readAhead(len(group), func(i int) (uuid.UUID, identity.ProfileID, [2]uint64, bool) {
+				return group[i].e.ID, group[i].p, group[i].key, group[i].err == nil
+			})
+		}
 		pl := &b.parsed[i]
 		rep.Lines++
 		if again && (pl.err == nil || errors.Is(pl.err, ErrNoProfile)) {

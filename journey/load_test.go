@@ -81,7 +81,7 @@ func readLineByLine(ctx context.Context, s *Store, r io.Reader) (ReadReport, err
 }
 
 // TestLoadMatchesReadJSONL: Load gives the plain line-by-line reading's
-// report and timelines.
+// report and timelines, in a small store and in one sized to read ahead.
 func TestLoadMatchesReadJSONL(t *testing.T) {
 	g, in := loadInput(t, 3000, 7)
 	a, _ := New(g, nil)
@@ -89,27 +89,29 @@ func TestLoadMatchesReadJSONL(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	b, _ := New(g, nil)
-	calls := 0
-	got, err := b.Load(context.Background(), bytes.NewReader(in), func(int) { calls++ })
-	if err != nil {
-		t.Fatal(err)
-	}
-	if got.Lines != want.Lines || got.Added != want.Added || got.Duplicates != want.Duplicates || len(got.Bad) != len(want.Bad) {
-		t.Fatalf("Load %+v, ReadJSONL %+v", summary(got), summary(want))
-	}
-	for i := range got.Bad {
-		if got.Bad[i].Line != want.Bad[i].Line || got.Bad[i].Err.Error() != want.Bad[i].Err.Error() {
-			t.Fatalf("bad line %d: %v, want %v", i, got.Bad[i], want.Bad[i])
+	for _, hint := range []int{0, touchFrom} { // a store large enough to read ahead, too
+		b, _ := New(g, &Options{SizeHint: hint})
+		calls := 0
+		got, err := b.Load(context.Background(), bytes.NewReader(in), func(int) { calls++ })
+		if err != nil {
+			t.Fatal(err)
 		}
-	}
-	for _, p := range a.Profiles() {
-		if !reflect.DeepEqual(a.Timeline(p), b.Timeline(p)) {
-			t.Fatalf("timeline of %s differs", p)
+		if got.Lines != want.Lines || got.Added != want.Added || got.Duplicates != want.Duplicates || len(got.Bad) != len(want.Bad) {
+			t.Fatalf("Load %+v, ReadJSONL %+v", summary(got), summary(want))
 		}
-	}
-	if len(a.Profiles()) != len(b.Profiles()) || calls == 0 {
-		t.Fatalf("profiles %d vs %d, progress calls %d", len(a.Profiles()), len(b.Profiles()), calls)
+		for i := range got.Bad {
+			if got.Bad[i].Line != want.Bad[i].Line || got.Bad[i].Err.Error() != want.Bad[i].Err.Error() {
+				t.Fatalf("bad line %d: %v, want %v", i, got.Bad[i], want.Bad[i])
+			}
+		}
+		for _, p := range a.Profiles() {
+			if !reflect.DeepEqual(a.Timeline(p), b.Timeline(p)) {
+				t.Fatalf("timeline of %s differs", p)
+			}
+		}
+		if len(a.Profiles()) != len(b.Profiles()) || calls == 0 {
+			t.Fatalf("profiles %d vs %d, progress calls %d", len(a.Profiles()), len(b.Profiles()), calls)
+		}
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
