@@ -48,7 +48,7 @@
 // touch and identifier list, event number). Event IDs sit in chunks by
 // event number beside a compact duplicate index, and the few events with
 // a value, properties or an origin keep them in a side table: in all
-// about 58 bytes per event, the ID's 16 included. Readers decode a
+// about 52 bytes per event, the ID's 16 included. Readers decode a
 // profile's events into scratch records as they go.
 // [Open] makes a durable store: events are written ahead to a journal in the
 // format package identity uses, [Store.Snapshot] compacts, and reopening
