@@ -379,19 +379,24 @@ func countSkipped(m map[string]int, err error) {
 
 // answer resolves each query line and writes kind, value and profile.
 func answer(g *identity.Graph, in io.Reader, stdout io.Writer) (int, error) {
-	// Queries are answered on every core (Resolve takes the graph's read
-	// lock, which readers share), and written in query order.
+	// Queries are answered on every core (ResolveAll takes the graph's read
+	// lock, which readers share, once for a batch's lines, whose lookups
+	// it overlaps), and written in query order.
 	w := bufio.NewWriterSize(stdout, 1<<20)
 	n := 0
 	err := pipeline(in, func(b *batch) {
 		b.out = make([]byte, 0, len(b.data)+len(b.data)/2)
+		ids := make([]identity.ID, 0, len(b.ends))
 		start := 0
 		for _, end := range b.ends {
 			line := strings.TrimRight(string(b.data[start:end]), "\r\n")
 			start = end
 			kind, value, _ := strings.Cut(line, "\t")
-			b.out = append(append(append(append(b.out, kind...), '\t'), value...), '\t')
-			if p, err := g.Resolve(identity.Kind(kind), value); err == nil {
+			ids = append(ids, identity.ID{Kind: identity.Kind(kind), Value: value})
+		}
+		for i, p := range g.ResolveAll(make([]identity.ProfileID, 0, len(ids)), ids) {
+			b.out = append(append(append(append(b.out, ids[i].Kind...), '\t'), ids[i].Value...), '\t')
+			if !p.IsZero() {
 				b.out, _ = p.AppendText(b.out)
 			}
 			b.out = append(b.out, '\n')
