@@ -39,10 +39,11 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	items, all := s.batch[:0], s.batchIDs[:0]
-	for _, e := range events {
-		all = append(all, e.IDs...)
+	for i := range events {
+		all = append(all, events[i].IDs...)
 	}
-	resolved := s.graph.ResolveAll(s.batchProfiles[:0], all)
+	profiles := s.graph.ResolveAll(s.batchProfiles[:0], all)
+	resolved := profiles
 	start := len(dst)
 	for _, e := range events { // completed and resolved as Add does it
 		var res AddResult
@@ -71,8 +72,8 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 			s.fellBack(e.ID, res.Profile)
 		}
 	}
-	clear(all) // the identifiers' strings are the caller's
-	s.batch, s.batchIDs, s.batchProfiles = items[:0], all[:0], resolved[:0]
+	clear(all)                                                              // the identifiers' strings are the caller's
+	s.batch, s.batchIDs, s.batchProfiles = items[:0], all[:0], profiles[:0] // (not resolved: consumed to its end)
 	return dst
 }
 
