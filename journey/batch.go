@@ -72,8 +72,9 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 			s.fellBack(e.ID, res.Profile)
 		}
 	}
-	clear(all)                                                              // the identifiers' strings are the caller's
-	s.batch, s.batchIDs, s.batchProfiles = items[:0], all[:0], profiles[:0] // (not resolved: consumed to its end)
+	clear(all) // the identifiers' strings are the caller's
+	// profiles, not resolved, which the loop above consumed to its end.
+	s.batch, s.batchIDs, s.batchProfiles = items[:0], all[:0], profiles[:0]
 	return dst
 }
 
