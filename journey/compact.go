@@ -29,7 +29,7 @@ type tables struct {
 	// idLists are the interned identifier lists, found by the listKey of
 	// each as it came (before strip): keys[i] is idLists[i]'s, keyIx
 	// indexes them by their first half.
-	idLists  [][]identity.ID
+	idLists  chunked[[]identity.ID]
 	keys     [][2]uint64
 	keyIx    numIndex
 	seed     [2]uint64 // listKey's: the store's
@@ -140,12 +140,13 @@ func (t *tables) idList(ids []identity.ID, key [2]uint64) uint32 {
 	}
 	i, ok := t.keyIx.find(key[0], func(n uint32) bool { return t.keys[n] == key })
 	if !ok {
-		i = uint32(len(t.idLists))
+		i = uint32(t.idLists.len())
 		list := slices.Clone(ids)
 		if t.strip != nil {
 			list = t.strip(list)
 		}
-		t.idLists, t.keys = append(t.idLists, list), append(t.keys, key)
+		t.idLists.append(list)
+		t.keys = append(t.keys, key)
 		t.keyIx.insert(key[0], i, func(n uint32) uint64 { return t.keys[n][0] })
 	}
 	t.lastIDs = int(i)
@@ -185,7 +186,7 @@ func (t *tables) event(r rec) Event {
 	x := t.extraOf(r)
 	return Event{
 		ID: t.ids.id(r.ev), Time: time.Unix(0, r.t).UTC(), Type: EventType(t.strList[r.typ]),
-		IDs: t.idLists[r.ids], Touch: t.touches[r.touch],
+		IDs: *t.idLists.at(int(r.ids)), Touch: t.touches[r.touch],
 		Value: Money{Minor: x.val, Currency: t.strList[x.cur]}, Props: t.props[x.props],
 		Company: t.origins[x.origin][0], Site: t.origins[x.origin][1],
 	}

@@ -77,7 +77,7 @@ func (s *Store) refileFallbacks() []identity.ProfileID {
 			continue
 		}
 		r := tl[i]
-		p, at, err := s.profileAt(s.tab.idLists[r.ids])
+		p, at, err := s.profileAt(*s.tab.idLists.at(int(r.ids)))
 		if err != nil || p == from {
 			s.putRecs(buf, tl)
 			if at == 0 && err == nil {
@@ -121,9 +121,9 @@ func (s *Store) Pull(ctx context.Context) (int, error) {
 // list, and notes them for Pull to take off the disk; the lock is held.
 func (s *Store) forgetTags(tags []identity.ErasureTag) {
 	gone := func(id identity.ID) bool { return s.graph.Tagged(id, tags) }
-	for i, ids := range s.tab.idLists {
-		if slices.ContainsFunc(ids, gone) {
-			s.tab.idLists[i] = slices.DeleteFunc(slices.Clone(ids), gone)
+	for _, ids := range s.tab.idLists.all() {
+		if slices.ContainsFunc(*ids, gone) {
+			*ids = slices.DeleteFunc(slices.Clone(*ids), gone)
 		}
 	}
 	for id, e := range s.pending {

@@ -223,7 +223,7 @@ func (s *Store) fileKeyed(p identity.ProfileID, e Event, key [2]uint64) (added b
 		ix = s.tab.idList(e.IDs, key)
 	}
 	if s.persist != nil {
-		e.IDs = s.tab.idLists[ix] // cold memory: only what is journaled reads it
+		e.IDs = *s.tab.idLists.at(int(ix)) // cold memory: only what is journaled reads it
 		if err := s.journalEvent(e); err != nil {
 			return false, err
 		}
@@ -374,7 +374,7 @@ func (s *Store) Follow(ch identity.Change) (out Refiled) {
 	}
 	to := map[identity.ProfileID][]rec{}
 	for _, r := range moving {
-		p, at, err := s.profileAt(s.tab.idLists[r.ids])
+		p, at, err := s.profileAt(*s.tab.idLists.at(int(r.ids)))
 		id := s.tab.ids.id(r.ev)
 		if err != nil {
 			delete(s.fallback, id)
@@ -533,9 +533,9 @@ func (s *Store) Stats() Stats {
 	st.Bytes += len(t.touches) * (int(unsafe.Sizeof(Touch{})) * 2)
 	st.Bytes += len(t.props) * 96
 	st.Bytes += t.keyIx.bytes()
-	for _, ids := range t.idLists {
-		st.Bytes += 24 + 16 + len(ids)*(int(unsafe.Sizeof(identity.ID{})))
-		for _, id := range ids {
+	for _, ids := range t.idLists.all() {
+		st.Bytes += 24 + 16 + len(*ids)*(int(unsafe.Sizeof(identity.ID{})))
+		for _, id := range *ids {
 			st.Bytes += len(id.Value)
 		}
 	}
