@@ -329,6 +329,9 @@ func (g *Graph) ObserveBatch(ps []Prepared) (changes []Change, err error) {
 		return g.observeShared(ps, changes)
 	}
 	for i, p := range ps {
+		if i%observeAhead == 0 {
+			g.readAhead(ps[i:min(i+observeAhead, len(ps))])
+		}
 		switch {
 		case p.g != g:
 			errs = append(errs, fmt.Errorf("observation %d: %w", i, errForeignPrepared))
@@ -347,6 +350,35 @@ func (g *Graph) ObserveBatch(ps []Prepared) (changes []Change, err error) {
 		}
 	}
 	return changes, errors.Join(errs...)
+}
+
+// observeAhead is how many observations ObserveBatch reads ahead at a
+// time.
+const observeAhead = 32
+
+// readAhead reads the index slots, then the records, of the identifiers of
+// ps, as ResolveAll does, so that applying them one after another finds
+// them in cache; the write lock is held. Applying may grow the index under
+// what was read: that costs only the misses.
+func (g *Graph) readAhead(ps []Prepared) {
+	slots, shift := g.index.slots, g.index.shift
+	if len(slots) < touchFrom {
+		return
+	}
+	var sink uint32
+	for i := range ps {
+		for _, id := range ps[i].ids {
+			sink += slots[id.hash>>shift]
+		}
+	}
+	for i := range ps {
+		for _, id := range ps[i].ids {
+			if s := slots[id.hash>>shift]; s != 0 {
+				sink += g.nodes.at(g.index.node(s)).anchor
+			}
+		}
+	}
+	runtime.KeepAlive(sink) // so the reads are not optimised away
 }
 
 // apply records a prepared observation and updates the profiles it touches;

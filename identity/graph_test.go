@@ -545,10 +545,20 @@ func TestConcurrentUse(t *testing.T) {
 	}
 }
 
+// TestObserveBatch checks ObserveBatch against Observe one by one, in a
+// small graph and in one whose index is large enough to read ahead.
 func TestObserveBatch(t *testing.T) {
+	for _, hint := range []int{0, touchFrom} {
+		t.Run(fmt.Sprint(hint), func(t *testing.T) { testObserveBatch(t, hint) })
+	}
+}
+
+func testObserveBatch(t *testing.T, hint int) {
 	rng := rand.New(rand.NewPCG(9, 10))
 	os := randomObservations(rng, 2000, 1500)
-	one, batch := mustGraph(t, noRules), mustGraph(t, noRules)
+	big := *noRules
+	big.SizeHint = hint
+	one, batch := mustGraph(t, noRules), mustGraph(t, &big)
 	var want []Change
 	for _, o := range os {
 		c, err := one.Observe(o)
