@@ -56,12 +56,15 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 		dst, items = append(dst, res), append(items, it)
 		resolved = resolved[len(e.IDs):]
 	}
-	if s.persist == nil { // (journaling may replace the tables: no reading ahead)
-		s.readAhead(len(items), func(i int) (uuid.UUID, identity.ProfileID, [2]uint64, bool) {
-			return items[i].id, dst[start+i].Profile, items[i].key, dst[start+i].Err == nil
-		})
-	}
 	for i, e := range events {
+		// Read ahead a group at a time, so that what was read stays in cache
+		// until filed (journaling may replace the tables: not then).
+		if i%readAheadGroup == 0 && s.persist == nil {
+			g, gs := items[i:min(i+readAheadGroup, len(items))], dst[start+i:]
+			s.readAhead(len(g), func(k int) (uuid.UUID, identity.ProfileID, [2]uint64, bool) {
+				return g[k].id, gs[k].Profile, g[k].key, gs[k].Err == nil
+			})
+		}
 		res := &dst[start+i]
 		if res.Err != nil {
 			continue

@@ -40,7 +40,11 @@ func testAddBatchMatchesAdd(t *testing.T, hint int) {
 	var res []AddResult
 	kinds := map[string]int{}
 	for round := range 200 {
-		batch := make([]Event, rng.IntN(40))
+		n := rng.IntN(40)
+		if round%50 == 0 {
+			n = 2*readAheadGroup + 7 // read ahead in three groups
+		}
+		batch := make([]Event, n)
 		for i := range batch {
 			p := rng.IntN(60) // 50 to 59 resolve to nothing
 			who := []string{"cookie", fmt.Sprint("c", p)}
