@@ -7,7 +7,6 @@ import (
 	"fmt"
 	"iter"
 	"log/slog"
-	"runtime"
 	"slices"
 	"time"
 
@@ -356,29 +355,22 @@ func (g *Graph) ObserveBatch(ps []Prepared) (changes []Change, err error) {
 // time.
 const observeAhead = 32
 
-// readAhead reads the index slots, then the records, of the identifiers of
-// ps, as ResolveAll does, so that applying them one after another finds
-// them in cache; the write lock is held. Applying may grow the index under
-// what was read: that costs only the misses.
+// readAhead reads ahead (index.readAhead) the identifiers of ps, so that
+// applying them one after another finds them in cache; the write lock is
+// held. Applying may grow the index under what was read: that costs only
+// the misses.
 func (g *Graph) readAhead(ps []Prepared) {
-	slots, shift := g.index.slots, g.index.shift
-	if len(slots) < touchFrom {
+	if len(g.index.slots) < touchFrom {
 		return
 	}
-	var sink uint32
+	var buf [4 * observeAhead]uint64
+	hs := buf[:0]
 	for i := range ps {
 		for _, id := range ps[i].ids {
-			sink += slots[id.hash>>shift]
+			hs = append(hs, id.hash)
 		}
 	}
-	for i := range ps {
-		for _, id := range ps[i].ids {
-			if s := slots[id.hash>>shift]; s != 0 {
-				sink += g.nodes.at(g.index.node(s)).anchor
-			}
-		}
-	}
-	runtime.KeepAlive(sink) // so the reads are not optimised away
+	g.index.readAhead(&g.nodes, hs)
 }
 
 // apply records a prepared observation and updates the profiles it touches;
@@ -753,11 +745,9 @@ func (g *Graph) lookupHashed(k uint8, h uint64, v string) (ProfileID, bool) {
 // the profile of each, in order: the zero ProfileID where Resolve would
 // fail. It takes the graph's read lock once for them all.
 //
-// In a large graph each lookup misses the cache on its index slot and
-// on its record. ResolveAll hashes a group of identifiers first, then
-// reads their slots in a loop that does nothing else, then their
-// records: loops that small let the processor have many misses in
-// flight at once, where a whole lookup's code has room for a few.
+// ResolveAll hashes a group of identifiers first and reads them ahead
+// (index.readAhead) before looking any up: in a large graph their cache
+// misses overlap.
 func (g *Graph) ResolveAll(dst []ProfileID, ids []ID) []ProfileID {
 	l := g.mu.rlock()
 	defer g.mu.runlock(l)
@@ -772,10 +762,6 @@ func (g *Graph) ResolveAll(dst []ProfileID, ids []ID) []ProfileID {
 // resolveGroup is how many identifiers ResolveAll hashes ahead.
 const resolveGroup = 64
 
-// touchFrom is the index size from which ResolveAll reads slots and
-// records ahead: a smaller graph stays in cache, where it would only cost.
-const touchFrom = 1 << 18
-
 // resolveGroup resolves up to resolveGroup ids; the read lock is held.
 func (g *Graph) resolveGroup(dst []ProfileID, ids []ID) []ProfileID {
 	var ks [resolveGroup]uint8 // the kind's index; noKind: none, or no raw lookup
@@ -786,18 +772,7 @@ func (g *Graph) resolveGroup(dst []ProfileID, ids []ID) []ProfileID {
 			ks[i], hs[i] = k, g.hashID(k, id.Value)
 		}
 	}
-	if slots, shift := g.index.slots, g.index.shift; len(slots) >= touchFrom {
-		var sink uint32
-		for i := range ids {
-			sink += slots[hs[i]>>shift]
-		}
-		for i := range ids {
-			if s := slots[hs[i]>>shift]; s != 0 {
-				sink += g.nodes.at(g.index.node(s)).anchor
-			}
-		}
-		runtime.KeepAlive(sink) // so the reads are not optimised away
-	}
+	g.index.readAhead(&g.nodes, hs[:len(ids)])
 	for i, id := range ids {
 		var p ProfileID
 		found := false

@@ -3,6 +3,7 @@ package identity
 import (
 	"iter"
 	"math/bits"
+	"runtime"
 )
 
 // index maps (kind, value) to a node: open addressing with linear probing.
@@ -104,6 +105,31 @@ func (ix *index) rebuild(ns *nodes, size int, nodeBits uint) {
 		}
 	}
 }
+
+// readAhead reads the slots where probes for the hashes hs start, in a
+// loop that does nothing else, then the records they name. A lookup in a
+// large graph misses the cache on its slot and its record, one after the
+// other; loops that small let the processor have many misses in flight at
+// once, where a whole lookup's code has room for a few. An index smaller
+// than touchFrom slots stays in cache, and is not read ahead.
+func (ix *index) readAhead(ns *nodes, hs []uint64) {
+	if len(ix.slots) < touchFrom {
+		return
+	}
+	var sink uint32
+	for _, h := range hs {
+		sink += ix.slots[h>>ix.shift]
+	}
+	for _, h := range hs {
+		if s := ix.slots[h>>ix.shift]; s != 0 {
+			sink += ns.at(ix.node(s)).anchor
+		}
+	}
+	runtime.KeepAlive(sink) // so the reads are not optimised away
+}
+
+// touchFrom is the index size from which readAhead reads.
+const touchFrom = 1 << 18
 
 // candidates yields the nodes whose hash is h.
 func (ix *index) candidates(ns *nodes, h uint64) iter.Seq[uint32] {
