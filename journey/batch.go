@@ -50,7 +50,7 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 		var it batchItem
 		if res.Err = s.complete(&e); res.Err == nil {
 			if res.Profile, it.at, res.Err = firstResolved(resolved[:len(e.IDs)]); res.Err == nil {
-				it.id, it.key = e.ID, listKey(&s.keySeed, &s.digest, e.IDs)
+				it.id, it.key = e.ID, listKey(&s.keySeed, &s.tab.digest, e.IDs)
 			}
 		}
 		dst, items = append(dst, res), append(items, it)
@@ -58,8 +58,8 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 	}
 	for i, e := range events {
 		// Read ahead a group at a time, so that what was read stays in cache
-		// until filed (journaling may replace the tables: not then).
-		if i%readAheadGroup == 0 && s.persist == nil {
+		// until filed.
+		if i%readAheadGroup == 0 {
 			g, gs := items[i:min(i+readAheadGroup, len(items))], dst[start+i:]
 			s.readAhead(len(g), func(k int) (uuid.UUID, identity.ProfileID, [2]uint64, bool) {
 				return g[k].id, gs[k].Profile, g[k].key, gs[k].Err == nil
@@ -91,12 +91,13 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 // Filed one after another, each event waits out those misses in turn;
 // read here in loops that do nothing else, they overlap (one loop over
 // whole filings leaves the processor room for few). A small store stays
-// in cache: it is skipped. Reading ahead changes nothing, so what a
-// filing changes before the next is read (a new profile, say) costs only
-// a miss.
+// in cache: it is skipped, and so is a journaled one, where journaling may
+// replace the tables under the reads. Reading ahead changes nothing, so
+// what a filing changes before the next is read (a new profile, say)
+// costs only a miss.
 func (s *Store) readAhead(n int, item func(i int) (uuid.UUID, identity.ProfileID, [2]uint64, bool)) {
 	ev, pr, keys := &s.tab.ids.index, &s.timelines.index, &s.tab.keyIx
-	if len(ev.slots) < touchFrom || len(pr.slots) == 0 || len(keys.slots) == 0 {
+	if s.persist != nil || len(ev.slots) < touchFrom || len(pr.slots) == 0 || len(keys.slots) == 0 {
 		return
 	}
 	hs := s.batchHashes[:0] // for each event: ID hash, profile hash, list key

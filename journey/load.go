@@ -222,7 +222,7 @@ func (s *Store) fileBatch(b *loadBatch, rep *ReadReport) {
 	defer s.mu.Unlock()
 	again := s.follows.Load() != b.follows // the graph moved: resolve again
 	for i := range b.parsed {
-		if i%readAheadGroup == 0 && !again && s.persist == nil {
+		if i%readAheadGroup == 0 && !again {
 			group := b.parsed[i:min(i+readAheadGroup, len(b.parsed))]
 			s.readAhead(len(group), func(i int) (uuid.UUID, identity.ProfileID, [2]uint64, bool) {
 				return group[i].e.ID, group[i].p, group[i].key, group[i].err == nil

@@ -13,7 +13,6 @@ import (
 	"time"
 	"unsafe"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/google/uuid"
 	"github.com/throughline/throughline/identity"
 	"github.com/throughline/throughline/internal/journal"
@@ -66,12 +65,11 @@ type Store struct {
 	persist   *persistence  // nil unless made by Open
 	follows   atomic.Uint64 // Follow calls, for Load's resolving outside the lock
 	keySeed   [2]uint64     // listKey's; set by New, then read-only
-	// AddBatch's scratch; the lock is held.
+	// AddBatch's scratch, and readAhead's (batchHashes); the lock is held.
 	batch         []batchItem
 	batchIDs      []identity.ID
 	batchHashes   []uint64
 	batchProfiles []identity.ProfileID
-	digest        xxhash.Digest // AddBatch's; the lock is held
 	// pending holds, on a shared log, events none of whose identifiers
 	// resolves now (another process's record applied before this graph
 	// has the observation it rests on, or whose identifiers were taken
