@@ -49,6 +49,7 @@ func TestIndexFingerprints(t *testing.T) {
 			if ns.n >= 1<<ix.nodeBits {
 				t.Fatalf("node %d does not fit %d slot bits", ns.n-1, ix.nodeBits)
 			}
+			wrong := 0
 			for n := range ns.n {
 				v := string(ns.value(n))
 				got, found := ix.lookup(&ns, ns.at(n).hi, 0, v)
@@ -65,6 +66,20 @@ func TestIndexFingerprints(t *testing.T) {
 				if _, ok := want[v]; ok != (len(cands) == 1 && cands[0] == n) {
 					t.Fatalf("candidates of %s: %v", v, cands)
 				}
+				// guess names the node a lookup finds, or one before it on
+				// the probe path with the same fingerprint (then a miss).
+				h := ns.at(n).hi
+				g := ix.guess(h)
+				switch _, ok := want[v]; {
+				case ok && g == n+1:
+				case g != 0 && ix.fingerprint(ns.at(g-1).hi) == ix.fingerprint(h):
+					wrong++
+				case g != 0 || ok:
+					t.Fatalf("guess %s = %d, want %d or a node of its fingerprint", v, g, n+1)
+				}
+			}
+			if wrong > int(ns.n)/100 {
+				t.Fatalf("%d of %d guesses name another node", wrong, ns.n)
 			}
 		})
 	}

@@ -83,10 +83,11 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 
 // readAhead reads, for n events about to be filed, the cache lines
 // filing them starts with: the event ID's slot in the duplicate index,
-// the profile's slot, then both lines of the profile's entry, then the
-// end of its timeline (where the event goes) or, when its identifiers are
-// not the profile's last ones, the slot of their interned list. item
-// gives event i's ID, profile and listKey, or false to skip it.
+// the profile's slot, then both lines of the profile's entry (the one
+// whose fingerprint matches: numIndex.guess), then the end of its
+// timeline (where the event goes) or, when its identifiers are not the
+// profile's last ones, the slot of their interned list. item gives event
+// i's ID, profile and listKey, or false to skip it.
 //
 // Filed one after another, each event waits out those misses in turn;
 // read here in loops that do nothing else, they overlap (one loop over
@@ -111,13 +112,13 @@ func (s *Store) readAhead(n int, item func(i int) (uuid.UUID, identity.ProfileID
 		sink += ev.slots[ev.home(hs[k])] + pr.slots[pr.home(hs[k+1])]
 	}
 	for k := 0; k < len(hs); k += 3 {
-		if sl := pr.slots[pr.home(hs[k+1])]; sl != 0 { // an entry spans two lines
+		if sl := pr.guess(hs[k+1]); sl != 0 { // an entry spans two lines
 			e := s.timelines.entry(uint32(sl) - 1)
 			sink += uint64(e.p.As16()[0]) + e.tl.last.key[1]
 		}
 	}
 	for k := 0; k < len(hs); k += 3 {
-		if sl := pr.slots[pr.home(hs[k+1])]; sl != 0 {
+		if sl := pr.guess(hs[k+1]); sl != 0 {
 			if tl := &s.timelines.entry(uint32(sl) - 1).tl; tl.last.key[0] == hs[k+2] && len(tl.data) > 0 {
 				sink += uint64(tl.data[len(tl.data)-1])
 				continue
