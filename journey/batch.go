@@ -50,7 +50,7 @@ func (s *Store) AddBatch(dst []AddResult, events []Event) []AddResult {
 		var it batchItem
 		if res.Err = s.complete(&e); res.Err == nil {
 			if res.Profile, it.at, res.Err = firstResolved(resolved[:len(e.IDs)]); res.Err == nil {
-				it.id, it.key = e.ID, listKey(&s.keySeed, &s.tab.digest, e.IDs)
+				it.id, it.key = e.ID, s.tab.keyer.key(e.IDs)
 			}
 		}
 		dst, items = append(dst, res), append(items, it)

@@ -1,11 +1,12 @@
 package journey
 
 import (
+	"encoding/binary"
+	"hash/maphash"
 	"slices"
 	"strings"
 	"time"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/throughline/throughline/identity"
 )
 
@@ -32,8 +33,7 @@ type tables struct {
 	idLists  chunked[[]identity.ID]
 	keys     [][2]uint64
 	keyIx    numIndex
-	seed     [2]uint64 // listKey's: the store's
-	digest   xxhash.Digest
+	keyer    listKeyer // the store's seeds
 	keyBuf   []byte
 	propKeys []string
 	lastIDs  int // idLists index of the last list interned, -1 before any
@@ -43,13 +43,13 @@ type tables struct {
 	strip func([]identity.ID) []identity.ID
 }
 
-func newTables(seed [2]uint64) *tables {
+func newTables(seed [2]maphash.Seed) *tables {
 	return &tables{
 		strs: map[string]uint32{"": 0}, strList: []string{""}, isConv: []bool{false},
 		touchIx: map[Touch]uint32{{}: 0}, touches: []Touch{{}},
 		originIx: map[[2]string]uint32{{}: 0}, origins: [][2]string{{}},
 		propIx: map[string]uint32{"": 0}, props: []map[string]string{nil},
-		seed: seed, lastIDs: -1,
+		keyer: listKeyer{seed: seed}, lastIDs: -1,
 		extraIx: map[extra]uint32{{}: 0}, extras: []extra{{}},
 	}
 }
@@ -108,22 +108,26 @@ func (t *tables) prop(m map[string]string) uint32 {
 	return i
 }
 
-// listKey is a hash of an identifier list keyed by seed (the store's,
-// random, so that no input can make two lists collide): 128 bits, which
-// equal only for equal lists. d is the caller's scratch.
-func listKey(seed *[2]uint64, d *xxhash.Digest, ids []identity.ID) [2]uint64 {
-	var k [2]uint64
-	for i := range k {
-		d.ResetWithSeed(seed[i])
-		for _, id := range ids {
-			d.WriteString(string(id.Kind))
-			d.WriteString("\x00")
-			d.WriteString(id.Value)
-			d.WriteString("\x00")
-		}
-		k[i] = d.Sum64()
+// A listKeyer computes listKeys: 128-bit hashes of identifier lists,
+// keyed by the store's two random seeds so that no input can make two
+// lists collide, which equal only for equal lists. The list is written
+// once into the keyer's buffer, each kind and value after its length (so
+// that no two lists write the same bytes), and hashed by maphash under
+// each seed: two one-shot calls, where hashing the pieces as they came
+// was eight writes and two digests. A keyer is one goroutine's.
+type listKeyer struct {
+	seed [2]maphash.Seed
+	buf  []byte
+}
+
+func (k *listKeyer) key(ids []identity.ID) [2]uint64 {
+	b := k.buf[:0]
+	for _, id := range ids {
+		b = append(binary.AppendUvarint(b, uint64(len(id.Kind))), id.Kind...)
+		b = append(binary.AppendUvarint(b, uint64(len(id.Value))), id.Value...)
 	}
-	return k
+	k.buf = b
+	return [2]uint64{maphash.Bytes(k.seed[0], b), maphash.Bytes(k.seed[1], b)}
 }
 
 // idList interns ids, whose listKey is key (zero: not computed yet),
@@ -132,7 +136,7 @@ func listKey(seed *[2]uint64, d *xxhash.Digest, ids []identity.ID) [2]uint64 {
 // key, not the identifiers, which sit in cold memory.
 func (t *tables) idList(ids []identity.ID, key [2]uint64) uint32 {
 	if key == [2]uint64{} {
-		key = listKey(&t.seed, &t.digest, ids)
+		key = t.keyer.key(ids)
 	}
 	// Consecutive events of one person carry the same identifiers.
 	if t.lastIDs >= 0 && t.keys[t.lastIDs] == key {

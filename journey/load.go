@@ -12,7 +12,6 @@ import (
 	"slices"
 	"sync"
 
-	"github.com/cespare/xxhash/v2"
 	"github.com/google/uuid"
 	"github.com/throughline/throughline/identity"
 )
@@ -90,9 +89,9 @@ func (s *Store) load(ctx context.Context, r io.Reader, firstLine int, decoder fu
 	var wg sync.WaitGroup
 	for range workers {
 		wg.Go(func() {
-			decode, d := decoder(), xxhash.New()
+			decode, k := decoder(), &listKeyer{seed: s.keySeed}
 			for b := range jobs {
-				s.parseBatch(b, decode, d)
+				s.parseBatch(b, decode, k)
 				done <- b
 			}
 		})
@@ -131,7 +130,7 @@ func (s *Store) load(ctx context.Context, r io.Reader, firstLine int, decoder fu
 // parseBatch decodes a batch's lines and resolves their identifiers,
 // outside the store's lock: resolving reads the graph, which is safe for
 // concurrent use, and fileBatch resolves again if a Follow ran since.
-func (s *Store) parseBatch(b *loadBatch, decode func([]byte, *Event) error, d *xxhash.Digest) {
+func (s *Store) parseBatch(b *loadBatch, decode func([]byte, *Event) error, k *listKeyer) {
 	b.follows = s.follows.Load()
 	b.parsed = slices.Grow(b.parsed, len(b.ends))
 	start := 0
@@ -142,7 +141,7 @@ func (s *Store) parseBatch(b *loadBatch, decode func([]byte, *Event) error, d *x
 			b.parsed = append(b.parsed, parsedLine{line: b.first + i})
 			pl := &b.parsed[len(b.parsed)-1]
 			if pl.err = decode(l, &pl.e); pl.err == nil {
-				pl.key = listKey(&s.keySeed, d, pl.e.IDs)
+				pl.key = k.key(pl.e.IDs)
 			}
 		}
 		start = end

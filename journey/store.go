@@ -3,10 +3,10 @@ package journey
 import (
 	"errors"
 	"fmt"
+	"hash/maphash"
 	"iter"
 	"log/slog"
 	"math"
-	"math/rand/v2"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -59,12 +59,12 @@ type Store struct {
 
 	mu        sync.RWMutex
 	tab       *tables
-	eventBufs sync.Pool     // of *[]Event, Events' snapshots
-	recBufs   sync.Pool     // of *[]rec, decoded timelines
-	timelines *profileTable // each sorted by (time, ID)
-	persist   *persistence  // nil unless made by Open
-	follows   atomic.Uint64 // Follow calls, for Load's resolving outside the lock
-	keySeed   [2]uint64     // listKey's; set by New, then read-only
+	eventBufs sync.Pool       // of *[]Event, Events' snapshots
+	recBufs   sync.Pool       // of *[]rec, decoded timelines
+	timelines *profileTable   // each sorted by (time, ID)
+	persist   *persistence    // nil unless made by Open
+	follows   atomic.Uint64   // Follow calls, for Load's resolving outside the lock
+	keySeed   [2]maphash.Seed // listKeyer's; set by New, then read-only
 	// AddBatch's scratch, and readAhead's (batchHashes); the lock is held.
 	batch         []batchItem
 	batchIDs      []identity.ID
@@ -99,7 +99,7 @@ func New(g *identity.Graph, opts *Options) (*Store, error) {
 	s := &Store{graph: g, conv: map[EventType]bool{}, newID: opts.NewID, timelines: newProfileTable()}
 	s.eventBufs.New = func() any { return new([]Event) }
 	s.recBufs.New = func() any { return new([]rec) }
-	s.keySeed = [2]uint64{rand.Uint64(), rand.Uint64()}
+	s.keySeed = [2]maphash.Seed{maphash.MakeSeed(), maphash.MakeSeed()}
 	s.tab = newTables(s.keySeed)
 	s.tab.strip = s.stripErased
 	if s.newID == nil {
@@ -211,7 +211,7 @@ func (s *Store) fileKeyed(p identity.ProfileID, e Event, key [2]uint64) (added b
 	// (tables.strip), so the event is journaled and filed without it, and
 	// a list seen before costs no more than the lookup filing does anyway.
 	if key == [2]uint64{} {
-		key = listKey(&s.keySeed, &s.tab.digest, e.IDs)
+		key = s.tab.keyer.key(e.IDs)
 	}
 	tl := s.timelines.get(p)
 	var ix uint32
@@ -250,7 +250,7 @@ func (s *Store) stripErased(ids []identity.ID) []identity.ID {
 // file numbers and packs e, an event not stored yet, and inserts it in
 // p's timeline; the lock is held.
 func (s *Store) file(p identity.ProfileID, e Event) {
-	key := listKey(&s.keySeed, &s.tab.digest, e.IDs)
+	key := s.tab.keyer.key(e.IDs)
 	s.fileRec(p, s.timelines.get(p), s.tab.pack(e, s.tab.idList(e.IDs, key), idHash(e.ID)), key)
 }
 
