@@ -27,7 +27,14 @@ import (
 //
 // Rules:
 //   - Fields are separated by commas; a field in double quotes may hold
-//     commas and doubled quotes, not a line break (a record is a line).
+//     commas, doubled quotes and line breaks (a CRLF in it reads as LF),
+//     so a record may span lines: up to 256. A quote that does not close
+//     within them, or before the end of the file, leaves each of those
+//     lines a record of its own (bad, mostly), and reading goes on; so
+//     does a record of several lines that does not decode (its quote was
+//     a stray one, closed by another line's). A quote opens a field only
+//     at its start; inside an unquoted field it makes the line bad and
+//     opens nothing. Line numbers in errors are a record's first line.
 //   - A column the list does not name, a column named twice, or a header
 //     without time, type and an id: column is an error for the whole
 //     file; a line with another number of fields than the header is a bad
@@ -238,7 +245,9 @@ func unquote(line []byte) (field, rest []byte, err error) {
 	out := line[1:1]
 	for i := 1; i < len(line); i++ {
 		if line[i] != '"' {
-			out = append(out, line[i])
+			if line[i] != '\r' || i+1 == len(line) || line[i+1] != '\n' { // a CRLF in a field is an LF
+				out = append(out, line[i])
+			}
 			continue
 		}
 		if i+1 < len(line) && line[i+1] == '"' {
@@ -249,4 +258,37 @@ func unquote(line []byte) (field, rest []byte, err error) {
 		return out, line[i+1:], nil
 	}
 	return nil, nil, errors.New("a quoted field without its closing quote")
+}
+
+// csvQuoteOpen reports whether a CSV record is inside a quoted field at
+// the end of line, given whether it was at its start (a quoteState): a
+// quote opens a field only at the field's start, and a doubled one inside
+// stands for a quote.
+func csvQuoteOpen(line []byte, inside bool) bool {
+	if !inside && bytes.IndexByte(line, '"') < 0 {
+		return false // the common case
+	}
+	for i, fieldStart := 0, true; i < len(line); {
+		switch {
+		case inside:
+			j := bytes.IndexByte(line[i:], '"')
+			if j < 0 {
+				return true
+			}
+			if i += j + 1; i < len(line) && line[i] == '"' {
+				i++ // a doubled quote
+				continue
+			}
+			inside, fieldStart = false, false
+		case fieldStart && line[i] == '"':
+			inside, i = true, i+1
+		default:
+			j := bytes.IndexByte(line[i:], ',')
+			if j < 0 {
+				return false
+			}
+			i, fieldStart = i+j+1, true
+		}
+	}
+	return inside
 }

@@ -29,8 +29,10 @@ type parsedLine struct {
 // A loadBatch is up to 4,096 lines on their way through Load.
 type loadBatch struct {
 	seq, first int    // order, and the number of its first line
-	data       []byte // the lines, back to back
-	ends       []int  // where each line ends in data
+	next       int    // the number of the line after its last
+	data       []byte // the records, back to back
+	ends       []int  // where each record ends in data
+	lines      []int  // the number of each record's first line
 	parsed     []parsedLine
 	follows    uint64               // Follow calls before the batch was resolved
 	ids        []identity.ID        // parseBatch's scratch: identifiers to resolve
@@ -47,7 +49,7 @@ func (s *Store) Load(ctx context.Context, r io.Reader, progress func(lines int))
 	decoder := func() func([]byte, *Event) error {
 		return func(l []byte, e *Event) error { return e.UnmarshalJSON(l) }
 	}
-	return s.load(ctx, r, 1, decoder, progress)
+	return s.load(ctx, r, 1, nil, decoder, progress)
 }
 
 // LoadCSV adds the events of a CSV stream (the format above csvLayout:
@@ -69,13 +71,13 @@ func (s *Store) LoadCSV(ctx context.Context, r io.Reader, progress func(lines in
 		return ReadReport{}, err
 	}
 	decoder := func() func([]byte, *Event) error { return newCSVDecoder(l).decode }
-	return s.load(ctx, br, 2, decoder, progress)
+	return s.load(ctx, br, 2, csvQuoteOpen, decoder, progress)
 }
 
 // load runs the pipeline: a reader cuts batches, workers decode (each
 // with a decoder of its own) and resolve them, and batches are filed in
 // input order.
-func (s *Store) load(ctx context.Context, r io.Reader, firstLine int, decoder func() func([]byte, *Event) error, progress func(lines int)) (ReadReport, error) {
+func (s *Store) load(ctx context.Context, r io.Reader, firstLine int, open quoteState, decoder func() func([]byte, *Event) error, progress func(lines int)) (ReadReport, error) {
 	workers := max(1, runtime.GOMAXPROCS(0))
 	jobs, done := make(chan *loadBatch, workers), make(chan *loadBatch, workers)
 	// Filed batches go back to the reader, buffers and all: 20M events
@@ -84,7 +86,7 @@ func (s *Store) load(ctx context.Context, r io.Reader, firstLine int, decoder fu
 	var readErr error
 	go func() {
 		defer close(jobs)
-		readErr = readBatches(ctx, r, firstLine, jobs, free)
+		readErr = readBatches(ctx, r, firstLine, open, jobs, free)
 	}()
 	var wg sync.WaitGroup
 	for range workers {
@@ -110,10 +112,10 @@ func (s *Store) load(ctx context.Context, r io.Reader, firstLine int, decoder fu
 			}
 			s.fileBatch(b, &rep)
 			if progress != nil {
-				progress(b.first - firstLine + len(b.ends))
+				progress(b.next - firstLine)
 			}
 			clear(b.parsed) // what the events referred to is the store's now, or garbage
-			b.parsed, b.ends, b.data = b.parsed[:0], b.ends[:0], b.data[:0]
+			b.parsed, b.ends, b.lines, b.data = b.parsed[:0], b.ends[:0], b.lines[:0], b.data[:0]
 			select {
 			case free <- b:
 			default:
@@ -135,13 +137,17 @@ func (s *Store) parseBatch(b *loadBatch, decode func([]byte, *Event) error, k *l
 	b.parsed = slices.Grow(b.parsed, len(b.ends))
 	start := 0
 	for i, end := range b.ends {
-		if l := bytes.TrimSpace(b.data[start:end]); len(l) > 0 {
-			// Decoded in place: a line on the stack would escape to the
-			// heap through decode, once for each of millions.
-			b.parsed = append(b.parsed, parsedLine{line: b.first + i})
-			pl := &b.parsed[len(b.parsed)-1]
-			if pl.err = decode(l, &pl.e); pl.err == nil {
-				pl.key = k.key(pl.e.IDs)
+		if !b.parse(b.data[start:end], b.lines[i], decode, k) {
+			// A record over several lines that does not decode: its quote
+			// was a stray one, so each line is a record of its own.
+			rec := b.data[start:end]
+			for n := b.lines[i]; len(rec) > 0; n++ {
+				l := rec[:bytes.IndexByte(rec, '\n')+1]
+				if len(l) == 0 {
+					l = rec
+				}
+				b.parse(l, n, decode, k)
+				rec = rec[len(l):]
 			}
 		}
 		start = end
@@ -168,31 +174,87 @@ func (s *Store) parseBatch(b *loadBatch, decode func([]byte, *Event) error, k *l
 	clear(b.ids) // the strings are the events'
 }
 
-// readBatches cuts r into batches of 4,096 lines (a line over the reader's
-// buffer gathered whole).
-func readBatches(ctx context.Context, r io.Reader, line int, jobs chan<- *loadBatch, free <-chan *loadBatch) error {
+// parse decodes rec, whose first line is number line, into b.parsed; it
+// reports false, parsing nothing, for a record of several lines that
+// does not decode.
+func (b *loadBatch) parse(rec []byte, line int, decode func([]byte, *Event) error, k *listKeyer) bool {
+	l := bytes.TrimSpace(rec)
+	if len(l) == 0 {
+		return true
+	}
+	// Decoded in place: a line on the stack would escape to the heap
+	// through decode, once for each of millions. A record of several
+	// lines is decoded from a copy, since decoding may rewrite the bytes
+	// (CSV unquotes in place) and the lines are read again if it fails.
+	lines := bytes.IndexByte(l, '\n') >= 0
+	if lines {
+		l = bytes.Clone(l)
+	}
+	b.parsed = append(b.parsed, parsedLine{line: line})
+	pl := &b.parsed[len(b.parsed)-1]
+	if pl.err = decode(l, &pl.e); pl.err == nil {
+		pl.key = k.key(pl.e.IDs)
+	} else if lines {
+		b.parsed = b.parsed[:len(b.parsed)-1]
+		pl.e = Event{}
+		return false
+	}
+	return true
+}
+
+// readBatches cuts r into batches of 4,096 records (a line over the
+// reader's buffer gathered whole). A record is a line, or with open (a
+// CSV's) the lines up to the one that closes a quoted field a line left
+// open, up to maxRecordLines of them: a quote still open after those, or
+// at the end of the input, leaves each line a record of its own, as if
+// no record spanned lines (a stray quote loses no more than its line;
+// parseBatch does the same for a record of several lines that does not
+// decode).
+func readBatches(ctx context.Context, r io.Reader, line int, open quoteState, jobs chan<- *loadBatch, free <-chan *loadBatch) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	size := 1 << 16
+	var spans []int // where each line of a record spanning lines ends
 	for seq := 0; ctx.Err() == nil; seq++ {
 		var b *loadBatch
 		select {
 		case b = <-free:
 			b.seq, b.first = seq, line
 		default:
-			b = &loadBatch{seq: seq, first: line, data: make([]byte, 0, size), ends: make([]int, 0, 4096)}
+			b = &loadBatch{seq: seq, first: line, data: make([]byte, 0, size), ends: make([]int, 0, 4096), lines: make([]int, 0, 4096)}
 		}
 		for len(b.ends) < 4096 {
-			start := len(b.data)
-			l, err := br.ReadSlice('\n')
-			for errors.Is(err, bufio.ErrBufferFull) { // a line over the buffer: gather it whole
-				b.data = append(b.data, l...)
+			first, quoted := line, false
+			spans = spans[:0]
+			var err error
+			for {
+				start := len(b.data)
+				var l []byte
 				l, err = br.ReadSlice('\n')
-			}
-			if b.data = append(b.data, l...); len(b.data) > start {
-				b.ends = append(b.ends, len(b.data))
+				for errors.Is(err, bufio.ErrBufferFull) { // a line over the buffer: gather it whole
+					b.data = append(b.data, l...)
+					l, err = br.ReadSlice('\n')
+				}
+				if b.data = append(b.data, l...); len(b.data) == start {
+					break // nothing more
+				}
 				line++
+				if open == nil {
+					break
+				}
+				spans = append(spans, len(b.data))
+				if quoted = open(b.data[start:], quoted); !quoted || err != nil || len(spans) == maxRecordLines {
+					break
+				}
+			}
+			if quoted && len(spans) > 1 { // never closed: a line a record
+				for i, end := range spans {
+					b.ends, b.lines = append(b.ends, end), append(b.lines, first+i)
+				}
+			} else if line > first {
+				b.ends, b.lines = append(b.ends, len(b.data)), append(b.lines, first)
 			}
 			if err != nil {
+				b.next = line
 				if len(b.ends) > 0 {
 					jobs <- b
 				}
@@ -203,10 +265,18 @@ func readBatches(ctx context.Context, r io.Reader, line int, jobs chan<- *loadBa
 			}
 		}
 		size = len(b.data) // the next batch is about as big
+		b.next = line
 		jobs <- b
 	}
 	return nil
 }
+
+// A quoteState reports whether a record is inside a quoted field after
+// line, given whether it was before (CSV's csvQuoteOpen).
+type quoteState func(line []byte, inside bool) bool
+
+// maxRecordLines bounds the lines one record may span.
+const maxRecordLines = 256
 
 // readAheadGroup is how many lines fileBatch reads ahead at a time: the
 // lines' cache lines stay in cache until filed.
