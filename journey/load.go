@@ -205,15 +205,13 @@ func (b *loadBatch) parse(rec []byte, line int, decode func([]byte, *Event) erro
 // readBatches cuts r into batches of 4,096 records (a line over the
 // reader's buffer gathered whole). A record is a line, or with open (a
 // CSV's) the lines up to the one that closes a quoted field a line left
-// open, up to maxRecordLines of them: a quote still open after those, or
-// at the end of the input, leaves each line a record of its own, as if
-// no record spanned lines (a stray quote loses no more than its line;
-// parseBatch does the same for a record of several lines that does not
-// decode).
+// open, up to maxRecordLines of them. A quote still open after those, or
+// at the end of the input, makes a record that does not decode, and
+// parseBatch reads each of its lines as a record of its own: a stray
+// quote loses no more than its line.
 func readBatches(ctx context.Context, r io.Reader, line int, open quoteState, jobs chan<- *loadBatch, free <-chan *loadBatch) error {
 	br := bufio.NewReaderSize(r, 1<<20)
 	size := 1 << 16
-	var spans []int // where each line of a record spanning lines ends
 	for seq := 0; ctx.Err() == nil; seq++ {
 		var b *loadBatch
 		select {
@@ -224,7 +222,6 @@ func readBatches(ctx context.Context, r io.Reader, line int, open quoteState, jo
 		}
 		for len(b.ends) < 4096 {
 			first, quoted := line, false
-			spans = spans[:0]
 			var err error
 			for {
 				start := len(b.data)
@@ -241,16 +238,11 @@ func readBatches(ctx context.Context, r io.Reader, line int, open quoteState, jo
 				if open == nil {
 					break
 				}
-				spans = append(spans, len(b.data))
-				if quoted = open(b.data[start:], quoted); !quoted || err != nil || len(spans) == maxRecordLines {
+				if quoted = open(b.data[start:], quoted); !quoted || err != nil || line-first == maxRecordLines {
 					break
 				}
 			}
-			if quoted && len(spans) > 1 { // never closed: a line a record
-				for i, end := range spans {
-					b.ends, b.lines = append(b.ends, end), append(b.lines, first+i)
-				}
-			} else if line > first {
+			if line > first {
 				b.ends, b.lines = append(b.ends, len(b.data)), append(b.lines, first)
 			}
 			if err != nil {
