@@ -112,14 +112,16 @@ func (s *Store) readAhead(n int, item func(i int) (uuid.UUID, identity.ProfileID
 		sink += ev.slots[ev.home(hs[k])] + pr.slots[pr.home(hs[k+1])]
 	}
 	for k := 0; k < len(hs); k += 3 {
-		if sl := pr.guess(hs[k+1]); sl != 0 { // an entry spans two lines
-			e := s.timelines.entry(uint32(sl) - 1)
+		sl := pr.guess(hs[k+1])
+		if sl != 0 { // an entry spans two lines
+			e := s.timelines.entry(sl - 1)
 			sink += uint64(e.p.As16()[0]) + e.tl.last.key[1]
 		}
+		hs[k+1] = uint64(sl) // the profile's hash is spent: its entry number+1 from here
 	}
 	for k := 0; k < len(hs); k += 3 {
-		if sl := pr.guess(hs[k+1]); sl != 0 {
-			if tl := &s.timelines.entry(uint32(sl) - 1).tl; tl.last.key[0] == hs[k+2] && len(tl.data) > 0 {
+		if sl := uint32(hs[k+1]); sl != 0 {
+			if tl := &s.timelines.entry(sl - 1).tl; tl.last.key[0] == hs[k+2] && len(tl.data) > 0 {
 				sink += uint64(tl.data[len(tl.data)-1])
 				continue
 			}
