@@ -123,7 +123,7 @@ func TestKeyedErasure(t *testing.T) {
 	p := resolve(t, g, identity.Email, "anna@mail.ru")
 	must(t, r.SetContact(p, "email", "anna@mail.ru"))
 	must(t, r.RecordConsent(p, Consent{Channel: "email", Purpose: "marketing", Status: ConsentGranted, At: now.Add(-time.Hour)}))
-	ch, err := g.Forget(identity.Email, "anna@mail.ru")
+	ch, err := g.Forget(context.Background(), identity.Email, "anna@mail.ru")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -2,6 +2,7 @@ package channel
 
 import (
 	"bytes"
+	"context"
 	"encoding/base64"
 	"errors"
 	"strings"
@@ -255,13 +256,13 @@ func TestForwardedLinkDoesNotMerge(t *testing.T) {
 	}
 
 	// Forgotten profile: no evidence.
-	if _, err := g.Forget(identity.Phone, "+79161234567"); err != nil {
+	if _, err := g.Forget(context.Background(), identity.Phone, "+79161234567"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.Forget(identity.Cookie, "GA1.2.111.1"); err != nil {
+	if _, err := g.Forget(context.Background(), identity.Cookie, "GA1.2.111.1"); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := g.Forget(identity.Cookie, "GA1.2.333.3"); err != nil {
+	if _, err := g.Forget(context.Background(), identity.Cookie, "GA1.2.333.3"); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := ClickObservation(g, c, "", t0); err == nil {

@@ -45,7 +45,7 @@ func ExampleGraph_Forget() {
 	if _, err := g.Resolve(identity.Email, "anna@mail.ru"); err == nil {
 		fmt.Println("a dry run changes nothing")
 	}
-	g.Forget(identity.Email, "anna@mail.ru")
+	g.Forget(context.Background(), identity.Email, "anna@mail.ru")
 	_, err := g.Resolve(identity.Email, "anna@mail.ru")
 	fmt.Println(err != nil)
 	// A replayed form cannot bring it back.

@@ -42,8 +42,8 @@ func graphFaultRun(t *testing.T, mode SyncMode, f *journal.Faults) {
 			case 3:
 				f.Ok(t, "Snapshot", g.Snapshot(context.Background()))
 			case 5:
-				if _, err := g.Forget(Email, "p1@mail.ru"); f.Ok(t, "Forget", err) || errors.Is(err, ErrNotCompacted) {
-					if _, err := want.Forget(Email, "p1@mail.ru"); err != nil {
+				if _, err := g.Forget(context.Background(), Email, "p1@mail.ru"); f.Ok(t, "Forget", err) || errors.Is(err, ErrNotCompacted) {
+					if _, err := want.Forget(context.Background(), Email, "p1@mail.ru"); err != nil {
 						t.Fatal(err)
 					}
 				}

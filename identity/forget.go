@@ -95,14 +95,32 @@ func (g *Graph) retract(id ObservationID, dryRun bool) (Change, error) {
 // it leaves every observation, its value is wiped from memory, the profiles
 // it held together are rebuilt, and a tombstone (a keyed hash, not the
 // value) makes the graph drop it from any later or replayed observation.
-func (g *Graph) Forget(kind Kind, raw string) (Change, error) { return g.forget(kind, raw, false) }
+//
+// On a persistent graph Forget writes the tombstone to the journal, then
+// takes the value off the disk (Options.Store's Erase: the journal and a
+// shared log rewritten without it), which can run long; ctx bounds that
+// step. The rules:
+//   - ctx done before Forget starts: nothing changes, and the error is
+//     ctx's.
+//   - the tombstone's write fails: nothing changes, and the error is the
+//     write's.
+//   - the erase from disk fails or ctx ends during it: the identifier is
+//     forgotten (in memory, and by the journaled tombstone after a
+//     restart), the Change is returned, and the error wraps both
+//     ErrNotCompacted and the cause (context.Canceled, say).
+func (g *Graph) Forget(ctx context.Context, kind Kind, raw string) (Change, error) {
+	if err := ctx.Err(); err != nil {
+		return Change{}, err
+	}
+	return g.forget(ctx, kind, raw, false)
+}
 
 // PreviewForget returns the Change Forget would make, and changes nothing.
 func (g *Graph) PreviewForget(kind Kind, raw string) (Change, error) {
-	return g.forget(kind, raw, true)
+	return g.forget(context.Background(), kind, raw, true) // a dry run does no I/O
 }
 
-func (g *Graph) forget(kind Kind, raw string, dryRun bool) (Change, error) {
+func (g *Graph) forget(ctx context.Context, kind Kind, raw string, dryRun bool) (Change, error) {
 	c, err := g.Normalize(kind, raw)
 	if err != nil {
 		return Change{}, err
@@ -129,7 +147,7 @@ func (g *Graph) forget(kind Kind, raw string, dryRun bool) (Change, error) {
 	if !dryRun && g.store != nil {
 		// Take it off the disk at once: the journal (and a shared log's
 		// records) still hold the value in clear.
-		if err := g.store.js.Erase(context.Background(), ts); err != nil {
+		if err := g.store.js.Erase(ctx, ts); err != nil {
 			return ch, fmt.Errorf("%w: %w", ErrNotCompacted, err)
 		}
 	}

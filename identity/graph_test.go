@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"encoding/hex"
 	"errors"
 	"fmt"
@@ -86,7 +87,7 @@ func TestResolveAll(t *testing.T) {
 		g.Observe(obs("cookie:c1", "email:anna@mail.ru"))
 		g.Observe(obs("cookie:c2", "email:olga@mail.ru"))
 		g.Observe(obs("cookie:c2", "phone:+79031112233")) // joins olga's
-		if _, err := g.Forget(Email, "anna@mail.ru"); err != nil {
+		if _, err := g.Forget(context.Background(), Email, "anna@mail.ru"); err != nil {
 			t.Fatal(err)
 		}
 		one := []ID{

@@ -9,6 +9,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/throughline/throughline/internal/journal"
@@ -107,26 +109,96 @@ func TestForgetLeavesNoTrace(t *testing.T) {
 	for _, o := range familyObservations() {
 		mustObserve(t, g, o)
 	}
-	if _, err := g.Forget(Phone, "+79160000001"); err != nil {
+	if _, err := g.Forget(context.Background(), Phone, "+79160000001"); err != nil {
 		t.Fatal(err)
 	}
 	g.Close()
-	entries, _ := os.ReadDir(dir)
-	for _, e := range entries {
-		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
-		if bytes.Contains(b, []byte("79160000001")) {
-			t.Fatalf("%s still holds the erased phone", e.Name())
-		}
-	}
-	back := openGraph(t, dir)
+	back := reopenErased(t, dir, "79160000001")
 	defer back.Close()
-	if _, err := back.Resolve(Phone, "+79160000001"); !errors.Is(err, ErrNotFound) {
-		t.Fatalf("erased phone resolves after reopening: %v", err)
-	}
 	ch, _ := back.Observe(at(9, "web_form", "phone:+79160000001", "email:anna@mail.ru"))
 	if ch.Forgotten != 1 {
 		t.Fatalf("tombstone lost on reopening: %+v", ch)
 	}
+}
+
+// cancelLater is a context that is live the first time it is asked and
+// cancelled every time after: Forget starts, and the erase from disk is
+// called off.
+type cancelLater struct {
+	context.Context
+	asked atomic.Int32
+	done  chan struct{}
+	once  sync.Once
+}
+
+func newCancelLater() *cancelLater {
+	return &cancelLater{Context: context.Background(), done: make(chan struct{})}
+}
+
+func (c *cancelLater) Err() error {
+	if c.asked.Add(1) == 1 {
+		return nil
+	}
+	c.once.Do(func() { close(c.done) })
+	return context.Canceled
+}
+
+func (c *cancelLater) Done() <-chan struct{} { return c.done }
+
+// TestForgetContext holds Forget's rules for its context: cancelled
+// before, nothing changes; cancelled while the value is taken off the
+// disk, the value is forgotten all the same (and stays forgotten after a
+// restart), the error wraps ErrNotCompacted and context.Canceled, and
+// Snapshot finishes the erase.
+func TestForgetContext(t *testing.T) {
+	dir := t.TempDir()
+	g := openGraph(t, dir)
+	for _, o := range familyObservations() {
+		mustObserve(t, g, o)
+	}
+	before := snapshotProfiles(g)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := g.Forget(ctx, Phone, "+79160000001"); !errors.Is(err, context.Canceled) || errors.Is(err, ErrNotCompacted) {
+		t.Fatalf("Forget with a cancelled context: %v, want context.Canceled alone", err)
+	}
+	if !mapsEqual(snapshotProfiles(g), before) {
+		t.Fatal("Forget with a cancelled context changed the graph")
+	}
+	ch, err := g.Forget(newCancelLater(), Phone, "+79160000001")
+	if !errors.Is(err, ErrNotCompacted) || !errors.Is(err, context.Canceled) {
+		t.Fatalf("Forget cancelled during the erase: %v, want ErrNotCompacted and context.Canceled", err)
+	}
+	if len(ch.Erased) != 1 {
+		t.Fatalf("Forget cancelled during the erase returned %+v, want the Change", ch)
+	}
+	if _, err := g.Resolve(Phone, "+79160000001"); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("phone resolves after Forget: %v", err)
+	}
+	if err := g.Snapshot(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	g.Close()
+	reopenErased(t, dir, "79160000001").Close()
+}
+
+// reopenErased checks that no file in dir holds the erased phone's digits
+// and that the graph reopened from dir does not resolve it, and returns
+// that graph.
+func reopenErased(t *testing.T, dir, digits string) *Graph {
+	t.Helper()
+	entries, _ := os.ReadDir(dir)
+	for _, e := range entries {
+		b, _ := os.ReadFile(filepath.Join(dir, e.Name()))
+		if bytes.Contains(b, []byte(digits)) {
+			t.Fatalf("%s still holds the erased phone", e.Name())
+		}
+	}
+	back := openGraph(t, dir)
+	if _, err := back.Resolve(Phone, "+"+digits); !errors.Is(err, ErrNotFound) {
+		t.Fatalf("erased phone resolves after reopening: %v", err)
+	}
+	return back
 }
 
 // TestTornJournal cuts the journal at every byte of its last records:
@@ -239,7 +311,7 @@ func FuzzSnapshotBody(f *testing.F) {
 	for _, o := range familyObservations() {
 		g.Observe(o)
 	}
-	g.Forget(Phone, "+79160000002")
+	g.Forget(context.Background(), Phone, "+79160000002")
 	f.Add(g.encodeSnapshot())
 	f.Add([]byte{1})
 	f.Fuzz(func(t *testing.T, b []byte) {
@@ -423,7 +495,7 @@ func TestErasureTags(t *testing.T) {
 	if g.Erasures() != 0 || g.Erased(ID{Kind: Email, Value: "anna@mail.ru"}) {
 		t.Fatal("erased before Forget")
 	}
-	ch, err := g.Forget(Email, "anna@mail.ru")
+	ch, err := g.Forget(context.Background(), Email, "anna@mail.ru")
 	if err != nil || len(ch.Erased) != 1 || ch.Erased[0] != want || ch.Rebuilt {
 		t.Fatalf("Forget: %+v, %v; want the tag %x", ch, err, want)
 	}

@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"maps"
@@ -300,7 +301,7 @@ func TestForget(t *testing.T) {
 	if !mapsEqual(before, snapshotProfiles(g)) {
 		t.Fatal("a dry run changed the graph")
 	}
-	ch, err := g.Forget(Phone, "+79160000001")
+	ch, err := g.Forget(context.Background(), Phone, "+79160000001")
 	if err != nil || len(ch.Splits) != 1 || ch.Forgotten != 1 || ch.Added != 0 {
 		t.Fatalf("Forget = %+v, %v", ch, err)
 	}
@@ -340,7 +341,7 @@ func TestForget(t *testing.T) {
 	if together(t, g, "cookie:c1", "cookie:c2") {
 		t.Fatal("a replay rejoined the profile through the forgotten phone")
 	}
-	if _, err := g.Forget(Phone, "+79160000001"); !errors.Is(err, ErrNotFound) {
+	if _, err := g.Forget(context.Background(), Phone, "+79160000001"); !errors.Is(err, ErrNotFound) {
 		t.Fatalf("forget twice: %v", err)
 	}
 }
@@ -478,7 +479,7 @@ func TestForgetMatchesRebuild(t *testing.T) {
 				if err != nil || gone[c] {
 					continue
 				}
-				if _, err := g.Forget(id.Kind, id.Value); err != nil {
+				if _, err := g.Forget(context.Background(), id.Kind, id.Value); err != nil {
 					t.Fatal(err)
 				}
 				gone[c] = true

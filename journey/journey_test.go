@@ -360,7 +360,7 @@ func TestFollowVanishedIdentifier(t *testing.T) {
 		t.Fatalf("timeline after retraction: %v", tl)
 	}
 	// Erasing the home cookie takes its event too.
-	fg, err := g.Forget(identity.Cookie, "home")
+	fg, err := g.Forget(context.Background(), identity.Cookie, "home")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -99,7 +99,7 @@ func TestErasureLeavesTheDisk(t *testing.T) {
 	defer s.Close()
 	s.Add(ev("1", day(1), PageView, Touch{}, "cookie", "erase-me-987654"))
 	s.Add(ev("2", day(2), Lead, Touch{}, "email", "anna@mail.ru"))
-	ch, err := g.Forget(identity.Cookie, "erase-me-987654")
+	ch, err := g.Forget(context.Background(), identity.Cookie, "erase-me-987654")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +187,7 @@ func TestErasureInsideEvents(t *testing.T) {
 	if _, _, err := s.Add(ev("1", day(1), Lead, Touch{}, "cookie", "home-1234567", "email", "anna@mail.ru")); err != nil {
 		t.Fatal(err)
 	}
-	ch, err := g.Forget(identity.Email, "anna@mail.ru")
+	ch, err := g.Forget(context.Background(), identity.Email, "anna@mail.ru")
 	if err != nil || len(ch.Erased) != 1 {
 		t.Fatalf("forget: %+v, %v", ch, err)
 	}

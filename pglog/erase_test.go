@@ -130,7 +130,7 @@ func TestErasure(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	forget, err := a.Forget(identity.Email, email)
+	forget, err := a.Forget(context.Background(), identity.Email, email)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -144,7 +144,7 @@ func TestErasure(t *testing.T) {
 	if _, err := rA.Pull(ctx); err != nil { // and the Reacher's
 		t.Fatal(err)
 	}
-	if _, err := ref.Forget(identity.Email, email); err != nil {
+	if _, err := ref.Forget(context.Background(), identity.Email, email); err != nil {
 		t.Fatal(err)
 	}
 	// A replica that has not pulled the erasure appends the value again.

@@ -97,7 +97,7 @@ func TestRestoreIntoNewCluster(t *testing.T) {
 	observeAll(t, a, ref, obs[:200])
 	forgotten := obs[3].IDs[0]
 	for _, g := range []*identity.Graph{a, ref} { // a checkpoint to renumber too
-		if _, err := g.Forget(forgotten.Kind, forgotten.Value); err != nil {
+		if _, err := g.Forget(context.Background(), forgotten.Kind, forgotten.Value); err != nil {
 			t.Fatal(err)
 		}
 	}

@@ -22,7 +22,7 @@ func erase(ctx context.Context, o options, rs [2]*replica, obs []identity.Observ
 	if err != nil {
 		return false, err
 	}
-	ch, err := rs[0].g.Forget(identity.Email, email.Value)
+	ch, err := rs[0].g.Forget(ctx, identity.Email, email.Value)
 	if err != nil {
 		return false, err
 	}
