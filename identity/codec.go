@@ -1,6 +1,7 @@
 package identity
 
 import (
+	"context"
 	"encoding/binary"
 	"errors"
 	"fmt"
@@ -163,7 +164,10 @@ const snapshotFormat = 1
 // encodeSnapshot writes the graph's state: kinds, sources, nodes with their
 // flags, evidence, quarantines and tombstones. Derived state (the index,
 // components, profiles) is rebuilt on load.
-func (g *Graph) encodeSnapshot() []byte {
+//
+// On a graph of millions of nodes it runs for seconds, so it checks ctx
+// every snapshotCheck nodes and observations.
+func (g *Graph) encodeSnapshot(ctx context.Context) ([]byte, error) {
 	b := binary.AppendUvarint(nil, snapshotFormat)
 	// A shared log's processes hold the key in their options; kept out
 	// of the state, it is not in the database beside the tombstones it
@@ -183,12 +187,18 @@ func (g *Graph) encodeSnapshot() []byte {
 	}
 	b = binary.AppendUvarint(b, uint64(g.nodes.len()))
 	for n := range uint32(g.nodes.len()) {
+		if n%snapshotCheck == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("snapshot: %w", ctx.Err())
+		}
 		r := g.nodes.at(n)
 		b = append(b, r.kind, r.flags&^flagSimple, r.hardSeen)
 		b = appendString(b, string(g.nodes.value(n)))
 	}
 	b = binary.AppendUvarint(b, uint64(g.ev.len()))
 	for o := range uint32(g.ev.len()) {
+		if o%snapshotCheck == 0 && ctx.Err() != nil {
+			return nil, fmt.Errorf("snapshot: %w", ctx.Err())
+		}
 		rec := g.ev.at(o)
 		b = binary.AppendVarint(b, rec.time)
 		b = binary.AppendUvarint(b, uint64(rec.source))
@@ -216,8 +226,12 @@ func (g *Graph) encodeSnapshot() []byte {
 	for _, t := range ts {
 		b = append(b, t[:]...)
 	}
-	return b
+	return b, nil
 }
+
+// snapshotCheck is how many nodes (or observations) encodeSnapshot writes
+// between looks at its context: a few milliseconds' work.
+const snapshotCheck = 1 << 16
 
 // decodeSnapshot restores a fresh graph from encodeSnapshot's bytes.
 func (g *Graph) decodeSnapshot(b []byte) error {

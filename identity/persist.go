@@ -132,7 +132,7 @@ func (c graphCodec) Apply(r journal.Record) error {
 // maxPulled bounds the Changes kept for PullChanges.
 const maxPulled = 1 << 16
 
-func (c graphCodec) State(context.Context) ([]byte, error) { return c.g.encodeSnapshot(), nil }
+func (c graphCodec) State(ctx context.Context) ([]byte, error) { return c.g.encodeSnapshot(ctx) }
 
 // Open opens the graph stored in dir (creating dir if needed), restoring
 // its snapshot and replaying its journal. Replaying millions of
