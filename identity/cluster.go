@@ -27,25 +27,27 @@ import (
 //  6. limit: per-kind soft limits drop the weakest soft identifiers.
 //  7. anchor: each profile's best member anchors it.
 type clusterer struct {
-	g        *Graph
-	members  []uint32
-	local    map[uint32]int32
-	seenObs  map[uint32]struct{}
-	obs      []uint32
-	huf      []int32 // hard union-find over local indices
-	suf      []int32 // soft union-find over local indices
-	lm       []int32 // scratch: an observation's local members
-	tallies  map[[2]int32]*tally
-	stats    map[int32]*clusterStat
-	holds    map[int32][]int32 // group -> clusters (roots at tally time) holding it
-	groupsOf map[int32][]int32 // cluster (current root) -> groups it holds
-	nodeW    map[[2]int32]int  // (soft node, cluster) -> weight, for soft limits
-	best     map[int32]uint32  // cluster -> its best member node
-	standing int               // clusters not yet merged into another
-	final    []int32           // local index -> profile representative
-	refuse   *[]Refusal
-	hubSeen  []uint32                              // scratch for hub checks (graph.go)
-	probe    func(a, b ID, br Bridge, merged bool) // tests: every bridge decision
+	g            *Graph
+	members      []uint32
+	local        map[uint32]int32
+	seenObs      map[uint32]struct{}
+	obs          []uint32
+	huf          []int32 // hard union-find over local indices
+	suf          []int32 // soft union-find over local indices
+	lm           []int32 // scratch: an observation's local members
+	tallies      map[[2]int32]*tally
+	stats        map[int32]*clusterStat
+	holds        map[int32][]int32 // group -> clusters (roots at tally time) holding it
+	groupsOf     map[int32][]int32 // cluster (current root) -> groups it holds
+	nodeW        map[[2]int32]int  // (soft node, cluster) -> weight, for soft limits
+	best         map[int32]uint32  // cluster -> its best member node
+	standing     int               // clusters not yet merged into another
+	final        []int32           // local index -> profile representative
+	refuse       *[]Refusal
+	hubSeen      []uint32 // scratch for hub checks (graph.go)
+	sharedGroups []uint32 // scratch for sharedCheck (graph.go)
+	sharedBounds []int
+	probe        func(a, b ID, br Bridge, merged bool) // tests: every bridge decision
 }
 
 // A tally is what one hard cluster left on one soft group.

@@ -435,20 +435,27 @@ func (g *Graph) apply(p Prepared) Change {
 				others--
 			}
 			r.hardSeen = uint8(min(int(r.hardSeen)+others, 255))
+			if !r.linking() {
+				continue
+			}
 			limit := g.policy.maxPerKind
 			if !own {
 				limit = g.policy.maxSoft
 			}
-			if int(r.hardSeen) <= limit {
-				continue // too few sightings to be a hub
+			reason, hub := "", false
+			if own {
+				if fixed := g.fixedLine(m); fixed || g.besideOwnKind(m, members) {
+					reason, hub = g.sharedCheck(m, fixed)
+				}
 			}
-			if r.linking() && g.bringsNewHard(m, obs, members) {
-				if reason, hub := g.hubCheck(m); hub {
-					t.touchComponent(g, m)
-					g.quarantine(m, flagHub, reason)
-					for _, root := range g.rebuild(m) {
-						g.cluster(root)
-					}
+			if !hub && int(r.hardSeen) > limit && g.bringsNewHard(m, obs, members) {
+				reason, hub = g.hubCheck(m)
+			}
+			if hub {
+				t.touchComponent(g, m)
+				g.quarantine(m, flagHub, reason)
+				for _, root := range g.rebuild(m) {
+					g.cluster(root)
 				}
 			}
 		}
@@ -591,6 +598,86 @@ func (g *Graph) bringsNewHard(m, o uint32, members []uint32) bool {
 		}
 	}
 	return false
+}
+
+// besideOwnKind reports whether an observation's members hold another
+// linking identifier of hard node m's own kind.
+func (g *Graph) besideOwnKind(m uint32, members []uint32) bool {
+	kind := g.nodes.at(m).kind
+	for _, x := range members {
+		if xr := g.nodes.at(x); x != m && xr.kind == kind && xr.flags&(flagJunk|flagErased) == 0 {
+			return true
+		}
+	}
+	return false
+}
+
+// sharedCheck reports whether hard node n was typed in two observations
+// beside values of its own kind (of any hard kind, when anyKind) that have
+// nothing in common: a phone typed with one mobile in one form and with
+// another in the next. One person types their own two phones together, or
+// one at a time; a value typed beside two unrelated values of its kind is
+// a household's landline or the dealer's own line or address typed into
+// customers' forms, and joining through it mixes people. A fixed line is
+// held to the stricter anyKind test because it is a home's or an office's
+// before it is a person's: typed beside one email and then beside another,
+// it is shared. The rule only grows with the observations (a disjoint
+// pair stays disjoint), so the order they come in does not matter.
+func (g *Graph) sharedCheck(n uint32, anyKind bool) (string, bool) {
+	kind := g.nodes.at(n).kind
+	groups := g.scratch.sharedGroups[:0] // each observation's own-kind values, flattened
+	bounds := g.scratch.sharedBounds[:0]
+	shared := false
+	g.inc.until(g.nodes.at(n).adj, func(o uint32) bool {
+		rec := g.ev.at(o)
+		if rec.flags&obsRetracted != 0 {
+			return true
+		}
+		start := len(groups)
+		for _, x := range rec.members {
+			if x == n || x == erasedMember {
+				continue
+			}
+			if xr := g.nodes.at(x); (xr.kind == kind || anyKind && g.kinds[xr.kind].Class == Hard) && xr.flags&(flagJunk|flagErased) == 0 {
+				groups = append(groups, x)
+			}
+		}
+		if len(groups) == start {
+			return true
+		}
+		cur := groups[start:]
+		for i := range bounds {
+			lo := 0
+			if i > 0 {
+				lo = bounds[i-1]
+			}
+			if !slices.ContainsFunc(groups[lo:bounds[i]], func(x uint32) bool { return slices.Contains(cur, x) }) {
+				shared = true
+				return false
+			}
+		}
+		bounds = append(bounds, len(groups))
+		return true
+	})
+	g.scratch.sharedGroups, g.scratch.sharedBounds = groups, bounds
+	if !shared {
+		return "", false
+	}
+	if anyKind {
+		return "a fixed line typed beside identifiers that were never typed together", true
+	}
+	return "typed beside two values of its kind that were never typed together", true
+}
+
+// fixedLine reports whether node n is a Russian fixed-line phone number
+// (libphonenumber's fixed-line ranges of +7): it rings in a home or an
+// office, so it is a household's or a company's number before a person's.
+func (g *Graph) fixedLine(n uint32) bool {
+	if g.kinds[g.nodes.at(n).kind].Kind != Phone {
+		return false
+	}
+	v := g.nodes.value(n)
+	return len(v) > 2 && v[0] == '+' && v[1] == '7' && planType(string(v[2:])) == phoneFixed
 }
 
 // hubCheck counts the distinct hard identifiers a linking node has been seen

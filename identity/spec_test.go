@@ -168,6 +168,32 @@ func TestMergeSpec(t *testing.T) {
 			at(0, "web_form", "email:ivan@mail.ru", "phone:+74957770000"),
 			at(1, "web_form", "email:anna@mail.ru", "phone:+74957770000")},
 			nil, []pair{{"email:ivan@mail.ru", "email:anna@mail.ru"}}, &Policy{Junk: []ID{{Phone, "+74957770000"}}}},
+		{"the dealer's own landline, not on any list, typed for two customers", []Observation{
+			at(0, "web_form", "cookie:b1", "email:ivan@mail.ru", "phone:+74957770000"),
+			at(1, "web_form", "cookie:b2", "email:anna@mail.ru", "phone:+79162222222", "phone:+74957770000")},
+			[]pair{{"email:anna@mail.ru", "phone:+79162222222"}}, []pair{{"email:ivan@mail.ru", "email:anna@mail.ru"}, {"email:ivan@mail.ru", "phone:+74957770000"}}, nil},
+		{"the dealer's email typed beside two customers' emails", []Observation{
+			at(0, "web_form", "email:ivan@mail.ru", "email:info@avtotrade-group.ru", "phone:+79161111111"),
+			at(1, "web_form", "email:anna@mail.ru", "email:info@avtotrade-group.ru")},
+			[]pair{{"email:ivan@mail.ru", "phone:+79161111111"}}, []pair{{"email:ivan@mail.ru", "email:anna@mail.ru"}}, nil},
+		{"a household landline typed beside each member's mobile", []Observation{
+			at(0, "web_form", "cookie:his", "phone:+74951234567", "phone:+79161111111"),
+			at(3, "web_form", "cookie:hers", "phone:+74951234567", "phone:+79162222222")},
+			nil, []pair{{"phone:+79161111111", "phone:+79162222222"}}, nil},
+		{"one person's landline typed with his email, alone and beside his mobile", []Observation{
+			at(0, "web_form", "cookie:b1", "email:ivan@mail.ru", "phone:+74951234567"),
+			at(2, "web_form", "cookie:b2", "email:ivan@mail.ru", "phone:+74951234567", "phone:+79161111111"),
+			at(4, "web_form", "cookie:b3", "phone:+74951234567")},
+			[]pair{{"email:ivan@mail.ru", "phone:+79161111111"}, {"cookie:b3", "email:ivan@mail.ru"}}, nil, nil},
+		{"a mobile typed beside a second email: a person's, not a shared line", []Observation{
+			at(0, "web_form", "cookie:b1", "email:ivan@mail.ru", "phone:+79161111111"),
+			at(5, "web_form", "cookie:b2", "email:ivan.work@yandex.ru", "phone:+79161111111")},
+			[]pair{{"email:ivan@mail.ru", "email:ivan.work@yandex.ru"}}, nil, nil},
+		{"a person's two mobiles typed together, then one at a time", []Observation{
+			at(0, "crm", "email:ivan@mail.ru", "phone:+79161111111", "phone:+79169999999"),
+			at(2, "web_form", "cookie:b1", "phone:+79161111111"),
+			at(4, "web_form", "cookie:b2", "phone:+79169999999", "email:ivan@mail.ru")},
+			[]pair{{"cookie:b1", "email:ivan@mail.ru"}, {"phone:+79161111111", "phone:+79169999999"}}, nil, nil},
 		{"a browser three people typed on", []Observation{
 			at(0, "web_form", "cookie:b1", "phone:+79161111111"),
 			at(1, "web_form", "cookie:b1", "phone:+79162222222"),

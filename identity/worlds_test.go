@@ -140,6 +140,18 @@ func TestAccuracyWorlds(t *testing.T) {
 	if minCP < 0.9995 || minP < 0.997 {
 		t.Errorf("worst world: contacts precision %.5f (want ≥ 0.9995), all identifiers %.5f (want ≥ 0.997)", minCP, minP)
 	}
+	// The same worlds with default Options, as examples/resolve runs: no
+	// host junk list, so the dealer's own line and address, typed into
+	// customers' forms, are left to the shared-value rule (sharedCheck).
+	plain := worldScores(t, seed, worlds, people, func() *identity.Options { return &identity.Options{} })
+	p1, m1 := crOf(plain, func(s population.Score) float64 { return s.ContactPrecision })
+	r1, n1 := crOf(plain, func(s population.Score) float64 { return s.ContactRecall })
+	p2, m2 := crOf(plain, func(s population.Score) float64 { return s.Precision })
+	r2, n2 := crOf(plain, func(s population.Score) float64 { return s.Recall })
+	t.Logf("default Options (no junk list) min/median: contacts P %.5f/%.5f R %.4f/%.4f; all P %.5f/%.5f R %.4f/%.4f", p1, m1, r1, n1, p2, m2, r2, n2)
+	if p1 < 0.9995 || p2 < 0.997 {
+		t.Errorf("default Options, worst world: contacts precision %.5f (want ≥ 0.9995), all identifiers %.5f (want ≥ 0.997)", p1, p2)
+	}
 }
 
 // TestAccuracyFrontier prints the precision–recall frontier of the default
