@@ -53,7 +53,7 @@ func (g *Graph) retract(id ObservationID, dryRun bool) (Change, error) {
 		seeds = append(seeds, m)
 		if r := g.nodes.at(m); r.flags&flagHub != 0 {
 			r.flags &^= flagHub
-			if _, hub := g.hubCheck(m); !hub {
+			if _, hub := g.hubReason(m); !hub {
 				unhub = append(unhub, m)
 				g.eachLiveNeighbour(m, func(x uint32) { seeds = append(seeds, x) })
 			}

@@ -680,6 +680,18 @@ func (g *Graph) fixedLine(n uint32) bool {
 	return len(v) > 2 && v[0] == '+' && v[1] == '7' && planType(string(v[2:])) == phoneFixed
 }
 
+// hubReason is the whole hub decision for node n, both rules, without the
+// cheap gates apply puts in front of each: Retract re-runs it to see
+// whether a hub still is one.
+func (g *Graph) hubReason(n uint32) (string, bool) {
+	if g.kinds[g.nodes.at(n).kind].Class == Hard {
+		if reason, shared := g.sharedCheck(n, g.fixedLine(n)); shared {
+			return reason, true
+		}
+	}
+	return g.hubCheck(n)
+}
+
 // hubCheck counts the distinct hard identifiers a linking node has been seen
 // with: a soft identifier over MaxPeoplePerSoft, or a hard one over
 // MaxPerKind of one kind, is a hub.

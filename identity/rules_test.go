@@ -271,6 +271,22 @@ func TestRetract(t *testing.T) {
 	}
 }
 
+// TestRetractKeepsSharedValue: retracting one observation of a value the
+// shared-value rule quarantined re-runs the whole hub decision, not only
+// the count, so a line still typed beside two customers stays a hub.
+func TestRetractKeepsSharedValue(t *testing.T) {
+	g := mustGraph(t, nil)
+	mustObserve(t, g, at(0, "web_form", "cookie:b1", "email:ivan@mail.ru", "phone:+74957770000"))
+	mustObserve(t, g, at(1, "web_form", "cookie:b2", "email:anna@mail.ru", "phone:+74957770000"))
+	third := mustObserve(t, g, at(2, "web_form", "cookie:b3", "email:petr@mail.ru", "phone:+74957770000"))
+	if _, err := g.Retract(third.Observation); err != nil {
+		t.Fatal(err)
+	}
+	if together(t, g, "email:ivan@mail.ru", "email:anna@mail.ru") {
+		t.Fatal("retracting one form un-quarantined the dealer's line still typed for two customers")
+	}
+}
+
 func mapsEqual(a, b map[ID]ProfileID) bool {
 	if len(a) != len(b) {
 		return false
