@@ -244,3 +244,34 @@ func BenchmarkBytesPerIdentifier(b *testing.B) {
 	b.ReportMetric(float64(heap-uint64(st.EvidenceBytes))/float64(st.Identifiers), "heap-bytes/id")
 	b.ReportMetric(float64(st.EvidenceBytes)/float64(st.Observations), "evidence-bytes/obs")
 }
+
+// BenchmarkObserveRepeated: one value typed again and again with the same
+// companions, as a CRM sync resends a record or a customer fills in the
+// same form every week: a landline with an email (the shared-value rule's
+// fixed-line test) and a person's two mobiles (its own-kind test), in
+// observations 1..n of one fresh graph. ns/obs is the mean cost of one
+// observation; it must not grow with n faster than the component's own
+// re-clustering does.
+func BenchmarkObserveRepeated(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		ids  []ID
+	}{
+		{"landline", []ID{{Phone, "+74951234567"}, {Email, "office@firm.ru"}, {Cookie, "GA1.2.1.1700000000"}}},
+		{"two_mobiles", []ID{{Phone, "+79161234567"}, {Phone, "+79031234567"}, {Cookie, "GA1.2.1.1700000000"}}},
+	} {
+		for _, n := range []int{500, 2000} {
+			b.Run(fmt.Sprintf("%s/%d", c.name, n), func(b *testing.B) {
+				for b.Loop() {
+					g := mustGraph(b, nil)
+					for i := range n {
+						if _, err := g.Observe(Observation{Time: time.Unix(int64(1700000000+i*3600), 0), Source: "web_form", IDs: c.ids}); err != nil {
+							b.Fatal(err)
+						}
+					}
+				}
+				b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*n), "ns/obs")
+			})
+		}
+	}
+}

@@ -79,23 +79,45 @@ type candidate struct {
 	shared int
 }
 
-// bridge scores every candidate pair and merges those the decision
+// pairs lists the candidate pairs and computes each one's bridge on the
+// clusters as grouped, before any merge: the calibration counts them
+// (calibrate.go), and the bridge step decides them as they are until its
+// first merge.
+func (c *clusterer) pairs(root uint32) {
+	c.cands = c.candidates()
+	c.initial = c.initial[:0]
+	for _, p := range c.cands {
+		c.initial = append(c.initial, c.features(p.a, p.b))
+	}
+	c.g.calib.count(root, c.initial)
+}
+
+// bridge decides every candidate pair and merges those the decision
 // accepts, strongest first, so the result does not depend on local order.
-// Features are recomputed for the merged clusters as merges happen: a
+// Features are recomputed for the merged clusters once merges happen: a
 // second email joined to a person makes that person's next bridge clash.
 func (c *clusterer) bridge() {
-	for _, p := range c.candidates() {
+	merged := false
+	c.bands = 0
+	for i, p := range c.cands {
 		a, b := ufFind(c.huf, p.a), ufFind(c.huf, p.b)
 		if a == b {
 			continue
 		}
-		br := c.features(a, b)
+		br := c.initial[i]
+		if merged {
+			br = c.features(a, b)
+		}
+		if br.Typed > 0 {
+			c.bands |= bandOf(br.Score)
+		}
 		ok := c.g.policy.decide(br)
 		if c.probe != nil {
 			c.probe(c.g.idOf(c.best[a]), c.g.idOf(c.best[b]), br, ok)
 		}
 		if ok {
 			c.merge(a, b)
+			merged = true
 			continue
 		}
 		c.refusal(Refusal{Reason: RefusedBridge, A: c.g.idOf(c.best[p.a]), B: c.g.idOf(c.best[p.b]), Bridge: br})

@@ -19,13 +19,16 @@ import (
 //     soft identifiers seen together in such evidence form groups.
 //  3. tally: what each cluster left on each group (typed and attach-only
 //     weight, observation counts, when), and each cluster's own figures.
-//  4. bridge: every pair of clusters holding a common group is a candidate
-//     merge; its features are computed once, scored (score.go) and
-//     accepted strongest first.
-//  5. attach: every group goes to the cluster whose evidence dominates it,
+//  4. pairs: every pair of clusters holding a common group is a candidate
+//     merge; its features are computed and scored (score.go) on the
+//     clusters as grouped, and the graph's calibration counts them
+//     (calibrate.go).
+//  5. bridge: the candidates are decided strongest first, each on the
+//     clusters as merged so far.
+//  6. attach: every group goes to the cluster whose evidence dominates it,
 //     or stays on its own when people who stay apart share it.
-//  6. limit: per-kind soft limits drop the weakest soft identifiers.
-//  7. anchor: each profile's best member anchors it.
+//  7. limit: per-kind soft limits drop the weakest soft identifiers.
+//  8. anchor: each profile's best member anchors it.
 type clusterer struct {
 	g            *Graph
 	members      []uint32
@@ -42,6 +45,9 @@ type clusterer struct {
 	nodeW        map[[2]int32]int  // (soft node, cluster) -> weight, for soft limits
 	best         map[int32]uint32  // cluster -> its best member node
 	standing     int               // clusters not yet merged into another
+	cands        []candidate       // candidate pairs, in decision order
+	initial      []Bridge          // cands[i]'s bridge before any merge
+	bands        uint8             // score bands of the typed bridges decided (calibrate.go)
 	final        []int32           // local index -> profile representative
 	refuse       *[]Refusal
 	hubSeen      []uint32 // scratch for hub checks (graph.go)
@@ -173,10 +179,13 @@ func (g *Graph) cluster(root uint32) {
 		}
 		return
 	}
+	g.calib.drop(c.members)
 	c.collect()
 	c.group()
 	c.tally()
+	c.pairs(root)
 	c.bridge()
+	g.calib.mark(root, c.bands)
 	c.attach()
 	c.limit()
 	c.anchor()

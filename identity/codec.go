@@ -400,6 +400,7 @@ func (g *Graph) rebuildAll() {
 		}
 	}
 	g.clusterAll()
+	g.recalibrate()
 	g.profiles = 0
 	for n := range uint32(g.nodes.len()) {
 		if r := g.nodes.at(n); r.anchor == n && r.flags&(flagDead|flagErased) == 0 {

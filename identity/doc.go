@@ -21,7 +21,11 @@
 // bridge two profiles only when both typed on them and the bridge's score
 // (a sum of weights of evidence, [Weights]) reaches [Policy.Threshold]:
 // clicks and calls alone never merge two profiles that hold contacts
-// ([Bridge], [DefaultDecide]). A soft identifier goes to the profile whose
+// ([Bridge], [DefaultDecide]). Unless the host sets it, the threshold is
+// learned from the graph's own bridges ([Graph.Calibration]): how often the
+// plainly two-person ones (two phones or two emails, each side typing on a
+// browser of its own and on a common one) turn up says how far a bridge on
+// a shared browser can be believed. A soft identifier goes to the profile whose
 // evidence on it dominates; one that people who stay apart typed on, or
 // that no one dominates, stays on its own. What was refused, and why, is kept:
 // [Graph.Explain] gives the chain that joins two identifiers and

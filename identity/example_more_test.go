@@ -126,3 +126,39 @@ func ExampleBridge() {
 	// shared: cookie:111.222 / email:ivan@mail.ru
 	// after two browsers and a call, one profile: true
 }
+
+// ExampleGraph_Calibration shows the threshold learned from the graph's
+// own bridges: a second phone typed once on its owner's browser scores 0
+// and waits while the graph is new; once hundreds of people's bridges show
+// no household typing on shared browsers, bridges like it merge.
+func ExampleGraph_Calibration() {
+	day := func(d int) time.Time { return time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC).AddDate(0, 0, d) }
+	form := func(d int, ids ...string) identity.Observation {
+		o := identity.Observation{Time: day(d), Source: "web_form"}
+		for i := 0; i < len(ids); i += 2 {
+			o.IDs = append(o.IDs, identity.ID{Kind: identity.Kind(ids[i]), Value: ids[i+1]})
+		}
+		return o
+	}
+	g, _ := identity.New(nil)
+	g.Observe(form(0, "cookie", "GA1.2.111.222", "email", "ivan@mail.ru", "phone", "+79161234567"))
+	g.Observe(form(3, "cookie", "GA1.2.111.222", "phone", "+79037654321"))
+	together := func() bool {
+		a, _ := g.Resolve(identity.Phone, "+79161234567")
+		b, _ := g.Resolve(identity.Phone, "+79037654321")
+		return a == b
+	}
+	fmt.Printf("new graph: %+v, second phone joined: %v\n", g.Calibration(), together())
+	// People who sent an email in one form and a phone in another from
+	// their one browser: bridges of one person each.
+	for i := range 300 {
+		cookie := fmt.Sprintf("GA1.2.%d.1700000000", 1000+i)
+		g.Observe(form(0, "cookie", cookie, "email", fmt.Sprintf("client%d@mail.ru", i)))
+		g.Observe(form(1, "cookie", cookie, "phone", fmt.Sprintf("+7916%07d", 2000000+i)))
+	}
+	c := g.Calibration()
+	fmt.Printf("%d bridges, %d plainly two people's: rate %.4f, threshold %g, second phone joined: %v\n", c.Pairs, c.Shared, c.Rate, c.Threshold, together())
+	// Output:
+	// new graph: {Pairs:1 Shared:0 Rate:0.01996007984031936 Threshold:1}, second phone joined: false
+	// 301 bridges, 0 plainly two people's: rate 0.0125, threshold 0, second phone joined: true
+}

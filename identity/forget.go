@@ -84,6 +84,9 @@ func (g *Graph) retract(id ObservationID, dryRun bool) (Change, error) {
 		g.nodes.at(m).flags &^= flagHub
 	}
 	g.recompute(seeds, unhub)
+	if undo == nil {
+		g.recalibrate()
+	}
 	ch := t.change(g)
 	if undo != nil {
 		g.restoreRegion(undo)
@@ -175,6 +178,9 @@ func (g *Graph) forgetNode(n uint32, k uint8, v string, dryRun bool) Change {
 	var gone []erased
 	g.inc.each(g.nodes.at(n).adj, func(o uint32) { gone = append(gone, erased{o, g.ev.erase(o, n)}) })
 	g.recompute(seeds, nil)
+	if undo == nil {
+		g.recalibrate()
+	}
 	ch := t.change(g)
 	ch.Forgotten = 1
 	if undo != nil {
@@ -267,6 +273,8 @@ func (g *Graph) tombstoned(k uint8, v string) bool {
 type regionUndo struct {
 	nodes    []uint32
 	recs     []node
+	calib    calibration          // the counts, without parts
+	parts    map[uint32]calibPart // the region's shares
 	obs      uint32
 	obsFlag  uint8
 	profiles int
@@ -274,7 +282,8 @@ type regionUndo struct {
 }
 
 func (g *Graph) saveRegion(seeds []uint32) *regionUndo {
-	u := &regionUndo{obs: ^uint32(0), profiles: g.profiles, quarLen: len(g.quarantined)}
+	u := &regionUndo{obs: ^uint32(0), profiles: g.profiles, quarLen: len(g.quarantined),
+		calib: calibration{pairs: g.calib.pairs, shared: g.calib.shared}, parts: map[uint32]calibPart{}}
 	seen := map[uint32]bool{}
 	for _, s := range seeds {
 		root := g.nodes.find(s)
@@ -285,6 +294,9 @@ func (g *Graph) saveRegion(seeds []uint32) *regionUndo {
 			seen[m] = true
 			u.nodes = append(u.nodes, m)
 			u.recs = append(u.recs, *g.nodes.at(m))
+			if v, ok := g.calib.parts[m]; ok {
+				u.parts[m] = v
+			}
 		}
 		seen[root] = true
 	}
@@ -294,7 +306,12 @@ func (g *Graph) saveRegion(seeds []uint32) *regionUndo {
 func (g *Graph) restoreRegion(u *regionUndo) {
 	for i, n := range u.nodes {
 		*g.nodes.at(n) = u.recs[i]
+		delete(g.calib.parts, n)
 	}
+	for n, v := range u.parts {
+		g.calib.parts[n] = v
+	}
+	g.calib.pairs, g.calib.shared = u.calib.pairs, u.calib.shared
 	if u.obs != ^uint32(0) {
 		ch := g.ev.chunks[u.obs>>evChunkBits]
 		ch.flags[u.obs&(evChunkSize-1)] = u.obsFlag

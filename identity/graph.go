@@ -68,6 +68,7 @@ type Graph struct {
 	tombstones  map[[16]byte]struct{}
 	scratch     clusterer
 	tracker     tracker
+	calib       calibration
 	store       *store // nil unless made by Open
 }
 
@@ -137,7 +138,10 @@ func (g *Graph) resetState() {
 	g.nodes, g.ev, g.inc, g.sources = nodes{}, evidence{}, incidences{}, sourceTable{}
 	g.index.init(len(g.index.slots))
 	g.profiles, g.quarantined, g.tombstones = 0, nil, nil
-	g.scratch, g.tracker = clusterer{}, tracker{}
+	g.scratch, g.tracker, g.calib = clusterer{}, tracker{}, calibration{}
+	if g.policy.calibrated {
+		g.policy.threshold = g.calib.threshold()
+	}
 }
 
 // kindOf finds a kind's number: a linear scan of short strings beats the
@@ -513,6 +517,7 @@ func (g *Graph) apply(p Prepared) Change {
 		t.touchComponent(g, root)
 		g.cluster(root)
 	}
+	g.recalibrate()
 	ch := t.change(g)
 	ch.Observation = ObservationID(obs)
 	ch.Added = added
@@ -646,12 +651,22 @@ func (g *Graph) sharedCheck(n uint32, anyKind bool) (string, bool) {
 			return true
 		}
 		cur := groups[start:]
+		slices.Sort(cur)
 		for i := range bounds {
 			lo := 0
 			if i > 0 {
 				lo = bounds[i-1]
 			}
-			if !slices.ContainsFunc(groups[lo:bounds[i]], func(x uint32) bool { return slices.Contains(cur, x) }) {
+			prev := groups[lo:bounds[i]]
+			if slices.Equal(prev, cur) {
+				// A group seen before meets every group it met: a value
+				// retyped with the same companions (a CRM sync, a weekly
+				// form) costs one comparison per distinct group, not one
+				// per observation.
+				groups = groups[:start]
+				return true
+			}
+			if !slices.ContainsFunc(prev, func(x uint32) bool { return slices.Contains(cur, x) }) {
 				shared = true
 				return false
 			}

@@ -77,10 +77,13 @@ type Policy struct {
 	// Weights are the weights of evidence of a bridge's features; the zero
 	// value means DefaultWeights.
 	Weights Weights
-	// Threshold is the score a bridge needs under the default decision: 0
-	// means 1. Raising it trades recall for precision (see the README's
-	// frontier); the default keeps contacts precision ≥ 0.9995 on the
-	// worst of 40 generated worlds.
+	// Threshold is the score a bridge needs under the default decision.
+	// 0 means the graph sets it from its own bridges (Calibration): 1 in a
+	// new graph, 0 where household members seldom type on shared browsers,
+	// 3 where they often do. Any other value is used as it is: raising it
+	// trades recall for precision (see the README's frontier). The default
+	// keeps contacts precision ≥ 0.9995 on the worst of 40 generated
+	// worlds.
 	Threshold float64
 	// Decide replaces the default bridge decision. It sees the bridge's
 	// features, score and threshold; returning true merges.
@@ -137,7 +140,8 @@ type policy struct {
 	decide     func(Bridge) bool
 	near       time.Duration // negative: no limit
 	weights    Weights
-	threshold  float64
+	threshold  float64 // in force: Policy.Threshold, or the calibrated one
+	calibrated bool    // Policy.Threshold is 0: the graph sets it (calibrate.go)
 }
 
 func (g *Graph) setPolicy(p Policy) error {
@@ -156,7 +160,8 @@ func (g *Graph) setPolicy(p Policy) error {
 	}
 	rp.weights = p.Weights.withDefaults()
 	if rp.threshold = p.Threshold; rp.threshold == 0 {
-		rp.threshold = 1
+		rp.calibrated = true
+		rp.threshold = g.calib.threshold()
 	}
 	switch rp.near = p.Near; {
 	case rp.near == 0:

@@ -287,6 +287,31 @@ func TestRetractKeepsSharedValue(t *testing.T) {
 	}
 }
 
+// TestSharedValueAfterRepeats: a value retyped many times with the same
+// companions, in any order of the form's fields, is compared once per
+// distinct group (sharedCheck), and still becomes shared the first time it
+// is typed beside an unrelated value of its kind.
+func TestSharedValueAfterRepeats(t *testing.T) {
+	for _, line := range []string{"phone:+74957770000", "phone:+79167770000"} {
+		g := mustGraph(t, nil)
+		for i := range 40 {
+			ids := []string{"email:ivan@mail.ru", "phone:+79161110000", line}
+			if i%2 == 1 {
+				ids[0], ids[2] = ids[2], ids[0]
+			}
+			mustObserve(t, g, at(i, "web_form", ids...))
+		}
+		if !together(t, g, line, "email:ivan@mail.ru") {
+			t.Fatalf("%s: one customer's own line, retyped 40 times, was quarantined", line)
+		}
+		ch := mustObserve(t, g, at(41, "web_form", "email:anna@mail.ru", "phone:+79162220000", line))
+		if len(ch.Quarantined) != 1 || together(t, g, "email:ivan@mail.ru", "email:anna@mail.ru") {
+			t.Fatalf("%s: typed for a second customer after 40 repeats: quarantined %v, customers together %v",
+				line, ch.Quarantined, together(t, g, "email:ivan@mail.ru", "email:anna@mail.ru"))
+		}
+	}
+}
+
 func mapsEqual(a, b map[ID]ProfileID) bool {
 	if len(a) != len(b) {
 		return false

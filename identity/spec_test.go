@@ -46,6 +46,12 @@ func TestMergeSpec(t *testing.T) {
 			at(3, "web_form", "cookie:home", "email:ivan@mail.ru"),
 			at(9, "web_form", "cookie:home", "phone:+79162222222")},
 			nil, []pair{{"email:ivan@mail.ru", "phone:+79162222222"}, {"cookie:home", "email:ivan@mail.ru"}, {"cookie:home", "phone:+79162222222"}}, nil},
+		{"a phone typed on two browsers, a different email on each: once one email joins the phone, the other clashes with it", []Observation{
+			at(0, "web_form", "cookie:b1", "phone:+79161111111"),
+			at(1, "web_form", "cookie:b2", "phone:+79161111111"),
+			at(3, "web_form", "cookie:b1", "email:ivan@mail.ru"),
+			at(5, "web_form", "cookie:b2", "email:anna@mail.ru")},
+			nil, []pair{{"email:ivan@mail.ru", "email:anna@mail.ru"}}, nil},
 		{"a second phone typed once at home stays apart", []Observation{
 			at(0, "web_form", "cookie:home", "email:ivan@mail.ru", "phone:+79161111111"),
 			at(5, "web_form", "cookie:home", "phone:+79169999999")},

@@ -1,0 +1,215 @@
+package identity
+
+import "slices"
+
+// A Calibration is what a graph has learned from its own bridges about how
+// often two people type on one browser, and the threshold it sets the
+// default bridge decision by (Policy.Threshold 0).
+//
+// A bridge scoring 0 is a second phone or email typed on a browser its
+// owner also typed on, with no browser of its own: a person's second
+// contact, or a household member who typed once, only on the home
+// computer. Which one it mostly is depends on the population: where
+// household members seldom type on shared browsers, nearly every such
+// bridge is one person, and refusing them costs a tenth of the contacts
+// recall; where they often do, merging them mixes people. The rate at
+// which they do is measured on the bridges that are plainly two people: a
+// value of one kind on each side (two phones, two emails), and each side
+// typing on a browser of its own as well as on the common one. Its rules:
+//
+//   - The counts are taken on every component's candidate bridges as its
+//     clusters stand before any bridge is decided, so they depend on the
+//     evidence alone, never on the threshold they set: there is no
+//     feedback, and the graph is still a function of which observations
+//     exist, not of their order.
+//   - The rate is shrunk toward a prior worth calibrationPrior pairs at
+//     calibrationPriorRate, a middle rate: a new, small graph keeps the
+//     default threshold of 1 until its own evidence says otherwise.
+//   - Rate < 1.5%: threshold 0, the score-0 bridges merge. Rate ≥ 3%:
+//     threshold 3, a bridge on a shared browser must show more (two
+//     browsers typed on, or one sitting). Between: 1.
+//   - When the threshold changes, the components it could decide otherwise
+//     are clustered again, in the call that changed it, and the Change it
+//     returns reports what that merged and split. Those are the components
+//     whose last clustering decided a typed bridge scoring between the old
+//     threshold and the new one (every component with a candidate bridge,
+//     under a custom Policy.Decide): a clustering that decided no bridge
+//     in that band decides every bridge alike under either threshold.
+//     A population whose rate sits on a cut moves the threshold back and
+//     forth as evidence arrives; each move costs the clustering of those
+//     components, and is logged.
+//
+// The cuts were read off the 40 generated worlds of TestAccuracyWorlds
+// and checked on 120 worlds drawn from other seeds (the README's
+// figures). A host that knows its population better sets Policy.Threshold
+// and the calibration only reports.
+type Calibration struct {
+	// Pairs counts the candidate bridges typing supports (Bridge.Typed >
+	// 0), over all components; Shared those plainly two people's.
+	Pairs, Shared int
+	// Rate is Shared/Pairs shrunk toward the prior.
+	Rate float64
+	// Threshold is the score the default decision asks of a bridge now:
+	// the calibrated one, or Policy.Threshold when the host set one.
+	Threshold float64
+}
+
+const (
+	calibrationPrior     = 500  // pairs the prior is worth
+	calibrationPriorRate = 0.02 // between the cuts: the default threshold
+	calibrationLow       = 0.015
+	calibrationHigh      = 0.03
+)
+
+// calibration is the graph's running count. Each component's share is
+// kept on its root as of its last clustering, so a component clustered
+// again (or taken apart) replaces its share instead of adding to it.
+type calibration struct {
+	pairs, shared int
+	parts         map[uint32]calibPart // component root -> its share
+}
+
+// A calibPart is one component's share of the counts, and the bands of
+// the typed bridges its last clustering decided (bandBelow1, bandBelow3).
+type calibPart struct {
+	pairs, shared int32
+	bands         uint8
+}
+
+// Score bands between the calibrated thresholds 0, 1 and 3.
+const (
+	bandBelow1 uint8 = 1 << iota // 0 ≤ score < 1
+	bandBelow3                   // 1 ≤ score < 3
+)
+
+// bandOf returns the band a typed bridge's score falls in, or 0.
+func bandOf(score float64) uint8 {
+	switch {
+	case score >= 0 && score < 1:
+		return bandBelow1
+	case score >= 1 && score < 3:
+		return bandBelow3
+	}
+	return 0
+}
+
+// bandsBetween returns the bands a move of the threshold from a to b
+// decides otherwise.
+func bandsBetween(a, b float64) uint8 {
+	lo, hi := min(a, b), max(a, b)
+	var bands uint8
+	if lo <= 0 && hi >= 1 {
+		bands |= bandBelow1
+	}
+	if lo <= 1 && hi >= 3 {
+		bands |= bandBelow3
+	}
+	return bands
+}
+
+// report returns the counts as a Calibration at threshold th.
+func (c *calibration) report(th float64) Calibration {
+	return Calibration{Pairs: c.pairs, Shared: c.shared, Rate: c.rate(), Threshold: th}
+}
+
+func (c *calibration) rate() float64 {
+	return (float64(c.shared) + calibrationPrior*calibrationPriorRate) / (float64(c.pairs) + calibrationPrior)
+}
+
+// threshold is the calibrated threshold for the current counts.
+func (c *calibration) threshold() float64 {
+	switch r := c.rate(); {
+	case r < calibrationLow:
+		return 0
+	case r >= calibrationHigh:
+		return 3
+	}
+	return 1
+}
+
+// drop removes the shares of any of members (a component about to be
+// clustered again, or taken apart).
+func (c *calibration) drop(members []uint32) {
+	if len(c.parts) == 0 {
+		return
+	}
+	for _, m := range members {
+		if v, ok := c.parts[m]; ok {
+			c.pairs -= int(v.pairs)
+			c.shared -= int(v.shared)
+			delete(c.parts, m)
+		}
+	}
+}
+
+// count records the share of the component rooted at root, from its
+// candidate bridges before any merge. A component with candidates is kept
+// even when none is typed: its bridges are what a custom Decide may judge
+// by the threshold, so it is clustered again when the threshold moves.
+func (c *calibration) count(root uint32, initial []Bridge) {
+	if len(initial) == 0 {
+		return
+	}
+	var v calibPart
+	for i := range initial {
+		if b := &initial[i]; b.Typed > 0 {
+			v.pairs++
+			if len(b.Clash) > 0 && b.BothOwn {
+				v.shared++
+			}
+		}
+	}
+	if c.parts == nil {
+		c.parts = map[uint32]calibPart{}
+	}
+	c.parts[root] = v
+	c.pairs += int(v.pairs)
+	c.shared += int(v.shared)
+}
+
+// mark records the bands of the bridges the clustering of root decided.
+func (c *calibration) mark(root uint32, bands uint8) {
+	if v, ok := c.parts[root]; ok {
+		v.bands = bands
+		c.parts[root] = v
+	}
+}
+
+// Calibration returns what the graph has learned of its bridges and the
+// threshold in force.
+func (g *Graph) Calibration() Calibration {
+	l := g.mu.rlock()
+	defer g.mu.runlock(l)
+	return g.calib.report(g.policy.threshold)
+}
+
+// recalibrate sets the threshold the counts call for, and when it moves
+// clusters again every component whose bridges it could decide otherwise.
+// Every mutating call runs it last (not dry runs, which put their region
+// back), so the profiles are those of the counts of all the evidence.
+func (g *Graph) recalibrate() {
+	if g.policy.Disabled || !g.policy.calibrated {
+		return
+	}
+	th, was := g.calib.threshold(), g.policy.threshold
+	if th == was {
+		return
+	}
+	g.policy.threshold = th
+	bands, custom := bandsBetween(was, th), g.policy.Decide != nil
+	var roots []uint32
+	for r, v := range g.calib.parts {
+		if custom || v.bands&bands != 0 {
+			roots = append(roots, r)
+		}
+	}
+	slices.Sort(roots) // a fixed order for the tracker
+	for _, r := range roots {
+		g.tracker.touchComponent(g, r)
+		g.cluster(r)
+	}
+	if g.store == nil || !g.store.js.Replaying() {
+		g.log.Info("identity: bridge threshold moved", "from", was, "to", th, "rate", g.calib.rate(),
+			"pairs", g.calib.pairs, "shared", g.calib.shared, "components", len(roots))
+	}
+}
