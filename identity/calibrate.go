@@ -208,7 +208,7 @@ func (g *Graph) recalibrate() {
 		g.tracker.touchComponent(g, r)
 		g.cluster(r)
 	}
-	if g.store == nil || !g.store.js.Replaying() {
+	if !g.replaying() {
 		g.log.Info("identity: bridge threshold moved", "from", was, "to", th, "rate", g.calib.rate(),
 			"pairs", g.calib.pairs, "shared", g.calib.shared, "components", len(roots))
 	}

@@ -273,7 +273,8 @@ func (g *Graph) tombstoned(k uint8, v string) bool {
 type regionUndo struct {
 	nodes    []uint32
 	recs     []node
-	calib    calibration          // the counts, without parts
+	pairs    int // the calibration's counts
+	shared   int
 	parts    map[uint32]calibPart // the region's shares
 	obs      uint32
 	obsFlag  uint8
@@ -283,7 +284,7 @@ type regionUndo struct {
 
 func (g *Graph) saveRegion(seeds []uint32) *regionUndo {
 	u := &regionUndo{obs: ^uint32(0), profiles: g.profiles, quarLen: len(g.quarantined),
-		calib: calibration{pairs: g.calib.pairs, shared: g.calib.shared}, parts: map[uint32]calibPart{}}
+		pairs: g.calib.pairs, shared: g.calib.shared, parts: map[uint32]calibPart{}}
 	seen := map[uint32]bool{}
 	for _, s := range seeds {
 		root := g.nodes.find(s)
@@ -311,7 +312,7 @@ func (g *Graph) restoreRegion(u *regionUndo) {
 	for n, v := range u.parts {
 		g.calib.parts[n] = v
 	}
-	g.calib.pairs, g.calib.shared = u.calib.pairs, u.calib.shared
+	g.calib.pairs, g.calib.shared = u.pairs, u.shared
 	if u.obs != ^uint32(0) {
 		ch := g.ev.chunks[u.obs>>evChunkBits]
 		ch.flags[u.obs&(evChunkSize-1)] = u.obsFlag

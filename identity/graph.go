@@ -294,7 +294,7 @@ func (g *Graph) observePrepared(p Prepared) (Change, error) {
 // journal, before it is applied; the write lock is held.
 func (g *Graph) record(p *Prepared) error {
 	g.dropForgotten(p)
-	if g.store == nil || g.store.js.Replaying() {
+	if g.store == nil || g.replaying() {
 		return nil
 	}
 	g.store.buf = g.encodeObservation(g.store.buf[:0], *p)
@@ -758,9 +758,13 @@ func (g *Graph) hubCheck(n uint32) (string, bool) {
 	return fmt.Sprintf("seen with more than %d identifiers of one kind", limit), true
 }
 
+// replaying reports whether the graph is replaying its journal or a
+// shared log: records it applies were logged (and written) already.
+func (g *Graph) replaying() bool { return g.store != nil && g.store.js.Replaying() }
+
 // quarantine marks a node as not linking and records why.
 func (g *Graph) quarantine(n uint32, flag uint8, reason string) {
-	if g.store == nil || !g.store.js.Replaying() {
+	if !g.replaying() {
 		what := "identity: junk identifier quarantined"
 		if flag&flagHub != 0 {
 			what = "identity: hub identifier quarantined (its profiles split)"
