@@ -40,16 +40,28 @@ func benchObservations(n int) []Observation {
 // BenchmarkObserve: one observation of three raw identifiers, normalization
 // included. "hot": 10^4 people whose records stay in cache; "1e6": a graph
 // growing to about 10^6 identifiers, where each lookup misses the cache.
-// "rules" runs the default policy, "core" the plain union (Policy.Disabled).
+// "rules" runs the default policy, "core" the plain union (Policy.Disabled);
+// "erasures" is a graph that has forgotten an identifier, as every graph
+// in service has, so each observation is checked against the tombstones.
 func BenchmarkObserve(b *testing.B) {
 	for _, c := range []struct {
-		name string
-		n    int
-		opts *Options
-	}{{"hot/rules", 1 << 15, nil}, {"hot/core", 1 << 15, noRules}, {"1e6/rules", 1 << 21, nil}, {"1e6/core", 1 << 21, noRules}} {
+		name   string
+		n      int
+		opts   *Options
+		forgot bool
+	}{{"hot/rules", 1 << 15, nil, false}, {"hot/core", 1 << 15, noRules, false}, {"hot/rules/erasures", 1 << 15, nil, true},
+		{"1e6/rules", 1 << 21, nil, false}, {"1e6/core", 1 << 21, noRules, false}} {
 		b.Run(c.name, func(b *testing.B) {
 			os := benchObservations(c.n)
 			g := mustGraph(b, c.opts)
+			if c.forgot { // one erasure: from then on each identifier is checked against the tombstones
+				if _, err := g.Observe(Observation{Source: "web_form", IDs: []ID{{Email, "gone@example.com"}}}); err != nil {
+					b.Fatal(err)
+				}
+				if _, err := g.Forget(b.Context(), Email, "gone@example.com"); err != nil {
+					b.Fatal(err)
+				}
+			}
 			i := 0
 			for b.Loop() {
 				if _, err := g.Observe(os[i&(len(os)-1)]); err != nil {

@@ -245,7 +245,7 @@ func (g *Graph) decodeSnapshot(b []byte) error {
 		return fail("erase key", err)
 	}
 	if key != "" {
-		g.eraseKey = []byte(key)
+		g.setEraseKey([]byte(key))
 	}
 	nk, b, err := readUvarint(b)
 	if err != nil || nk > 255 {

@@ -7,7 +7,9 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"hash"
 	"slices"
+	"sync"
 )
 
 // ErrRetracted is returned when retracting an observation twice.
@@ -249,14 +251,33 @@ func (g *Graph) eachLiveNeighbour(n uint32, fn func(uint32)) {
 	})
 }
 
+// A tombstoner computes tombstones under one key. hmac.New costs some
+// thirty allocations, and once a graph has forgotten anything every
+// observation's new identifiers are checked against the tombstones (and
+// on a shared log every record is tagged with its identifiers'), so the
+// graph keeps a pool of them: readers check tombstones too (Erased,
+// ErasureTag), under the read lock.
+type tombstoner struct {
+	mac hash.Hash
+	buf []byte
+	sum [sha256.Size]byte
+}
+
+// setEraseKey sets the key tombstones are made with.
+func (g *Graph) setEraseKey(key []byte) {
+	g.eraseKey = key
+	g.tombstoners = &sync.Pool{New: func() any { return &tombstoner{mac: hmac.New(sha256.New, key)} }}
+}
+
 // tombstone is the keyed hash a forgotten identifier leaves behind.
 func (g *Graph) tombstone(k uint8, v string) [16]byte {
-	m := hmac.New(sha256.New, g.eraseKey)
-	m.Write([]byte(g.kinds[k].Kind))
-	m.Write([]byte{0})
-	m.Write([]byte(v))
+	t := g.tombstoners.Get().(*tombstoner)
+	t.mac.Reset()
+	t.buf = append(append(append(t.buf[:0], g.kinds[k].Kind...), 0), v...)
+	t.mac.Write(t.buf)
 	var out [16]byte
-	copy(out[:], m.Sum(nil))
+	copy(out[:], t.mac.Sum(t.sum[:0]))
+	g.tombstoners.Put(t)
 	return out
 }
 

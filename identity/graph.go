@@ -8,6 +8,7 @@ import (
 	"iter"
 	"log/slog"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/cespare/xxhash/v2"
@@ -54,8 +55,9 @@ type Graph struct {
 	kindIx map[Kind]uint8
 	log    *slog.Logger // never nil
 
-	policy   policy
-	eraseKey []byte
+	policy      policy
+	eraseKey    []byte
+	tombstoners *sync.Pool // of *tombstoner under eraseKey (setEraseKey)
 
 	mu          shardedRW
 	nodes       nodes
@@ -122,13 +124,14 @@ func New(opts *Options) (*Graph, error) {
 	if g.log == nil {
 		g.log = slog.New(slog.DiscardHandler)
 	}
-	g.eraseKey = opts.EraseKey
-	if g.eraseKey == nil {
-		g.eraseKey = make([]byte, 32)
-		if _, err := rand.Read(g.eraseKey); err != nil {
+	key := opts.EraseKey
+	if key == nil {
+		key = make([]byte, 32)
+		if _, err := rand.Read(key); err != nil {
 			return nil, err
 		}
 	}
+	g.setEraseKey(key)
 	return g, nil
 }
 
@@ -301,22 +304,29 @@ func (g *Graph) record(p *Prepared) error {
 	return g.journalWrite(recObserve, g.store.buf, p.ids...)
 }
 
-// dropForgotten takes tombstoned identifiers out of p.
+// dropForgotten takes tombstoned identifiers out of p. One the index
+// holds is not forgotten (forgetting takes it out, and a tombstone keeps
+// it out), and the lookup is cheaper than the keyed hash.
 func (g *Graph) dropForgotten(p *Prepared) {
+	if len(g.tombstones) == 0 {
+		return
+	}
+	var kept []preparedID // a copy, made at the first forgotten one: p.ids may be the caller's
 	forgotten := 0
-	if len(g.tombstones) > 0 {
-		kept := p.ids[:0:0]
-		for _, id := range p.ids {
-			if g.tombstoned(id.kind, id.value) {
-				forgotten++
-				continue
+	for i, id := range p.ids {
+		if _, found := g.index.lookup(&g.nodes, id.hash, id.kind, id.value); found || !g.tombstoned(id.kind, id.value) {
+			if kept != nil {
+				kept = append(kept, id)
 			}
-			kept = append(kept, id)
+			continue
 		}
-		if forgotten > 0 {
-			p.ids = kept
-			p.forgotten = forgotten
+		if kept == nil {
+			kept = append(make([]preparedID, 0, len(p.ids)), p.ids[:i]...)
 		}
+		forgotten++
+	}
+	if forgotten > 0 {
+		p.ids, p.forgotten = kept, forgotten
 	}
 }
 

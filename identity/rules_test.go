@@ -376,6 +376,15 @@ func TestForget(t *testing.T) {
 			t.Fatalf("replay of %v: Forgotten = %d", o.IDs, ch.Forgotten)
 		}
 	}
+	// What the observation holds beside it, before it or after, is kept.
+	for _, o := range []Observation{at(3, "web_form", "phone:+79160000001", "cookie:c3"), at(4, "web_form", "cookie:c4", "phone:+79160000001", "email:anna@mail.ru")} {
+		if ch := mustObserve(t, g, o); ch.Forgotten != 1 || ch.Added != 1 {
+			t.Fatalf("%v: Forgotten %d, Added %d; want 1, 1", o.IDs, ch.Forgotten, ch.Added)
+		}
+	}
+	if !together(t, g, "cookie:c4", "email:anna@mail.ru") {
+		t.Fatal("the identifiers beside a forgotten one were dropped")
+	}
 	if _, err := g.Resolve(Phone, "+79160000001"); !errors.Is(err, ErrNotFound) {
 		t.Fatal("a replay relinked a forgotten phone")
 	}
