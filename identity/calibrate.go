@@ -27,7 +27,11 @@ import "slices"
 //     default threshold of 1 until its own evidence says otherwise.
 //   - Rate < 1.5%: threshold 0, the score-0 bridges merge. Rate ≥ 3%:
 //     threshold 3, a bridge on a shared browser must show more (two
-//     browsers typed on, or one sitting). Between: 1.
+//     browsers typed on, or one sitting). Rate ≥ 6%: threshold 5, where
+//     household members live on the home computer and one of them typing
+//     there once looks like the other's second contact (typed +3, covered
+//     +3), less any further doubt (far apart in time −3). Between 1.5%
+//     and 3%: 1.
 //   - When the threshold changes, the components it could decide otherwise
 //     are clustered again, in the call that changed it, and the Change it
 //     returns reports what that merged and split. Those are the components
@@ -39,9 +43,11 @@ import "slices"
 //     forth as evidence arrives; each move costs the clustering of those
 //     components, and is logged.
 //
-// The cuts were read off the 40 generated worlds of TestAccuracyWorlds
-// and checked on 120 worlds drawn from other seeds (the README's
-// figures). A host that knows its population better sets Policy.Threshold
+// The cuts at 1.5% and 3% were read off the 40 generated worlds of
+// TestAccuracyWorlds and checked on 120 worlds drawn from other seeds;
+// the step at 6% was read off the worst world of one of those seeds
+// (9000) once the worlds let members live on the home computer, and
+// checked on the other two (the README's figures). A host that knows its population better sets Policy.Threshold
 // and the calibration only reports.
 type Calibration struct {
 	// Pairs counts the candidate bridges typing supports (Bridge.Typed >
@@ -59,6 +65,7 @@ const (
 	calibrationPriorRate = 0.02 // between the cuts: the default threshold
 	calibrationLow       = 0.015
 	calibrationHigh      = 0.03
+	calibrationHighest   = 0.06
 )
 
 // calibration is the graph's running count. Each component's share is
@@ -70,16 +77,18 @@ type calibration struct {
 }
 
 // A calibPart is one component's share of the counts, and the bands of
-// the typed bridges its last clustering decided (bandBelow1, bandBelow3).
+// the typed bridges its last clustering decided (bandBelow1, bandBelow3,
+// bandBelow5).
 type calibPart struct {
 	pairs, shared int32
 	bands         uint8
 }
 
-// Score bands between the calibrated thresholds 0, 1 and 3.
+// Score bands between the calibrated thresholds 0, 1, 3 and 5.
 const (
 	bandBelow1 uint8 = 1 << iota // 0 ≤ score < 1
 	bandBelow3                   // 1 ≤ score < 3
+	bandBelow5                   // 3 ≤ score < 5
 )
 
 // bandOf returns the band a typed bridge's score falls in, or 0.
@@ -89,6 +98,8 @@ func bandOf(score float64) uint8 {
 		return bandBelow1
 	case score >= 1 && score < 3:
 		return bandBelow3
+	case score >= 3 && score < 5:
+		return bandBelow5
 	}
 	return 0
 }
@@ -103,6 +114,9 @@ func bandsBetween(a, b float64) uint8 {
 	}
 	if lo <= 1 && hi >= 3 {
 		bands |= bandBelow3
+	}
+	if lo <= 3 && hi >= 5 {
+		bands |= bandBelow5
 	}
 	return bands
 }
@@ -121,6 +135,8 @@ func (c *calibration) threshold() float64 {
 	switch r := c.rate(); {
 	case r < calibrationLow:
 		return 0
+	case r >= calibrationHighest:
+		return 5
 	case r >= calibrationHigh:
 		return 3
 	}

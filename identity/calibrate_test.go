@@ -24,9 +24,12 @@ func TestCalibrationThreshold(t *testing.T) {
 		{2000, 28, 1},  // 38/2500 = 1.52%
 		{2000, 64, 1},  // 74/2500 = 2.96%
 		{2000, 65, 3},  // 75/2500 = 3%
-		{200, 200, 3},  // every pair two people's
+		{2000, 139, 3}, // 149/2500 = 5.96%
+		{2000, 140, 5}, // 150/2500 = 6%
+		{200, 200, 5},  // every pair two people's
 		{10, 0, 1},     // 10/510: the prior outweighs ten pairs
 		{10, 10, 3},    // 20/510: but not ten households
+		{30, 30, 5},    // 40/530: thirty are
 		{100000, 0, 0}, // the reference case at 100x
 	} {
 		cal := calibration{pairs: c.pairs, shared: c.shared}
@@ -294,6 +297,47 @@ func TestCalibrationCustomDecide(t *testing.T) {
 	}
 	if g.Calibration().Threshold != 0 || !together(t, g, "phone:+79160000005", "phone:+79160000006") {
 		t.Fatalf("%+v: the far pair was not decided again", g.Calibration())
+	}
+	recounted(t, g)
+}
+
+// TestCalibrationMovesToFive: where most households type on the home
+// computer (rate ≥ 6%), the threshold goes to 5, and a bridge scoring 3
+// (an email-only and a phone-only form on one browser, weeks apart: typed
+// +3, covered +3, far −3), merged at 3, is split by the call that moves it.
+func TestCalibrationMovesToFive(t *testing.T) {
+	var w calibrationWorld
+	g := mustGraph(t, nil)
+	const e, f = "email:far@mail.ru", "phone:+79160000009"
+	mustObserve(t, g, at(0, "web_form", e, "cookie:far"))
+	mustObserve(t, g, at(40, "web_form", f, "cookie:far"))
+	if !together(t, g, e, f) {
+		t.Fatal("new graph (threshold 1): the score-3 pair apart")
+	}
+	moved := -1
+	for i := range 40 {
+		var ch Change
+		for _, o := range w.household(i) {
+			ch = mustObserve(t, g, o)
+		}
+		th := g.Calibration().Threshold
+		if together(t, g, e, f) != (th < 5) {
+			t.Fatalf("after %d households: threshold %g, the score-3 pair together %v", i+1, th, together(t, g, e, f))
+		}
+		if th == 5 && moved < 0 {
+			moved = i
+			if len(ch.Splits) == 0 {
+				t.Fatalf("the move to 5 reported no split: %+v", ch)
+			}
+		}
+	}
+	// (n + 0.02·500) / (1 + n + 500) ≥ 0.06 from the 22nd household on.
+	if cal := g.Calibration(); moved != 21 || cal.Threshold != 5 {
+		t.Fatalf("threshold 5 after %d households; now %+v", moved+1, cal)
+	}
+	rs, err := g.WhyNot(ID{Email, "far@mail.ru"}, ID{Phone, "+79160000009"})
+	if i := slices.IndexFunc(rs, func(r Refusal) bool { return r.Reason == RefusedBridge }); err != nil || i < 0 || rs[i].Bridge.Score != 3 || rs[i].Bridge.Threshold != 5 {
+		t.Fatalf("WhyNot = %v, %v; want a bridge scoring 3 against threshold 5", rs, err)
 	}
 	recounted(t, g)
 }

@@ -227,6 +227,12 @@ func TestMergeSpec(t *testing.T) {
 			at(2, "sms_click", "cookie:b1", "phone:+79162222222"),
 			at(9, "web_form", "cookie:b1", "phone:+79161111111")},
 			nil, []pair{{"email:ivan@mail.ru", "phone:+79161111111"}, {"email:anna@mail.ru", "phone:+79161111111"}}, nil},
+		{"two people who each typed once on the home computer, each with a phone of their own seen only by clicks, stay apart even where the score-0 bridges merge", []Observation{
+			at(0, "web_form", "cookie:home", "email:ivan@mail.ru"),
+			at(2, "web_form", "cookie:home", "phone:+79162222222"),
+			at(3, "email_click", "cookie:his", "email:ivan@mail.ru"),
+			at(4, "sms_click", "cookie:hers", "phone:+79162222222")},
+			nil, []pair{{"email:ivan@mail.ru", "phone:+79162222222"}}, &Policy{Threshold: -0.5}},
 		{"a host's threshold that refuses everything", []Observation{
 			when(0, 0, "web_form", "cookie:b1", "email:ivan@mail.ru"),
 			when(0, 0, "web_form", "cookie:b1", "phone:+79161111111")},

@@ -18,11 +18,12 @@ import (
 type World struct {
 	// Households is the share of people who live with one to four others;
 	// HomeUse the chance a member uses the shared home computer, for a share
-	// of their activity drawn from [0.1, 0.6]; HomeTypes the chance such a
-	// member types forms there (the others only click links and take calls
-	// on it). HomeChurn is the mean number of extra cookies the home
-	// computer goes through over the period.
-	Households, HomeUse, HomeTypes, HomeChurn float64
+	// of their activity drawn from [0.1, HomeShare] (0 means 0.6: at 1, some
+	// members live on it); HomeTypes the chance such a member types forms
+	// there (the others only click links and take calls on it). HomeChurn
+	// is the mean number of extra cookies the home computer goes through
+	// over the period.
+	Households, HomeUse, HomeShare, HomeTypes, HomeChurn float64
 	// Overlap is the chance a household's members shop at the same time
 	// (journeys starting within a week of each other).
 	Overlap float64
@@ -53,7 +54,8 @@ type World struct {
 }
 
 // DrawWorld draws a world from seed, each parameter uniform in its range:
-// households 0–0.6 of people, home use 0.3–1, typing at home 0–1, home
+// households 0–0.6 of people, home use 0.3–1 for up to 0.6–1 of a
+// member's activity, typing at home 0–1, home
 // cookie churn 0–3, overlapping household journeys 0–1, no email and no
 // phone 0–0.2 each, second phones and emails 0–0.25, misattributed calls
 // 0–0.06 and forwarded links 0–0.05 (each landing in the household with
@@ -73,13 +75,14 @@ func DrawWorld(seed uint64) World {
 		MaxSpanDays: 1 + r.IntN(180),
 		SingleID:    u(0, 0.5),
 		CookieChurn: u(0.3, 3), Metrica: u(0.1, 0.6),
-		Junk: u(0, 0.04),
+		Junk:      u(0, 0.04),
+		HomeShare: u(0.6, 1), // drawn last: the other draws stay as they were before it
 	}
 }
 
 func (w World) String() string {
-	return fmt.Sprintf("households %.2f home use %.2f types %.2f churn %.1f overlap %.2f | no email %.2f no phone %.2f | second phone %.2f email %.2f | misattributed %.3f (home %.1f) forwarded %.3f (home %.1f) | surveys %.2f signups %.2f dealerships %d | span %dd single %.2f churn %.1f metrica %.2f junk %.3f",
-		w.Households, w.HomeUse, w.HomeTypes, w.HomeChurn, w.Overlap, w.NoEmail, w.NoPhone, w.SecondPhone, w.SecondEmail,
+	return fmt.Sprintf("households %.2f home use %.2f (share ≤ %.2f) types %.2f churn %.1f overlap %.2f | no email %.2f no phone %.2f | second phone %.2f email %.2f | misattributed %.3f (home %.1f) forwarded %.3f (home %.1f) | surveys %.2f signups %.2f dealerships %d | span %dd single %.2f churn %.1f metrica %.2f junk %.3f",
+		w.Households, w.HomeUse, w.HomeShare, w.HomeTypes, w.HomeChurn, w.Overlap, w.NoEmail, w.NoPhone, w.SecondPhone, w.SecondEmail,
 		w.Misattributed, w.MisHousehold, w.Forwarded, w.FwdHousehold, w.Surveys, w.Signups, w.Dealerships,
 		w.MaxSpanDays, w.SingleID, w.CookieChurn, w.Metrica, w.Junk)
 }

@@ -28,7 +28,11 @@ func (g *Generator) worldPlan(n uint32) *person {
 		p: &person{num: n, seed: g.cfg.Seed*0x9e3779b97f4a7c15 + uint64(n), ids: b.ids}}
 	r := pl.r
 	if len(pl.home.members) > 1 && r.Float64() < w.HomeUse {
-		pl.useHome, pl.homeFrac, pl.typeHome = true, 0.1+0.5*r.Float64(), r.Float64() < w.HomeTypes
+		share := w.HomeShare
+		if share == 0 {
+			share = 0.6
+		}
+		pl.useHome, pl.homeFrac, pl.typeHome = true, 0.1+(share-0.1)*r.Float64(), r.Float64() < w.HomeTypes
 	}
 	pl.start = g.cfg.Start.Unix() + int64(r.IntN(g.cfg.Days))*86400 + int64(r.IntN(86400))
 	if pl.home.start != 0 {

@@ -18,7 +18,7 @@ func TestWorldsDeterministicAndInRange(t *testing.T) {
 		in := func(v, lo, hi float64) bool { return v >= lo && v <= hi }
 		if !in(w.Households, 0, 0.6) || !in(w.HomeUse, 0.3, 1) || !in(w.NoEmail, 0, 0.2) || !in(w.NoPhone, 0, 0.2) ||
 			!in(w.SecondPhone, 0, 0.25) || !in(w.Misattributed, 0, 0.06) || !in(w.Forwarded, 0, 0.05) ||
-			w.MaxSpanDays < 1 || w.MaxSpanDays > 180 || w.Dealerships < 3 || w.Dealerships > 20 {
+			!in(w.HomeShare, 0.6, 1) || w.MaxSpanDays < 1 || w.MaxSpanDays > 180 || w.Dealerships < 3 || w.Dealerships > 20 {
 			t.Fatalf("world %d out of range: %v", seed, w)
 		}
 	}
@@ -41,6 +41,21 @@ func TestWorldsDeterministicAndInRange(t *testing.T) {
 	}
 	if traps["family_computer"] == 0 {
 		t.Fatalf("no home computer in a world of households: %v", traps)
+	}
+	// Members who may spend all their activity at home spend more there.
+	atHome := func(share float64) int {
+		w := w
+		w.HomeShare = share
+		n := 0
+		for o := range New(Config{People: 800, Seed: 7, World: &w}).Observations() {
+			if o.Trap == "family_computer" {
+				n++
+			}
+		}
+		return n
+	}
+	if lo, hi := atHome(0.6), atHome(1); hi <= lo*5/4 {
+		t.Fatalf("observations on the home computer: %d with members at most 60%% there, %d at most 100%%", lo, hi)
 	}
 	owners := map[string]int32{}
 	for id, p := range New(Config{People: 800, Seed: 7, World: &w}).Identifiers() {
