@@ -47,8 +47,9 @@ import "slices"
 // TestAccuracyWorlds and checked on 120 worlds drawn from other seeds;
 // the step at 6% was read off the worst world of one of those seeds
 // (9000) once the worlds let members live on the home computer, and
-// checked on the other two (the README's figures). A host that knows its population better sets Policy.Threshold
-// and the calibration only reports.
+// checked on the other two (the README's figures). A host that knows its
+// population better sets Policy.Threshold and the calibration only
+// reports.
 type Calibration struct {
 	// Pairs counts the candidate bridges typing supports (Bridge.Typed >
 	// 0), over all components; Shared those plainly two people's.
