@@ -78,29 +78,31 @@ type calibration struct {
 }
 
 // A calibPart is one component's share of the counts, and the bands of
-// the typed bridges its last clustering decided (bandBelow1, bandBelow3,
-// bandBelow5).
+// the typed bridges its last clustering decided (bandOf).
 type calibPart struct {
 	pairs, shared int32
 	bands         uint8
 }
 
-// Score bands between the calibrated thresholds 0, 1, 3 and 5.
-const (
-	bandBelow1 uint8 = 1 << iota // 0 ≤ score < 1
-	bandBelow3                   // 1 ≤ score < 3
-	bandBelow5                   // 3 ≤ score < 5
-)
+// A calibrationStep is a threshold the calibration sets, and the rate
+// from which it holds.
+type calibrationStep struct{ from, threshold float64 }
+
+// calibrationSteps are the steps, lowest first: the rate's cuts and the
+// thresholds they set, written once for threshold, bandOf and
+// bandsBetween. Band i (bit 1<<i) is the scores from step i's threshold
+// up to step i+1's.
+func calibrationSteps() [4]calibrationStep {
+	return [...]calibrationStep{{0, 0}, {calibrationLow, 1}, {calibrationHigh, 3}, {calibrationHighest, 5}}
+}
 
 // bandOf returns the band a typed bridge's score falls in, or 0.
 func bandOf(score float64) uint8 {
-	switch {
-	case score >= 0 && score < 1:
-		return bandBelow1
-	case score >= 1 && score < 3:
-		return bandBelow3
-	case score >= 3 && score < 5:
-		return bandBelow5
+	s := calibrationSteps()
+	for i := range len(s) - 1 {
+		if score >= s[i].threshold && score < s[i+1].threshold {
+			return 1 << i
+		}
 	}
 	return 0
 }
@@ -109,15 +111,12 @@ func bandOf(score float64) uint8 {
 // decides otherwise.
 func bandsBetween(a, b float64) uint8 {
 	lo, hi := min(a, b), max(a, b)
+	s := calibrationSteps()
 	var bands uint8
-	if lo <= 0 && hi >= 1 {
-		bands |= bandBelow1
-	}
-	if lo <= 1 && hi >= 3 {
-		bands |= bandBelow3
-	}
-	if lo <= 3 && hi >= 5 {
-		bands |= bandBelow5
+	for i := range len(s) - 1 {
+		if lo <= s[i].threshold && hi >= s[i+1].threshold {
+			bands |= 1 << i
+		}
 	}
 	return bands
 }
@@ -131,17 +130,16 @@ func (c *calibration) rate() float64 {
 	return (float64(c.shared) + calibrationPrior*calibrationPriorRate) / (float64(c.pairs) + calibrationPrior)
 }
 
-// threshold is the calibrated threshold for the current counts.
+// threshold is the calibrated threshold for the current counts: the
+// highest step the rate reaches.
 func (c *calibration) threshold() float64 {
-	switch r := c.rate(); {
-	case r < calibrationLow:
-		return 0
-	case r >= calibrationHighest:
-		return 5
-	case r >= calibrationHigh:
-		return 3
+	s, r := calibrationSteps(), c.rate()
+	for i := len(s) - 1; i > 0; i-- {
+		if r >= s[i].from {
+			return s[i].threshold
+		}
 	}
-	return 1
+	return s[0].threshold
 }
 
 // drop removes the shares of any of members (a component about to be
