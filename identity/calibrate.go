@@ -1,6 +1,9 @@
 package identity
 
-import "slices"
+import (
+	"errors"
+	"slices"
+)
 
 // A Calibration is what a graph has learned from its own bridges about how
 // often two people type on one browser, and the threshold it sets the
@@ -42,6 +45,10 @@ import "slices"
 //     A population whose rate sits on a cut moves the threshold back and
 //     forth as evidence arrives; each move costs the clustering of those
 //     components, and is logged.
+//   - A call that applies many records moves it once at most, at its end:
+//     ObserveBatch (in the Change of its last applied observation), the
+//     replay in Open and OpenBackend, and Pull (in the last Change
+//     PullChanges returns). Its profiles are those of one call at a time.
 //
 // The cuts at 1.5% and 3% were read off the 40 generated worlds of
 // TestAccuracyWorlds and checked on 120 worlds drawn from other seeds;
@@ -75,6 +82,7 @@ const (
 type calibration struct {
 	pairs, shared int
 	parts         map[uint32]calibPart // component root -> its share
+	held          bool                 // recalibrate waits (holdCalibration)
 }
 
 // A calibPart is one component's share of the counts, and the bands of
@@ -203,7 +211,7 @@ func (g *Graph) Calibration() Calibration {
 // Every mutating call runs it last (not dry runs, which put their region
 // back), so the profiles are those of the counts of all the evidence.
 func (g *Graph) recalibrate() {
-	if g.policy.Disabled || !g.policy.calibrated {
+	if g.policy.Disabled || !g.policy.calibrated || g.calib.held {
 		return
 	}
 	th, was := g.calib.threshold(), g.policy.threshold
@@ -227,4 +235,67 @@ func (g *Graph) recalibrate() {
 		g.log.Info("identity: bridge threshold moved", "from", was, "to", th, "rate", g.calib.rate(),
 			"pairs", g.calib.pairs, "shared", g.calib.shared, "components", len(roots))
 	}
+}
+
+// A heldBatch applies many records with the calibration held, and moves
+// the threshold once, when it is released: at the end of ObserveBatch, a
+// replay and a pull. A rate that sits on a cut crosses it back and forth
+// as evidence arrives, and each move clusters again every component with
+// a bridge in the band; held, a batch pays for one move at most. The
+// profiles are the same: the threshold a batch ends with is the one its
+// counts call for either way, and every component is clustered at it (or
+// decided no bridge its move changes) when the batch is released.
+//
+// The move is reported in the Change of the batch's last applied
+// observation, whose tracker session stays open until then; a batch that
+// applied none of its own (a pull, or a shared log's batch whose records
+// were all duplicates) reports it with the other processes' Changes.
+type heldBatch struct {
+	g       *Graph
+	changes []Change // changes[at] is open's, once settled
+	open    applied
+	at      int // -1: no observation applied yet
+	errs    []error
+}
+
+// holdCalibration holds the calibration until the batch is released;
+// the write lock is held.
+func (g *Graph) holdCalibration(changes []Change) heldBatch {
+	g.calib.held = true
+	return heldBatch{g: g, changes: changes, at: -1}
+}
+
+// apply applies ps[i] of the batch, settling the one before it.
+func (b *heldBatch) apply(i int, p Prepared) {
+	if b.at >= 0 {
+		b.changes[b.at] = b.g.settle(b.open)
+	}
+	b.open, b.at = b.g.applyOpen(p), i
+}
+
+// fail records errors to return from release.
+func (b *heldBatch) fail(errs ...error) { b.errs = append(b.errs, errs...) }
+
+// release moves the threshold if the counts call for it, settles the last
+// observation, and returns the batch's errors.
+func (b *heldBatch) release() error {
+	g := b.g
+	g.calib.held = false
+	if b.at >= 0 {
+		b.changes[b.at] = g.settle(b.open)
+	} else if ch, moved := g.moveAlone(); moved && g.store != nil && g.store.open {
+		g.store.keepPulled(ch)
+	}
+	return errors.Join(b.errs...)
+}
+
+// moveAlone moves the threshold if the counts call for it, in a call of
+// its own, and returns the move's Change.
+func (g *Graph) moveAlone() (Change, bool) {
+	if g.policy.Disabled || !g.policy.calibrated || g.calib.threshold() == g.policy.threshold {
+		return Change{}, false
+	}
+	g.tracker.reset()
+	g.recalibrate()
+	return g.tracker.change(g), true
 }

@@ -3,6 +3,7 @@ package identity
 import (
 	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"math/rand/v2"
 	"slices"
@@ -341,3 +342,91 @@ func TestCalibrationMovesToFive(t *testing.T) {
 	}
 	recounted(t, g)
 }
+
+// TestCalibrationHeldInBatches: ObserveBatch and a replay move the
+// threshold at most once, at their end, to the threshold and the profiles
+// one call at a time gives, and the batch's last Change reports the move.
+// (A pull does too: pglog's TestPullMovesOnce.)
+func TestCalibrationHeldInBatches(t *testing.T) {
+	var w calibrationWorld
+	there := w.all(167, 0)                                 // the 165th single takes the threshold to 0 and merges the target
+	back := append(slices.Clone(there), w.household(0)...) // and a household back to 1
+	for _, tc := range []struct {
+		name             string
+		os               []Observation
+		th               float64
+		perCall, batched int64
+		lastMergesTarget bool
+	}{
+		{"to 0", there, 0, 1, 1, true},
+		{"to 0 and back", back, 1, 2, 0, false},
+	} {
+		var perCall, batched moveCounter
+		one := mustGraph(t, &Options{Logger: slog.New(&perCall)})
+		for _, o := range tc.os {
+			mustObserve(t, one, o)
+		}
+		g := mustGraph(t, &Options{Logger: slog.New(&batched)})
+		ps := make([]Prepared, len(tc.os))
+		for i, o := range tc.os {
+			ps[i], _ = g.Prepare(o)
+		}
+		chs, err := g.ObserveBatch(ps)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if perCall.n != tc.perCall || batched.n != tc.batched || g.Calibration() != one.Calibration() || g.Calibration().Threshold != tc.th {
+			t.Fatalf("%s: %d moves one call at a time, %d in a batch (want %d, %d); calibration %+v and %+v",
+				tc.name, perCall.n, batched.n, tc.perCall, tc.batched, one.Calibration(), g.Calibration())
+		}
+		if !maps.Equal(snapshotProfiles(g), snapshotProfiles(one)) {
+			t.Fatalf("%s: the batch's profiles differ from one call at a time", tc.name)
+		}
+		if together(t, g, "phone:+79160000001", "phone:+79160000002") != tc.lastMergesTarget ||
+			(len(chs[len(chs)-1].Merges) > 0) != tc.lastMergesTarget {
+			t.Fatalf("%s: the target's merge %v, in the last Change %+v", tc.name, tc.lastMergesTarget, chs[len(chs)-1])
+		}
+		checkChangesReported(t, g, chs)
+		recounted(t, g)
+	}
+	// A replay holds the calibration too: the journal of "to 0 and back"
+	// reopens without a move, that of "to 0" with one.
+	for _, tc := range []struct {
+		os    []Observation
+		moves int64
+	}{{back, 0}, {there, 1}} {
+		dir := t.TempDir()
+		g, err := Open(context.Background(), dir, &Options{Sync: SyncNever})
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, o := range tc.os {
+			mustObserve(t, g, o)
+		}
+		want, wantCal := snapshotProfiles(g), g.Calibration()
+		g.Close()
+		var moves moveCounter
+		g, err = Open(context.Background(), dir, &Options{Sync: SyncNever, Logger: slog.New(&moves)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if moves.n != tc.moves || g.Calibration() != wantCal || !maps.Equal(snapshotProfiles(g), want) {
+			t.Fatalf("reopened with %d moves (want %d), calibration %+v (want %+v)", moves.n, tc.moves, g.Calibration(), wantCal)
+		}
+		recounted(t, g)
+		g.Close()
+	}
+}
+
+// A moveCounter is a slog.Handler counting the threshold's moves.
+type moveCounter struct{ n int64 }
+
+func (h *moveCounter) Enabled(context.Context, slog.Level) bool { return true }
+func (h *moveCounter) Handle(_ context.Context, r slog.Record) error {
+	if r.Message == "identity: bridge threshold moved" {
+		h.n++
+	}
+	return nil
+}
+func (h *moveCounter) WithAttrs([]slog.Attr) slog.Handler { return h }
+func (h *moveCounter) WithGroup(string) slog.Handler      { return h }

@@ -333,36 +333,43 @@ func (g *Graph) dropForgotten(p *Prepared) {
 // ObserveBatch applies prepared observations in order under one acquisition
 // of the lock, for bulk loads. changes[i] reports ps[i]; an observation with
 // no identifiers is skipped (its Change is zero) and reported in err.
+//
+// The calibrated threshold (Graph.Calibration) moves at most once a batch,
+// after its last observation, whose Change reports what the move merged
+// and split: the profiles are those Observe would give, one call at a
+// time, but a batch over which the rate crosses a cut and comes back
+// clusters nothing again.
 func (g *Graph) ObserveBatch(ps []Prepared) (changes []Change, err error) {
 	changes = make([]Change, len(ps))
-	var errs []error
 	g.mu.lock()
 	defer g.mu.unlock()
 	if g.store != nil && g.store.js.Shared() {
 		return g.observeShared(ps, changes)
 	}
+	b := g.holdCalibration(changes)
 	for i, p := range ps {
 		if i%observeAhead == 0 {
 			g.readAhead(ps[i:min(i+observeAhead, len(ps))])
 		}
 		switch {
 		case p.g != g:
-			errs = append(errs, fmt.Errorf("observation %d: %w", i, errForeignPrepared))
+			b.fail(fmt.Errorf("observation %d: %w", i, errForeignPrepared))
 		case len(p.ids) == 0:
-			errs = append(errs, fmt.Errorf("observation %d: %w", i, ErrNoIdentifiers))
+			b.fail(fmt.Errorf("observation %d: %w", i, ErrNoIdentifiers))
 		default:
 			err := g.record(&p)
 			if errors.Is(err, ErrDuplicate) { // in the log and applied already
-				errs = append(errs, fmt.Errorf("observation %d: %w", i, err))
+				b.fail(fmt.Errorf("observation %d: %w", i, err))
 				continue
 			}
 			if err != nil {
-				return changes, errors.Join(append(errs, err)...)
+				b.fail(err)
+				return changes, b.release()
 			}
-			changes[i] = g.apply(p)
+			b.apply(i, p)
 		}
 	}
-	return changes, errors.Join(errs...)
+	return changes, b.release()
 }
 
 // observeAhead is how many observations ObserveBatch reads ahead at a
@@ -387,9 +394,39 @@ func (g *Graph) readAhead(ps []Prepared) {
 	g.index.readAhead(&g.nodes, hs)
 }
 
-// apply records a prepared observation and updates the profiles it touches;
-// the write lock is held.
+// apply records a prepared observation, updates the profiles it touches
+// and returns its Change; the write lock is held.
 func (g *Graph) apply(p Prepared) Change {
+	return g.settle(g.applyOpen(p))
+}
+
+// An applied observation is one whose Change is still open: the tracker
+// holds what its application touched, so that a threshold move held back
+// until after it (holdCalibration) is reported in its Change.
+type applied struct {
+	obs   uint32
+	added int
+	head  uint32 // the member whose profile Change.Profile names
+	none  bool   // every identifier was forgotten: nothing was stored
+}
+
+// settle closes an applied observation's Change: the threshold moves
+// first if the counts call for it (unless held), so the Change reports
+// what the move merged and split as well.
+func (g *Graph) settle(a applied) Change {
+	g.recalibrate()
+	ch := g.tracker.change(g)
+	if a.none {
+		return ch
+	}
+	ch.Observation = ObservationID(a.obs)
+	ch.Added = a.added
+	ch.Profile = g.profileIDOf(g.nodes.profile(a.head))
+	return ch
+}
+
+// applyOpen is apply up to its Change, which settle closes.
+func (g *Graph) applyOpen(p Prepared) applied {
 	t := &g.tracker
 	t.reset()
 	t.forgotten = p.forgotten
@@ -419,7 +456,7 @@ func (g *Graph) apply(p Prepared) Change {
 		members = append(members, n)
 	}
 	if len(members) == 0 {
-		return Change{Forgotten: t.forgotten}
+		return applied{none: true}
 	}
 	source, _, _ := splitOrigin(p.source)
 	trust, oflags := g.policy.sourceRule(source, p.trust)
@@ -527,18 +564,14 @@ func (g *Graph) apply(p Prepared) Change {
 		t.touchComponent(g, root)
 		g.cluster(root)
 	}
-	g.recalibrate()
-	ch := t.change(g)
-	ch.Observation = ObservationID(obs)
-	ch.Added = added
-	ch.Profile = g.profileIDOf(g.nodes.profile(members[0]))
+	a := applied{obs: obs, added: added, head: members[0]}
 	for _, m := range members {
 		if g.nodes.at(m).linking() {
-			ch.Profile = g.profileIDOf(g.nodes.profile(m))
+			a.head = m
 			break
 		}
 	}
-	return ch
+	return a
 }
 
 // unionCC joins two components (roots); the root with the lower hash

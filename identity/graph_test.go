@@ -464,12 +464,23 @@ func TestChangesTrackProfiles(t *testing.T) {
 
 func checkChangesTrackProfiles(t *testing.T, g *Graph, os []Observation) {
 	t.Helper()
-	live := map[ProfileID]bool{}
-	for _, o := range os {
+	chs := make([]Change, len(os))
+	for i, o := range os {
 		ch, err := g.Observe(o)
 		if err != nil {
 			t.Fatal(err)
 		}
+		chs[i] = ch
+	}
+	checkChangesReported(t, g, chs)
+}
+
+// checkChangesReported replays chs, every Change g made in order, into a
+// set of live profile IDs and checks it against the graph's profiles.
+func checkChangesReported(t *testing.T, g *Graph, chs []Change) {
+	t.Helper()
+	live := map[ProfileID]bool{}
+	for _, ch := range chs {
 		for _, r := range ch.Retired {
 			if !live[r] {
 				t.Fatalf("retired %v was not live", r)

@@ -120,13 +120,18 @@ func (c graphCodec) Rewrite(r journal.Record, tag journal.Tag) ([]byte, error) {
 func (c graphCodec) Apply(r journal.Record) error {
 	ch, err := c.g.replayRecord(r)
 	if st := c.g.store; err == nil && st != nil && st.open {
-		if len(st.pulled) >= maxPulled { // no one pulls: one Rebuilt stands for them all
-			st.pulled = append(st.pulled[:0], Change{Rebuilt: true})
-		} else {
-			st.pulled = append(st.pulled, ch)
-		}
+		st.keepPulled(ch)
 	}
 	return err
+}
+
+// keepPulled keeps a Change of other processes' records for PullChanges.
+func (st *store) keepPulled(ch Change) {
+	if len(st.pulled) >= maxPulled { // no one pulls: one Rebuilt stands for them all
+		st.pulled = append(st.pulled[:0], Change{Rebuilt: true})
+	} else {
+		st.pulled = append(st.pulled, ch)
+	}
 }
 
 // maxPulled bounds the Changes kept for PullChanges.
@@ -197,10 +202,13 @@ var errNoEraseKey = errors.New("Options.EraseKey is nil: processes sharing a log
 
 func (g *Graph) openBackend(ctx context.Context, b Backend) error {
 	g.store = &store{js: journal.NewStore(graphCodec{g})}
+	held := g.holdCalibration(nil) // the replay moves the threshold once
 	if err := g.store.js.OpenBackend(ctx, b); err != nil {
+		g.calib.held = false
 		g.store = nil
 		return fmt.Errorf("identity: %w", err)
 	}
+	held.release() // the store is not open yet: the move is the replay's, not a pulled Change
 	g.store.open = true
 	return nil
 }
@@ -235,7 +243,9 @@ func (g *Graph) pull(ctx context.Context, keep bool) (int, []Change, error) {
 	if g.store == nil {
 		return 0, nil, ErrNotPersistent
 	}
+	held := g.holdCalibration(nil) // the records pulled move the threshold once
 	n, err := g.store.js.Pull(ctx)
+	held.release()
 	var chs []Change
 	if keep {
 		chs = slices.Clone(g.store.pulled)
@@ -333,6 +343,7 @@ func (g *Graph) tagsOf(ids []preparedID) []journal.Tag {
 // to the log in one batch (one transaction, one round of waiting for the
 // watermark), then apply in order; the write lock is held.
 func (g *Graph) observeShared(ps []Prepared, changes []Change) ([]Change, error) {
+	b := g.holdCalibration(changes) // held over the other processes' records too
 	var errs []error
 	recs := make([]journal.Record, 0, len(ps))
 	tags := make([][]journal.Tag, 0, len(ps))
@@ -353,15 +364,17 @@ func (g *Graph) observeShared(ps []Prepared, changes []Change) ([]Change, error)
 		at = append(at, i)
 	}
 	mine, err := g.store.js.AppendBatch(recs, tags)
+	b.fail(errs...)
 	if err != nil {
-		return changes, errors.Join(append(errs, fmt.Errorf("identity: %w", err))...)
+		b.fail(fmt.Errorf("identity: %w", err))
+		return changes, b.release()
 	}
 	for j, i := range at {
 		if !mine[j] { // in the log already: applied, or applied in the log's order
-			errs = append(errs, fmt.Errorf("observation %d: %w", i, ErrDuplicate))
+			b.fail(fmt.Errorf("observation %d: %w", i, ErrDuplicate))
 			continue
 		}
-		changes[i] = g.apply(ps[i])
+		b.apply(i, ps[i])
 	}
-	return changes, errors.Join(errs...)
+	return changes, b.release()
 }

@@ -8,11 +8,14 @@
 // for identifiers that belong to nobody: junk, showroom tablets);
 // queries.tsv samples identifiers in the kind<TAB>value form resolve takes
 // (-nqueries 0: all of them, in truth order, for examples/score). -traps
-// adds the realistic traps of population.Realistic.
+// adds the realistic traps of population.Realistic; -world draws the
+// world's behaviour from -seed instead (population.DrawWorld): -seed 1007
+// -world is world 7 of the 40 identity's TestAccuracyWorlds judges by.
 package main
 
 import (
 	"bufio"
+	"errors"
 	"flag"
 	"fmt"
 	"math/rand/v2"
@@ -30,15 +33,31 @@ func main() {
 	queries := flag.String("queries", "", "write a queries TSV here")
 	nq := flag.Int("nqueries", 10_000, "number of queries (all identifiers when -truth is written and -nqueries is 0)")
 	traps := flag.Bool("traps", false, "add the realistic traps: shared family computers, showroom tablets, junk, misattributed calls, forwarded links, cookie churn, second phones and emails")
+	world := flag.Bool("world", false, "draw the world's behaviour from -seed (population.DrawWorld), as identity's TestAccuracyWorlds does")
 	flag.Parse()
-	cfg := population.Config{People: *people, Seed: *seed}
-	if *traps {
-		cfg.Traps = population.Realistic()
+	cfg, err := config(*people, *seed, *traps, *world)
+	if err == nil {
+		err = run(cfg, *out, *truth, *queries, *nq)
 	}
-	if err := run(cfg, *out, *truth, *queries, *nq); err != nil {
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "population:", err)
 		os.Exit(1)
 	}
+}
+
+// config is the generator's configuration for the flags.
+func config(people int, seed uint64, traps, world bool) (population.Config, error) {
+	cfg := population.Config{People: people, Seed: seed}
+	switch {
+	case traps && world:
+		return cfg, errors.New("-traps and -world are two generators: give one")
+	case traps:
+		cfg.Traps = population.Realistic()
+	case world:
+		w := population.DrawWorld(seed)
+		cfg.World = &w
+	}
+	return cfg, nil
 }
 
 func create(path string) (*os.File, error) {
