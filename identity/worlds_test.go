@@ -195,3 +195,34 @@ func TestAccuracyFrontier(t *testing.T) {
 	}
 	t.Log("\n" + b.String())
 }
+
+// BenchmarkObserveWorld loads worlds of TestAccuracyWorlds (20,000 people
+// each, in time order, default Options) one observation at a time, a new
+// graph each time the world runs out. Their households share computers,
+// so components hold a few dozen observations (p99 64 at 100k people in
+// world 7, against 14 in internal/population's clean population), and
+// every observation touching one clusters it again.
+func BenchmarkObserveWorld(b *testing.B) {
+	for _, seed := range []uint64{1007, 1017} {
+		b.Run(fmt.Sprintf("world%d", seed-1000), func(b *testing.B) {
+			w := population.DrawWorld(seed)
+			var os []identity.Observation
+			for o := range population.New(population.Config{People: 20_000, Seed: seed, World: &w}).Observations() {
+				os = append(os, o.Observation)
+			}
+			var g *identity.Graph
+			i := 0
+			b.ReportAllocs()
+			for b.Loop() {
+				if i%len(os) == 0 {
+					b.StopTimer()
+					g, _ = identity.New(nil)
+					b.StartTimer()
+				}
+				g.Observe(os[i%len(os)]) // malformed phones are reported skipped; the rest is applied
+				i++
+			}
+			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "observations/s")
+		})
+	}
+}
