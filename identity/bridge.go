@@ -89,7 +89,7 @@ func (c *clusterer) pairs(root uint32) {
 	for _, p := range c.cands {
 		c.initial = append(c.initial, c.features(p.a, p.b))
 	}
-	c.g.calib.count(root, c.initial)
+	c.g.calib.count(&c.g.nodes, root, c.initial)
 }
 
 // bridge decides every candidate pair and merges those the decision

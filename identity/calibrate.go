@@ -152,11 +152,13 @@ func (c *calibration) threshold() float64 {
 
 // drop removes the shares of any of members (a component about to be
 // clustered again, or taken apart).
-func (c *calibration) drop(members []uint32) {
-	if len(c.parts) == 0 {
-		return
-	}
+func (c *calibration) drop(ns *nodes, members []uint32) {
 	for _, m := range members {
+		r := ns.at(m)
+		if r.flags&flagShare == 0 {
+			continue
+		}
+		r.flags &^= flagShare
 		if v, ok := c.parts[m]; ok {
 			c.pairs -= int(v.pairs)
 			c.shared -= int(v.shared)
@@ -169,10 +171,11 @@ func (c *calibration) drop(members []uint32) {
 // candidate bridges before any merge. A component with candidates is kept
 // even when none is typed: its bridges are what a custom Decide may judge
 // by the threshold, so it is clustered again when the threshold moves.
-func (c *calibration) count(root uint32, initial []Bridge) {
+func (c *calibration) count(ns *nodes, root uint32, initial []Bridge) {
 	if len(initial) == 0 {
 		return
 	}
+	ns.at(root).flags |= flagShare
 	var v calibPart
 	for i := range initial {
 		if b := &initial[i]; b.Typed > 0 {

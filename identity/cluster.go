@@ -33,11 +33,11 @@ type clusterer struct {
 	g            *Graph
 	members      []uint32
 	local        map[uint32]int32
-	seenObs      map[uint32]struct{}
 	obs          []uint32
+	obsLM        []int32 // the local members of obs[j]: obsLM[obsAt[j]:obsAt[j+1]]
+	obsAt        []int32
 	huf          []int32 // hard union-find over local indices
 	suf          []int32 // soft union-find over local indices
-	lm           []int32 // scratch: an observation's local members
 	tallies      map[[2]int32]*tally
 	stats        map[int32]*clusterStat
 	holds        map[int32][]int32 // group -> clusters (roots at tally time) holding it
@@ -179,7 +179,7 @@ func (g *Graph) cluster(root uint32) {
 		}
 		return
 	}
-	g.calib.drop(c.members)
+	g.calib.drop(&g.nodes, c.members)
 	c.collect()
 	c.group()
 	c.tally()
@@ -200,13 +200,12 @@ func (c *clusterer) hard(i int32) bool {
 func (c *clusterer) collect() {
 	g := c.g
 	if c.local == nil {
-		c.local, c.seenObs = map[uint32]int32{}, map[uint32]struct{}{}
+		c.local = map[uint32]int32{}
 		c.tallies, c.stats = map[[2]int32]*tally{}, map[int32]*clusterStat{}
 		c.holds, c.groupsOf, c.nodeW = map[int32][]int32{}, map[int32][]int32{}, map[[2]int32]int{}
 		c.best = map[int32]uint32{}
 	}
 	clear(c.local)
-	clear(c.seenObs)
 	clear(c.tallies)
 	clear(c.stats)
 	clear(c.holds)
@@ -222,27 +221,39 @@ func (c *clusterer) collect() {
 		c.huf[i], c.suf[i] = int32(i), int32(i)
 	}
 	for _, m := range c.members {
-		g.inc.each(g.nodes.at(m).adj, func(o uint32) {
-			if _, ok := c.seenObs[o]; !ok && g.ev.at(o).flags&obsRetracted == 0 {
-				c.seenObs[o] = struct{}{}
-				c.obs = append(c.obs, o)
-			}
-		})
+		g.inc.each(g.nodes.at(m).adj, func(o uint32) { c.obs = append(c.obs, o) })
 	}
+	// An observation carrying several members is listed once per member:
+	// sorting and compacting is cheaper than a set.
 	slices.Sort(c.obs)
+	c.obs = slices.Compact(c.obs)
+	c.obsLM, c.obsAt = c.obsLM[:0], append(c.obsAt[:0], 0)
+	live := c.obs[:0]
+	for _, o := range c.obs {
+		rec := g.ev.at(o)
+		if rec.flags&obsRetracted != 0 {
+			continue
+		}
+		live = append(live, o)
+		c.obsLM = c.localMembers(rec.members, c.obsLM)
+		c.obsAt = append(c.obsAt, int32(len(c.obsLM)))
+	}
+	c.obs = live
 }
+
+// lmOf returns the local members of c.obs[j].
+func (c *clusterer) lmOf(j int) []int32 { return c.obsLM[c.obsAt[j]:c.obsAt[j+1]] }
 
 // group joins hard identifiers, and soft ones, that mergeable evidence
 // carries together.
 func (c *clusterer) group() {
-	for _, o := range c.obs {
-		rec := c.g.ev.at(o)
-		c.lm = c.localMembers(rec.members, c.lm)
-		if rec.flags&obsAttachOnly != 0 || len(c.lm) < 2 {
+	for j, o := range c.obs {
+		lm := c.lmOf(j)
+		if c.g.ev.at(o).flags&obsAttachOnly != 0 || len(lm) < 2 {
 			continue
 		}
 		var fh, fs int32 = -1, -1
-		for _, i := range c.lm {
+		for _, i := range lm {
 			switch {
 			case !c.hard(i) && fs < 0:
 				fs = i
@@ -271,11 +282,11 @@ func (c *clusterer) tally() {
 		}
 	}
 	var touched []int32
-	for _, o := range c.obs {
+	for j, o := range c.obs {
 		rec := g.ev.at(o)
-		c.lm = c.localMembers(rec.members, c.lm)
+		lm := c.lmOf(j)
 		touched = touched[:0]
-		for _, h := range c.lm {
+		for _, h := range lm {
 			if r := ufFind(c.huf, h); c.hard(h) && !slices.Contains(touched, r) {
 				touched = append(touched, r)
 			}
@@ -290,12 +301,12 @@ func (c *clusterer) tally() {
 			}
 		}
 		w := weightOf(rec.trust)
-		for _, s := range c.lm {
+		for _, s := range lm {
 			if c.hard(s) {
 				continue
 			}
 			gs := ufFind(c.suf, s)
-			for _, h := range c.lm {
+			for _, h := range lm {
 				if !c.hard(h) {
 					continue
 				}
@@ -368,12 +379,12 @@ func (c *clusterer) clusterCmp(a, b int32) int {
 	return 1
 }
 
-// localMembers returns the observation's members that belong to the
-// component being clustered (linking members only ever do).
+// localMembers appends the observation's members that belong to the
+// component being clustered (linking members only ever do), each once.
 func (c *clusterer) localMembers(ms []uint32, dst []int32) []int32 {
-	dst = dst[:0]
+	from := len(dst)
 	for _, m := range ms {
-		if i, ok := c.local[m]; ok && !slices.Contains(dst, i) {
+		if i, ok := c.local[m]; ok && !slices.Contains(dst[from:], i) {
 			dst = append(dst, i)
 		}
 	}

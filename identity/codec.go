@@ -191,7 +191,7 @@ func (g *Graph) encodeSnapshot(ctx context.Context) ([]byte, error) {
 			return nil, fmt.Errorf("snapshot: %w", ctx.Err())
 		}
 		r := g.nodes.at(n)
-		b = append(b, r.kind, r.flags&^flagSimple, r.hardSeen)
+		b = append(b, r.kind, r.flags&^derivedFlags, r.hardSeen)
 		b = appendString(b, string(g.nodes.value(n)))
 	}
 	b = binary.AppendUvarint(b, uint64(g.ev.len()))
@@ -307,7 +307,7 @@ func (g *Graph) decodeSnapshot(b []byte) error {
 			g.index.insert(&g.nodes, n)
 		}
 		r := g.nodes.at(n)
-		r.flags, r.hardSeen = flags&^flagSimple, seen
+		r.flags, r.hardSeen = flags&^derivedFlags, seen
 	}
 	no, b, err := readUvarint(b)
 	if err != nil || no > uint64(len(b)) {

@@ -141,7 +141,7 @@ func (g *Graph) resetState() {
 	g.nodes, g.ev, g.inc, g.sources = nodes{}, evidence{}, incidences{}, sourceTable{}
 	g.index.init(len(g.index.slots))
 	g.profiles, g.quarantined, g.tombstones = 0, nil, nil
-	g.scratch, g.tracker, g.calib = clusterer{}, tracker{}, calibration{}
+	g.scratch, g.tracker, g.calib = clusterer{}, tracker{}, calibration{held: g.calib.held}
 	if g.policy.calibrated {
 		g.policy.threshold = g.calib.threshold()
 	}

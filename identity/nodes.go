@@ -58,7 +58,14 @@ const (
 	// at most one hard cluster (no bridge made it), so evidence that only
 	// adds to that cluster cannot change it and needs no reclustering.
 	flagSimple
+	// flagShare, on a component root: the calibration holds the
+	// component's share under it (calibration.parts), so clustering looks
+	// up only the members that carry it.
+	flagShare
 )
+
+// derivedFlags are recomputed from the evidence, never stored.
+const derivedFlags = flagSimple | flagShare
 
 // linking reports whether a node may join others.
 func (r *node) linking() bool { return r.flags&(flagJunk|flagHub|flagErased) == 0 }
