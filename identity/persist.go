@@ -229,7 +229,9 @@ func (g *Graph) Pull(ctx context.Context) (int, error) {
 // ahead of its own record (a mutating call returns only its own Change).
 // A follower (journey.Store.Follow, channel.Reacher.Follow) applies them
 // in order to stay filed under the profiles every process holds. A Change
-// with Rebuilt set means the whole state was replaced.
+// with Rebuilt set means the whole state was replaced. A pull moves the
+// calibrated threshold once at most, at its end, and reports the move's
+// merges and splits in the last Change.
 func (g *Graph) PullChanges(ctx context.Context) ([]Change, error) {
 	_, chs, err := g.pull(ctx, true)
 	return chs, err
