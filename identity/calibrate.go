@@ -213,13 +213,14 @@ func (g *Graph) Calibration() Calibration {
 // clusters again every component whose bridges it could decide otherwise.
 // Every mutating call runs it last (not dry runs, which put their region
 // back), so the profiles are those of the counts of all the evidence.
-func (g *Graph) recalibrate() {
+// It reports whether the threshold moved.
+func (g *Graph) recalibrate() bool {
 	if g.policy.Disabled || !g.policy.calibrated || g.calib.held {
-		return
+		return false
 	}
 	th, was := g.calib.threshold(), g.policy.threshold
 	if th == was {
-		return
+		return false
 	}
 	g.policy.threshold = th
 	bands, custom := bandsBetween(was, th), g.policy.Decide != nil
@@ -238,6 +239,7 @@ func (g *Graph) recalibrate() {
 		g.log.Info("identity: bridge threshold moved", "from", was, "to", th, "rate", g.calib.rate(),
 			"pairs", g.calib.pairs, "shared", g.calib.shared, "components", len(roots))
 	}
+	return true
 }
 
 // A heldBatch applies many records with the calibration held, and moves
@@ -295,10 +297,9 @@ func (b *heldBatch) release() error {
 // moveAlone moves the threshold if the counts call for it, in a call of
 // its own, and returns the move's Change.
 func (g *Graph) moveAlone() (Change, bool) {
-	if g.policy.Disabled || !g.policy.calibrated || g.calib.threshold() == g.policy.threshold {
+	g.tracker.reset() // no call is open: nothing of another is lost
+	if !g.recalibrate() {
 		return Change{}, false
 	}
-	g.tracker.reset()
-	g.recalibrate()
 	return g.tracker.change(g), true
 }
